@@ -1,0 +1,79 @@
+//! Exit codes and the final error report.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | runtime error (I/O, capture, output) |
+//! | 2 | usage error (invalid command-line arguments; clap exits with it) |
+//! | 3 | configuration error (invalid config file, rule file or decoder file) |
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// The process exit status classes that dnstel documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Runtime failure: I/O, capture or output errors.
+    Runtime = 1,
+    /// Invalid command-line usage.
+    Usage = 2,
+    /// Invalid configuration, rule or decoder file.
+    Config = 3,
+}
+
+/// An error that carries the exit status it should end the process with.
+#[derive(Debug)]
+pub struct StatusError {
+    /// The exit status class.
+    pub status: ExitStatus,
+    /// The underlying error with its context chain.
+    pub error: anyhow::Error,
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for StatusError {}
+
+/// Wraps an error so that the process exits with the configuration-error status.
+pub fn config_error(error: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(StatusError {
+        status: ExitStatus::Config,
+        error: error.into(),
+    })
+}
+
+/// Wraps an error so that the process exits with the usage-error status.
+pub fn usage_error(error: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(StatusError {
+        status: ExitStatus::Usage,
+        error: error.into(),
+    })
+}
+
+/// Prints the error chain, if any, and converts the result into the process exit code.
+pub fn report(result: anyhow::Result<()>) -> ExitCode {
+    let Err(error) = result else {
+        return ExitCode::SUCCESS;
+    };
+    if is_broken_pipe(&error) {
+        return ExitCode::SUCCESS;
+    }
+    let status = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<StatusError>())
+        .map_or(ExitStatus::Runtime, |status_error| status_error.status);
+    eprintln!("dnstel: error: {error:#}");
+    ExitCode::from(status as u8)
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,47 @@
+//! The `dnstel` command: DNS capture into Packetbeat-compatible events, and Wazuh-compatible
+//! rule analysis of those events.
+
+mod analyze;
+mod capture;
+mod exit;
+mod logtest;
+mod read;
+mod run;
+
+use clap::{Parser, Subcommand};
+
+
+/// DNS telemetry and detection for Linux.
+#[derive(Debug, Parser)]
+#[command(name = "dnstel", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Reads pcap or pcapng files and writes one Packetbeat DNS event per transaction.
+    Read(read::ReadArgs),
+    /// Sniffs DNS on a live interface and writes Packetbeat DNS events.
+    Capture(capture::CaptureArgs),
+    /// Evaluates Wazuh rules over JSON events read from standard input.
+    Logtest(logtest::LogtestArgs),
+    /// Follows event files and writes Wazuh-style alerts.
+    Analyze(analyze::AnalyzeArgs),
+    /// Captures DNS and raises alerts in one process.
+    Run(run::RunArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Read(args) => read::run(args),
+        Command::Capture(args) => capture::run(args),
+        Command::Logtest(args) => logtest::run(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Run(args) => run::run(args),
+    };
+    exit::report(result)
+}
+
