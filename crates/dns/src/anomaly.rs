@@ -1,0 +1,161 @@
+//! Problems found while parsing a message that did not stop it from being parsed.
+//!
+//! Each anomaly's `Display` is the "what was wrong" text of a Packetbeat-style note; the
+//! caller adds the `Request: ` or `Response: ` prefix.
+
+use std::fmt;
+
+use crate::message::Section;
+use crate::types::Rtype;
+
+/// One thing wrong with a message. Offsets are byte offsets from the start of the DNS
+/// message (after any TCP length prefix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Anomaly {
+    /// A compression pointer chain revisits a place or exceeds the hop limit.
+    NamePointerLoop {
+        /// Offset of the pointer that closed the loop.
+        offset: usize,
+    },
+    /// A compression pointer targets a byte at or past the message end.
+    NamePointerOutOfRange {
+        /// Offset of the pointer.
+        offset: usize,
+        /// Offset it points to.
+        target: usize,
+    },
+    /// A name is longer than 255 bytes in wire form; it is cut at the label that crossed
+    /// the limit.
+    NameTooLong {
+        /// Offset where the name starts.
+        offset: usize,
+    },
+    /// A label length byte with a reserved top-bit pattern (01 or 10), which would mean a
+    /// label over 63 bytes or an obsolete extended label type.
+    InvalidLabelLength {
+        /// The length byte.
+        length: u8,
+        /// Its offset.
+        offset: usize,
+    },
+    /// The message ends before the section counts say it should.
+    Truncated {
+        /// Section being read.
+        section: Section,
+        /// Offset where the missing data should start.
+        offset: usize,
+    },
+    /// A record's RDLENGTH runs past the message end.
+    RdataOverrun {
+        /// Offset of the RDATA.
+        offset: usize,
+        /// RDLENGTH as sent.
+        rdlength: u16,
+        /// Bytes actually left.
+        remaining: usize,
+    },
+    /// A record's RDATA does not match its type's format; the record is skipped.
+    InvalidRdata {
+        /// Record type.
+        rtype: Rtype,
+        /// Offset of the RDATA.
+        offset: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A second OPT record; only the first is used.
+    DuplicateOpt {
+        /// Offset of the extra record.
+        offset: usize,
+    },
+    /// An OPT record outside the additional section; it is skipped.
+    MisplacedOpt {
+        /// Section it was found in.
+        section: Section,
+        /// Offset of the record.
+        offset: usize,
+    },
+    /// An OPT record whose owner name is not the root.
+    OptNotRoot {
+        /// Offset of the record.
+        offset: usize,
+    },
+    /// An EDNS option whose length or body is invalid; it is kept as a `local` value when
+    /// its bytes are inside the OPT record.
+    InvalidEdnsOption {
+        /// Option code.
+        code: u16,
+        /// Offset of the option.
+        offset: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Bytes left after the last record the counts announce.
+    TrailingBytes {
+        /// Offset of the first extra byte.
+        offset: usize,
+        /// Number of extra bytes.
+        count: usize,
+    },
+}
+
+impl fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Anomaly::NamePointerLoop { offset } => {
+                write!(f, "name pointer loop at offset {offset}")
+            }
+            Anomaly::NamePointerOutOfRange { offset, target } => write!(
+                f,
+                "name pointer at offset {offset} points past the message end to {target}"
+            ),
+            Anomaly::NameTooLong { offset } => {
+                write!(f, "name longer than 255 bytes at offset {offset}")
+            }
+            Anomaly::InvalidLabelLength { length, offset } => {
+                write!(f, "invalid label length {length} at offset {offset}")
+            }
+            Anomaly::Truncated { section, offset } => write!(
+                f,
+                "message truncated in {} section at offset {offset}",
+                section.name()
+            ),
+            Anomaly::RdataOverrun {
+                offset,
+                rdlength,
+                remaining,
+            } => write!(
+                f,
+                "record data length {rdlength} at offset {offset} exceeds the {remaining} bytes left"
+            ),
+            Anomaly::InvalidRdata {
+                rtype,
+                offset,
+                reason,
+            } => {
+                f.write_str("invalid ")?;
+                rtype.fmt_generic(f)?;
+                write!(f, " record data at offset {offset}: {reason}")
+            }
+            Anomaly::DuplicateOpt { offset } => {
+                write!(f, "extra OPT record at offset {offset}")
+            }
+            Anomaly::MisplacedOpt { section, offset } => write!(
+                f,
+                "OPT record in {} section at offset {offset}",
+                section.name()
+            ),
+            Anomaly::OptNotRoot { offset } => {
+                write!(f, "OPT record with a non-root owner name at offset {offset}")
+            }
+            Anomaly::InvalidEdnsOption {
+                code,
+                offset,
+                reason,
+            } => write!(f, "invalid EDNS option {code} at offset {offset}: {reason}"),
+            Anomaly::TrailingBytes { offset, count } => {
+                write!(f, "{count} trailing bytes after the last record at offset {offset}")
+            }
+        }
+    }
+}
