@@ -1,0 +1,91 @@
+//! UDP and TCP header decoding.
+
+use crate::bytes::{be_u16, be_u32, header};
+use crate::ip::Payload;
+use crate::ipv6::walk_extensions;
+use crate::{DecodeError, IpVersion, Layer, TcpFlags, TcpSegment, Transport, UdpDatagram};
+
+/// IP protocol number of TCP.
+pub const PROTOCOL_TCP: u8 = 6;
+/// IP protocol number of UDP.
+pub const PROTOCOL_UDP: u8 = 17;
+
+const UDP_HEADER_LENGTH: usize = 8;
+const TCP_MIN_HEADER_LENGTH: usize = 20;
+
+/// Decodes the transport layer of an IP payload (for example a reassembled datagram).
+///
+/// For IPv6, `protocol` may name an extension header: those are walked first. A fragment
+/// header inside the payload gives [`DecodeError::NestedFragmentHeader`].
+pub fn decode_transport(
+    version: IpVersion,
+    protocol: u8,
+    payload: &[u8],
+) -> Result<Transport<'_>, DecodeError> {
+    match version {
+        IpVersion::V4 => decode_upper(protocol, payload),
+        IpVersion::V6 => {
+            let walk = walk_extensions(payload, protocol, 0)?;
+            match walk.payload {
+                Payload::Upper(upper) => decode_upper(walk.protocol, upper),
+                Payload::Fragment(_) => Err(DecodeError::NestedFragmentHeader { offset: 0 }),
+            }
+        }
+    }
+}
+
+/// Decodes the payload of protocol `protocol` (after any IPv6 extension headers).
+pub(crate) fn decode_upper(protocol: u8, payload: &[u8]) -> Result<Transport<'_>, DecodeError> {
+    match protocol {
+        PROTOCOL_UDP => decode_udp(payload).map(Transport::Udp),
+        PROTOCOL_TCP => decode_tcp(payload).map(Transport::Tcp),
+        other => Ok(Transport::Other {
+            protocol: other,
+            payload,
+        }),
+    }
+}
+
+/// Decodes a UDP header. The payload is cut to the UDP length; a length of 0 (IPv6 jumbogram)
+/// keeps everything captured.
+fn decode_udp(data: &[u8]) -> Result<UdpDatagram<'_>, DecodeError> {
+    let bytes = header(data, 0, UDP_HEADER_LENGTH, Layer::Udp)?;
+    let length = be_u16(bytes, 4);
+    let declared = usize::from(length);
+    let end = match declared {
+        0 => data.len(),
+        1..UDP_HEADER_LENGTH => return Err(DecodeError::InvalidUdpLength { length }),
+        _ => declared.min(data.len()),
+    };
+    Ok(UdpDatagram {
+        source_port: be_u16(bytes, 0),
+        destination_port: be_u16(bytes, 2),
+        length,
+        payload: &data[UDP_HEADER_LENGTH..end],
+        truncated: declared > data.len(),
+    })
+}
+
+/// Decodes a TCP header; options are skipped.
+fn decode_tcp(data: &[u8]) -> Result<TcpSegment<'_>, DecodeError> {
+    let bytes = header(data, 0, TCP_MIN_HEADER_LENGTH, Layer::Tcp)?;
+    let data_offset = bytes[12] >> 4;
+    let header_length = usize::from(data_offset) * 4;
+    if header_length < TCP_MIN_HEADER_LENGTH {
+        return Err(DecodeError::InvalidTcpDataOffset {
+            data_offset,
+            header_length,
+        });
+    }
+    header(data, 0, header_length, Layer::Tcp)?;
+    Ok(TcpSegment {
+        source_port: be_u16(bytes, 0),
+        destination_port: be_u16(bytes, 2),
+        sequence: be_u32(bytes, 4),
+        acknowledgment: be_u32(bytes, 8),
+        flags: TcpFlags(bytes[13]),
+        header_length: header_length as u8,
+        window: be_u16(bytes, 14),
+        payload: &data[header_length..],
+    })
+}
