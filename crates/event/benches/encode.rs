@@ -1,0 +1,2 @@
+//! Encoding throughput (filled in below).
+fn main() {}

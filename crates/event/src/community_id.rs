@@ -1,0 +1,151 @@
+//! Community ID flow hashing, version 1 (`network.community_id`).
+//!
+//! The hash is SHA-1 over: the seed (big-endian u16, Packetbeat uses 0), the lower endpoint's
+//! address, the other address, the IP protocol number, a zero pad byte, then the two ports
+//! (big-endian) in the same order. The lower endpoint is the one with the smaller address
+//! bytes, or the smaller port when the addresses are equal. IPv4 addresses hash as 4 bytes
+//! and IPv6 as 16. The result is `1:` followed by standard padded base64.
+
+use std::net::IpAddr;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use sha1::{Digest, Sha1};
+
+/// Transport protocol of a flow, as far as the Community ID needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP (IP protocol 17).
+    Udp,
+    /// TCP (IP protocol 6).
+    Tcp,
+}
+
+impl Transport {
+    /// IANA IP protocol number.
+    pub fn protocol_number(self) -> u8 {
+        match self {
+            Transport::Udp => 17,
+            Transport::Tcp => 6,
+        }
+    }
+
+    /// Lowercase name used in `network.transport`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// Packetbeat's Community ID seed.
+pub const DEFAULT_SEED: u16 = 0;
+
+/// Length of a version 1 Community ID string: `1:` plus 28 base64 characters.
+pub const COMMUNITY_ID_LEN: usize = 30;
+
+/// Computes the version 1 Community ID of a flow with seed 0.
+///
+/// Returns `None` when one address is IPv4 and the other IPv6: such a flow cannot occur
+/// on the wire, and Packetbeat leaves the field out when it cannot hash the tuple.
+pub fn community_id(
+    source: (IpAddr, u16),
+    destination: (IpAddr, u16),
+    transport: Transport,
+) -> Option<String> {
+    let mut text = String::with_capacity(COMMUNITY_ID_LEN);
+    write_community_id(&mut text, DEFAULT_SEED, source, destination, transport)?;
+    Some(text)
+}
+
+/// Appends the Community ID of a flow to `text`; see [`community_id`].
+pub fn write_community_id(
+    text: &mut String,
+    seed: u16,
+    source: (IpAddr, u16),
+    destination: (IpAddr, u16),
+    transport: Transport,
+) -> Option<()> {
+    let mut hasher = Sha1::new();
+    hasher.update(seed.to_be_bytes());
+    let (low, high) = order_endpoints(source, destination)?;
+    hash_address(&mut hasher, low.0);
+    hash_address(&mut hasher, high.0);
+    hasher.update([transport.protocol_number(), 0]);
+    hasher.update(low.1.to_be_bytes());
+    hasher.update(high.1.to_be_bytes());
+    let digest = hasher.finalize();
+
+    text.push_str("1:");
+    STANDARD.encode_string(digest, text);
+    Some(())
+}
+
+/// Orders two endpoints so the lower one (by address bytes, then port) comes first.
+fn order_endpoints(
+    a: (IpAddr, u16),
+    b: (IpAddr, u16),
+) -> Option<((IpAddr, u16), (IpAddr, u16))> {
+    let a_is_lower = match (a.0, b.0) {
+        (IpAddr::V4(x), IpAddr::V4(y)) => (x.octets(), a.1) < (y.octets(), b.1),
+        (IpAddr::V6(x), IpAddr::V6(y)) => (x.octets(), a.1) < (y.octets(), b.1),
+        _ => return None,
+    };
+    Some(if a_is_lower { (a, b) } else { (b, a) })
+}
+
+fn hash_address(hasher: &mut Sha1, address: IpAddr) {
+    match address {
+        IpAddr::V4(v4) => hasher.update(v4.octets()),
+        IpAddr::V6(v6) => hasher.update(v6.octets()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(source: &str, sport: u16, destination: &str, dport: u16, t: Transport) -> String {
+        let source: IpAddr = source.parse().expect("test address");
+        let destination: IpAddr = destination.parse().expect("test address");
+        community_id((source, sport), (destination, dport), t).expect("same family")
+    }
+
+    #[test]
+    fn udp_dns_vector_both_directions() {
+        let expected = "1:d/FP5EW3wiY1vCndhwleRRKHowQ=";
+        assert_eq!(id("192.168.1.52", 54585, "8.8.8.8", 53, Transport::Udp), expected);
+        assert_eq!(id("8.8.8.8", 53, "192.168.1.52", 54585, Transport::Udp), expected);
+    }
+
+    #[test]
+    fn tcp_ipv4_vector() {
+        let expected = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";
+        assert_eq!(id("128.232.110.120", 34855, "66.35.250.204", 80, Transport::Tcp), expected);
+        assert_eq!(id("66.35.250.204", 80, "128.232.110.120", 34855, Transport::Tcp), expected);
+    }
+
+    #[test]
+    fn tcp_ipv6_vector() {
+        let expected = "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=";
+        let client = "2001:470:e5bf:dead:4957:2174:e82c:4887";
+        let server = "2607:f8b0:400c:c03::1a";
+        assert_eq!(id(client, 63943, server, 25, Transport::Tcp), expected);
+        assert_eq!(id(server, 25, client, 63943, Transport::Tcp), expected);
+    }
+
+    #[test]
+    fn equal_addresses_order_by_port() {
+        let forward = id("10.0.0.1", 5000, "10.0.0.1", 53, Transport::Udp);
+        let reverse = id("10.0.0.1", 53, "10.0.0.1", 5000, Transport::Udp);
+        assert_eq!(forward, reverse);
+    }
+
+    #[test]
+    fn mixed_families_give_none() {
+        let v4: IpAddr = "10.0.0.1".parse().expect("test address");
+        let v6: IpAddr = "::1".parse().expect("test address");
+        assert_eq!(community_id((v4, 1), (v6, 2), Transport::Udp), None);
+    }
+}

@@ -1,0 +1,224 @@
+//! Low-level JSON output: strings escaped as Packetbeat's encoder escapes them, integers,
+//! booleans and the punctuation of objects and arrays.
+//!
+//! Packetbeat's JSON codec (go-structform, `escape_html: false`) escapes `"` and `\`, writes
+//! newline, carriage return and tab as `\n`, `\r`, `\t`, every other byte below 0x20 as
+//! `\u00XX`, and U+2028 / U+2029 as `\u2028` / `\u2029`. `<`, `>` and `&` stay literal.
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `text` as a quoted JSON string.
+pub fn write_str(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let needs_escape = match byte {
+            b'"' | b'\\' | 0x00..=0x1f => true,
+            0xe2 => is_line_separator(&bytes[index..]),
+            _ => false,
+        };
+        if !needs_escape {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..index]);
+        start = index + 1;
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0xe2 => {
+                // U+2028 or U+2029: the three UTF-8 bytes become one `\u` escape.
+                let last = if bytes[index + 2] == 0xa8 { b'8' } else { b'9' };
+                out.extend_from_slice(b"\\u202");
+                out.push(last);
+                start = index + 3;
+            }
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
+            }
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Reports whether `rest` starts with the UTF-8 encoding of U+2028 or U+2029.
+fn is_line_separator(rest: &[u8]) -> bool {
+    rest.len() >= 3 && rest[1] == 0x80 && (rest[2] == 0xa8 || rest[2] == 0xa9)
+}
+
+/// Appends an unsigned integer in decimal.
+pub fn write_u64(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut position = digits.len();
+    loop {
+        position -= 1;
+        digits[position] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[position..]);
+}
+
+/// Appends a signed integer in decimal.
+pub fn write_i64(out: &mut Vec<u8>, value: i64) {
+    if value < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, value.unsigned_abs());
+}
+
+/// Appends `true` or `false`.
+pub fn write_bool(out: &mut Vec<u8>, value: bool) {
+    out.extend_from_slice(if value { b"true" } else { b"false" });
+}
+
+/// Writes the members of one JSON object, placing commas between them.
+///
+/// The writer opens the object on creation; [`ObjectWriter::end`] closes it.
+pub struct ObjectWriter<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> ObjectWriter<'a> {
+    /// Opens an object (`{`) in `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        ObjectWriter { out, empty: true }
+    }
+
+    /// Writes `"key":` (after a comma when needed) and returns the buffer for the value.
+    pub fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        write_str(self.out, key);
+        self.out.push(b':');
+        self.out
+    }
+
+    /// Writes a member whose key and value are already encoded (`"key":value`).
+    pub fn raw_member(&mut self, member: &[u8]) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.extend_from_slice(member);
+    }
+
+    /// Writes a string member.
+    pub fn str(&mut self, key: &str, value: &str) {
+        let out = self.key(key);
+        write_str(out, value);
+    }
+
+    /// Writes an unsigned integer member.
+    pub fn u64(&mut self, key: &str, value: u64) {
+        let out = self.key(key);
+        write_u64(out, value);
+    }
+
+    /// Writes a signed integer member.
+    pub fn i64(&mut self, key: &str, value: i64) {
+        let out = self.key(key);
+        write_i64(out, value);
+    }
+
+    /// Writes a boolean member.
+    pub fn bool(&mut self, key: &str, value: bool) {
+        let out = self.key(key);
+        write_bool(out, value);
+    }
+
+    /// Writes an array-of-strings member.
+    pub fn str_array<S: AsRef<str>>(&mut self, key: &str, values: &[S]) {
+        let out = self.key(key);
+        write_str_array(out, values);
+    }
+
+    /// Opens a nested object member; close it with [`ObjectWriter::end`].
+    pub fn object(&mut self, key: &str) -> ObjectWriter<'_> {
+        let out = self.key(key);
+        ObjectWriter::new(out)
+    }
+
+    /// Closes the object (`}`).
+    pub fn end(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Appends a JSON array of strings (`[]` when `values` is empty).
+pub fn write_str_array<S: AsRef<str>>(out: &mut Vec<u8>, values: &[S]) {
+    out.push(b'[');
+    for (index, value) in values.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_str(out, value.as_ref());
+    }
+    out.push(b']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        write_str(&mut out, text);
+        String::from_utf8(out).expect("escaped JSON is UTF-8")
+    }
+
+    #[test]
+    fn string_escapes_like_go() {
+        assert_eq!(escaped("plain"), "\"plain\"");
+        assert_eq!(escaped("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(escaped("\n\r\t"), "\"\\n\\r\\t\"");
+        assert_eq!(escaped("\u{0}\u{1f}"), "\"\\u0000\\u001f\"");
+        assert_eq!(escaped("<a&b>"), "\"<a&b>\"");
+        assert_eq!(escaped("x\u{2028}y\u{2029}"), "\"x\\u2028y\\u2029\"");
+        assert_eq!(escaped("é€"), "\"é€\"");
+    }
+
+    #[test]
+    fn string_escape_matches_serde_parse() {
+        let text = "q\u{7}\u{2028}\"\\é\u{1b}";
+        let parsed: String = serde_json::from_str(&escaped(text)).expect("valid JSON string");
+        assert_eq!(parsed, text);
+    }
+
+    #[test]
+    fn integers_in_decimal() {
+        let mut out = Vec::new();
+        write_u64(&mut out, 0);
+        out.push(b' ');
+        write_u64(&mut out, u64::MAX);
+        out.push(b' ');
+        write_i64(&mut out, i64::MIN);
+        assert_eq!(out, b"0 18446744073709551615 -9223372036854775808");
+    }
+
+    #[test]
+    fn object_writer_commas() {
+        let mut out = Vec::new();
+        let mut object = ObjectWriter::new(&mut out);
+        object.str("a", "x");
+        object.u64("b", 1);
+        let mut inner = object.object("c");
+        inner.bool("d", true);
+        inner.end();
+        object.str_array::<&str>("e", &[]);
+        object.end();
+        assert_eq!(out, br#"{"a":"x","b":1,"c":{"d":true},"e":[]}"#);
+    }
+}

@@ -1,0 +1,11 @@
+//! Packetbeat 7.17 DNS transaction events.
+//!
+//! This crate turns a paired DNS transaction into the JSON event Packetbeat writes, field for
+//! field and in Packetbeat's key order, and owns everything that event carries besides the
+//! DNS message itself: public suffix fields, Community ID, network direction, agent and host
+//! metadata, `fields`/`tags` and the global processors.
+
+pub mod community_id;
+pub mod domain;
+pub mod json;
+pub mod time;

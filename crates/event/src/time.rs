@@ -1,0 +1,123 @@
+//! Timestamp formatting for `@timestamp`, `event.start` and `event.end`.
+//!
+//! Packetbeat writes dates as RFC 3339 UTC with exactly three fraction digits, truncated
+//! (not rounded) to the millisecond: `2015-08-27T08:00:55.638Z`. The formatter works on
+//! nanoseconds since the Unix epoch and writes straight into the output buffer.
+
+/// Length in bytes of a formatted timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
+pub const TIMESTAMP_LEN: usize = 24;
+
+const NANOS_PER_MILLI: i64 = 1_000_000;
+const MILLIS_PER_DAY: i64 = 86_400_000;
+
+/// Appends `nanos` (nanoseconds since 1970-01-01T00:00:00Z) as a millisecond RFC 3339 UTC
+/// timestamp. Every `i64` falls between the years 1677 and 2262, so the year always has four
+/// digits.
+pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
+    let millis = nanos.div_euclid(NANOS_PER_MILLI);
+    let days = millis.div_euclid(MILLIS_PER_DAY);
+    let ms_of_day = millis.rem_euclid(MILLIS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second, milli) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000,
+    );
+
+    let mut text = [0u8; TIMESTAMP_LEN];
+    put_digits(&mut text[0..4], year);
+    text[4] = b'-';
+    put_digits(&mut text[5..7], month);
+    text[7] = b'-';
+    put_digits(&mut text[8..10], day);
+    text[10] = b'T';
+    put_digits(&mut text[11..13], hour);
+    text[13] = b':';
+    put_digits(&mut text[14..16], minute);
+    text[16] = b':';
+    put_digits(&mut text[17..19], second);
+    text[19] = b'.';
+    put_digits(&mut text[20..23], milli);
+    text[23] = b'Z';
+    out.extend_from_slice(&text);
+}
+
+/// Returns the timestamp as an owned string (tests and diagnostics).
+pub fn format_timestamp(nanos: i64) -> String {
+    let mut out = Vec::with_capacity(TIMESTAMP_LEN);
+    write_timestamp(&mut out, nanos);
+    String::from_utf8(out).expect("timestamp text is ASCII")
+}
+
+/// Writes `value` as zero-padded decimal filling `slot`.
+fn put_digits(slot: &mut [u8], mut value: i64) {
+    for byte in slot.iter_mut().rev() {
+        *byte = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+///
+/// This is Howard Hinnant's `civil_from_days` algorithm, exact for every `i64` day count
+/// whose year fits in an `i64`.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_truncates_to_millis() {
+        assert_eq!(
+            format_timestamp(1_440_662_455_638_957_000),
+            "2015-08-27T08:00:55.638Z"
+        );
+        assert_eq!(
+            format_timestamp(1_440_662_455_638_999_999),
+            "2015-08-27T08:00:55.638Z"
+        );
+    }
+
+    #[test]
+    fn timestamp_epoch_and_leap_day() {
+        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            format_timestamp(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            format_timestamp(1_641_637_657_987_000_000),
+            "2022-01-08T10:27:37.987Z"
+        );
+    }
+
+    #[test]
+    fn timestamp_before_epoch() {
+        assert_eq!(format_timestamp(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format_timestamp(-86_400_000_000_000), "1969-12-31T00:00:00.000Z");
+    }
+
+    #[test]
+    fn timestamp_i64_extremes() {
+        assert_eq!(format_timestamp(i64::MAX), "2262-04-11T23:47:16.854Z");
+        assert_eq!(format_timestamp(i64::MIN), "1677-09-21T00:12:43.145Z");
+    }
+}
