@@ -1,0 +1,121 @@
+//! The console output: events on standard output (Beats `output.console`, or `-o -`).
+
+use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::Arc;
+
+use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
+
+/// Writes newline-terminated events to standard output or any other writer.
+#[derive(Debug)]
+pub struct ConsoleOutput<W: Write = Stdout> {
+    writer: BufWriter<W>,
+    codec: JsonCodec,
+    encoded: Vec<u8>,
+    counters: Arc<OutputCounters>,
+}
+
+impl ConsoleOutput<Stdout> {
+    /// Returns an output to the process's standard output.
+    pub fn stdout(codec: JsonCodec) -> Self {
+        ConsoleOutput::new(io::stdout(), codec)
+    }
+}
+
+impl<W: Write> ConsoleOutput<W> {
+    /// Returns an output to `writer`, buffered.
+    pub fn new(writer: W, codec: JsonCodec) -> Self {
+        ConsoleOutput {
+            writer: BufWriter::new(writer),
+            codec,
+            encoded: Vec::new(),
+            counters: Arc::new(OutputCounters::default()),
+        }
+    }
+
+    /// Returns the live counters, for a metrics reader on another thread.
+    pub fn counters(&self) -> Arc<OutputCounters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn into_inner(self) -> Result<W, OutputError> {
+        self.writer
+            .into_inner()
+            .map_err(|e| OutputError::Console(e.into_error()))
+    }
+
+    fn write_encoded(&mut self, event: &[u8]) -> Result<(), OutputError> {
+        self.encoded.clear();
+        self.codec.encode_into(event, &mut self.encoded)?;
+        self.writer
+            .write_all(&self.encoded)
+            .map_err(OutputError::Console)?;
+        self.counters.add_event(self.encoded.len());
+        Ok(())
+    }
+
+    fn count_error(&self, result: Result<(), OutputError>) -> Result<(), OutputError> {
+        if result.is_err() {
+            self.counters.add_write_error();
+        }
+        result
+    }
+}
+
+impl<W: Write> Output for ConsoleOutput<W> {
+    fn write_event(&mut self, event: &[u8]) -> Result<(), OutputError> {
+        let result = self.write_encoded(event);
+        self.count_error(result)
+    }
+
+    fn flush(&mut self) -> Result<(), OutputError> {
+        let result = self.writer.flush().map_err(OutputError::Console);
+        self.count_error(result)
+    }
+
+    /// Flushes only, because standard output has nothing to reopen.
+    fn reopen(&mut self) -> Result<(), OutputError> {
+        self.flush()
+    }
+
+    fn stats(&self) -> OutputStats {
+        self.counters.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_writes_lines() {
+        let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
+        output.write_event(br#"{"a":1}"#).expect("valid event");
+        output.write_event(br#"{"b":2}"#).expect("valid event");
+        let stats = output.stats();
+        let bytes = output.into_inner().expect("Vec writer cannot fail");
+        assert_eq!(bytes, b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(stats.events_written, 2);
+        assert_eq!(stats.bytes_written, 16);
+    }
+
+    #[test]
+    fn console_counts_invalid_event() {
+        let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
+        assert!(output.write_event(b"").is_err());
+        assert_eq!(output.stats().write_errors, 1);
+        assert_eq!(output.stats().events_written, 0);
+    }
+
+    #[test]
+    fn console_pretty_event() {
+        let codec = JsonCodec {
+            pretty: true,
+            escape_html: false,
+        };
+        let mut output = ConsoleOutput::new(Vec::new(), codec);
+        output.write_event(br#"{"a":1}"#).expect("valid event");
+        let bytes = output.into_inner().expect("Vec writer cannot fail");
+        assert_eq!(bytes, b"{\n  \"a\": 1\n}\n");
+    }
+}

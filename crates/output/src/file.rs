@@ -1,0 +1,252 @@
+//! The rotating file output, with Packetbeat 7.17 `output.file` semantics.
+//!
+//! `path` is a directory and the active file is `<path>/<filename>`. Before a write that would
+//! make the active file exceed `rotate_every_kb`, the files shift one place
+//! (`packetbeat` -> `packetbeat.1` -> ... ) and the oldest beyond `number_of_files` backups is
+//! deleted, so at most `number_of_files + 1` files exist (the active file plus the backups),
+//! as with Beats, which passes `number_of_files` to its rotator as the backup count.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::rotation::{self, MAX_BACKUPS_LIMIT};
+use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
+
+/// Buffer size of the active file's writer.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Options of the file output, named as in packetbeat.yml's `output.file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOutputOptions {
+    /// Directory that holds the files. Created with mode 0700 (see `permissions`) if missing.
+    pub path: PathBuf,
+    /// Name of the active file. Beats default: the beat name, `packetbeat`.
+    pub filename: String,
+    /// Rotation size in KiB (1024 bytes). Default 10240.
+    pub rotate_every_kb: u64,
+    /// Number of rotated files kept besides the active one, 2 to 1024. Default 7.
+    pub number_of_files: u32,
+    /// Mode of newly created files, reduced by the umask. Default 0o600.
+    pub permissions: u32,
+    /// Rotate an existing active file away when the output opens. Default true.
+    pub rotate_on_startup: bool,
+    /// JSON codec options.
+    pub codec: JsonCodec,
+}
+
+impl FileOutputOptions {
+    /// Returns Packetbeat's defaults for the directory `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileOutputOptions {
+            path: path.into(),
+            filename: "packetbeat".to_owned(),
+            rotate_every_kb: 10 * 1024,
+            number_of_files: 7,
+            permissions: 0o600,
+            rotate_on_startup: true,
+            codec: JsonCodec::default(),
+        }
+    }
+
+    /// Checks the ranges Beats enforces.
+    pub fn validate(&self) -> Result<(), OutputError> {
+        if self.rotate_every_kb == 0 {
+            return Err(invalid(
+                "rotate_every_kb",
+                "0 is below the minimum of 1".into(),
+            ));
+        }
+        if !(2..=MAX_BACKUPS_LIMIT).contains(&self.number_of_files) {
+            let message = format!(
+                "{} is outside the range 2 to {MAX_BACKUPS_LIMIT}",
+                self.number_of_files
+            );
+            return Err(invalid("number_of_files", message));
+        }
+        if self.permissions > 0o777 {
+            let message = format!("{:#o} has bits beyond 0o777", self.permissions);
+            return Err(invalid("permissions", message));
+        }
+        let name_is_plain = !self.filename.is_empty()
+            && !self.filename.contains('/')
+            && self.filename != "."
+            && self.filename != "..";
+        if !name_is_plain {
+            let message = format!("{:?} is not a plain file name", self.filename);
+            return Err(invalid("filename", message));
+        }
+        Ok(())
+    }
+
+    fn max_bytes(&self) -> u64 {
+        self.rotate_every_kb.saturating_mul(1024)
+    }
+}
+
+fn invalid(option: &'static str, message: String) -> OutputError {
+    OutputError::InvalidOption { option, message }
+}
+
+/// A rotating, buffered file of newline-terminated JSON events.
+#[derive(Debug)]
+pub struct FileOutput {
+    options: FileOutputOptions,
+    active: PathBuf,
+    /// The open active file; `None` after a failure, until the next write reopens it.
+    writer: Option<BufWriter<File>>,
+    /// Bytes in the active file, buffered bytes included.
+    size: u64,
+    encoded: Vec<u8>,
+    counters: Arc<OutputCounters>,
+}
+
+impl FileOutput {
+    /// Validates the options, creates the directory if missing, rotates an existing active file
+    /// when `rotate_on_startup` is set, and opens the active file.
+    pub fn open(options: FileOutputOptions) -> Result<Self, OutputError> {
+        options.validate()?;
+        rotation::create_directory(&options.path, options.permissions)?;
+        let active = options.path.join(&options.filename);
+        let counters = Arc::new(OutputCounters::default());
+        let (file, size) = if options.rotate_on_startup {
+            if active.exists() {
+                rotation::rotate_files(&active, options.number_of_files)?;
+                counters.add_rotation();
+            }
+            (rotation::open_truncated(&active, options.permissions)?, 0)
+        } else {
+            rotation::open_append(&active, options.permissions)?
+        };
+        Ok(FileOutput {
+            writer: Some(BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)),
+            options,
+            active,
+            size,
+            encoded: Vec::new(),
+            counters,
+        })
+    }
+
+    /// Returns the path of the active file.
+    pub fn active_path(&self) -> &Path {
+        &self.active
+    }
+
+    /// Returns the live counters, for a metrics reader on another thread.
+    pub fn counters(&self) -> Arc<OutputCounters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// Writes the encoded bytes in `self.encoded` as one event, rotating first when needed.
+    fn write_encoded(&mut self) -> Result<(), OutputError> {
+        let len = self.encoded.len() as u64;
+        let max = self.options.max_bytes();
+        let oversize = len > max;
+        // Reopening after a failure refreshes `size` from the file before the size check.
+        self.writer_or_reopen()?;
+        if self.size > 0 && (oversize || self.size + len > max) {
+            self.rotate()?;
+        }
+        if oversize {
+            self.counters.add_oversize_event();
+        }
+        self.writer_or_reopen()?;
+        let written = match self.writer.as_mut() {
+            Some(writer) => writer.write_all(&self.encoded),
+            None => unreachable!("writer_or_reopen leaves a writer open"),
+        };
+        if let Err(e) = written {
+            self.discard_writer();
+            return Err(OutputError::io("failed to write to", &self.active, e));
+        }
+        self.size += len;
+        self.counters.add_event(self.encoded.len());
+        Ok(())
+    }
+
+    fn writer_or_reopen(&mut self) -> Result<&mut BufWriter<File>, OutputError> {
+        if self.writer.is_none() {
+            let (file, size) = rotation::open_append(&self.active, self.options.permissions)?;
+            self.size = size;
+            self.writer = Some(BufWriter::with_capacity(WRITE_BUFFER_BYTES, file));
+        }
+        Ok(self
+            .writer
+            .as_mut()
+            .expect("writer is set by the branch above"))
+    }
+
+    /// Drops the writer after a failed write. Buffered bytes may be lost with it, so
+    /// `open_append` later ends any partial line before the next event.
+    fn discard_writer(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            // The buffer content cannot be trusted to form whole lines after a failed write.
+            let (_file, _unwritten) = writer.into_parts();
+        }
+    }
+
+    fn flush_writer(&mut self) -> Result<(), OutputError> {
+        if let Some(writer) = self.writer.as_mut() {
+            if let Err(e) = writer.flush() {
+                self.discard_writer();
+                return Err(OutputError::io("failed to write to", &self.active, e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes the active file, shifts the backups and creates a new active file.
+    fn rotate(&mut self) -> Result<(), OutputError> {
+        self.flush_writer()?;
+        self.writer = None;
+        self.size = 0;
+        rotation::rotate_files(&self.active, self.options.number_of_files)?;
+        self.counters.add_rotation();
+        let file = rotation::open_truncated(&self.active, self.options.permissions)?;
+        self.writer = Some(BufWriter::with_capacity(WRITE_BUFFER_BYTES, file));
+        Ok(())
+    }
+
+    fn count_error<T>(&self, result: Result<T, OutputError>) -> Result<T, OutputError> {
+        if result.is_err() {
+            self.counters.add_write_error();
+        }
+        result
+    }
+}
+
+impl Output for FileOutput {
+    fn write_event(&mut self, event: &[u8]) -> Result<(), OutputError> {
+        self.encoded.clear();
+        let mut encoded = std::mem::take(&mut self.encoded);
+        let result = self.options.codec.encode_into(event, &mut encoded);
+        self.encoded = encoded;
+        let result = result.and_then(|()| self.write_encoded());
+        self.count_error(result)
+    }
+
+    fn flush(&mut self) -> Result<(), OutputError> {
+        let result = self.flush_writer();
+        self.count_error(result)
+    }
+
+    fn reopen(&mut self) -> Result<(), OutputError> {
+        let flushed = self.flush_writer();
+        self.writer = None;
+        let reopened = self.writer_or_reopen().map(|_| ());
+        self.count_error(flushed.and(reopened))
+    }
+
+    fn stats(&self) -> OutputStats {
+        self.counters.snapshot()
+    }
+}
+
+impl Drop for FileOutput {
+    fn drop(&mut self) {
+        // Errors cannot be returned from drop; callers that need them call `flush` first.
+        let _ = self.flush_writer();
+    }
+}

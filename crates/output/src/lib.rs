@@ -1,0 +1,35 @@
+//! Event outputs for dnstel: a rotating file with Packetbeat 7.17 file-output semantics and the
+//! console.
+//!
+//! Every output takes one event already encoded as compact JSON (no trailing newline), applies the
+//! JSON codec options (`pretty`, `escape_html`) and writes it followed by `\n`. Write errors are
+//! returned to the caller and counted in [`OutputCounters`]; nothing is dropped silently.
+
+mod codec;
+mod console;
+mod counters;
+mod error;
+mod file;
+mod rotation;
+
+pub use codec::JsonCodec;
+pub use console::ConsoleOutput;
+pub use counters::{OutputCounters, OutputStats};
+pub use error::OutputError;
+pub use file::{FileOutput, FileOutputOptions};
+
+/// A sink for encoded events.
+pub trait Output {
+    /// Writes one event given as compact JSON without a trailing newline.
+    fn write_event(&mut self, event: &[u8]) -> Result<(), OutputError>;
+
+    /// Pushes buffered bytes to the operating system.
+    fn flush(&mut self) -> Result<(), OutputError>;
+
+    /// Flushes and reopens the destination, for example after an external log rotation
+    /// (the usual response to SIGHUP).
+    fn reopen(&mut self) -> Result<(), OutputError>;
+
+    /// Returns a snapshot of the output's counters.
+    fn stats(&self) -> OutputStats;
+}
