@@ -1,0 +1,376 @@
+//! Follows the configured files, detects rotation and truncation, and hands out events.
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha1::{Digest, Sha1};
+use tracing::{info, warn};
+
+use crate::follower::{FileKey, Follower, RawLine};
+use crate::line::{encode_line, SkipReason};
+use crate::positions::{self, StoredPosition};
+
+/// One `<localfile>` entry with `log_format` json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFile {
+    /// A path or a glob pattern (`*`, `?`, `[..]`).
+    pub location: String,
+    /// Start a file that has no stored position at its end instead of its beginning.
+    pub only_future_events: bool,
+    /// Labels added to every event: dotted keys nest, existing keys are kept.
+    pub labels: Vec<(String, String)>,
+}
+
+/// Collector-wide settings.
+#[derive(Debug, Clone)]
+pub struct CollectorOptions {
+    /// The file that stores read positions, or `None` to keep them in memory only.
+    pub positions_path: Option<PathBuf>,
+    /// Start every file without a stored position at its beginning, regardless of what
+    /// `only_future_events` is set to (used by one-shot analysis).
+    pub start_at_beginning: bool,
+    /// The maximum number of files followed at once; further files are counted and skipped.
+    pub max_files: usize,
+}
+
+impl Default for CollectorOptions {
+    fn default() -> Self {
+        CollectorOptions {
+            positions_path: None,
+            start_at_beginning: false,
+            // Wazuh's logcollector.max_files default.
+            max_files: 1000,
+        }
+    }
+}
+
+/// One event read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectedLine {
+    /// The file path the event came from (the alert's `location`).
+    pub location: String,
+    /// The event as compact JSON, labels added.
+    pub event: String,
+}
+
+/// Counters of everything the collector read, skipped or noticed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectorStats {
+    /// Events handed to the caller.
+    pub events: u64,
+    /// Lines skipped because they were longer than the maximum.
+    pub too_long: u64,
+    /// Lines skipped because they contained a NUL byte.
+    pub nul_byte: u64,
+    /// Lines skipped because they were not JSON objects.
+    pub not_json_object: u64,
+    /// Files that were renamed away and replaced.
+    pub rotations: u64,
+    /// Files that shrank below their read position.
+    pub truncations: u64,
+    /// Files not followed because `max_files` was reached.
+    pub files_over_limit: u64,
+    /// Failed reads or opens.
+    pub read_errors: u64,
+}
+
+/// Follows files like the Wazuh logcollector reading `log_format` json.
+pub struct Collector {
+    files: Vec<LocalFile>,
+    options: CollectorOptions,
+    followers: Vec<(usize, Follower)>,
+    stored: Vec<StoredPosition>,
+    first_scan_done: bool,
+    stats: CollectorStats,
+}
+
+impl Collector {
+    /// Creates a collector, loading stored positions if a positions path is set.
+    ///
+    /// # Errors
+    /// Returns an error when the positions file exists but cannot be read.
+    pub fn new(files: Vec<LocalFile>, options: CollectorOptions) -> io::Result<Collector> {
+        let stored = match &options.positions_path {
+            Some(path) => positions::load(path)?,
+            None => Vec::new(),
+        };
+        Ok(Collector {
+            files,
+            options,
+            followers: Vec::new(),
+            stored,
+            first_scan_done: false,
+            stats: CollectorStats::default(),
+        })
+    }
+
+    /// Returns the counters so far.
+    pub fn stats(&self) -> &CollectorStats {
+        &self.stats
+    }
+
+    /// Reads the events available now, at most about `max_events`, and returns whether every
+    /// followed file was read to its current end.
+    ///
+    /// Read positions advance past the returned lines; call [`Collector::save_positions`] once
+    /// they are processed.
+    pub fn poll(&mut self, max_events: usize, out: &mut Vec<CollectedLine>) -> bool {
+        self.scan();
+        let mut all_at_end = true;
+        let mut raw = Vec::new();
+        for (file_index, follower) in &mut self.followers {
+            if out.len() >= max_events {
+                all_at_end = false;
+                break;
+            }
+            match follower.check_truncation() {
+                Ok(true) => {
+                    self.stats.truncations += 1;
+                    info!(path = %follower.path.display(), "file truncated, reading from the start");
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    self.stats.read_errors += 1;
+                    warn!(path = %follower.path.display(), %error, "failed to check file size");
+                }
+            }
+            raw.clear();
+            let at_end = match follower.read_lines(max_events - out.len(), &mut raw) {
+                Ok(at_end) => at_end,
+                Err(error) => {
+                    self.stats.read_errors += 1;
+                    warn!(path = %follower.path.display(), %error, "failed to read file");
+                    true
+                }
+            };
+            all_at_end &= at_end;
+            let labels = &self.files[*file_index].labels;
+            let location = follower.path.to_string_lossy();
+            for line in raw.drain(..) {
+                let encoded = match line {
+                    RawLine::Complete(bytes) => encode_line(&bytes, labels),
+                    RawLine::TooLong => Err(SkipReason::TooLong),
+                };
+                match encoded {
+                    Ok(event) => {
+                        self.stats.events += 1;
+                        out.push(CollectedLine {
+                            location: location.clone().into_owned(),
+                            event,
+                        });
+                    }
+                    Err(reason) => record_skip(&mut self.stats, reason, &follower.path),
+                }
+            }
+        }
+        self.followers
+            .retain(|(_, follower)| !(follower.draining && at_current_end(follower)));
+        all_at_end
+    }
+
+    /// Writes the read positions of all followed files.
+    ///
+    /// # Errors
+    /// Returns the I/O error of the write.
+    pub fn save_positions(&self) -> io::Result<()> {
+        let Some(path) = &self.options.positions_path else {
+            return Ok(());
+        };
+        let mut records: Vec<StoredPosition> = self
+            .followers
+            .iter()
+            .map(|(_, follower)| StoredPosition {
+                path: follower.path.clone(),
+                device: follower.key.device,
+                inode: follower.key.inode,
+                offset: follower.offset,
+                hash: positions::hex_digest(&follower.hasher),
+            })
+            .collect();
+        let followed: HashSet<PathBuf> = records.iter().map(|record| record.path.clone()).collect();
+        // Keep positions of files not open right now (missing for a moment, or not yet scanned).
+        records.extend(
+            self.stored
+                .iter()
+                .filter(|record| !followed.contains(&record.path))
+                .cloned(),
+        );
+        positions::save(path, &records)
+    }
+
+    /// Matches every location against the file system and opens new files.
+    fn scan(&mut self) {
+        let mut seen = HashSet::new();
+        for file_index in 0..self.files.len() {
+            for path in expand_location(&self.files[file_index].location) {
+                let Ok(key) = FileKey::of_path(&path) else {
+                    continue;
+                };
+                if !seen.insert(key) {
+                    continue;
+                }
+                self.track(file_index, &path, key);
+            }
+        }
+        // A file whose path now names another file was renamed away: finish it, then close it.
+        for (_, follower) in &mut self.followers {
+            if !seen.contains(&follower.key) && !follower.draining {
+                follower.draining = true;
+                self.stats.rotations += 1;
+                info!(path = %follower.path.display(), "file rotated, reading the rest of the old file");
+            }
+        }
+        self.first_scan_done = true;
+    }
+
+    fn track(&mut self, file_index: usize, path: &Path, key: FileKey) {
+        if let Some((_, follower)) = self.followers.iter_mut().find(|(_, f)| f.key == key) {
+            follower.path = path.to_owned();
+            return;
+        }
+        if self.followers.len() >= self.options.max_files {
+            self.stats.files_over_limit += 1;
+            warn!(path = %path.display(), max_files = self.options.max_files, "too many files, not following");
+            return;
+        }
+        if !self.first_scan_done {
+            self.resume_renamed(file_index, path, key);
+        }
+        let start = self.start_position(file_index, path, key);
+        match start.and_then(|(offset, hasher)| Follower::open(path, offset, hasher)) {
+            Ok(follower) => {
+                info!(path = %path.display(), offset = follower.offset, "following file");
+                self.followers.push((file_index, follower));
+            }
+            Err(error) => {
+                self.stats.read_errors += 1;
+                warn!(path = %path.display(), %error, "failed to open file");
+            }
+        }
+    }
+
+    /// Where to start reading a newly seen file, with the hash of the bytes before it.
+    fn start_position(
+        &self,
+        file_index: usize,
+        path: &Path,
+        key: FileKey,
+    ) -> io::Result<(u64, Sha1)> {
+        if let Some(record) = self.stored_for(path, key) {
+            if let Some(hasher) = verified_prefix(path, record)? {
+                return Ok((record.offset, hasher));
+            }
+            return Ok((0, Sha1::new()));
+        }
+        let from_end = self.files[file_index].only_future_events
+            && !self.options.start_at_beginning
+            && !self.first_scan_done;
+        if !from_end {
+            return Ok((0, Sha1::new()));
+        }
+        let size = std::fs::metadata(path)?.len();
+        let hasher = positions::hash_prefix(path, size)?.unwrap_or_default();
+        Ok((size, hasher))
+    }
+
+    fn stored_for(&self, path: &Path, key: FileKey) -> Option<&StoredPosition> {
+        self.stored.iter().find(|record| {
+            record.path == path && record.device == key.device && record.inode == key.inode
+        })
+    }
+
+    /// At startup, finds the file a stored position belonged to when it was renamed while
+    /// dnstel was not running (rotation), and drains it first so none of its lines are lost.
+    fn resume_renamed(&mut self, file_index: usize, path: &Path, key: FileKey) {
+        let Some(record) = self
+            .stored
+            .iter()
+            .find(|record| {
+                record.path == path && (record.device, record.inode) != (key.device, key.inode)
+            })
+            .cloned()
+        else {
+            return;
+        };
+        let Some(renamed) = find_sibling_with_inode(&record) else {
+            return;
+        };
+        match verified_prefix(&renamed, &record) {
+            Ok(Some(hasher)) => match Follower::open(&renamed, record.offset, hasher) {
+                Ok(mut follower) => {
+                    follower.draining = true;
+                    self.stats.rotations += 1;
+                    info!(path = %renamed.display(), "resuming a file rotated while stopped");
+                    self.followers.push((file_index, follower));
+                }
+                Err(error) => {
+                    self.stats.read_errors += 1;
+                    warn!(path = %renamed.display(), %error, "failed to open rotated file");
+                }
+            },
+            Ok(None) => {}
+            Err(error) => {
+                self.stats.read_errors += 1;
+                warn!(path = %renamed.display(), %error, "failed to read rotated file");
+            }
+        }
+    }
+}
+
+fn record_skip(stats: &mut CollectorStats, reason: SkipReason, path: &Path) {
+    let count = match reason {
+        SkipReason::TooLong => &mut stats.too_long,
+        SkipReason::NulByte => &mut stats.nul_byte,
+        SkipReason::NotJsonObject => &mut stats.not_json_object,
+    };
+    *count += 1;
+    // The first ten of each kind are logged, then one in a thousand, so a flood cannot fill the log.
+    if *count <= 10 || *count % 1000 == 0 {
+        warn!(path = %path.display(), total = *count, "skipped a line: {}", reason.describe());
+    }
+}
+
+fn at_current_end(follower: &Follower) -> bool {
+    std::fs::metadata(&follower.path).map_or(true, |metadata| metadata.len() <= follower.offset)
+}
+
+/// Checks that `path` still starts with the bytes a stored position hashed.
+fn verified_prefix(path: &Path, record: &StoredPosition) -> io::Result<Option<Sha1>> {
+    let Some(hasher) = positions::hash_prefix(path, record.offset)? else {
+        return Ok(None);
+    };
+    Ok((positions::hex_digest(&hasher) == record.hash).then_some(hasher))
+}
+
+/// Looks in the stored file's folder for the file with its inode (bounded to 10,000 entries).
+fn find_sibling_with_inode(record: &StoredPosition) -> Option<PathBuf> {
+    let folder = record.path.parent()?;
+    let entries = std::fs::read_dir(folder).ok()?;
+    entries
+        .take(10_000)
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|candidate| {
+            FileKey::of_path(candidate)
+                .is_ok_and(|key| key.device == record.device && key.inode == record.inode)
+        })
+}
+
+/// Expands a location: a glob pattern gives its matches in sorted order, a plain path itself.
+fn expand_location(location: &str) -> Vec<PathBuf> {
+    if !location.contains(['*', '?', '[']) {
+        return vec![PathBuf::from(location)];
+    }
+    match glob::glob(location) {
+        Ok(paths) => {
+            let mut matched: Vec<PathBuf> = paths.flatten().filter(|path| path.is_file()).collect();
+            matched.sort();
+            matched
+        }
+        Err(error) => {
+            warn!(location, %error, "invalid glob pattern");
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! One followed file: reads complete lines from a byte offset and tracks what was read.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use sha1::{Digest, Sha1};
+
+use crate::line::MAX_LINE_BYTES;
+
+/// A file's identity: device and inode numbers, which survive a rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileKey {
+    /// The device number.
+    pub device: u64,
+    /// The inode number.
+    pub inode: u64,
+}
+
+impl FileKey {
+    /// Reads the identity of the file at `path`.
+    pub fn of_path(path: &Path) -> io::Result<FileKey> {
+        let metadata = std::fs::metadata(path)?;
+        Ok(FileKey {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
+}
+
+/// A raw line read from a followed file, or the fact that an over-long line was skipped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RawLine {
+    /// A complete line, without its newline.
+    Complete(Vec<u8>),
+    /// A line longer than the maximum, skipped whole.
+    TooLong,
+}
+
+/// An open file with its read position.
+pub struct Follower {
+    /// The path the file was last seen under.
+    pub path: PathBuf,
+    /// The file's identity.
+    pub key: FileKey,
+    /// The byte offset after the last complete line returned.
+    pub offset: u64,
+    /// SHA-1 of the bytes before `offset`.
+    pub hasher: Sha1,
+    /// Set when the path no longer names this file: it is read to its end, then closed.
+    pub draining: bool,
+    file: File,
+    /// Bytes read after `offset` that do not yet end with a newline.
+    pending: Vec<u8>,
+    /// Set while the rest of an over-long line is being discarded.
+    skipping_long_line: bool,
+}
+
+impl Follower {
+    /// Opens `path` and positions it at `offset`, whose prefix hash is `hasher`.
+    pub fn open(path: &Path, offset: u64, hasher: Sha1) -> io::Result<Follower> {
+        let mut file = File::open(path)?;
+        let metadata = file.metadata()?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Follower {
+            path: path.to_owned(),
+            key: FileKey {
+                device: metadata.dev(),
+                inode: metadata.ino(),
+            },
+            offset,
+            hasher,
+            draining: false,
+            file,
+            pending: Vec::new(),
+            skipping_long_line: false,
+        })
+    }
+
+    /// Returns true when the file shrank below the read position (truncated in place); the
+    /// position then restarts at the beginning.
+    pub fn check_truncation(&mut self) -> io::Result<bool> {
+        let size = self.file.metadata()?.len();
+        if size >= self.offset + self.pending.len() as u64 {
+            return Ok(false);
+        }
+        self.offset = 0;
+        self.hasher = Sha1::new();
+        self.pending.clear();
+        self.skipping_long_line = false;
+        self.file.seek(SeekFrom::Start(0))?;
+        Ok(true)
+    }
+
+    /// Reads up to `max_lines` complete lines into `lines`. Returns true when the file's current
+    /// end was reached (a trailing partial line is kept for the next call).
+    pub fn read_lines(&mut self, max_lines: usize, lines: &mut Vec<RawLine>) -> io::Result<bool> {
+        let mut produced = 0;
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            while produced < max_lines {
+                match self.take_line() {
+                    Some(line) => {
+                        lines.push(line);
+                        produced += 1;
+                    }
+                    None => break,
+                }
+            }
+            if produced >= max_lines {
+                return Ok(false);
+            }
+            let count = self.file.read(&mut chunk)?;
+            if count == 0 {
+                return Ok(true);
+            }
+            self.pending.extend_from_slice(&chunk[..count]);
+        }
+    }
+
+    /// Splits one line off `pending`, advancing the offset and hash past it.
+    fn take_line(&mut self) -> Option<RawLine> {
+        loop {
+            let Some(newline) = memchr(&self.pending) else {
+                if self.pending.len() >= MAX_LINE_BYTES {
+                    // Consume what is buffered of the over-long line; the rest follows until its
+                    // newline.
+                    let consumed: Vec<u8> = std::mem::take(&mut self.pending);
+                    self.advance(&consumed);
+                    let first = !self.skipping_long_line;
+                    self.skipping_long_line = true;
+                    if first {
+                        return Some(RawLine::TooLong);
+                    }
+                }
+                return None;
+            };
+            let line: Vec<u8> = self.pending.drain(..=newline).collect();
+            self.advance(&line);
+            if self.skipping_long_line {
+                self.skipping_long_line = false;
+                continue;
+            }
+            if line.len() > MAX_LINE_BYTES {
+                return Some(RawLine::TooLong);
+            }
+            let mut content = line;
+            content.pop();
+            return Some(RawLine::Complete(content));
+        }
+    }
+
+    fn advance(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.offset += bytes.len() as u64;
+    }
+}
+
+fn memchr(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&byte| byte == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn complete(text: &str) -> RawLine {
+        RawLine::Complete(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn partial_line_waits_for_newline() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("events");
+        let mut writer = File::create(&path).expect("create");
+        writer.write_all(b"one\ntw").expect("write");
+        let mut follower = Follower::open(&path, 0, Sha1::new()).expect("open");
+        let mut lines = Vec::new();
+        assert!(follower.read_lines(100, &mut lines).expect("read"));
+        assert_eq!(lines, vec![complete("one")]);
+        assert_eq!(follower.offset, 4);
+        writer.write_all(b"o\n").expect("write");
+        lines.clear();
+        follower.read_lines(100, &mut lines).expect("read");
+        assert_eq!(lines, vec![complete("two")]);
+        assert_eq!(follower.offset, 8);
+    }
+
+    #[test]
+    fn long_line_is_skipped_whole() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("events");
+        let mut content = b"before\n".to_vec();
+        content.extend(std::iter::repeat_n(b'x', 200_000));
+        content.extend_from_slice(b"\nafter\n");
+        std::fs::write(&path, &content).expect("write");
+        let mut follower = Follower::open(&path, 0, Sha1::new()).expect("open");
+        let mut lines = Vec::new();
+        follower.read_lines(100, &mut lines).expect("read");
+        assert_eq!(
+            lines,
+            vec![complete("before"), RawLine::TooLong, complete("after")]
+        );
+        assert_eq!(follower.offset, content.len() as u64);
+    }
+
+    #[test]
+    fn max_lines_limits_one_call() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("events");
+        std::fs::write(&path, "a\nb\nc\n").expect("write");
+        let mut follower = Follower::open(&path, 0, Sha1::new()).expect("open");
+        let mut lines = Vec::new();
+        assert!(!follower.read_lines(2, &mut lines).expect("read"));
+        assert_eq!(lines.len(), 2);
+        assert!(follower.read_lines(2, &mut lines).expect("read"));
+        assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn truncation_restarts_at_zero() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("events");
+        std::fs::write(&path, "first line\nsecond line\n").expect("write");
+        let mut follower = Follower::open(&path, 0, Sha1::new()).expect("open");
+        let mut lines = Vec::new();
+        follower.read_lines(100, &mut lines).expect("read");
+        std::fs::write(&path, "new\n").expect("truncate and write");
+        assert!(follower.check_truncation().expect("check"));
+        lines.clear();
+        follower.read_lines(100, &mut lines).expect("read");
+        assert_eq!(lines, vec![complete("new")]);
+    }
+}

@@ -1,0 +1,236 @@
+//! End-to-end behaviour of the collector on real files: growth, rotation, truncation, restart.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use dnstel_logcollector::{CollectedLine, Collector, CollectorOptions, LocalFile};
+
+fn local_file(location: &Path, only_future_events: bool) -> LocalFile {
+    LocalFile {
+        location: location.to_string_lossy().into_owned(),
+        only_future_events,
+        labels: Vec::new(),
+    }
+}
+
+fn options(positions: Option<PathBuf>) -> CollectorOptions {
+    CollectorOptions {
+        positions_path: positions,
+        ..CollectorOptions::default()
+    }
+}
+
+fn append(path: &Path, numbers: std::ops::Range<u32>) {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open for append");
+    for number in numbers {
+        writeln!(file, "{{\"n\":{number}}}").expect("append line");
+    }
+}
+
+fn numbers(lines: &[CollectedLine]) -> Vec<u32> {
+    lines
+        .iter()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(&line.event).expect("event JSON");
+            value["n"].as_u64().expect("n is a number") as u32
+        })
+        .collect()
+}
+
+fn poll_all(collector: &mut Collector) -> Vec<CollectedLine> {
+    let mut lines = Vec::new();
+    while !collector.poll(1000, &mut lines) {}
+    lines
+}
+
+#[test]
+fn growing_file_reads_each_line_once() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..3);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0, 1, 2]);
+    append(&path, 3..5);
+    let lines = poll_all(&mut collector);
+    assert_eq!(numbers(&lines), vec![3, 4]);
+    assert_eq!(lines[0].location, path.to_string_lossy());
+}
+
+#[test]
+fn only_future_events_starts_at_end() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..3);
+    let mut collector =
+        Collector::new(vec![local_file(&path, true)], options(None)).expect("collector");
+    assert!(poll_all(&mut collector).is_empty());
+    append(&path, 3..4);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![3]);
+}
+
+#[test]
+fn start_at_beginning_overrides_future_events() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..2);
+    let mut settings = options(None);
+    settings.start_at_beginning = true;
+    let mut collector = Collector::new(vec![local_file(&path, true)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0, 1]);
+}
+
+#[test]
+fn rename_rotation_loses_no_line() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..2);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0, 1]);
+
+    // Lines written just before the rename must still be read from the renamed file.
+    append(&path, 2..4);
+    fs::rename(&path, directory.path().join("packetbeat.1")).expect("rotate");
+    append(&path, 4..6);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2, 3, 4, 5]);
+    assert_eq!(collector.stats().rotations, 1);
+    append(&path, 6..7);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![6]);
+}
+
+#[test]
+fn wildcard_does_not_reread_rotated_file() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let pattern = directory.path().join("packetbeat*");
+    append(&path, 0..2);
+    let mut collector =
+        Collector::new(vec![local_file(&pattern, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0, 1]);
+    fs::rename(&path, directory.path().join("packetbeat.1")).expect("rotate");
+    append(&path, 2..3);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2]);
+}
+
+#[test]
+fn truncation_reads_from_start() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..5);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(poll_all(&mut collector).len(), 5);
+    File::create(&path).expect("truncate");
+    append(&path, 10..11);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![10]);
+    assert_eq!(collector.stats().truncations, 1);
+}
+
+#[test]
+fn restart_resumes_without_loss_or_repeat() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..3);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, true)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert!(poll_all(&mut collector).is_empty());
+        append(&path, 3..5);
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![3, 4]);
+        collector.save_positions().expect("save positions");
+    }
+    // Written while stopped: a stored position wins over only-future-events.
+    append(&path, 5..7);
+    let mut collector =
+        Collector::new(vec![local_file(&path, true)], options(Some(positions))).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![5, 6]);
+}
+
+#[test]
+fn restart_after_rotation_while_stopped() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..2);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![0, 1]);
+        collector.save_positions().expect("save positions");
+    }
+    append(&path, 2..4);
+    fs::rename(&path, directory.path().join("packetbeat.1")).expect("rotate");
+    append(&path, 4..5);
+    let mut collector = Collector::new(vec![local_file(&path, false)], options(Some(positions)))
+        .expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2, 3, 4]);
+}
+
+#[test]
+fn replaced_file_is_read_from_start() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..3);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(poll_all(&mut collector).len(), 3);
+        collector.save_positions().expect("save positions");
+    }
+    // Same inode, different content: the stored hash no longer matches.
+    fs::write(
+        &path,
+        "{\"n\":100}\n{\"n\":101}\n{\"n\":102}\n{\"n\":103}\n",
+    )
+    .expect("rewrite");
+    let mut collector = Collector::new(vec![local_file(&path, false)], options(Some(positions)))
+        .expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![100, 101, 102, 103]);
+}
+
+#[test]
+fn bad_lines_are_counted() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let mut content = b"{\"n\":1}\nnot json\n[1,2]\n{\"n\":\0}\n".to_vec();
+    content.extend(std::iter::repeat_n(b'a', 70_000));
+    content.extend_from_slice(b"\n{\"n\":2}\n");
+    fs::write(&path, content).expect("write");
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
+    let stats = collector.stats();
+    assert_eq!(stats.not_json_object, 2);
+    assert_eq!(stats.nul_byte, 1);
+    assert_eq!(stats.too_long, 1);
+    assert_eq!(stats.events, 2);
+}
+
+#[test]
+fn labels_are_added() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut file = local_file(&path, false);
+    file.labels = vec![("site.name".to_owned(), "lab".to_owned())];
+    let mut collector = Collector::new(vec![file], options(None)).expect("collector");
+    let lines = poll_all(&mut collector);
+    assert_eq!(lines[0].event, r#"{"n":0,"site":{"name":"lab"}}"#);
+}
