@@ -7,5 +7,7 @@
 
 pub mod community_id;
 pub mod domain;
+pub mod error;
 pub mod json;
+pub mod network;
 pub mod time;
