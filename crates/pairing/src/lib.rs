@@ -1,0 +1,26 @@
+//! DNS transactions from decoded UDP datagrams and TCP segments.
+//!
+//! A [`Pairing`] matches each query with its response the way Packetbeat 7.17 does (client
+//! address and port, server address and port, DNS ID and transport), reassembles DNS over TCP
+//! from its 2-byte length framing, and hands out completed [`Transaction`]s with Packetbeat's
+//! note texts ([`notes`]). Timeouts run on packet time, every table and buffer is bounded by
+//! [`PairingConfig`], and every drop is counted in [`PairingStats`].
+//!
+//! The crate does no I/O and no logging.
+
+mod config;
+mod decode;
+mod input;
+pub mod notes;
+mod pairing;
+mod stats;
+mod table;
+mod tcp;
+mod tcp_pairing;
+mod transaction;
+
+pub use config::{ConfigError, PairingConfig, TcpLimits, MAX_TCP_MESSAGE_LEN};
+pub use input::{DnsDatagram, DnsSegment, TcpFlags, Transport};
+pub use pairing::Pairing;
+pub use stats::PairingStats;
+pub use transaction::{Side, Transaction};

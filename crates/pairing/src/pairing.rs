@@ -1,0 +1,293 @@
+//! The pairing engine: queries wait in a bounded table until their response, a duplicate, the
+//! timeout, eviction or the end of input closes them.
+//!
+//! Time is packet time: every input advances a clock (the largest timestamp seen), and
+//! [`Pairing::advance`] lets the caller move it on idle ticks. Completed transactions queue up
+//! in the order they complete and leave through [`Pairing::drain`].
+
+use std::collections::vec_deque::Drain;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use dnstel_dns::Message;
+use dnstel_packet::Timestamp;
+
+use crate::config::{ConfigError, PairingConfig};
+use crate::decode::decode;
+use crate::input::{DnsDatagram, Transport};
+use crate::notes;
+use crate::stats::PairingStats;
+use crate::table::{TransactionKey, TransactionTable};
+use crate::tcp::ConnectionTable;
+use crate::tcp_pairing::TcpItem;
+use crate::transaction::{Side, Transaction};
+
+/// Where and when a message arrived.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Arrival {
+    pub transport: Transport,
+    pub source: SocketAddr,
+    pub destination: SocketAddr,
+    pub timestamp: Timestamp,
+    /// Message size as Packetbeat counts it (TCP includes the 2-byte prefix).
+    pub bytes: usize,
+    pub multicast: bool,
+}
+
+/// Pairs DNS queries with their responses over UDP and TCP.
+///
+/// Feed decoded datagrams and segments in capture order with [`process_udp`](Self::process_udp)
+/// and [`process_tcp`](Self::process_tcp), call [`advance`](Self::advance) on idle ticks and
+/// [`flush_all`](Self::flush_all) at the end of input, and take completed transactions with
+/// [`drain`](Self::drain). The same input always gives the same transactions in the same order.
+#[derive(Debug)]
+pub struct Pairing {
+    pub(crate) config: PairingConfig,
+    timeout_nanos: i64,
+    clock: Option<Timestamp>,
+    pub(crate) table: TransactionTable,
+    pub(crate) connections: ConnectionTable,
+    pub(crate) stats: PairingStats,
+    output: VecDeque<Transaction>,
+    /// Reused buffer of decoded TCP stream events.
+    pub(crate) tcp_items: Vec<TcpItem>,
+}
+
+impl Pairing {
+    /// Builds a pairing after checking the configuration.
+    pub fn new(config: PairingConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Pairing {
+            timeout_nanos: config.timeout_nanos(),
+            config,
+            clock: None,
+            table: TransactionTable::default(),
+            connections: ConnectionTable::default(),
+            stats: PairingStats::default(),
+            output: VecDeque::new(),
+            tcp_items: Vec::new(),
+        })
+    }
+
+    /// Returns the configuration in use.
+    pub fn config(&self) -> &PairingConfig {
+        &self.config
+    }
+
+    /// Returns the counters.
+    pub fn stats(&self) -> &PairingStats {
+        &self.stats
+    }
+
+    /// Returns the number of queries waiting for a response.
+    pub fn pending_transactions(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Returns the number of tracked TCP connections.
+    pub fn tcp_connections(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Returns the bytes buffered by TCP reassembly over all connections.
+    pub fn tcp_buffered_bytes(&self) -> usize {
+        self.connections.buffered_bytes()
+    }
+
+    /// Removes and returns the completed transactions, oldest completion first. The queue's
+    /// memory is kept for reuse.
+    pub fn drain(&mut self) -> Drain<'_, Transaction> {
+        self.output.drain(..)
+    }
+
+    /// Handles one UDP datagram: its payload is one DNS message.
+    pub fn process_udp(&mut self, datagram: &DnsDatagram<'_>) {
+        let source_port = datagram.source.port();
+        let destination_port = datagram.destination.port();
+        if !self.config.is_dns_port(source_port, destination_port) || datagram.payload.is_empty()
+        {
+            self.stats.ignored_packets += 1;
+            return;
+        }
+        self.advance(datagram.timestamp);
+        let Some(message) = decode(datagram.payload, &self.config.parse_options) else {
+            self.stats.undecodable += 1;
+            return;
+        };
+        let arrival = Arrival {
+            transport: Transport::Udp,
+            source: datagram.source,
+            destination: datagram.destination,
+            timestamp: datagram.timestamp,
+            bytes: datagram.payload.len(),
+            multicast: self.config.is_multicast_port(source_port, destination_port),
+        };
+        if message.header.qr {
+            let transaction = self.receive_response(arrival, message);
+            self.emit(transaction);
+        } else {
+            self.receive_query(arrival, message);
+        }
+    }
+
+    /// Moves packet time to `now` (if later than any time seen) and closes what expired: idle
+    /// TCP connections first, then unanswered queries, each oldest first.
+    pub fn advance(&mut self, now: Timestamp) {
+        let clock = self.clock.map_or(now, |clock| clock.max(now));
+        self.clock = Some(clock);
+        let deadline = Timestamp(clock.0.saturating_sub(self.timeout_nanos));
+        while let Some(key) = self.connections.idle(deadline) {
+            self.stats.tcp_connections_timed_out += 1;
+            self.close_connection(key);
+        }
+        while let Some(pending) = self.table.pop_expired(deadline) {
+            self.stats.timeouts += 1;
+            self.emit_unanswered(pending.transaction, pending.multicast);
+        }
+    }
+
+    /// Closes everything at the end of input: TCP connections (partial messages become
+    /// incomplete, open responses complete), then every pending query as unanswered.
+    pub fn flush_all(&mut self) {
+        while let Some(key) = self.connections.least_active() {
+            self.close_connection(key);
+        }
+        while let Some(pending) = self.table.pop_oldest() {
+            self.stats.flushed += 1;
+            self.emit_unanswered(pending.transaction, pending.multicast);
+        }
+    }
+
+    /// Stores a query, closing a pending duplicate first and evicting the oldest query when the
+    /// table is full.
+    pub(crate) fn receive_query(&mut self, arrival: Arrival, message: Message) {
+        self.stats.requests += 1;
+        let key = TransactionKey {
+            transport: arrival.transport,
+            client: arrival.source,
+            server: arrival.destination,
+            id: message.header.id,
+        };
+        if let Some(earlier) = self.table.remove(&key) {
+            let mut transaction = earlier.transaction;
+            // mDNS and LLMNR resend queries with the same ID by design, so a repeat there is
+            // not worth a note.
+            if !earlier.multicast {
+                transaction.add_note(notes::DUPLICATE_QUERY);
+            }
+            self.stats.duplicates += 1;
+            self.emit(transaction);
+        }
+        while self.table.len() >= self.config.max_transactions {
+            let Some(oldest) = self.table.pop_oldest() else {
+                break;
+            };
+            self.stats.evicted += 1;
+            self.emit_unanswered(oldest.transaction, oldest.multicast);
+        }
+        let mut transaction = Transaction {
+            transport: arrival.transport,
+            client: arrival.source,
+            server: arrival.destination,
+            request: None,
+            response: None,
+            notes: Vec::new(),
+        };
+        let udp = arrival.transport == Transport::Udp;
+        if udp && message.opt.is_none() && arrival.bytes > notes::MAX_NON_EDNS_UDP_SIZE {
+            transaction.add_note(notes::REQUEST_TOO_LARGE);
+        }
+        self.add_anomaly_notes(&mut transaction, notes::REQUEST_ANOMALY_PREFIX, &message);
+        transaction.request = Some(Side::new(message, arrival.timestamp, arrival.bytes));
+        self.table
+            .insert(key, transaction, arrival.timestamp, arrival.multicast);
+    }
+
+    /// Attaches a response to its pending query, or builds a response-only transaction, and
+    /// returns it without emitting it.
+    pub(crate) fn receive_response(&mut self, arrival: Arrival, message: Message) -> Transaction {
+        self.stats.responses += 1;
+        let key = TransactionKey {
+            transport: arrival.transport,
+            client: arrival.destination,
+            server: arrival.source,
+            id: message.header.id,
+        };
+        let mut transaction = match self.table.remove(&key) {
+            Some(pending) => {
+                self.stats.paired += 1;
+                pending.transaction
+            }
+            None => self.response_only(arrival),
+        };
+        if arrival.transport == Transport::Udp {
+            add_edns_notes(&mut transaction, &message, arrival.bytes);
+        }
+        self.add_anomaly_notes(&mut transaction, notes::RESPONSE_ANOMALY_PREFIX, &message);
+        transaction.response = Some(Side::new(message, arrival.timestamp, arrival.bytes));
+        transaction
+    }
+
+    fn response_only(&mut self, arrival: Arrival) -> Transaction {
+        let mut transaction = Transaction {
+            transport: arrival.transport,
+            client: arrival.destination,
+            server: arrival.source,
+            request: None,
+            response: None,
+            notes: Vec::new(),
+        };
+        if arrival.multicast {
+            self.stats.multicast_responses += 1;
+        } else {
+            self.stats.orphans += 1;
+            transaction.add_note(notes::ORPHANED_RESPONSE);
+        }
+        transaction
+    }
+
+    /// Adds one note per parser anomaly, and counts the message as malformed if it has any.
+    pub(crate) fn add_anomaly_notes(
+        &mut self,
+        transaction: &mut Transaction,
+        prefix: &str,
+        message: &Message,
+    ) {
+        if message.anomalies.is_empty() {
+            return;
+        }
+        self.stats.malformed += 1;
+        for anomaly in &message.anomalies {
+            transaction.notes.push(format!("{prefix}{anomaly}"));
+        }
+    }
+
+    fn emit_unanswered(&mut self, mut transaction: Transaction, multicast: bool) {
+        if !multicast {
+            transaction.add_note(notes::NO_RESPONSE);
+        }
+        self.emit(transaction);
+    }
+
+    pub(crate) fn emit(&mut self, transaction: Transaction) {
+        self.stats.transactions += 1;
+        self.output.push_back(transaction);
+    }
+}
+
+/// Adds Packetbeat's UDP size and EDNS notes for a response, in Packetbeat's order.
+fn add_edns_notes(transaction: &mut Transaction, response: &Message, bytes: usize) {
+    let response_edns = response.opt.is_some();
+    if !response_edns && bytes > notes::MAX_NON_EDNS_UDP_SIZE {
+        transaction.add_note(notes::RESPONSE_TOO_LARGE);
+    }
+    let Some(request) = &transaction.request else {
+        return;
+    };
+    let request_edns = request.message.opt.is_some();
+    if request_edns && !response_edns {
+        transaction.add_note(notes::RESPONDER_NO_EDNS);
+    } else if !request_edns && response_edns {
+        transaction.add_note(notes::UNEXPECTED_EDNS);
+    }
+}

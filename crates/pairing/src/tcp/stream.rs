@@ -1,0 +1,471 @@
+//! Reassembly of one direction of a TCP connection into length-prefixed DNS messages.
+//!
+//! A [`Stream`] keeps the bytes of the message being received, the segments that arrived ahead
+//! of a hole, and where the next in-order byte is. Retransmitted bytes are dropped, overlaps are
+//! trimmed, and out-of-order segments wait (within limits) for the hole to fill. When a hole
+//! does not fill, the partial message is reported as incomplete and the stream waits for a
+//! segment that starts a message again (see [`starts_message`]); a capture that starts in the
+//! middle of a connection begins in that state too. Nothing is reported as a message unless the
+//! length framing leads to it from a verified boundary.
+
+use dnstel_packet::Timestamp;
+
+use crate::stats::PairingStats;
+
+/// Limits a stream honours on one push.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StreamLimits {
+    /// Maximum bytes buffered by this stream.
+    pub max_stream_bytes: usize,
+    /// Maximum out-of-order segments held.
+    pub max_out_of_order_segments: usize,
+    /// Bytes the stream may still add before the total limit over all streams is reached.
+    pub total_available: usize,
+}
+
+/// What a stream reports while it is fed.
+#[derive(Debug)]
+pub(crate) enum StreamEvent<'a> {
+    /// A complete message, length prefix included, and the time of the packet that started it.
+    Message {
+        timestamp: Timestamp,
+        bytes: &'a [u8],
+    },
+    /// A length prefix of zero: the stream stops.
+    ZeroLength,
+    /// A partial message was dropped. Its ID and QR bit are given when the bytes reached them.
+    Incomplete {
+        id: Option<u16>,
+        is_response: Option<bool>,
+    },
+}
+
+/// Whether the consumer of a [`StreamEvent::Message`] wants more messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Receiver of stream events.
+pub(crate) type Sink<'s> = dyn FnMut(StreamEvent<'_>) -> Flow + 's;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// `buffer` starts at a message boundary and `next_sequence` is the next byte expected.
+    Synced,
+    /// The boundary is unknown: each segment is tested with [`starts_message`].
+    Searching,
+    /// The stream was closed, or its data is not DNS: everything is ignored until a SYN.
+    Stopped,
+}
+
+#[derive(Debug)]
+struct OutOfOrder {
+    sequence: u32,
+    timestamp: Timestamp,
+    data: Vec<u8>,
+}
+
+/// One direction of a TCP connection.
+#[derive(Debug)]
+pub(crate) struct Stream {
+    state: State,
+    next_sequence: u32,
+    buffer: Vec<u8>,
+    /// Time of the packet that holds `buffer[0]`.
+    buffer_timestamp: Timestamp,
+    out_of_order: Vec<OutOfOrder>,
+    out_of_order_bytes: usize,
+}
+
+impl Default for Stream {
+    fn default() -> Self {
+        Stream {
+            state: State::Searching,
+            next_sequence: 0,
+            buffer: Vec::new(),
+            buffer_timestamp: Timestamp::default(),
+            out_of_order: Vec::new(),
+            out_of_order_bytes: 0,
+        }
+    }
+}
+
+/// Buffers larger than this are freed rather than kept for reuse once empty.
+const KEEP_CAPACITY: usize = 4096;
+
+impl Stream {
+    /// Returns the bytes this stream holds.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len() + self.out_of_order_bytes
+    }
+
+    /// Feeds one segment's payload. `sequence` is the segment's sequence number, `syn` whether
+    /// it carries SYN (the data then starts one byte later).
+    pub fn push(
+        &mut self,
+        sequence: u32,
+        syn: bool,
+        timestamp: Timestamp,
+        payload: &[u8],
+        limits: StreamLimits,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        let mut data_sequence = sequence;
+        if syn {
+            data_sequence = sequence.wrapping_add(1);
+            self.restart(data_sequence);
+        }
+        if payload.is_empty() {
+            return;
+        }
+        match self.state {
+            State::Stopped => {
+                stats.tcp_skipped_bytes += payload.len() as u64;
+            }
+            State::Searching => {
+                self.search(data_sequence, timestamp, payload, limits, stats, sink);
+            }
+            State::Synced => {
+                self.receive(data_sequence, timestamp, payload, limits, stats, sink);
+            }
+        }
+    }
+
+    /// Ends the stream (FIN, RST, idle timeout or eviction): buffered out-of-order data is
+    /// tried after the hole, and a partial message left over is reported as incomplete.
+    pub fn close(&mut self, stats: &mut PairingStats, sink: &mut Sink<'_>) {
+        if !self.out_of_order.is_empty() {
+            self.break_at_gap(stats, sink);
+        }
+        self.drop_partial(stats, sink);
+        self.state = State::Stopped;
+    }
+
+    /// Stops the stream for good and frees its buffers, without reporting anything.
+    pub fn stop(&mut self) {
+        self.state = State::Stopped;
+        self.release();
+    }
+
+    fn restart(&mut self, next_sequence: u32) {
+        self.release();
+        self.state = State::Synced;
+        self.next_sequence = next_sequence;
+    }
+
+    fn release(&mut self) {
+        self.clear_buffer();
+        self.out_of_order = Vec::new();
+        self.out_of_order_bytes = 0;
+    }
+
+    fn clear_buffer(&mut self) {
+        if self.buffer.capacity() > KEEP_CAPACITY {
+            self.buffer = Vec::new();
+        } else {
+            self.buffer.clear();
+        }
+    }
+
+    /// Handles a segment of a synced stream.
+    fn receive(
+        &mut self,
+        sequence: u32,
+        timestamp: Timestamp,
+        payload: &[u8],
+        limits: StreamLimits,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        let offset = sequence.wrapping_sub(self.next_sequence) as i32;
+        if offset > 0 {
+            self.hold_out_of_order(sequence, timestamp, payload, limits, stats, sink);
+            return;
+        }
+        let overlap = offset.unsigned_abs() as usize;
+        if overlap >= payload.len() {
+            stats.tcp_retransmissions += 1;
+            return;
+        }
+        if overlap > 0 {
+            stats.tcp_overlaps += 1;
+        }
+        self.append(timestamp, &payload[overlap..], limits, stats, sink);
+        self.drain_out_of_order(limits, stats, sink);
+    }
+
+    /// Keeps a segment that arrived ahead of a hole, or gives up on the hole when the limits
+    /// are reached.
+    fn hold_out_of_order(
+        &mut self,
+        sequence: u32,
+        timestamp: Timestamp,
+        payload: &[u8],
+        limits: StreamLimits,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        let fits_count = self.out_of_order.len() < limits.max_out_of_order_segments;
+        let fits_stream = self.buffered() + payload.len() <= limits.max_stream_bytes;
+        let fits_total = payload.len() <= limits.total_available;
+        if !(fits_count && fits_stream && fits_total) {
+            // The hole has not filled within the limits: drop what waits on it, then place this
+            // segment in the stream as it now is.
+            self.break_at_gap(stats, sink);
+            self.place_after_gap(sequence, timestamp, payload, limits, stats, sink);
+            return;
+        }
+        stats.tcp_out_of_order += 1;
+        self.out_of_order_bytes += payload.len();
+        self.out_of_order.push(OutOfOrder {
+            sequence,
+            timestamp,
+            data: payload.to_vec(),
+        });
+    }
+
+    /// Handles the segment that overflowed the out-of-order limits, once the gap is broken.
+    fn place_after_gap(
+        &mut self,
+        sequence: u32,
+        timestamp: Timestamp,
+        payload: &[u8],
+        limits: StreamLimits,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        match self.state {
+            State::Searching => self.search(sequence, timestamp, payload, limits, stats, sink),
+            State::Synced if sequence.wrapping_sub(self.next_sequence) as i32 <= 0 => {
+                self.receive(sequence, timestamp, payload, limits, stats, sink);
+            }
+            State::Synced => {
+                // Still ahead of the resynchronised stream: a second hole, given up at once.
+                stats.tcp_gaps += 1;
+                self.drop_partial(stats, sink);
+                self.state = State::Searching;
+                self.search(sequence, timestamp, payload, limits, stats, sink);
+            }
+            State::Stopped => stats.tcp_skipped_bytes += payload.len() as u64,
+        }
+    }
+
+    /// Appends held segments that the stream has now reached.
+    fn drain_out_of_order(
+        &mut self,
+        limits: StreamLimits,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        while self.state == State::Synced {
+            let next = self.next_sequence;
+            let reached = self
+                .out_of_order
+                .iter()
+                .position(|held| held.sequence.wrapping_sub(next) as i32 <= 0);
+            let Some(index) = reached else {
+                return;
+            };
+            let held = self.out_of_order.swap_remove(index);
+            self.out_of_order_bytes -= held.data.len();
+            let overlap = next.wrapping_sub(held.sequence) as usize;
+            if overlap >= held.data.len() {
+                stats.tcp_retransmissions += 1;
+                continue;
+            }
+            self.append(held.timestamp, &held.data[overlap..], limits, stats, sink);
+        }
+    }
+
+    /// Handles a segment while the message boundary is unknown.
+    fn search(
+        &mut self,
+        sequence: u32,
+        timestamp: Timestamp,
+        payload: &[u8],
+        limits: StreamLimits,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        if !starts_message(payload) {
+            stats.tcp_skipped_bytes += payload.len() as u64;
+            return;
+        }
+        stats.tcp_resyncs += 1;
+        self.state = State::Synced;
+        self.next_sequence = sequence;
+        self.clear_buffer();
+        self.append(timestamp, payload, limits, stats, sink);
+    }
+
+    /// Gives up on the hole in front of the held segments: the partial message is reported,
+    /// then the held segments are searched for a boundary in sequence order.
+    fn break_at_gap(&mut self, stats: &mut PairingStats, sink: &mut Sink<'_>) {
+        stats.tcp_gaps += 1;
+        self.drop_partial(stats, sink);
+        self.state = State::Searching;
+        let mut held = std::mem::take(&mut self.out_of_order);
+        self.out_of_order_bytes = 0;
+        let base = self.next_sequence;
+        held.sort_by_key(|segment| segment.sequence.wrapping_sub(base));
+        let limits = StreamLimits {
+            max_stream_bytes: usize::MAX,
+            max_out_of_order_segments: 0,
+            total_available: usize::MAX,
+        };
+        for segment in held {
+            if self.state == State::Stopped {
+                break;
+            }
+            let end = segment
+                .sequence
+                .wrapping_add(segment.data.len() as u32);
+            if self.state == State::Synced
+                && segment.sequence.wrapping_sub(self.next_sequence) as i32 <= 0
+            {
+                // Contiguous with (or overlapping) what the resynchronised stream has.
+                self.receive(
+                    segment.sequence,
+                    segment.timestamp,
+                    &segment.data,
+                    limits,
+                    stats,
+                    sink,
+                );
+                continue;
+            }
+            if self.state == State::Synced {
+                // Another hole: the partial message cannot complete.
+                stats.tcp_gaps += 1;
+                self.drop_partial(stats, sink);
+                self.state = State::Searching;
+            }
+            self.search(
+                segment.sequence,
+                segment.timestamp,
+                &segment.data,
+                limits,
+                stats,
+                sink,
+            );
+            if self.state == State::Searching {
+                self.next_sequence = end;
+            }
+        }
+    }
+
+    /// Reports and drops the partial message in `buffer`, if any.
+    fn drop_partial(&mut self, stats: &mut PairingStats, sink: &mut Sink<'_>) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        stats.tcp_incomplete_messages += 1;
+        let id = self
+            .buffer
+            .get(2..4)
+            .map(|bytes| u16::from_be_bytes([bytes[0], bytes[1]]));
+        let is_response = self.buffer.get(4).map(|flags| flags & 0x80 != 0);
+        sink(StreamEvent::Incomplete {
+            id,
+            is_response,
+        });
+        self.clear_buffer();
+    }
+
+    /// Adds in-order bytes and reports every message they complete.
+    fn append(
+        &mut self,
+        timestamp: Timestamp,
+        data: &[u8],
+        limits: StreamLimits,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        let too_long = self.buffered() + data.len() > limits.max_stream_bytes;
+        if too_long || data.len() > limits.total_available {
+            stats.tcp_limit_dropped_bytes += data.len() as u64;
+            stats.tcp_gaps += 1;
+            self.drop_partial(stats, sink);
+            self.state = State::Searching;
+            self.next_sequence = self.next_sequence.wrapping_add(data.len() as u32);
+            return;
+        }
+        if self.buffer.is_empty() {
+            self.buffer_timestamp = timestamp;
+        }
+        self.buffer.extend_from_slice(data);
+        self.next_sequence = self.next_sequence.wrapping_add(data.len() as u32);
+        self.frame(timestamp, stats, sink);
+    }
+
+    /// Cuts complete messages off the front of `buffer`. `timestamp` is the time of the
+    /// segment just appended, where any leftover message starts.
+    fn frame(&mut self, timestamp: Timestamp, stats: &mut PairingStats, sink: &mut Sink<'_>) {
+        let mut start = 0;
+        let mut flow = Flow::Continue;
+        while let Some(prefix) = self.buffer.get(start..start + 2) {
+            let length = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
+            if length == 0 {
+                stats.tcp_zero_length_messages += 1;
+                sink(StreamEvent::ZeroLength);
+                flow = Flow::Stop;
+                break;
+            }
+            let end = start + 2 + length;
+            let Some(bytes) = self.buffer.get(start..end) else {
+                break;
+            };
+            flow = sink(StreamEvent::Message {
+                timestamp: self.buffer_timestamp,
+                bytes,
+            });
+            start = end;
+            self.buffer_timestamp = timestamp;
+            if flow == Flow::Stop {
+                break;
+            }
+        }
+        if flow == Flow::Stop {
+            self.stop();
+            return;
+        }
+        self.buffer.drain(..start);
+    }
+}
+
+/// Returns whether `payload` plausibly begins with a length-prefixed DNS message: every length
+/// prefix in it is at least a header long, every header that fits looks like DNS (known opcode,
+/// at most one question), and the messages either end exactly at the end of the payload or the
+/// last one runs past it with its header fully visible.
+pub(crate) fn starts_message(payload: &[u8]) -> bool {
+    let mut start = 0;
+    loop {
+        if start == payload.len() {
+            return start > 0;
+        }
+        let Some(prefix) = payload.get(start..start + 2) else {
+            return false;
+        };
+        let length = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
+        if length < dnstel_dns::HEADER_LEN {
+            return false;
+        }
+        let Some(header) = payload.get(start + 2..start + 2 + dnstel_dns::HEADER_LEN) else {
+            return false;
+        };
+        if !crate::decode::plausible_header(header) {
+            return false;
+        }
+        start += 2 + length;
+        if start > payload.len() {
+            return true;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;
