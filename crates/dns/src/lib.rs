@@ -11,7 +11,14 @@
 mod anomaly;
 mod edns;
 mod message;
+mod name;
+mod options;
+mod parser;
+mod presentation;
 mod rdata;
+mod reader;
+mod render;
+mod text;
 mod types;
 
 pub use anomaly::Anomaly;
@@ -19,6 +26,7 @@ pub use edns::{EdnsOption, ExtendedError, Opt, OptionValue};
 pub use message::{
     Header, HeaderError, Message, ParseOptions, Question, Record, Section, HEADER_LEN,
 };
+pub use options::extended_error_purpose;
 pub use rdata::{FieldValue, Rdata};
 pub use types::{Class, Opcode, Rcode, Rtype};
 
@@ -28,6 +36,5 @@ pub use types::{Class, Opcode, Rcode, Rtype};
 /// section, a pointer loop, a malformed record) becomes an entry in
 /// [`Message::anomalies`], and the message keeps everything parsed before and around it.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Message, HeaderError> {
-    let _ = (bytes, options);
-    Err(HeaderError::TooShort { len: bytes.len() })
+    parser::parse_message(bytes, options)
 }

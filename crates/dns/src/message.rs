@@ -141,7 +141,10 @@ impl Message {
     /// Returns the full response code: the header RCODE with the EDNS extended bits ORed in
     /// above it, as Packetbeat computes `dns.response_code` and `status`.
     pub fn rcode(&self) -> Rcode {
-        let extended = self.opt.as_ref().map_or(0, |opt| u16::from(opt.ext_rcode) << 4);
+        let extended = self
+            .opt
+            .as_ref()
+            .map_or(0, |opt| u16::from(opt.ext_rcode) << 4);
         Rcode(self.header.rcode.0 | extended)
     }
 

@@ -23,6 +23,11 @@ impl<'a> Reader<'a> {
         self.bytes.len().saturating_sub(self.position)
     }
 
+    /// Moves to `position`, which the caller has checked is inside the input.
+    pub(crate) fn set_position(&mut self, position: usize) {
+        self.position = position.min(self.bytes.len());
+    }
+
     /// Returns the unread bytes.
     pub(crate) fn rest(&self) -> &'a [u8] {
         self.bytes.get(self.position..).unwrap_or_default()

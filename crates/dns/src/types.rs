@@ -366,7 +366,9 @@ mod tests {
         assert_eq!(Rtype(45).to_string(), "45");
         assert_eq!(Rtype(23).to_string(), "NSAP-PTR");
         let mut generic = String::new();
-        Rtype(11).fmt_generic(&mut generic).expect("writing to a String cannot fail");
+        Rtype(11)
+            .fmt_generic(&mut generic)
+            .expect("writing to a String cannot fail");
         assert_eq!(generic, "TYPE11");
     }
 

@@ -1,0 +1,329 @@
+//! The message parser: header, question and record sections, and the OPT pseudo-record.
+//!
+//! Work is linear in the message size. Every question consumes at least 5 bytes and every
+//! record at least 11, so no section count can make the parser loop past the input, and each
+//! name is bounded by the hop and length limits in `name.rs`.
+
+use crate::anomaly::Anomaly;
+use crate::edns::Opt;
+use crate::message::HEADER_LEN;
+use crate::message::{Header, HeaderError, Message, ParseOptions, Question, Record, Section};
+use crate::name::read_name;
+use crate::options::read_options;
+use crate::reader::Reader;
+use crate::render::{render, RdataInput};
+use crate::types::{Class, Opcode, Rcode, Rtype};
+
+/// Top bit of a class field: the mDNS QU or cache-flush flag.
+const MULTICAST_CLASS_BIT: u16 = 0x8000;
+
+/// Parses one DNS message; see [`crate::parse`].
+pub(crate) fn parse_message(bytes: &[u8], options: &ParseOptions) -> Result<Message, HeaderError> {
+    let header = read_header(bytes)?;
+    let mut parser = Parser {
+        message: bytes,
+        position: HEADER_LEN,
+        options: *options,
+        anomalies: Vec::new(),
+        opt: None,
+        stopped: false,
+    };
+    let questions = parser.questions(header.qdcount);
+    let answers = parser.records(Section::Answer, header.ancount);
+    let authorities = parser.records(Section::Authority, header.nscount);
+    let additionals = parser.records(Section::Additional, header.arcount);
+    parser.check_trailing_bytes();
+    Ok(Message {
+        header,
+        questions,
+        answers,
+        authorities,
+        additionals,
+        opt: parser.opt,
+        anomalies: parser.anomalies,
+        wire_len: bytes.len(),
+    })
+}
+
+fn read_header(bytes: &[u8]) -> Result<Header, HeaderError> {
+    let mut reader = Reader::new(bytes, 0);
+    let too_short = HeaderError::TooShort { len: bytes.len() };
+    let fields = (
+        reader.u16(),
+        reader.u8(),
+        reader.u8(),
+        reader.u16(),
+        reader.u16(),
+        reader.u16(),
+        reader.u16(),
+    );
+    let (
+        Some(id),
+        Some(high),
+        Some(low),
+        Some(qdcount),
+        Some(ancount),
+        Some(nscount),
+        Some(arcount),
+    ) = fields
+    else {
+        return Err(too_short);
+    };
+    Ok(Header {
+        id,
+        qr: high & 0x80 != 0,
+        opcode: Opcode((high >> 3) & 0x0F),
+        aa: high & 0x04 != 0,
+        tc: high & 0x02 != 0,
+        rd: high & 0x01 != 0,
+        ra: low & 0x80 != 0,
+        z: low & 0x40 != 0,
+        ad: low & 0x20 != 0,
+        cd: low & 0x10 != 0,
+        rcode: Rcode(u16::from(low & 0x0F)),
+        qdcount,
+        ancount,
+        nscount,
+        arcount,
+    })
+}
+
+/// What reading one entry produced.
+enum Step<T> {
+    /// A parsed entry.
+    Entry(T),
+    /// The entry was consumed but not kept (malformed, or the OPT record).
+    Skipped,
+    /// The section cannot be read further.
+    Stop,
+}
+
+struct Parser<'a> {
+    message: &'a [u8],
+    position: usize,
+    options: ParseOptions,
+    anomalies: Vec<Anomaly>,
+    opt: Option<Opt>,
+    /// Set once a section could not be read to its end; later sections are not read.
+    stopped: bool,
+}
+
+impl Parser<'_> {
+    fn questions(&mut self, count: u16) -> Vec<Question> {
+        let mut questions = Vec::new();
+        for _ in 0..count {
+            if self.stopped {
+                break;
+            }
+            match self.question() {
+                Step::Entry(question) => questions.push(question),
+                Step::Skipped => {}
+                Step::Stop => self.stop(Section::Question),
+            }
+        }
+        questions
+    }
+
+    fn records(&mut self, section: Section, count: u16) -> Vec<Record> {
+        let mut records = Vec::new();
+        for _ in 0..count {
+            if self.stopped {
+                break;
+            }
+            match self.record(section) {
+                Step::Entry(record) => records.push(record),
+                Step::Skipped => {}
+                Step::Stop => self.stop(section),
+            }
+        }
+        records
+    }
+
+    /// Marks the parse as stopped, reporting a truncation unless a more precise anomaly
+    /// was just recorded for this position.
+    fn stop(&mut self, section: Section) {
+        self.stopped = true;
+        if self.position >= self.message.len() {
+            let truncated = Anomaly::Truncated {
+                section,
+                offset: self.position,
+            };
+            if self.anomalies.last() != Some(&truncated) {
+                self.anomalies.push(truncated);
+            }
+        }
+    }
+
+    /// Reads the owner name at the current position. On failure the anomaly is recorded
+    /// and the position moved past the name when that is known.
+    fn owner_name(&mut self, section: Section) -> Result<Option<String>, ()> {
+        match read_name(self.message, self.position, section) {
+            Ok(name) => {
+                self.position = name.end;
+                Ok(Some(name.text))
+            }
+            Err(error) => {
+                self.anomalies.push(error.anomaly);
+                match error.resume {
+                    Some(resume) => {
+                        self.position = resume;
+                        Ok(None)
+                    }
+                    None => Err(()),
+                }
+            }
+        }
+    }
+
+    fn question(&mut self) -> Step<Question> {
+        let Ok(name) = self.owner_name(Section::Question) else {
+            return Step::Stop;
+        };
+        let mut reader = Reader::new(self.message, self.position);
+        let (Some(qtype), Some(raw_class)) = (reader.u16(), reader.u16()) else {
+            self.push_truncated(Section::Question);
+            return Step::Stop;
+        };
+        self.position = reader.position();
+        let Some(name) = name else {
+            return Step::Skipped;
+        };
+        let (qclass, unicast_response) = self.split_class(raw_class);
+        Step::Entry(Question {
+            name,
+            qtype: Rtype(qtype),
+            qclass,
+            unicast_response,
+        })
+    }
+
+    fn record(&mut self, section: Section) -> Step<Record> {
+        let record_start = self.position;
+        let Ok(name) = self.owner_name(section) else {
+            return Step::Stop;
+        };
+        let mut reader = Reader::new(self.message, self.position);
+        let fixed = (reader.u16(), reader.u16(), reader.u32(), reader.u16());
+        let (Some(rtype), Some(raw_class), Some(ttl), Some(rdlength)) = fixed else {
+            self.push_truncated(section);
+            return Step::Stop;
+        };
+        let rdata_start = reader.position();
+        let rdata_end = rdata_start + usize::from(rdlength);
+        if rdata_end > self.message.len() {
+            self.anomalies.push(Anomaly::RdataOverrun {
+                offset: rdata_start,
+                rdlength,
+                remaining: self.message.len() - rdata_start,
+            });
+            self.position = self.message.len();
+            return Step::Stop;
+        }
+        self.position = rdata_end;
+        let Some(name) = name else {
+            return Step::Skipped;
+        };
+        let rtype = Rtype(rtype);
+        if rtype == Rtype::OPT {
+            self.take_opt(
+                section,
+                record_start,
+                &name,
+                raw_class,
+                ttl,
+                rdata_start..rdata_end,
+            );
+            return Step::Skipped;
+        }
+        let input = RdataInput {
+            message: self.message,
+            rtype,
+            start: rdata_start,
+            end: rdata_end,
+            section,
+        };
+        match render(&input) {
+            Ok(data) => {
+                let (class, cache_flush) = self.split_class(raw_class);
+                Step::Entry(Record {
+                    name,
+                    rtype,
+                    class,
+                    cache_flush,
+                    ttl,
+                    data,
+                })
+            }
+            Err(anomaly) => {
+                self.anomalies.push(anomaly);
+                Step::Skipped
+            }
+        }
+    }
+
+    /// Stores the first OPT record of the additional section; reports any other.
+    fn take_opt(
+        &mut self,
+        section: Section,
+        offset: usize,
+        name: &str,
+        udp_size: u16,
+        ttl: u32,
+        rdata: std::ops::Range<usize>,
+    ) {
+        if section != Section::Additional {
+            self.anomalies
+                .push(Anomaly::MisplacedOpt { section, offset });
+            return;
+        }
+        if self.opt.is_some() {
+            self.anomalies.push(Anomaly::DuplicateOpt { offset });
+            return;
+        }
+        if name != "." {
+            self.anomalies.push(Anomaly::OptNotRoot { offset });
+        }
+        let base = rdata.start;
+        let bytes = self.message.get(rdata).unwrap_or_default();
+        let options = read_options(bytes, base, &mut self.anomalies);
+        let [ext_rcode, version, flags_high, flags_low] = ttl.to_be_bytes();
+        let flags = u16::from_be_bytes([flags_high, flags_low]);
+        self.opt = Some(Opt {
+            version,
+            do_bit: flags & 0x8000 != 0,
+            udp_size,
+            ext_rcode,
+            z: flags & 0x7FFF,
+            options,
+        });
+    }
+
+    fn split_class(&self, raw: u16) -> (Class, bool) {
+        if self.options.multicast_class_bit {
+            (
+                Class(raw & !MULTICAST_CLASS_BIT),
+                raw & MULTICAST_CLASS_BIT != 0,
+            )
+        } else {
+            (Class(raw), false)
+        }
+    }
+
+    fn push_truncated(&mut self, section: Section) {
+        self.anomalies.push(Anomaly::Truncated {
+            section,
+            offset: self.position,
+        });
+        self.position = self.message.len();
+    }
+
+    fn check_trailing_bytes(&mut self) {
+        if self.stopped || self.position >= self.message.len() {
+            return;
+        }
+        self.anomalies.push(Anomaly::TrailingBytes {
+            offset: self.position,
+            count: self.message.len() - self.position,
+        });
+    }
+}
