@@ -1,0 +1,124 @@
+//! Wazuh's plain-text `alerts.log` record.
+//!
+//! ```text
+//! ** Alert 1641637661.257780241: - linux,packetbeat,dns
+//! 2022 Jan 08 10:27:41 (agent) 10.0.0.5->/var/log/packetbeat
+//! customer: d827
+//! Rule: 200300 (level 3) -> 'Linux: DNS Query'
+//! <full log>
+//! <name>: <value> for each dynamic field
+//! <previous events' full logs>
+//! (blank line)
+//! ```
+
+use std::fmt::Write as _;
+
+use crate::alert::Alert;
+use crate::event::StaticField;
+
+/// Formats one `alerts.log` record for `alert` with id `alert_id`.
+pub fn format_record(alert: &Alert, alert_id: &str) -> String {
+    let mut out = String::new();
+    let mail = if alert.rule.mail { " mail " } else { "" };
+    let _ = writeln!(
+        out,
+        "** Alert {alert_id}:{mail} - {}",
+        alert.rule.group_string
+    );
+    let event = &alert.event;
+    let origin = if event.full_location.starts_with('(') {
+        event.full_location.clone()
+    } else {
+        format!("{}->{}", event.hostname, event.full_location)
+    };
+    let _ = writeln!(
+        out,
+        "{} {}",
+        alert.timestamp.format("%Y %b %d %H:%M:%S"),
+        origin
+    );
+    for (key, value) in &alert.agent.labels {
+        if !key.starts_with('_') {
+            let _ = writeln!(out, "{key}: {value}");
+        }
+    }
+    let _ = write!(
+        out,
+        "Rule: {} (level {}) -> '{}'",
+        alert.rule.id, alert.rule.level, alert.rule.description
+    );
+    let optional = [
+        ("Src IP", event.static_field(StaticField::SrcIp)),
+        ("Src Port", event.static_field(StaticField::SrcPort)),
+        ("Dst IP", event.static_field(StaticField::DstIp)),
+        ("Dst Port", event.static_field(StaticField::DstPort)),
+        ("User", event.static_field(StaticField::DstUser)),
+    ];
+    for (label, value) in optional {
+        if let Some(value) = value {
+            let _ = write!(out, "\n{label}: {value}");
+        }
+    }
+    out.push('\n');
+    out.push_str(&event.full_log);
+    out.push('\n');
+    for (key, value) in event.fields() {
+        if !value.is_empty() {
+            let _ = writeln!(out, "{key}: {value}");
+        }
+    }
+    for previous in &alert.previous_output {
+        out.push_str(previous);
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{AgentInfo, AlertRule};
+    use crate::event::Event;
+    use chrono::DateTime;
+
+    #[test]
+    fn record_layout_agent_event() {
+        let time = DateTime::parse_from_rfc3339("2022-01-08T10:27:41.666+00:00").unwrap();
+        let mut event = Event::new(
+            r#"{"method":"QUERY","srcip":"10.0.0.1"}"#.into(),
+            "/var/log/packetbeat".into(),
+            time,
+        );
+        event.full_location = "(web01) 10.0.0.5->/var/log/packetbeat".into();
+        event.set_static(StaticField::SrcIp, "10.0.0.1".into());
+        event.push_field("method".into(), "QUERY".into());
+        event.push_field("empty".into(), String::new());
+        let alert = Alert {
+            timestamp: time,
+            rule: AlertRule {
+                id: 200300,
+                level: 3,
+                description: "Linux: DNS Query".into(),
+                group_string: "linux,packetbeat,dns".into(),
+                ..AlertRule::default()
+            },
+            agent: AgentInfo {
+                id: "017".into(),
+                labels: vec![("customer".into(), "d827".into())],
+                ..AgentInfo::default()
+            },
+            manager_name: "manager".into(),
+            previous_output: Vec::new(),
+            event,
+        };
+        let expected = "** Alert 1641637661.0: - linux,packetbeat,dns\n\
+            2022 Jan 08 10:27:41 (web01) 10.0.0.5->/var/log/packetbeat\n\
+            customer: d827\n\
+            Rule: 200300 (level 3) -> 'Linux: DNS Query'\n\
+            Src IP: 10.0.0.1\n\
+            {\"method\":\"QUERY\",\"srcip\":\"10.0.0.1\"}\n\
+            method: QUERY\n\n";
+        assert_eq!(format_record(&alert, "1641637661.0"), expected);
+    }
+}

@@ -1,0 +1,264 @@
+//! Decoder selection and field extraction: the first top-level decoder whose program name and
+//! prematch match, then its first matching child, then that child's regex or plugin and the
+//! regexes of its same-name siblings.
+
+use std::collections::HashMap;
+
+use dnstel_ruleset::matcher::{MatchKind, Matcher, Pattern};
+use dnstel_ruleset::{
+    Decoder, DecoderOffset, FieldMatch, JsonArrayStructure, JsonNullField, PluginDecoder,
+    PluginKind,
+};
+
+use crate::event::{DecoderInfo, Event, StaticField};
+use crate::json_decoder::{decode_json, ArrayMode, JsonOptions, NullMode};
+
+/// Prematch of Wazuh's `json` decoder: an object whose first member key starts.
+pub const JSON_PREMATCH: &str = r#"^{\s*""#;
+
+/// Decoders arranged for selection.
+#[derive(Debug, Default)]
+pub struct DecoderSet {
+    decoders: Vec<Decoder>,
+    with_program: Vec<usize>,
+    without_program: Vec<usize>,
+    children: HashMap<String, Vec<usize>>,
+    top_siblings: HashMap<String, Vec<usize>>,
+}
+
+impl DecoderSet {
+    /// Arranges decoders given in load order.
+    pub fn new(decoders: Vec<Decoder>) -> DecoderSet {
+        let mut set = DecoderSet::default();
+        for decoder in decoders {
+            let index = set.decoders.len();
+            match &decoder.parent {
+                Some(parent) => set.children.entry(parent.clone()).or_default().push(index),
+                None => {
+                    let first_of_name = !set
+                        .decoders
+                        .iter()
+                        .any(|existing| existing.parent.is_none() && existing.name == decoder.name);
+                    if first_of_name {
+                        if decoder.program_name.is_some() {
+                            set.with_program.push(index);
+                        } else {
+                            set.without_program.push(index);
+                        }
+                    } else {
+                        set.top_siblings
+                            .entry(decoder.name.clone())
+                            .or_default()
+                            .push(index);
+                    }
+                }
+            }
+            set.decoders.push(decoder);
+        }
+        set
+    }
+
+    /// Wazuh's `json` decoder alone, for runs without decoder files.
+    pub fn builtin_json() -> DecoderSet {
+        DecoderSet::new(vec![json_decoder()])
+    }
+
+    /// Adds the built-in `json` decoder when no decoder of that name was loaded.
+    pub fn ensure_json(decoders: &mut Vec<Decoder>) {
+        if !decoders.iter().any(|decoder| decoder.name == "json") {
+            decoders.push(json_decoder());
+        }
+    }
+
+    /// Number of decoders.
+    pub fn len(&self) -> usize {
+        self.decoders.len()
+    }
+
+    /// Returns true when no decoder is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.decoders.is_empty()
+    }
+
+    /// Decodes `event` in place; leaves `event.decoder` unset when no decoder matches.
+    pub fn decode(&self, event: &mut Event) {
+        let candidates = if event.program_name.is_some() {
+            &self.with_program
+        } else {
+            &self.without_program
+        };
+        for &index in candidates {
+            let parent = &self.decoders[index];
+            if let Some(program) = &parent.program_name {
+                let name = event.program_name.as_deref().unwrap_or("");
+                if !program.test(name) {
+                    continue;
+                }
+            }
+            let mut after_parent = 0;
+            if let Some(prematch) = &parent.prematch {
+                match find_end(prematch, &event.log, 0) {
+                    Some(end) => after_parent = end,
+                    None => continue,
+                }
+            }
+            event.decoder = Some(info(parent, parent));
+            self.run_children(event, index, after_parent);
+            return;
+        }
+    }
+
+    fn run_children(&self, event: &mut Event, parent_index: usize, after_parent: usize) {
+        let parent = &self.decoders[parent_index];
+        let children = self
+            .children
+            .get(&parent.name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if children.is_empty() {
+            let mut chain = vec![parent_index];
+            chain.extend(self.top_siblings.get(&parent.name).into_iter().flatten());
+            self.run_chain(event, &chain, after_parent, after_parent);
+            return;
+        }
+        for (position, &child_index) in children.iter().enumerate() {
+            let child = &self.decoders[child_index];
+            let after_prematch = match &child.prematch {
+                Some(prematch) => {
+                    let start = match child.prematch_offset {
+                        DecoderOffset::AfterParent => after_parent,
+                        _ => 0,
+                    };
+                    match find_end(prematch, &event.log, start) {
+                        Some(end) => end,
+                        None => continue,
+                    }
+                }
+                None => after_parent,
+            };
+            event.decoder = Some(info(child, parent));
+            let chain: Vec<usize> = children[position..]
+                .iter()
+                .copied()
+                .filter(|&index| self.decoders[index].name == child.name)
+                .collect();
+            self.run_chain(event, &chain, after_parent, after_prematch);
+            return;
+        }
+    }
+
+    /// Runs the regex or plugin of each decoder of a sibling chain.
+    fn run_chain(
+        &self,
+        event: &mut Event,
+        chain: &[usize],
+        after_parent: usize,
+        after_prematch: usize,
+    ) {
+        let mut after_regex = after_prematch;
+        for &index in chain {
+            let decoder = &self.decoders[index];
+            if let Some(plugin) = decoder.plugin {
+                run_plugin(event, decoder, plugin, after_parent, after_prematch);
+                continue;
+            }
+            let Some(regex) = &decoder.regex else {
+                continue;
+            };
+            let start = match decoder.regex_offset {
+                DecoderOffset::Start => 0,
+                DecoderOffset::AfterParent => after_parent,
+                DecoderOffset::AfterPrematch => after_prematch,
+                DecoderOffset::AfterRegex => after_regex,
+            };
+            let log = event.log.clone();
+            let Some(text) = log.get(start..) else {
+                continue;
+            };
+            let Some(span) = regex.pattern.find(text) else {
+                continue;
+            };
+            after_regex = start + span.end;
+            for (group, name) in decoder.order.iter().enumerate() {
+                if let Some(value) = span.group(text, group) {
+                    store_ordered(event, name, value.into_owned());
+                }
+            }
+        }
+    }
+}
+
+fn run_plugin(
+    event: &mut Event,
+    decoder: &Decoder,
+    plugin: PluginDecoder,
+    after_parent: usize,
+    after_prematch: usize,
+) {
+    if plugin.kind != PluginKind::Json {
+        // NOTE: only the JSON plugin is implemented; the others decode no field.
+        return;
+    }
+    let start = match plugin.offset {
+        DecoderOffset::AfterParent => after_parent,
+        DecoderOffset::AfterPrematch => after_prematch,
+        DecoderOffset::Start | DecoderOffset::AfterRegex => 0,
+    };
+    let options = JsonOptions {
+        null_mode: match decoder.json_null_field {
+            JsonNullField::String => NullMode::String,
+            JsonNullField::Discard => NullMode::Discard,
+        },
+        array_mode: match decoder.json_array_structure {
+            JsonArrayStructure::Array => ArrayMode::Array,
+            JsonArrayStructure::Csv => ArrayMode::Csv,
+        },
+    };
+    let log = event.log.clone();
+    let input = log.get(start..).unwrap_or("");
+    decode_json(event, input, options);
+}
+
+/// Stores a captured `<order>` value: static names fill their slot, others are dynamic.
+fn store_ordered(event: &mut Event, name: &str, value: String) {
+    match StaticField::from_decoder_name(name) {
+        Some(field) => event.set_static(field, value),
+        None => {
+            event.push_field(name.to_string(), value);
+        }
+    }
+}
+
+fn find_end(matcher: &FieldMatch, log: &str, start: usize) -> Option<usize> {
+    let text = log.get(start..)?;
+    matcher.pattern.find(text).map(|span| start + span.end)
+}
+
+fn info(decoder: &Decoder, parent: &Decoder) -> DecoderInfo {
+    let is_child = decoder.parent.is_some();
+    DecoderInfo {
+        name: decoder.reported_name().to_string(),
+        parent: is_child.then(|| parent.name.clone()),
+        fts_comment: decoder.ftscomment.clone(),
+        accumulate: decoder.accumulate,
+        fts: decoder.fts.clone(),
+        category: decoder.decoder_type,
+    }
+}
+
+fn json_decoder() -> Decoder {
+    let prematch = Pattern::compile(MatchKind::OsRegex, JSON_PREMATCH)
+        .expect("the built-in JSON prematch is a valid OS_Regex pattern");
+    Decoder {
+        name: "json".to_string(),
+        prematch: Some(FieldMatch {
+            pattern: prematch,
+            negate: false,
+        }),
+        plugin: Some(PluginDecoder {
+            kind: PluginKind::Json,
+            offset: DecoderOffset::Start,
+        }),
+        ..Decoder::default()
+    }
+}

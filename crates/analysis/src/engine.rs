@@ -1,0 +1,330 @@
+//! [`Analyzer`] (loaded rules and decoders, shared) and [`Session`] (correlation state and
+//! counters of one event stream): decode an event, walk the rule tree, build the alert.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset};
+use dnstel_ruleset::{Category, Decoder, Rule};
+
+use crate::alert::{AgentInfo, Alert, AlertRule};
+use crate::correlation::CorrelationState;
+use crate::decoding::DecoderSet;
+use crate::description::expand_description;
+use crate::event::Event;
+use crate::matching::matches_event;
+use crate::mitre::MitreTable;
+use crate::tree::RuleTree;
+
+/// Output settings of an analyzer.
+#[derive(Debug, Clone)]
+pub struct AnalysisConfig {
+    /// Minimum level written to the alert files (`log_alert_level`, 3 in Wazuh's shipped
+    /// configuration).
+    pub log_alert_level: u8,
+    /// Minimum level that sets `rule.mail` (`email_alert_level`, 12 in the shipped configuration).
+    pub email_alert_level: u8,
+    /// `manager.name`.
+    pub manager_name: String,
+    /// ATT&CK table for `rule.mitre`.
+    pub mitre: MitreTable,
+}
+
+/// Where events of a stream come from.
+#[derive(Debug, Clone, Default)]
+pub struct EventSource {
+    /// Location as alerts show it (a file path, `stdin`).
+    pub location: String,
+    /// Agent the events belong to; id `000` means the manager itself.
+    pub agent: AgentInfo,
+}
+
+/// The result of analysing one event.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The decoded event.
+    pub event: Event,
+    /// The rule the event ended on, with its alert data (also for rules below the alert level).
+    pub alert: Option<Alert>,
+    /// Whether the alert is written to the alert files.
+    pub logged: bool,
+    /// Rule trace lines (`Trying rule: ...`), when requested.
+    pub trace: Vec<String>,
+}
+
+/// Rules and decoders ready for evaluation.
+#[derive(Debug)]
+pub struct Analyzer {
+    tree: RuleTree,
+    decoders: DecoderSet,
+    config: AnalysisConfig,
+}
+
+/// Per-stream state: correlation, `firedtimes` and `ignore` timers.
+#[derive(Debug, Default)]
+pub struct Session {
+    correlation: CorrelationState,
+    firedtimes: HashMap<u32, u64>,
+    fired_hour: Option<i64>,
+    ignore_since: HashMap<u32, i64>,
+}
+
+impl Session {
+    /// Creates an empty session.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Correlation state and its counters.
+    pub fn correlation(&self) -> &CorrelationState {
+        &self.correlation
+    }
+
+    /// Counts one more firing of `rule_id` at `time`, resetting every counter when the clock
+    /// hour changed since the previous firing, as Wazuh does.
+    pub fn count_firing(&mut self, rule_id: u32, time: DateTime<FixedOffset>) -> u64 {
+        let hour = time.timestamp().div_euclid(3600);
+        if self.fired_hour != Some(hour) {
+            self.firedtimes.clear();
+            self.fired_hour = Some(hour);
+        }
+        let counter = self.firedtimes.entry(rule_id).or_insert(0);
+        *counter += 1;
+        *counter
+    }
+}
+
+struct TreeMatch {
+    index: usize,
+    parent: Option<usize>,
+    previous: Vec<String>,
+}
+
+impl Analyzer {
+    /// Builds an analyzer from rules and decoders in load order.
+    pub fn new(rules: Vec<Rule>, decoders: Vec<Decoder>, config: AnalysisConfig) -> Analyzer {
+        Analyzer {
+            tree: RuleTree::build(rules),
+            decoders: DecoderSet::new(decoders),
+            config,
+        }
+    }
+
+    /// The rule tree.
+    pub fn tree(&self) -> &RuleTree {
+        &self.tree
+    }
+
+    /// Number of loaded decoders.
+    pub fn decoder_count(&self) -> usize {
+        self.decoders.len()
+    }
+
+    /// The output settings.
+    pub fn config(&self) -> &AnalysisConfig {
+        &self.config
+    }
+
+    /// Decodes `line` and evaluates the rules on it.
+    pub fn process(
+        &self,
+        session: &mut Session,
+        line: &str,
+        source: &EventSource,
+        time: DateTime<FixedOffset>,
+        trace: bool,
+    ) -> Outcome {
+        let mut event = self.predecode(line, source, time);
+        self.decoders.decode(&mut event);
+        let category = event
+            .decoder
+            .as_ref()
+            .map_or(Category::Syslog, |decoder| decoder.category);
+        let mut trace_lines = Vec::new();
+        let trace_sink = trace.then_some(&mut trace_lines);
+        let found = self.walk_roots(session, &event, category, trace_sink);
+        let Some(found) = found else {
+            return Outcome {
+                event,
+                alert: None,
+                logged: false,
+                trace: trace_lines,
+            };
+        };
+        let index = self.apply_ignore(session, &found, &event);
+        let Some(index) = index else {
+            return Outcome {
+                event,
+                alert: None,
+                logged: false,
+                trace: trace_lines,
+            };
+        };
+        let rule = self.tree.rule(index);
+        let firedtimes = session.count_firing(rule.id, event.time);
+        if rule.level > 0 {
+            session.correlation.store(&event, rule);
+        }
+        let logged = rule.level > 0
+            && (rule.level >= self.config.log_alert_level || rule.options.log_alert)
+            && !rule.options.no_log;
+        let alert = self.build_alert(rule, firedtimes, found.previous, event.clone(), source);
+        Outcome {
+            event,
+            alert: Some(alert),
+            logged,
+            trace: trace_lines,
+        }
+    }
+
+    fn predecode(&self, line: &str, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
+        let mut event = Event::new(line.to_string(), source.location.clone(), time);
+        event.agent_id = source.agent.id.clone();
+        if source.agent.id == "000" {
+            let short = self.config.manager_name.split('.').next().unwrap_or("");
+            event.hostname = short.to_string();
+        } else {
+            let name = source.agent.name.clone().unwrap_or_default();
+            let ip = source.agent.ip.clone().unwrap_or_else(|| "any".to_string());
+            event.full_location = format!("({name}) {ip}->{}", source.location);
+            event.hostname = name;
+        }
+        event
+    }
+
+    fn walk_roots(
+        &self,
+        session: &mut Session,
+        event: &Event,
+        category: Category,
+        mut trace: Option<&mut Vec<String>>,
+    ) -> Option<TreeMatch> {
+        for &root in self.tree.roots() {
+            if self.tree.root_category(root) != category {
+                continue;
+            }
+            if let Some(found) = self.check(session, event, root, None, trace.as_deref_mut()) {
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    fn check(
+        &self,
+        session: &mut Session,
+        event: &Event,
+        index: usize,
+        parent: Option<usize>,
+        mut trace: Option<&mut Vec<String>>,
+    ) -> Option<TreeMatch> {
+        let rule = self.tree.rule(index);
+        if let Some(lines) = trace.as_deref_mut() {
+            lines.push(format!("Trying rule: {} - {}", rule.id, rule.description));
+        }
+        if !matches_event(rule, event) {
+            return None;
+        }
+        if rule.if_fts && !session.correlation.first_time_seen(event) {
+            return None;
+        }
+        let previous = if rule.has_context() {
+            session.correlation.search(rule, event)?
+        } else {
+            Vec::new()
+        };
+        if let Some(lines) = trace.as_deref_mut() {
+            lines.push(format!("*Rule {} matched", rule.id));
+        }
+        let children = self.tree.children(index);
+        if !children.is_empty() {
+            if let Some(lines) = trace.as_deref_mut() {
+                lines.push("*Trying child rules".to_string());
+            }
+        }
+        for &child in children {
+            if let Some(found) =
+                self.check(session, event, child, Some(index), trace.as_deref_mut())
+            {
+                return Some(found);
+            }
+        }
+        if rule.noalert {
+            return None;
+        }
+        Some(TreeMatch {
+            index,
+            parent,
+            previous,
+        })
+    }
+
+    /// Applies the `ignore` attribute: within the window after a firing the parent rule is
+    /// reported instead, or nothing when there is no parent.
+    fn apply_ignore(
+        &self,
+        session: &mut Session,
+        found: &TreeMatch,
+        event: &Event,
+    ) -> Option<usize> {
+        let rule = self.tree.rule(found.index);
+        let Some(window) = rule.ignore_secs else {
+            return Some(found.index);
+        };
+        let now = event.time.timestamp();
+        match session.ignore_since.get(&rule.id).copied() {
+            None => {
+                session.ignore_since.insert(rule.id, now);
+                Some(found.index)
+            }
+            Some(since) if now - since < i64::from(window) => found.parent,
+            Some(_) => {
+                session.ignore_since.remove(&rule.id);
+                Some(found.index)
+            }
+        }
+    }
+
+    fn build_alert(
+        &self,
+        rule: &Rule,
+        firedtimes: u64,
+        previous: Vec<String>,
+        event: Event,
+        source: &EventSource,
+    ) -> Alert {
+        let (mitre, _unknown) = self.config.mitre.enrich(&rule.mitre.ids);
+        let info: String = rule.info.iter().map(|info| info.text.as_str()).collect();
+        let correlates = rule.has_context() || rule.frequency.is_some();
+        let mail = !rule.options.no_email_alert
+            && (rule.options.alert_by_email || rule.level >= self.config.email_alert_level);
+        let alert_rule = AlertRule {
+            id: rule.id,
+            level: rule.level,
+            description: expand_description(&rule.description, &event),
+            mitre,
+            cve: rule.cve.clone(),
+            info: (!info.is_empty()).then_some(info),
+            frequency: correlates.then(|| rule.frequency.unwrap_or(2)),
+            firedtimes: (!rule.options.no_counter).then_some(firedtimes),
+            mail,
+            group_string: rule.group_string.clone(),
+            no_full_log: rule.options.no_full_log,
+        };
+        let mut agent = source.agent.clone();
+        if agent.id == "000" {
+            agent.name = Some(self.config.manager_name.clone());
+            agent.ip = None;
+        }
+        if let Some((_, ip)) = agent.labels.iter().find(|(key, _)| key == "_agent_ip") {
+            agent.ip = Some(ip.clone());
+        }
+        Alert {
+            timestamp: event.time,
+            rule: alert_rule,
+            agent,
+            manager_name: self.config.manager_name.clone(),
+            previous_output: previous,
+            event,
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! One event as analysis sees it: the pre-decoded message, the static fields Wazuh keeps in
+//! named slots, and the dynamic fields in decode order.
+
+use chrono::{DateTime, FixedOffset};
+
+/// Maximum number of dynamic fields per event (Wazuh's `analysisd.decoder_order_size`).
+pub const MAX_DYNAMIC_FIELDS: usize = 256;
+
+/// A static (named-slot) field of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaticField {
+    /// `srcip`.
+    SrcIp,
+    /// `dstip`.
+    DstIp,
+    /// `srcport`.
+    SrcPort,
+    /// `dstport`.
+    DstPort,
+    /// `protocol`.
+    Protocol,
+    /// `action`.
+    Action,
+    /// `srcuser`.
+    SrcUser,
+    /// `dstuser`.
+    DstUser,
+    /// `id`.
+    Id,
+    /// `status`.
+    Status,
+    /// `url`.
+    Url,
+    /// `data`.
+    Data,
+    /// `extra_data`.
+    ExtraData,
+    /// `systemname` in decoders, `system_name` in rules and alerts.
+    SystemName,
+}
+
+impl StaticField {
+    /// Every static field, in the order the slots are stored.
+    pub const ALL: [StaticField; 14] = [
+        StaticField::SrcIp,
+        StaticField::DstIp,
+        StaticField::SrcPort,
+        StaticField::DstPort,
+        StaticField::Protocol,
+        StaticField::Action,
+        StaticField::SrcUser,
+        StaticField::DstUser,
+        StaticField::Id,
+        StaticField::Status,
+        StaticField::Url,
+        StaticField::Data,
+        StaticField::ExtraData,
+        StaticField::SystemName,
+    ];
+
+    /// The key this field has in an alert's `data` object.
+    pub fn alert_name(self) -> &'static str {
+        match self {
+            StaticField::SrcIp => "srcip",
+            StaticField::DstIp => "dstip",
+            StaticField::SrcPort => "srcport",
+            StaticField::DstPort => "dstport",
+            StaticField::Protocol => "protocol",
+            StaticField::Action => "action",
+            StaticField::SrcUser => "srcuser",
+            StaticField::DstUser => "dstuser",
+            StaticField::Id => "id",
+            StaticField::Status => "status",
+            StaticField::Url => "url",
+            StaticField::Data => "data",
+            StaticField::ExtraData => "extra_data",
+            StaticField::SystemName => "system_name",
+        }
+    }
+
+    /// Maps a top-level JSON key or a decoder `<order>` name to its static field; `user` maps to
+    /// `dstuser` (the caller handles the "dstuser already set" case).
+    pub fn from_decoder_name(name: &str) -> Option<StaticField> {
+        Some(match name {
+            "srcip" => StaticField::SrcIp,
+            "dstip" => StaticField::DstIp,
+            "srcport" => StaticField::SrcPort,
+            "dstport" => StaticField::DstPort,
+            "protocol" => StaticField::Protocol,
+            "action" => StaticField::Action,
+            "srcuser" => StaticField::SrcUser,
+            "dstuser" | "user" => StaticField::DstUser,
+            "id" => StaticField::Id,
+            "status" => StaticField::Status,
+            "url" => StaticField::Url,
+            "data" => StaticField::Data,
+            "extra_data" => StaticField::ExtraData,
+            "systemname" | "system_name" => StaticField::SystemName,
+            _ => return None,
+        })
+    }
+
+    /// Maps a `$(name)` placeholder of a rule description to its static field.
+    pub fn from_description_name(name: &str) -> Option<StaticField> {
+        match name {
+            "user" | "systemname" => None,
+            other => StaticField::from_decoder_name(other),
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The decoder that decoded an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecoderInfo {
+    /// Name reported in `decoder.name` (the parent's name for child decoders).
+    pub name: String,
+    /// Parent decoder name, when the decoder is a child.
+    pub parent: Option<String>,
+    /// The `ftscomment` of the decoder.
+    pub fts_comment: Option<String>,
+    /// Whether the decoder has `<accumulate>`.
+    pub accumulate: bool,
+    /// The decoder's `<fts>` field list (first-time-seen key).
+    pub fts: Vec<String>,
+    /// The decoder's `<type>` (category); root rules of other categories are skipped.
+    pub category: dnstel_ruleset::Category,
+}
+
+/// An event during decoding and rule evaluation.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The message as received (`full_log`).
+    pub full_log: String,
+    /// The message after any syslog header (what `<match>` and `<regex>` see).
+    pub log: String,
+    /// Location as written in alerts (`/var/log/packetbeat`, `stdin`).
+    pub location: String,
+    /// Location as rules see it (`(agent) 10.0.0.5->/var/log/x` for agent events).
+    pub full_location: String,
+    /// Agent id (`000` for local events).
+    pub agent_id: String,
+    /// Agent name for agent events, the manager's short host name for local events.
+    pub hostname: String,
+    /// Program name from a syslog header, if any.
+    pub program_name: Option<String>,
+    /// Manager time when the event was received.
+    pub time: DateTime<FixedOffset>,
+    /// The decoder that matched, if any.
+    pub decoder: Option<DecoderInfo>,
+    statics: [Option<String>; 14],
+    fields: Vec<(String, String)>,
+    dropped_fields: usize,
+}
+
+impl Event {
+    /// Creates an undecoded event.
+    pub fn new(full_log: String, location: String, time: DateTime<FixedOffset>) -> Event {
+        Event {
+            log: full_log.clone(),
+            full_log,
+            full_location: location.clone(),
+            location,
+            agent_id: "000".to_string(),
+            hostname: String::new(),
+            program_name: None,
+            time,
+            decoder: None,
+            statics: Default::default(),
+            fields: Vec::new(),
+            dropped_fields: 0,
+        }
+    }
+
+    /// Returns a static field value.
+    pub fn static_field(&self, field: StaticField) -> Option<&str> {
+        self.statics[field.index()].as_deref()
+    }
+
+    /// Sets a static field, replacing an earlier value.
+    pub fn set_static(&mut self, field: StaticField, value: String) {
+        self.statics[field.index()] = Some(value);
+    }
+
+    /// Adds a dynamic field; returns false (and counts the drop) past [`MAX_DYNAMIC_FIELDS`].
+    pub fn push_field(&mut self, key: String, value: String) -> bool {
+        if self.fields.len() >= MAX_DYNAMIC_FIELDS {
+            self.dropped_fields += 1;
+            return false;
+        }
+        self.fields.push((key, value));
+        true
+    }
+
+    /// Returns the first dynamic field whose name equals `name` ignoring ASCII case.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Dynamic fields in decode order.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
+    /// Number of dynamic fields dropped because of [`MAX_DYNAMIC_FIELDS`].
+    pub fn dropped_fields(&self) -> usize {
+        self.dropped_fields
+    }
+
+    /// Looks a name up the way rule options with a field name do: static names first (as
+    /// spelled in decoders and alerts), then the pre-decoded `hostname`/`program_name`/
+    /// `location`, then dynamic fields.
+    pub fn lookup(&self, name: &str) -> Option<&str> {
+        if let Some(field) = StaticField::from_decoder_name(name) {
+            if name == "user" {
+                return self
+                    .static_field(StaticField::DstUser)
+                    .or_else(|| self.static_field(StaticField::SrcUser));
+            }
+            return self.static_field(field);
+        }
+        match name {
+            "hostname" => Some(self.hostname.as_str()),
+            "program_name" => self.program_name.as_deref(),
+            "location" => Some(self.full_location.as_str()),
+            _ => self.field(name),
+        }
+    }
+
+    /// The `user` of rule options: `dstuser`, else `srcuser`.
+    pub fn user(&self) -> Option<&str> {
+        self.lookup("user")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> Event {
+        let time = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        Event::new("{}".into(), "stdin".into(), time)
+    }
+
+    #[test]
+    fn field_lookup_ignores_case() {
+        let mut event = event();
+        event.push_field("Dns.Question.Name".into(), "a".into());
+        event.push_field("dns.question.name".into(), "b".into());
+        assert_eq!(event.field("DNS.QUESTION.NAME"), Some("a"));
+    }
+
+    #[test]
+    fn field_cap_counts_drops() {
+        let mut event = event();
+        for index in 0..MAX_DYNAMIC_FIELDS + 3 {
+            event.push_field(format!("f{index}"), "v".into());
+        }
+        assert_eq!(event.fields().len(), MAX_DYNAMIC_FIELDS);
+        assert_eq!(event.dropped_fields(), 3);
+    }
+
+    #[test]
+    fn user_prefers_dstuser() {
+        let mut event = event();
+        event.set_static(StaticField::SrcUser, "src".into());
+        assert_eq!(event.user(), Some("src"));
+        event.set_static(StaticField::DstUser, "dst".into());
+        assert_eq!(event.user(), Some("dst"));
+    }
+}

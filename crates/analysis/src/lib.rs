@@ -1,0 +1,23 @@
+//! Wazuh-compatible analysis of JSON events: the JSON decoder, rule evaluation with
+//! correlation, and alert output in Wazuh's `alerts.json` and `alerts.log` formats.
+
+pub mod alert;
+pub mod alerts_log;
+pub mod correlation;
+pub mod data;
+pub mod decoding;
+pub mod description;
+pub mod engine;
+pub mod event;
+pub mod json;
+pub mod json_decoder;
+pub mod matching;
+pub mod mitre;
+pub mod tree;
+pub mod writer;
+
+pub use alert::{AgentInfo, Alert, AlertRule};
+pub use engine::{AnalysisConfig, Analyzer, EventSource, Outcome, Session};
+pub use event::{Event, StaticField};
+pub use mitre::MitreTable;
+pub use writer::AlertWriter;

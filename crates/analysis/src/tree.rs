@@ -1,0 +1,156 @@
+//! The rule tree: category root rules with their children, siblings ordered as Wazuh orders
+//! them (level-0 rules first, then by level descending, ties in load order).
+
+use std::collections::HashMap;
+
+use dnstel_ruleset::matcher::Matcher;
+use dnstel_ruleset::{Category, Rule};
+
+/// Level ordering key Wazuh uses when inserting siblings: level × 100, level 0 as 9900 so it
+/// sorts first, and `accuracy="0"` without the × 100 so it sorts last.
+fn sort_key(rule: &Rule) -> u32 {
+    let level = u32::from(rule.level);
+    if rule.accuracy_zero {
+        level
+    } else if level == 0 {
+        9900
+    } else {
+        level * 100
+    }
+}
+
+/// Rules arranged as Wazuh's evaluation tree.
+#[derive(Debug, Default)]
+pub struct RuleTree {
+    rules: Vec<Rule>,
+    children: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+    by_id: HashMap<u32, usize>,
+    warnings: Vec<String>,
+}
+
+impl RuleTree {
+    /// Builds the tree from rules in load order. Problems that make Wazuh skip a rule are
+    /// recorded as warnings (see [`RuleTree::warnings`]).
+    pub fn build(rules: Vec<Rule>) -> RuleTree {
+        let mut tree = RuleTree::default();
+        for rule in rules {
+            tree.add(rule);
+        }
+        tree
+    }
+
+    /// Adds one rule after the ones already in the tree.
+    pub fn add(&mut self, rule: Rule) {
+        if let Some(&existing) = self.by_id.get(&rule.id) {
+            if rule.overwrite {
+                self.rules[existing] = rule;
+            } else {
+                self.warnings.push(format!(
+                    "{}: rule {} is duplicated; the later definition is ignored",
+                    rule.source, rule.id
+                ));
+            }
+            return;
+        }
+        let parents = self.parents_of(&rule);
+        let index = self.rules.len();
+        if rule.is_root() {
+            self.roots.push(index);
+        } else if parents.is_empty() {
+            self.warnings.push(format!(
+                "{}: rule {} has no parent rule loaded; it is ignored",
+                rule.source, rule.id
+            ));
+            return;
+        }
+        let key = sort_key(&rule);
+        self.by_id.insert(rule.id, index);
+        self.rules.push(rule);
+        self.children.push(Vec::new());
+        for parent in parents {
+            let siblings = &self.children[parent];
+            let position = siblings
+                .iter()
+                .position(|&sibling| sort_key(&self.rules[sibling]) < key)
+                .unwrap_or(siblings.len());
+            self.children[parent].insert(position, index);
+        }
+    }
+
+    fn parents_of(&mut self, rule: &Rule) -> Vec<usize> {
+        if rule.is_root() {
+            return Vec::new();
+        }
+        if !rule.if_sid.is_empty() {
+            let mut parents = Vec::new();
+            for id in &rule.if_sid {
+                match self.by_id.get(id) {
+                    Some(&index) => parents.push(index),
+                    None => self.warnings.push(format!(
+                        "{}: rule {} refers to unknown if_sid {id}",
+                        rule.source, rule.id
+                    )),
+                }
+            }
+            return parents;
+        }
+        if let Some(level) = rule.if_level {
+            return (0..self.rules.len())
+                .filter(|&index| self.rules[index].level >= level)
+                .collect();
+        }
+        if let Some(group) = &rule.if_group {
+            return (0..self.rules.len())
+                .filter(|&index| group.is_match(&self.rules[index].group_string))
+                .collect();
+        }
+        let category = rule.category.unwrap_or_default();
+        self.roots
+            .iter()
+            .copied()
+            .filter(|&root| self.rules[root].category.unwrap_or_default() == category)
+            .take(1)
+            .collect()
+    }
+
+    /// Root rules in load order.
+    pub fn roots(&self) -> &[usize] {
+        &self.roots
+    }
+
+    /// Children of the rule at `index`, in evaluation order.
+    pub fn children(&self, index: usize) -> &[usize] {
+        &self.children[index]
+    }
+
+    /// The rule at `index`.
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    /// Index of the rule with id `id`.
+    pub fn index_of(&self, id: u32) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
+    /// Number of rules in the tree.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Returns true when the tree has no rule.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Problems found while building (skipped rules, unknown parents).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Category of a root rule (`syslog` when unset).
+    pub fn root_category(&self, index: usize) -> Category {
+        self.rules[index].category.unwrap_or_default()
+    }
+}

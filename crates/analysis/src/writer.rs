@@ -1,0 +1,86 @@
+//! [`AlertWriter`]: appends alerts to `alerts.json` and `alerts.log` in one directory.
+//!
+//! The alert id is `<seconds>.<offset>`, where the offset is the size of `alerts.log` before
+//! the record is written, as in Wazuh. Files are created with mode 0600.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::alert::Alert;
+use crate::alerts_log::format_record;
+
+/// Appends alerts to `alerts.json` and `alerts.log`.
+#[derive(Debug)]
+pub struct AlertWriter {
+    directory: PathBuf,
+    json: File,
+    log: File,
+    log_offset: u64,
+    written: u64,
+}
+
+impl AlertWriter {
+    /// Opens (creating when missing) `alerts.json` and `alerts.log` in `directory`.
+    pub fn open(directory: impl AsRef<Path>) -> io::Result<AlertWriter> {
+        let directory = directory.as_ref().to_path_buf();
+        let (json, log, log_offset) = open_files(&directory)?;
+        Ok(AlertWriter {
+            directory,
+            json,
+            log,
+            log_offset,
+            written: 0,
+        })
+    }
+
+    /// Closes and reopens both files, for use after they were rotated away.
+    pub fn reopen(&mut self) -> io::Result<()> {
+        let (json, log, log_offset) = open_files(&self.directory)?;
+        self.json = json;
+        self.log = log;
+        self.log_offset = log_offset;
+        Ok(())
+    }
+
+    /// Writes `alert` to both files and returns its id.
+    pub fn write(&mut self, alert: &Alert) -> io::Result<String> {
+        let alert_id = format!("{}.{}", alert.timestamp.timestamp(), self.log_offset);
+        let record = format_record(alert, &alert_id);
+        self.log.write_all(record.as_bytes())?;
+        self.log_offset += record.len() as u64;
+        let mut line = alert.to_json(&alert_id).to_compact();
+        line.push('\n');
+        self.json.write_all(line.as_bytes())?;
+        self.written += 1;
+        Ok(alert_id)
+    }
+
+    /// Flushes both files.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.log.flush()?;
+        self.json.flush()
+    }
+
+    /// Number of alerts written since the writer was opened.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+}
+
+fn open_files(directory: &Path) -> io::Result<(File, File, u64)> {
+    let json = open_append(&directory.join("alerts.json"))?;
+    let log = open_append(&directory.join("alerts.log"))?;
+    let log_offset = log.metadata()?.len();
+    Ok((json, log, log_offset))
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))
+}
