@@ -12,6 +12,7 @@
 mod bytes;
 mod decode;
 mod decoded;
+mod defrag;
 mod error;
 mod frame;
 mod ip;
@@ -25,6 +26,7 @@ pub use decoded::{
     Decoded, IpFragment, IpHeader, IpVersion, TcpFlags, TcpSegment, Transport, UdpDatagram,
     VlanTags, MAX_VLAN_TAGS,
 };
+pub use defrag::{DefragConfig, DefragStats, Defragmenter, Reassembled};
 pub use error::{DecodeError, Layer};
 pub use frame::{Frame, LinkType, Timestamp};
 pub use ipv6::MAX_IPV6_EXTENSION_HEADERS;

@@ -1,0 +1,30 @@
+//! Streaming readers for classic pcap and pcapng capture files, without libpcap.
+//!
+//! [`CaptureReader`] detects the format from the magic number and yields
+//! [`dnstel_packet::Frame`]s one at a time from a single reused buffer, so a file of any size is
+//! read in bounded memory. [`open`] opens one file and [`MultiReader`] reads several in a row.
+//!
+//! Supported: classic pcap in both byte orders with microsecond or nanosecond timestamps; pcapng
+//! with several sections (each in its own byte order), several interfaces per section with their
+//! own link type, `if_tsresol` (decimal and binary) and `if_tsoffset`, and enhanced, simple and
+//! obsolete packet blocks. Other pcapng blocks are skipped and counted.
+
+mod classic;
+mod error;
+mod files;
+mod interface;
+mod pcapng;
+mod reader;
+mod source;
+
+pub use error::{BlockLengthProblem, FileError, PcapError};
+pub use files::{open, FileReader, MultiReader};
+pub use reader::{CaptureFormat, CaptureReader, ReaderStats};
+
+/// The largest classic pcap record accepted, in captured bytes (16 MiB). libpcap itself caps
+/// records at 256 KiB for most link types, so this only stops absurd lengths in corrupt files.
+pub const MAX_RECORD_LENGTH: u32 = 16 * 1024 * 1024;
+
+/// The largest pcapng interface description or packet block accepted, in bytes (16 MiB).
+/// Blocks of other types are skipped without buffering, whatever their length.
+pub const MAX_BLOCK_LENGTH: u32 = 16 * 1024 * 1024;
