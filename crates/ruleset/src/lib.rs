@@ -14,6 +14,7 @@ pub mod ip;
 pub mod matcher;
 pub mod rule;
 pub mod schedule;
+pub mod xml;
 
 pub use cdb::{CdbList, ListLookup, LookupKind};
 pub use decoder::{
