@@ -5,9 +5,12 @@
 //! DNS message itself: public suffix fields, Community ID, network direction, agent and host
 //! metadata, `fields`/`tags` and the global processors.
 
+pub mod agent;
 pub mod community_id;
 pub mod domain;
 pub mod error;
+pub mod host;
 pub mod json;
 pub mod network;
 pub mod time;
+pub mod value;
