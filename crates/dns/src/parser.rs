@@ -118,7 +118,7 @@ impl Parser<'_> {
             match self.question() {
                 Step::Entry(question) => questions.push(question),
                 Step::Skipped => {}
-                Step::Stop => self.stop(Section::Question),
+                Step::Stop => self.stop(),
             }
         }
         questions
@@ -133,25 +133,15 @@ impl Parser<'_> {
             match self.record(section) {
                 Step::Entry(record) => records.push(record),
                 Step::Skipped => {}
-                Step::Stop => self.stop(section),
+                Step::Stop => self.stop(),
             }
         }
         records
     }
 
-    /// Marks the parse as stopped, reporting a truncation unless a more precise anomaly
-    /// was just recorded for this position.
-    fn stop(&mut self, section: Section) {
+    /// Marks the parse as stopped. Every path that stops has already recorded why.
+    fn stop(&mut self) {
         self.stopped = true;
-        if self.position >= self.message.len() {
-            let truncated = Anomaly::Truncated {
-                section,
-                offset: self.position,
-            };
-            if self.anomalies.last() != Some(&truncated) {
-                self.anomalies.push(truncated);
-            }
-        }
     }
 
     /// Reads the owner name at the current position. On failure the anomaly is recorded
