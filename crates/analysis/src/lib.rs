@@ -21,3 +21,5 @@ pub use engine::{AnalysisConfig, Analyzer, EventSource, Outcome, Session};
 pub use event::{Event, StaticField};
 pub use mitre::MitreTable;
 pub use writer::AlertWriter;
+pub mod loading;
+pub mod testini;

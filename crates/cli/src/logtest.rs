@@ -1,12 +1,357 @@
-//! The `dnstel logtest` subcommand.
+//! The `dnstel logtest` subcommand: evaluates rules over events read from standard input, one
+//! per line, in one session, and prints what `wazuh-logtest` prints (or one JSON line per
+//! event with `--json`). With `--test` it runs Wazuh ruleset test files instead.
 
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset, Local};
 use clap::Args;
+use dnstel_analysis::json::JsonValue;
+use dnstel_analysis::loading::{self, LoadedRuleset};
+use dnstel_analysis::testini::{parse_ini, run_sections};
+use dnstel_analysis::{
+    AgentInfo, AnalysisConfig, Analyzer, EventSource, MitreTable, Outcome, Session,
+};
+
+use crate::exit::{config_error, usage_error};
 
 /// Options of `dnstel logtest`.
 #[derive(Debug, Args)]
-pub struct LogtestArgs {}
+pub struct LogtestArgs {
+    /// Wazuh-layout ruleset folder (rules/, decoders/, lists/), loaded in Wazuh's order.
+    #[arg(long, value_name = "DIR")]
+    ruleset: Option<PathBuf>,
+    /// Rule file or folder, loaded after the ruleset (repeatable).
+    #[arg(long, value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Decoder file or folder, loaded after the ruleset (repeatable).
+    #[arg(long, value_name = "PATH")]
+    decoders: Vec<PathBuf>,
+    /// Location of the events, as alerts show it.
+    #[arg(long, default_value = "stdin")]
+    location: String,
+    /// Agent id; 000 means the manager itself.
+    #[arg(long, default_value = "000")]
+    agent_id: String,
+    /// Agent name (agents other than 000).
+    #[arg(long)]
+    agent_name: Option<String>,
+    /// Agent IP address (agents other than 000).
+    #[arg(long)]
+    agent_ip: Option<String>,
+    /// Agent label KEY=VALUE (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// Manager name in alerts; defaults to the host name.
+    #[arg(long)]
+    manager_name: Option<String>,
+    /// MITRE ATT&CK version of the technique table (6.0, 11.3, 13.1, 18.1).
+    #[arg(long, default_value = dnstel_analysis::mitre::DEFAULT_VERSION)]
+    mitre_version: String,
+    /// Minimum rule level of alerts written to alerts.json.
+    #[arg(long, default_value_t = 3)]
+    log_alert_level: u8,
+    /// Prints the rules tried for each event.
+    #[arg(long)]
+    trace: bool,
+    /// Prints one JSON line per event: {"alert": bool, "output": object}.
+    #[arg(long)]
+    json: bool,
+    /// Runs Wazuh ruleset test files (.ini) instead of reading standard input.
+    #[arg(long, value_name = "FILE.ini", num_args = 1..)]
+    test: Vec<PathBuf>,
+}
 
 /// Runs `dnstel logtest`.
-pub fn run(_args: LogtestArgs) -> anyhow::Result<()> {
-    anyhow::bail!("dnstel logtest is not built yet")
+pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
+    let mitre = MitreTable::bundled(&args.mitre_version).ok_or_else(|| {
+        usage_error(anyhow::anyhow!(
+            "unknown MITRE ATT&CK version {:?}; use one of {}",
+            args.mitre_version,
+            dnstel_analysis::mitre::versions()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let loaded = load(&args).map_err(config_error)?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let config = AnalysisConfig {
+        log_alert_level: args.log_alert_level,
+        email_alert_level: 12,
+        manager_name: args.manager_name.clone().unwrap_or_else(host_name),
+        mitre,
+    };
+    let analyzer = Analyzer::new(loaded.rules, loaded.decoders, config);
+    for warning in analyzer.tree().warnings() {
+        tracing::warn!("{warning}");
+    }
+    if !args.test.is_empty() {
+        return run_tests(&analyzer, &args.test);
+    }
+    let source = event_source(&args)?;
+    run_stdin(&analyzer, &source, &args)
+}
+
+fn load(args: &LogtestArgs) -> anyhow::Result<LoadedRuleset> {
+    let mut loaded = match (&args.ruleset, args.rules.is_empty()) {
+        (Some(dir), _) => loading::load_ruleset_dir(dir)?,
+        (None, true) => loading::builtin(),
+        (None, false) => loading::builtin_base(),
+    };
+    for path in &args.decoders {
+        for file in expand(path)? {
+            loading::load_decoder_file(&mut loaded, &file)?;
+        }
+    }
+    for path in &args.rules {
+        for file in expand(path)? {
+            loading::load_rule_file(&mut loaded, &file)?;
+        }
+    }
+    dnstel_analysis::decoding::DecoderSet::ensure_json(&mut loaded.decoders);
+    Ok(loaded)
+}
+
+fn expand(path: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    if path.is_dir() {
+        Ok(loading::sorted_xml_files(path)?)
+    } else {
+        Ok(vec![path.to_path_buf()])
+    }
+}
+
+fn event_source(args: &LogtestArgs) -> anyhow::Result<EventSource> {
+    let mut labels = Vec::new();
+    for label in &args.labels {
+        let (key, value) = label.split_once('=').ok_or_else(|| {
+            usage_error(anyhow::anyhow!(
+                "invalid label {label:?}; expected KEY=VALUE"
+            ))
+        })?;
+        labels.push((key.to_string(), value.to_string()));
+    }
+    Ok(EventSource {
+        location: args.location.clone(),
+        agent: AgentInfo {
+            id: args.agent_id.clone(),
+            name: args.agent_name.clone(),
+            ip: args.agent_ip.clone(),
+            labels,
+        },
+    })
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_else(|_| "localhost".to_string())
+}
+
+fn now() -> DateTime<FixedOffset> {
+    Local::now().fixed_offset()
+}
+
+fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> anyhow::Result<()> {
+    let stdin = io::stdin();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut session = Session::new();
+    let mut alerts_log_offset = 0u64;
+    for line in stdin.lock().split(b'\n') {
+        let line = line.context("failed to read standard input")?;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches('\r');
+        if text.is_empty() {
+            continue;
+        }
+        let outcome = analyzer.process(&mut session, text, source, now(), args.trace);
+        let alert_id = format!("{}.{alerts_log_offset}", outcome.event.time.timestamp());
+        if outcome.logged {
+            if let Some(alert) = &outcome.alert {
+                alerts_log_offset +=
+                    dnstel_analysis::alerts_log::format_record(alert, &alert_id).len() as u64;
+            }
+        }
+        if args.json {
+            writeln!(out, "{}", json_line(&outcome, &alert_id, analyzer))?;
+        } else {
+            write!(out, "{}", text_report(&outcome, args.trace))?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn json_line(outcome: &Outcome, alert_id: &str, analyzer: &Analyzer) -> String {
+    let output = match &outcome.alert {
+        Some(alert) => {
+            let mut object = alert.to_json(alert_id);
+            if !outcome.logged {
+                if let JsonValue::Object(members) = &mut object {
+                    members.retain(|(key, _)| key != "id");
+                }
+            }
+            object
+        }
+        None => decoded_only(outcome, analyzer),
+    };
+    JsonValue::Object(vec![
+        ("alert".to_string(), JsonValue::Bool(outcome.logged)),
+        ("output".to_string(), output),
+    ])
+    .to_compact()
+}
+
+fn decoded_only(outcome: &Outcome, analyzer: &Analyzer) -> JsonValue {
+    let event = &outcome.event;
+    let mut members = vec![(
+        "timestamp".to_string(),
+        JsonValue::String(event.time.format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string()),
+    )];
+    members.push((
+        "manager".to_string(),
+        JsonValue::Object(vec![(
+            "name".to_string(),
+            JsonValue::String(analyzer.config().manager_name.clone()),
+        )]),
+    ));
+    members.push((
+        "full_log".to_string(),
+        JsonValue::String(event.full_log.clone()),
+    ));
+    if let Some(decoder) = &event.decoder {
+        members.push((
+            "decoder".to_string(),
+            JsonValue::Object(vec![(
+                "name".to_string(),
+                JsonValue::String(decoder.name.clone()),
+            )]),
+        ));
+    }
+    let data = dnstel_analysis::data::build_data(event);
+    if !data.is_empty() {
+        members.push(("data".to_string(), JsonValue::Object(data)));
+    }
+    members.push((
+        "location".to_string(),
+        JsonValue::String(event.location.clone()),
+    ));
+    JsonValue::Object(members)
+}
+
+fn text_report(outcome: &Outcome, trace: bool) -> String {
+    let event = &outcome.event;
+    let mut out = String::new();
+    out.push_str("\n**Phase 1: Completed pre-decoding.\n");
+    out.push_str(&format!("\tfull event: '{}'\n", event.full_log));
+    if let Some(program) = &event.program_name {
+        out.push_str(&format!("\tprogram_name: '{program}'\n"));
+    }
+    match &event.decoder {
+        None => out.push_str("\n**Phase 2: Completed decoding.\n\tNo decoder matched.\n"),
+        Some(decoder) => {
+            out.push_str("\n**Phase 2: Completed decoding.\n");
+            out.push_str(&format!("\tname: '{}'\n", decoder.name));
+            if let Some(parent) = &decoder.parent {
+                out.push_str(&format!("\tparent: '{parent}'\n"));
+            }
+            for field in dnstel_analysis::StaticField::ALL {
+                if let Some(value) = event.static_field(field) {
+                    out.push_str(&format!("\t{}: '{value}'\n", field.alert_name()));
+                }
+            }
+            for (key, value) in event.fields() {
+                out.push_str(&format!("\t{key}: '{value}'\n"));
+            }
+        }
+    }
+    if trace {
+        out.push_str("\n**Rule debugging:\n");
+        for line in &outcome.trace {
+            let indent = if line.starts_with('*') { "\t\t" } else { "\t" };
+            out.push_str(&format!("{indent}{line}\n"));
+        }
+    }
+    if let Some(alert) = &outcome.alert {
+        out.push_str("\n**Phase 3: Completed filtering (rules).\n");
+        out.push_str(&format!("\tid: '{}'\n", alert.rule.id));
+        out.push_str(&format!("\tlevel: '{}'\n", alert.rule.level));
+        out.push_str(&format!("\tdescription: '{}'\n", alert.rule.description));
+        let groups = dnstel_analysis::alert::split_groups(&alert.rule.group_string);
+        for (name, value) in groups {
+            out.push_str(&format!("\t{name}: '{}'\n", python_list(&value)));
+        }
+        if let Some(firedtimes) = alert.rule.firedtimes {
+            out.push_str(&format!("\tfiredtimes: '{firedtimes}'\n"));
+        }
+        let mail = if alert.rule.mail { "True" } else { "False" };
+        out.push_str(&format!("\tmail: '{mail}'\n"));
+        if let Some(JsonValue::Object(mitre)) = &alert.rule.mitre {
+            for (name, value) in mitre {
+                out.push_str(&format!("\tmitre.{name}: '{}'\n", python_list(value)));
+            }
+        }
+        if outcome.logged {
+            out.push_str("**Alert to be generated.\n");
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Renders a JSON array of strings as Python prints a list (`['a', 'b']`), as wazuh-logtest does.
+fn python_list(value: &JsonValue) -> String {
+    let JsonValue::Array(items) = value else {
+        return value.to_compact();
+    };
+    let parts: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            JsonValue::String(text) => format!("'{text}'"),
+            other => other.to_compact(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn run_tests(analyzer: &Analyzer, files: &[PathBuf]) -> anyhow::Result<()> {
+    let mut passed = 0usize;
+    let mut failed = 0usize;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("failed to read test file {}", file.display()))?;
+        let sections = parse_ini(&text);
+        for result in run_sections(analyzer, &sections, now()) {
+            let status = if result.passed { "pass" } else { "FAIL" };
+            writeln!(
+                out,
+                "{status} {} [{}] {}: expected rule={} level={} decoder={}; got rule={} level={} decoder={}",
+                file.display(),
+                result.section,
+                result.case,
+                result.expected.0,
+                result.expected.1,
+                result.expected.2,
+                result.actual.0,
+                result.actual.1,
+                result.actual.2
+            )?;
+            if result.passed {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    if failed > 0 {
+        anyhow::bail!("{failed} ruleset test cases failed");
+    }
+    Ok(())
 }
