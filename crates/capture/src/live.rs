@@ -1,0 +1,298 @@
+//! [`LiveCapture`]: an AF_PACKET socket with a TPACKET_V3 ring and a kernel filter.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use dnstel_packet::{Frame, LinkType};
+use libc::c_int;
+
+use crate::bpf::{compile_filter, FilterSpec, Instruction, LinkLayer};
+use crate::config::CaptureConfig;
+use crate::error::{CaptureError, Result};
+use crate::frame_builder::{build_frame, FrameShape};
+use crate::sys::interface::{self, Interface};
+use crate::sys::packet::{self as pk, MembershipRequest, RingRequest, StatsV3};
+use crate::sys::ring::Ring;
+use crate::sys::socket::PacketSocket;
+
+/// Longest single wait inside [`LiveCapture::next_frame`], so a caller that passes a long
+/// timeout is still woken often enough to notice a stop request between calls.
+pub const MAX_POLL_SLICE: Duration = Duration::from_millis(100);
+/// Ring frame size: only used by the kernel to check the geometry in TPACKET_V3, where packets
+/// are packed into blocks back to back.
+const RING_FRAME_SIZE: u32 = 2048;
+const ARPHRD_ETHER: u16 = 1;
+const ARPHRD_LOOPBACK: u16 = 772;
+const ARPHRD_NONE: u16 = 0xfffe;
+
+/// Counters for packets the capture lost or skipped, accumulated since the socket was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// Packets that passed the kernel filter (kernel `tp_packets`, includes drops).
+    pub packets: u64,
+    /// Packets the kernel dropped because the ring was full (`tp_drops`).
+    pub drops: u64,
+    /// Times the ring was full and the queue frozen (`tp_freeze_q_cnt`).
+    pub freeze_queue_count: u64,
+    /// Outgoing copies of loopback packets skipped in user space (each loopback packet is also
+    /// seen as incoming). The kernel filter rejects most of them before they are counted.
+    pub loopback_duplicates: u64,
+    /// Ring packet headers that pointed outside their block; the rest of such a block is
+    /// skipped.
+    pub malformed_ring_entries: u64,
+}
+
+/// A live capture on one interface or on all interfaces.
+#[derive(Debug)]
+pub struct LiveCapture {
+    // `ring` is declared first so it is unmapped before the socket closes.
+    ring: Ring,
+    socket: PacketSocket,
+    shape: FrameShape,
+    loopback_ifindex: Option<u32>,
+    program: Vec<Instruction>,
+    scratch: Vec<u8>,
+    kernel_totals: Cell<StatsV3Totals>,
+    loopback_duplicates: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct StatsV3Totals {
+    packets: u64,
+    drops: u64,
+    freeze_queue_count: u64,
+}
+
+/// Socket type, program link layer and frame shape for one capture device.
+struct Mode {
+    socket: PacketSocket,
+    ifindex: u32,
+    link_layer: LinkLayer,
+    shape: FrameShape,
+    loopback_ifindex: Option<u32>,
+}
+
+impl LiveCapture {
+    /// Opens the capture described by `config`: creates the socket, attaches the filter, sets
+    /// up and maps the ring, and binds to the device. Needs CAP_NET_RAW (and CAP_NET_ADMIN for
+    /// promiscuous mode); [`crate::drop_privileges`] may be called afterwards.
+    pub fn open(config: &CaptureConfig) -> Result<LiveCapture> {
+        config.validate()?;
+        let expression = config.filter_expression()?;
+        let mode = open_mode(config)?;
+        let program = compile_filter(&FilterSpec {
+            link_layer: mode.link_layer,
+            expression: expression.as_ref(),
+            snaplen: config.snaplen,
+            loopback_ifindex: mode.loopback_ifindex,
+        })?;
+        let socket = mode.socket;
+        socket.attach_filter(&program)?;
+        socket.set_option(
+            libc::SOL_PACKET,
+            pk::PACKET_VERSION,
+            &pk::TPACKET_V3,
+            "setsockopt(PACKET_VERSION)",
+        )?;
+        let request = RingRequest {
+            block_size: config.block_size,
+            block_count: config.block_count,
+            frame_size: RING_FRAME_SIZE,
+            frame_count: config.block_size / RING_FRAME_SIZE * config.block_count,
+            retire_block_timeout_ms: config.block_timeout_ms,
+            private_size: 0,
+            feature_request_word: 0,
+        };
+        socket.set_option(
+            libc::SOL_PACKET,
+            pk::PACKET_RX_RING,
+            &request,
+            "setsockopt(PACKET_RX_RING)",
+        )?;
+        let ring = Ring::map(&socket, config.block_size, config.block_count)?;
+        if config.promiscuous && mode.ifindex != 0 {
+            let membership = MembershipRequest {
+                ifindex: c_int::try_from(mode.ifindex).unwrap_or(0),
+                kind: pk::PACKET_MR_PROMISC,
+                ..MembershipRequest::default()
+            };
+            socket.set_option(
+                libc::SOL_PACKET,
+                pk::PACKET_ADD_MEMBERSHIP,
+                &membership,
+                "setsockopt(PACKET_ADD_MEMBERSHIP)",
+            )?;
+        }
+        socket.bind(mode.ifindex)?;
+        if let Some(group) = config.fanout_group {
+            let value: u32 =
+                u32::from(group) | ((pk::PACKET_FANOUT_HASH | pk::PACKET_FANOUT_FLAG_DEFRAG) << 16);
+            socket.set_option(
+                libc::SOL_PACKET,
+                pk::PACKET_FANOUT,
+                &value,
+                "setsockopt(PACKET_FANOUT)",
+            )?;
+        }
+        tracing::info!(
+            device = %socket.device(),
+            ifindex = mode.ifindex,
+            link_type = mode.shape.link_type().0,
+            filter_instructions = program.len(),
+            ring_bytes = u64::from(config.block_size) * u64::from(config.block_count),
+            "live capture opened"
+        );
+        Ok(LiveCapture {
+            ring,
+            socket,
+            shape: mode.shape,
+            loopback_ifindex: mode.loopback_ifindex,
+            program,
+            scratch: Vec::new(),
+            kernel_totals: Cell::new(StatsV3Totals::default()),
+            loopback_duplicates: 0,
+        })
+    }
+
+    /// The link type of every frame this capture returns.
+    pub fn link_type(&self) -> LinkType {
+        self.shape.link_type()
+    }
+
+    /// The kernel filter program attached to the socket.
+    pub fn filter_program(&self) -> &[Instruction] {
+        &self.program
+    }
+
+    /// Returns the next frame, or `None` when no frame arrived within `timeout` (an idle tick:
+    /// the caller can advance its timers and check its stop flag). A zero timeout only checks
+    /// the ring. The frame borrows the ring and stays valid until the next call.
+    ///
+    /// Waits at most [`MAX_POLL_SLICE`] per `poll`, and a signal interrupting the wait ends it
+    /// early with `None`.
+    pub fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame<'_>>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(info) = self.ring.next_packet() {
+                if self.loopback_ifindex == Some(info.ifindex)
+                    && info.packet_type == pk::PACKET_OUTGOING
+                {
+                    self.loopback_duplicates += 1;
+                    continue;
+                }
+                let slot = self.ring.slot();
+                return Ok(Some(build_frame(
+                    self.shape,
+                    &info,
+                    slot,
+                    &mut self.scratch,
+                )));
+            }
+            if self.ring.ready() {
+                continue;
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Ok(None);
+            }
+            let wait = remaining.min(MAX_POLL_SLICE);
+            let wait_ms = c_int::try_from(wait.as_millis().max(1)).unwrap_or(c_int::MAX);
+            if !self.socket.poll(wait_ms)? && Instant::now() >= deadline {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Reads the kernel counters and returns the totals since the socket was opened. Reading
+    /// resets the kernel's counters, so the totals are kept here. A failing read is logged and
+    /// the previous totals are returned.
+    pub fn stats(&self) -> CaptureStats {
+        let mut totals = self.kernel_totals.get();
+        match self.socket.get_option::<StatsV3>(
+            libc::SOL_PACKET,
+            pk::PACKET_STATISTICS,
+            "getsockopt(PACKET_STATISTICS)",
+        ) {
+            Ok(delta) => {
+                totals.packets += u64::from(delta.packets);
+                totals.drops += u64::from(delta.drops);
+                totals.freeze_queue_count += u64::from(delta.freeze_queue_count);
+                self.kernel_totals.set(totals);
+            }
+            Err(error) => tracing::warn!(%error, "reading capture statistics failed"),
+        }
+        CaptureStats {
+            packets: totals.packets,
+            drops: totals.drops,
+            freeze_queue_count: totals.freeze_queue_count,
+            loopback_duplicates: self.loopback_duplicates,
+            malformed_ring_entries: self.ring.malformed(),
+        }
+    }
+}
+
+/// Chooses the socket type and frame shape for the configured device.
+fn open_mode(config: &CaptureConfig) -> Result<Mode> {
+    if config.is_any_device() {
+        let socket = PacketSocket::open(libc::SOCK_DGRAM, "any")?;
+        let loopback_ifindex = match interface::lookup(&socket, "lo") {
+            Ok(loopback) => Some(loopback.index),
+            Err(CaptureError::InterfaceNotFound { .. }) => None,
+            Err(error) => return Err(error),
+        };
+        return Ok(Mode {
+            socket,
+            ifindex: 0,
+            link_layer: LinkLayer::Cooked,
+            shape: FrameShape::Cooked,
+            loopback_ifindex,
+        });
+    }
+    let device = config.device.as_str();
+    let socket = PacketSocket::open(libc::SOCK_RAW, device)?;
+    let Interface {
+        index,
+        hardware_type,
+    } = interface::lookup(&socket, device)?;
+    let (socket, link_layer, shape) = match hardware_type {
+        ARPHRD_ETHER | ARPHRD_LOOPBACK => (
+            socket,
+            LinkLayer::Ethernet,
+            FrameShape::Raw(LinkType::ETHERNET),
+        ),
+        ARPHRD_NONE => (socket, LinkLayer::RawIp, FrameShape::Raw(LinkType::RAW)),
+        // Other link headers (PPP, tunnels, IEEE 802.11) are not decoded downstream, so let
+        // the kernel strip them and describe the packet with a cooked header instead.
+        _ => (
+            PacketSocket::open(libc::SOCK_DGRAM, device)?,
+            LinkLayer::Cooked,
+            FrameShape::Cooked,
+        ),
+    };
+    let loopback_ifindex = (hardware_type == ARPHRD_LOOPBACK).then_some(index);
+    if loopback_ifindex.is_some() {
+        ignore_outgoing(&socket);
+    }
+    Ok(Mode {
+        socket,
+        ifindex: index,
+        link_layer,
+        shape,
+        loopback_ifindex,
+    })
+}
+
+/// On a loopback interface every outgoing packet comes back as incoming, so the outgoing copy
+/// can be left out of the socket entirely (Linux 4.20 and later). Older kernels rely on the
+/// filter and the user-space check instead.
+fn ignore_outgoing(socket: &PacketSocket) {
+    let enable: c_int = 1;
+    if let Err(error) = socket.set_option(
+        libc::SOL_PACKET,
+        pk::PACKET_IGNORE_OUTGOING,
+        &enable,
+        "setsockopt(PACKET_IGNORE_OUTGOING)",
+    ) {
+        tracing::debug!(%error, "loopback outgoing copies are filtered instead");
+    }
+}
