@@ -386,3 +386,6 @@ fn finish(datagram: PendingDatagram) -> Reassembled {
         payload: datagram.data,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -68,3 +68,99 @@ pub(crate) fn decode_ipv4(data: &[u8], offset: usize) -> Result<IpPacket<'_>, De
     };
     Ok(IpPacket { ip, payload })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_frames::{ipv4, ipv4_with, udp};
+
+    fn upper<'a>(packet: &IpPacket<'a>) -> &'a [u8] {
+        match packet.payload {
+            Payload::Upper(bytes) => bytes,
+            Payload::Fragment(_) => panic!("unexpected fragment"),
+        }
+    }
+
+    #[test]
+    fn options_are_skipped() {
+        let mut packet = ipv4(17, &udp(1, 53, b"x"));
+        packet[0] = 0x46;
+        packet.splice(20..20, [1, 1, 1, 0]);
+        packet[3] += 4;
+        let decoded = decode_ipv4(&packet, 0).expect("decodes");
+        assert_eq!(decoded.ip.header_length, 24);
+        assert_eq!(upper(&decoded), udp(1, 53, b"x").as_slice());
+    }
+
+    #[test]
+    fn header_length_below_20() {
+        let mut packet = ipv4(17, &[]);
+        packet[0] = 0x44;
+        let error = decode_ipv4(&packet, 0).expect_err("ihl 4");
+        assert_eq!(
+            error,
+            DecodeError::InvalidIpv4HeaderLength {
+                ihl: 4,
+                header_length: 16
+            }
+        );
+    }
+
+    #[test]
+    fn total_length_below_header() {
+        let mut packet = ipv4(17, &[]);
+        packet[3] = 10;
+        let error = decode_ipv4(&packet, 0).expect_err("total 10");
+        assert_eq!(
+            error,
+            DecodeError::InvalidIpv4TotalLength {
+                total_length: 10,
+                header_length: 20
+            }
+        );
+    }
+
+    #[test]
+    fn zero_total_length_uses_capture() {
+        let mut packet = ipv4(17, &udp(1, 53, b"abc"));
+        packet[2] = 0;
+        packet[3] = 0;
+        let decoded = decode_ipv4(&packet, 0).expect("decodes");
+        assert_eq!(decoded.ip.total_length, packet.len() as u32);
+        assert_eq!(upper(&decoded).len(), 11);
+    }
+
+    #[test]
+    fn snap_length_cut_is_flagged() {
+        let packet = ipv4(17, &udp(1, 53, &[0; 100]));
+        let decoded = decode_ipv4(&packet[..60], 0).expect("decodes");
+        assert!(decoded.ip.truncated);
+        assert_eq!(decoded.ip.total_length, 128);
+        assert_eq!(upper(&decoded).len(), 40);
+    }
+
+    #[test]
+    fn truncated_header() {
+        let packet = ipv4(17, &[]);
+        let error = decode_ipv4(&packet[..19], 0).expect_err("19 bytes");
+        assert!(matches!(
+            error,
+            DecodeError::Truncated {
+                layer: Layer::Ipv4,
+                needed: 20,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn fragment_offset_in_bytes() {
+        let packet = ipv4_with(17, 9, 0x0003, &[0; 8]);
+        let decoded = decode_ipv4(&packet, 0).expect("decodes");
+        let Payload::Fragment(fragment) = decoded.payload else {
+            panic!("expected fragment");
+        };
+        assert_eq!(fragment.offset, 24);
+        assert!(!fragment.more_fragments);
+    }
+}

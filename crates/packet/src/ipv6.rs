@@ -133,3 +133,137 @@ fn address(bytes: &[u8]) -> Ipv6Addr {
     octets.copy_from_slice(bytes);
     Ipv6Addr::from(octets)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_frames::{extension, fragment_header, ipv6, udp};
+
+    const UDP: u8 = 17;
+
+    #[test]
+    fn extension_headers_are_walked() {
+        let datagram = udp(40000, 53, b"query");
+        let chain = extension(
+            ROUTING,
+            1,
+            &extension(DESTINATION_OPTIONS, 2, &extension(UDP, 1, &datagram)),
+        );
+        let packet = ipv6(HOP_BY_HOP, &chain);
+        let decoded = decode_ipv6(&packet, 0).expect("decodes");
+        assert_eq!(decoded.ip.protocol, UDP);
+        assert_eq!(decoded.ip.header_length, 40 + 8 + 16 + 8);
+        let Payload::Upper(bytes) = decoded.payload else {
+            panic!("expected upper layer");
+        };
+        assert_eq!(bytes, datagram.as_slice());
+    }
+
+    #[test]
+    fn authentication_header_length() {
+        // AH length is in 4-byte units minus 2: 1 means 12 bytes.
+        let datagram = udp(40000, 53, b"q");
+        let mut chain = vec![UDP, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1];
+        chain.extend_from_slice(&datagram);
+        let packet = ipv6(AUTHENTICATION, &chain);
+        let decoded = decode_ipv6(&packet, 0).expect("decodes");
+        assert_eq!(decoded.ip.protocol, UDP);
+        assert_eq!(decoded.ip.header_length, 52);
+    }
+
+    #[test]
+    fn esp_and_no_next_header_stop() {
+        for stop in [50u8, 59] {
+            let packet = ipv6(HOP_BY_HOP, &extension(stop, 1, &[9; 12]));
+            let decoded = decode_ipv6(&packet, 0).expect("decodes");
+            assert_eq!(decoded.ip.protocol, stop);
+            assert!(matches!(decoded.payload, Payload::Upper(bytes) if bytes == [9; 12]));
+        }
+    }
+
+    #[test]
+    fn fragment_header_gives_fragment() {
+        let packet = ipv6(
+            HOP_BY_HOP,
+            &extension(
+                FRAGMENT,
+                1,
+                &fragment_header(UDP, 1448, true, 0xdead_beef, &[3; 16]),
+            ),
+        );
+        let decoded = decode_ipv6(&packet, 0).expect("decodes");
+        assert_eq!(decoded.ip.protocol, UDP);
+        let Payload::Fragment(fragment) = decoded.payload else {
+            panic!("expected fragment");
+        };
+        assert_eq!(fragment.identification, 0xdead_beef);
+        assert_eq!(fragment.offset, 1448);
+        assert!(fragment.more_fragments);
+        assert_eq!(fragment.payload, &[3; 16]);
+    }
+
+    #[test]
+    fn atomic_fragment_decodes_whole() {
+        let datagram = udp(40000, 53, b"query");
+        let packet = ipv6(FRAGMENT, &fragment_header(UDP, 0, false, 5, &datagram));
+        let decoded = decode_ipv6(&packet, 0).expect("decodes");
+        assert_eq!(decoded.ip.protocol, UDP);
+        assert!(matches!(decoded.payload, Payload::Upper(bytes) if bytes == datagram.as_slice()));
+    }
+
+    #[test]
+    fn second_fragment_header_rejected() {
+        let inner = fragment_header(UDP, 8, true, 6, &[0; 8]);
+        let packet = ipv6(FRAGMENT, &fragment_header(FRAGMENT, 0, false, 5, &inner));
+        let error = decode_ipv6(&packet, 0).expect_err("nested");
+        assert_eq!(error, DecodeError::NestedFragmentHeader { offset: 48 });
+    }
+
+    #[test]
+    fn truncated_extension_header() {
+        let packet = ipv6(HOP_BY_HOP, &[UDP, 3, 0, 0, 0, 0, 0, 0]);
+        let error = decode_ipv6(&packet, 0).expect_err("claims 32 bytes");
+        assert_eq!(
+            error,
+            DecodeError::Truncated {
+                layer: Layer::Ipv6Extension,
+                offset: 40,
+                needed: 32,
+                available: 8
+            }
+        );
+    }
+
+    #[test]
+    fn extension_header_loop_is_bounded() {
+        let mut chain = vec![UDP, 0, 0, 0, 0, 0, 0, 0];
+        for _ in 0..MAX_IPV6_EXTENSION_HEADERS + 1 {
+            chain = extension(DESTINATION_OPTIONS, 1, &chain);
+        }
+        let packet = ipv6(DESTINATION_OPTIONS, &chain[8..]);
+        let error = decode_ipv6(&packet, 0).expect_err("too many");
+        assert_eq!(error, DecodeError::TooManyExtensionHeaders);
+    }
+
+    #[test]
+    fn payload_length_trims_padding() {
+        let mut packet = ipv6(UDP, &udp(1, 53, b"abc"));
+        packet.extend_from_slice(&[0; 6]);
+        let decoded = decode_ipv6(&packet, 0).expect("decodes");
+        assert_eq!(decoded.ip.total_length, 51);
+        assert!(matches!(decoded.payload, Payload::Upper(bytes) if bytes.len() == 11));
+    }
+
+    #[test]
+    fn truncated_fixed_header() {
+        let error = decode_ipv6(&[0x60; 39], 0).expect_err("39 bytes");
+        assert!(matches!(
+            error,
+            DecodeError::Truncated {
+                layer: Layer::Ipv6,
+                needed: 40,
+                ..
+            }
+        ));
+    }
+}

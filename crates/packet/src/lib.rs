@@ -19,6 +19,8 @@ mod ip;
 mod ipv4;
 mod ipv6;
 mod link;
+#[cfg(test)]
+mod test_frames;
 mod transport;
 
 pub use decode::{decode, decode_data};

@@ -89,3 +89,108 @@ fn decode_tcp(data: &[u8]) -> Result<TcpSegment<'_>, DecodeError> {
         payload: &data[header_length..],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_frames::{extension, tcp, udp};
+
+    #[test]
+    fn udp_length_cuts_payload() {
+        let mut bytes = udp(1, 53, b"abc");
+        bytes.extend_from_slice(b"trailing");
+        let datagram = decode_udp(&bytes).expect("decodes");
+        assert_eq!(datagram.payload, b"abc");
+        assert!(!datagram.truncated);
+    }
+
+    #[test]
+    fn udp_length_past_capture() {
+        let bytes = udp(1, 53, b"abcdef");
+        let datagram = decode_udp(&bytes[..10]).expect("decodes");
+        assert_eq!(datagram.payload, b"ab");
+        assert!(datagram.truncated);
+    }
+
+    #[test]
+    fn udp_length_zero_keeps_all() {
+        let mut bytes = udp(1, 53, b"abc");
+        bytes[4] = 0;
+        bytes[5] = 0;
+        assert_eq!(decode_udp(&bytes).expect("decodes").payload, b"abc");
+    }
+
+    #[test]
+    fn udp_length_below_header() {
+        let mut bytes = udp(1, 53, b"abc");
+        bytes[5] = 7;
+        assert_eq!(
+            decode_udp(&bytes),
+            Err(DecodeError::InvalidUdpLength { length: 7 })
+        );
+    }
+
+    #[test]
+    fn udp_truncated_header() {
+        let error = decode_udp(&[0; 7]).expect_err("7 bytes");
+        assert!(matches!(
+            error,
+            DecodeError::Truncated {
+                layer: Layer::Udp,
+                needed: 8,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn tcp_options_are_skipped() {
+        let mut bytes = tcp(53, 1, TcpFlags::SYN, b"");
+        bytes[12] = 0x60;
+        bytes.extend_from_slice(&[2, 4, 5, 0xb4]);
+        bytes.extend_from_slice(b"data");
+        let segment = decode_tcp(&bytes).expect("decodes");
+        assert_eq!(segment.header_length, 24);
+        assert_eq!(segment.payload, b"data");
+        assert!(segment.flags.syn());
+    }
+
+    #[test]
+    fn tcp_data_offset_below_five() {
+        let mut bytes = tcp(53, 1, 0, b"");
+        bytes[12] = 0x40;
+        let error = decode_tcp(&bytes).expect_err("offset 4");
+        assert_eq!(
+            error,
+            DecodeError::InvalidTcpDataOffset {
+                data_offset: 4,
+                header_length: 16
+            }
+        );
+    }
+
+    #[test]
+    fn tcp_options_past_capture() {
+        let mut bytes = tcp(53, 1, 0, b"");
+        bytes[12] = 0xf0;
+        let error = decode_tcp(&bytes).expect_err("60-byte header");
+        assert!(matches!(
+            error,
+            DecodeError::Truncated {
+                layer: Layer::Tcp,
+                needed: 60,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn transport_walks_ipv6_extensions() {
+        let datagram = udp(40000, 53, b"q");
+        let payload = extension(PROTOCOL_UDP, 1, &datagram);
+        let transport = decode_transport(IpVersion::V6, 60, &payload).expect("decodes");
+        assert!(matches!(transport, Transport::Udp(udp) if udp.payload == b"q"));
+        let transport = decode_transport(IpVersion::V4, PROTOCOL_UDP, &datagram).expect("decodes");
+        assert!(matches!(transport, Transport::Udp(_)));
+    }
+}

@@ -183,7 +183,8 @@ mod tests {
     fn second_last_fragment_must_agree() {
         let mut datagram = pending();
         assert_eq!(datagram.add(16, &[1; 8], true), AddOutcome::Added);
-        assert_eq!(datagram.add(8, &[1; 16], true), AddOutcome::Inconsistent);
+        assert_eq!(datagram.add(8, &[1; 8], true), AddOutcome::Inconsistent);
+        assert_eq!(datagram.add(8, &[1; 16], true), AddOutcome::Added);
         assert_eq!(datagram.add(24, &[1; 8], false), AddOutcome::Inconsistent);
     }
 
