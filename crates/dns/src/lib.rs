@@ -38,3 +38,21 @@ pub use types::{Class, Opcode, Rcode, Rtype};
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Message, HeaderError> {
     parser::parse_message(bytes, options)
 }
+
+/// Runs every parse mode over `bytes` and renders each anomaly text: the entry point shared
+/// by the fuzz target and the corpus replay test.
+#[doc(hidden)]
+pub fn fuzz_parse(bytes: &[u8]) {
+    for multicast_class_bit in [false, true] {
+        let options = ParseOptions {
+            multicast_class_bit,
+        };
+        if let Ok(message) = parse(bytes, &options) {
+            for anomaly in &message.anomalies {
+                let _ = anomaly.to_string();
+            }
+            let _ = message.rcode().to_string();
+            let _ = message.header_flags();
+        }
+    }
+}

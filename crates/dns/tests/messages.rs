@@ -19,7 +19,10 @@ fn opt_record(ttl: u32, rdata: &[u8]) -> Vec<u8> {
 fn query_with_edns_do() {
     let mut bytes = header(0xbeef, 0x0120, [1, 0, 0, 1]);
     bytes.extend(question(&name("Google.com"), 1, 1));
-    bytes.extend(opt_record(0x0000_8000, &[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]));
+    bytes.extend(opt_record(
+        0x0000_8000,
+        &[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8],
+    ));
     let message = parse_default(&bytes);
     assert!(message.anomalies.is_empty(), "{:?}", message.anomalies);
     assert_eq!(message.header.id, 0xbeef);
@@ -129,7 +132,10 @@ fn broken_record_beside_good_one() {
     ];
     let message = parse_default(&response_with(&answers));
     assert_eq!(message.answers.len(), 1);
-    assert_eq!(message.answers[0].data.as_ref().expect("A data").data, "192.0.2.9");
+    assert_eq!(
+        message.answers[0].data.as_ref().expect("A data").data,
+        "192.0.2.9"
+    );
     assert_eq!(
         message.anomalies[0].to_string(),
         "invalid MX record data at offset 41: record data too short"
@@ -162,7 +168,10 @@ fn forward_pointer_in_question() {
     let message = parse_default(&bytes);
     assert_eq!(message.questions[0].name, "a.example");
     assert_eq!(message.anomalies.len(), 1);
-    assert!(matches!(message.anomalies[0], Anomaly::TrailingBytes { count: 9, .. }));
+    assert!(matches!(
+        message.anomalies[0],
+        Anomaly::TrailingBytes { count: 9, .. }
+    ));
 }
 
 #[test]
@@ -204,13 +213,19 @@ fn duplicate_and_misplaced_opt() {
         message.anomalies[0].to_string(),
         "OPT record in answer section at offset 12"
     );
-    assert_eq!(message.anomalies[1].to_string(), "extra OPT record at offset 34");
+    assert_eq!(
+        message.anomalies[1].to_string(),
+        "extra OPT record at offset 34"
+    );
 }
 
 #[test]
 fn several_unknown_options_kept() {
     let mut bytes = header(9, 0x8100, [0, 0, 0, 1]);
-    bytes.extend(opt_record(0, &[0xfd, 0xe9, 0, 1, 0xaa, 0xfd, 0xea, 0, 1, 0xbb]));
+    bytes.extend(opt_record(
+        0,
+        &[0xfd, 0xe9, 0, 1, 0xaa, 0xfd, 0xea, 0, 1, 0xbb],
+    ));
     let message = parse_default(&bytes);
     let opt = message.opt.expect("OPT record");
     let values: Vec<&OptionValue> = opt.options.iter().map(|option| &option.value).collect();

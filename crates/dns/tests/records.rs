@@ -11,7 +11,11 @@ fn render_one(rtype: u16, rdata: &[u8]) -> Option<Rdata> {
     let message = parse(&response_with(&[answer]), &ParseOptions::default()).expect("header");
     assert!(message.anomalies.is_empty(), "{:?}", message.anomalies);
     assert_eq!(message.answers.len(), 1);
-    message.answers.into_iter().next().and_then(|record| record.data)
+    message
+        .answers
+        .into_iter()
+        .next()
+        .and_then(|record| record.data)
 }
 
 fn data(rtype: u16, rdata: &[u8]) -> String {
@@ -206,7 +210,11 @@ fn nsec3param_salt_is_data() {
     assert_eq!(rendered.data, "-");
     assert_eq!(
         rendered.extra,
-        vec![("hash", s("SHA1")), ("flags", s("0")), ("iterations", s("0"))]
+        vec![
+            ("hash", s("SHA1")),
+            ("flags", s("0")),
+            ("iterations", s("0"))
+        ]
     );
 }
 
