@@ -109,8 +109,14 @@ impl PairingConfig {
             ("max_transactions", self.max_transactions as u128),
             ("tcp max_connections", self.tcp.max_connections as u128),
             ("tcp max_total_bytes", self.tcp.max_total_bytes as u128),
-            ("tcp max_open_responses", self.tcp.max_open_responses as u128),
-            ("tcp max_response_bytes", self.tcp.max_response_bytes as u128),
+            (
+                "tcp max_open_responses",
+                self.tcp.max_open_responses as u128,
+            ),
+            (
+                "tcp max_response_bytes",
+                self.tcp.max_response_bytes as u128,
+            ),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::Zero { name });
@@ -166,8 +172,8 @@ mod tests {
     fn small_stream_buffer_is_rejected() {
         let mut config = PairingConfig::default();
         config.tcp.max_stream_bytes = 1000;
-        let error = config.validate().unwrap_err();
-        assert_eq!(error, ConfigError::StreamBytesTooSmall { value: 1000 });
-        assert!(error.to_string().contains("1000"));
+        let expected = ConfigError::StreamBytesTooSmall { value: 1000 };
+        assert_eq!(config.validate(), Err(expected.clone()));
+        assert!(expected.to_string().contains("1000"));
     }
 }

@@ -19,6 +19,9 @@ mod tcp;
 mod tcp_pairing;
 mod transaction;
 
+#[cfg(test)]
+mod test_support;
+
 pub use config::{ConfigError, PairingConfig, TcpLimits, MAX_TCP_MESSAGE_LEN};
 pub use input::{DnsDatagram, DnsSegment, TcpFlags, Transport};
 pub use pairing::Pairing;

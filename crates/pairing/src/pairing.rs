@@ -104,8 +104,7 @@ impl Pairing {
     pub fn process_udp(&mut self, datagram: &DnsDatagram<'_>) {
         let source_port = datagram.source.port();
         let destination_port = datagram.destination.port();
-        if !self.config.is_dns_port(source_port, destination_port) || datagram.payload.is_empty()
-        {
+        if !self.config.is_dns_port(source_port, destination_port) || datagram.payload.is_empty() {
             self.stats.ignored_packets += 1;
             return;
         }
@@ -291,3 +290,7 @@ fn add_edns_notes(transaction: &mut Transaction, response: &Message, bytes: usiz
         transaction.add_note(notes::UNEXPECTED_EDNS);
     }
 }
+
+#[cfg(test)]
+#[path = "pairing_tests.rs"]
+mod tests;

@@ -96,8 +96,14 @@ impl TransactionTable {
             server,
             id: 0,
         };
-        let high = TransactionKey { id: u16::MAX, ..low };
-        self.entries.range(low..=high).map(|(key, _)| *key).collect()
+        let high = TransactionKey {
+            id: u16::MAX,
+            ..low
+        };
+        self.entries
+            .range(low..=high)
+            .map(|(key, _)| *key)
+            .collect()
     }
 }
 

@@ -144,15 +144,21 @@ impl Pairing {
             StreamOperation::Push(segment) if connection.skipped => {
                 self.stats.tcp_skipped_bytes += segment.payload.len() as u64;
             }
-            StreamOperation::Push(segment) => stream.push(
-                segment.sequence,
-                segment.flags.syn,
-                segment.timestamp,
-                segment.payload,
-                limits,
-                &mut self.stats,
-                &mut sink,
-            ),
+            StreamOperation::Push(segment) => {
+                let mut sequence = segment.sequence;
+                if segment.flags.syn {
+                    stream.syn(sequence);
+                    sequence = sequence.wrapping_add(1);
+                }
+                stream.push(
+                    sequence,
+                    segment.timestamp,
+                    segment.payload,
+                    limits,
+                    &mut self.stats,
+                    &mut sink,
+                );
+            }
             StreamOperation::Close => stream.close(&mut self.stats, &mut sink),
         }
         let after = stream.buffered();
@@ -214,7 +220,11 @@ impl Pairing {
             return;
         };
         self.stats.responses += 1;
-        self.add_anomaly_notes(&mut open.transaction, notes::RESPONSE_ANOMALY_PREFIX, &message);
+        self.add_anomaly_notes(
+            &mut open.transaction,
+            notes::RESPONSE_ANOMALY_PREFIX,
+            &message,
+        );
         if let Some(side) = open.transaction.response.as_mut() {
             side.merge(message, arrival.timestamp, arrival.bytes);
         }
@@ -346,3 +356,7 @@ impl Pairing {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tcp_pairing_tests.rs"]
+mod tests;

@@ -101,23 +101,23 @@ impl Stream {
         self.buffer.len() + self.out_of_order_bytes
     }
 
-    /// Feeds one segment's payload. `sequence` is the segment's sequence number, `syn` whether
-    /// it carries SYN (the data then starts one byte later).
+    /// Starts the stream over at a SYN with sequence number `sequence`: the data starts one
+    /// byte later, at a message boundary.
+    pub fn syn(&mut self, sequence: u32) {
+        self.restart(sequence.wrapping_add(1));
+    }
+
+    /// Feeds one segment's payload, whose first byte has sequence number `sequence` (one past
+    /// the SYN's own number for a SYN that carries data).
     pub fn push(
         &mut self,
         sequence: u32,
-        syn: bool,
         timestamp: Timestamp,
         payload: &[u8],
         limits: StreamLimits,
         stats: &mut PairingStats,
         sink: &mut Sink<'_>,
     ) {
-        let mut data_sequence = sequence;
-        if syn {
-            data_sequence = sequence.wrapping_add(1);
-            self.restart(data_sequence);
-        }
         if payload.is_empty() {
             return;
         }
@@ -126,10 +126,10 @@ impl Stream {
                 stats.tcp_skipped_bytes += payload.len() as u64;
             }
             State::Searching => {
-                self.search(data_sequence, timestamp, payload, limits, stats, sink);
+                self.search(sequence, timestamp, payload, limits, stats, sink);
             }
             State::Synced => {
-                self.receive(data_sequence, timestamp, payload, limits, stats, sink);
+                self.receive(sequence, timestamp, payload, limits, stats, sink);
             }
         }
     }
@@ -320,9 +320,7 @@ impl Stream {
             if self.state == State::Stopped {
                 break;
             }
-            let end = segment
-                .sequence
-                .wrapping_add(segment.data.len() as u32);
+            let end = segment.sequence.wrapping_add(segment.data.len() as u32);
             if self.state == State::Synced
                 && segment.sequence.wrapping_sub(self.next_sequence) as i32 <= 0
             {
@@ -368,10 +366,7 @@ impl Stream {
             .get(2..4)
             .map(|bytes| u16::from_be_bytes([bytes[0], bytes[1]]));
         let is_response = self.buffer.get(4).map(|flags| flags & 0x80 != 0);
-        sink(StreamEvent::Incomplete {
-            id,
-            is_response,
-        });
+        sink(StreamEvent::Incomplete { id, is_response });
         self.clear_buffer();
     }
 
