@@ -12,5 +12,6 @@ pub mod error;
 pub mod host;
 pub mod json;
 pub mod network;
+pub mod processors;
 pub mod time;
 pub mod value;

@@ -143,10 +143,7 @@ impl Map {
     pub fn expand_dotted_keys(self) -> Map {
         let mut expanded = Map::new();
         for (key, value) in self.entries {
-            let value = match value {
-                Value::Object(inner) => Value::Object(inner.expand_dotted_keys()),
-                other => other,
-            };
+            let value = value.expand_dotted_keys();
             let segments: Vec<&str> = key.split('.').collect();
             let mut nested = value;
             for segment in segments[1..].iter().rev() {
@@ -198,6 +195,46 @@ impl Value {
     /// Creates an array of strings.
     pub fn str_array<S: AsRef<str>>(items: &[S]) -> Self {
         Value::Array(items.iter().map(|item| Value::str(item.as_ref())).collect())
+    }
+
+    /// Expands dotted keys in every object inside the value; see [`Map::expand_dotted_keys`].
+    pub fn expand_dotted_keys(self) -> Value {
+        match self {
+            Value::Object(map) => Value::Object(map.expand_dotted_keys()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(Value::expand_dotted_keys).collect())
+            }
+            other => other,
+        }
+    }
+
+    /// Returns the string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Returns the boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(flag) => Some(*flag),
+            _ => None,
+        }
+    }
+
+    /// Returns the object, if this is one.
+    pub fn as_object(&self) -> Option<&Map> {
+        match self {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// Returns the value at a dotted `path` inside an object value.
+    pub fn get_path(&self, path: &str) -> Option<&Value> {
+        self.as_object()?.get_path(path)
     }
 
     /// Appends the value as JSON.
@@ -380,8 +417,8 @@ mod tests {
 
     #[test]
     fn dotted_keys_expand() {
-        let map = parse(r#"{"a.b":1,"a.c":{"d.e":2},"f":3}"#).expand_dotted_keys();
-        assert_eq!(render(&map), r#"{"a":{"b":1,"c":{"d":{"e":2}}},"f":3}"#);
+        let map = parse(r#"{"a.b":1,"a.c":{"d.e":2},"f":[{"g.h":3}]}"#).expand_dotted_keys();
+        assert_eq!(render(&map), r#"{"a":{"b":1,"c":{"d":{"e":2}}},"f":[{"g":{"h":3}}]}"#);
         assert_eq!(map.get_path("a.c.d.e"), Some(&Value::Int(2)));
     }
 
