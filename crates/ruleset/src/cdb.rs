@@ -75,7 +75,9 @@ impl CdbList {
                 continue;
             }
             let (key, value) = split_entry(line);
-            entries.entry(key.to_owned()).or_insert_with(|| value.to_owned());
+            entries
+                .entry(key.to_owned())
+                .or_insert_with(|| value.to_owned());
         }
         Self {
             name: name.to_owned(),
@@ -152,7 +154,8 @@ mod tests {
             field: "srcip".into(),
             lookup: kind,
             path: "etc/lists/t".into(),
-            check_value: check.map(|c| Arc::new(Pattern::compile(MatchKind::OsMatch, c).expect("compiles"))),
+            check_value: check
+                .map(|c| Arc::new(Pattern::compile(MatchKind::OsMatch, c).expect("compiles"))),
             list: Arc::new(list),
         }
     }

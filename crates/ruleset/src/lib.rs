@@ -9,10 +9,13 @@
 
 pub mod cdb;
 pub mod decoder;
+pub mod decoder_parse;
 pub mod error;
 pub mod ip;
 pub mod matcher;
 pub mod rule;
+pub mod rule_parse;
+pub mod ruleset;
 pub mod schedule;
 pub mod xml;
 
@@ -24,7 +27,6 @@ pub use decoder::{
 pub use error::{LoadError, LoadErrorKind, SourceLocation};
 pub use ip::{IpList, IpPattern};
 pub use matcher::{FieldMatch, MatchKind, MatchSpan, Matcher, Pattern};
-pub use rule::{
-    Category, CompiledRule, CorrelationField, MitreRefs, Rule, RuleInfo, RuleOptions,
-};
+pub use rule::{Category, CompiledRule, CorrelationField, MitreRefs, Rule, RuleInfo, RuleOptions};
+pub use ruleset::{LoadOptions, Ruleset};
 pub use schedule::{TimeRange, WeekdaySet};

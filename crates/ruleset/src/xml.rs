@@ -163,7 +163,9 @@ impl Reader<'_> {
     fn name(&mut self) -> Result<String, XmlError> {
         let start = self.pos;
         while let Some(byte) = self.peek(0) {
-            if byte == b'>' || byte.is_ascii_whitespace() || byte == b'/' && self.peek(1) == Some(b'>')
+            if byte == b'>'
+                || byte.is_ascii_whitespace()
+                || byte == b'/' && self.peek(1) == Some(b'>')
             {
                 break;
             }
@@ -236,11 +238,7 @@ impl Reader<'_> {
         }
         let quote = match self.peek(0) {
             Some(q @ (b'"' | b'\'')) => q,
-            _ => {
-                return Err(self.error(format!(
-                    "attribute {key:?} not followed by a quote"
-                )))
-            }
+            _ => return Err(self.error(format!("attribute {key:?} not followed by a quote"))),
         };
         self.bump();
         let value_start = self.pos;
@@ -362,12 +360,16 @@ pub fn apply_variables(roots: Vec<Element>) -> Result<Vec<Element>, XmlError> {
     Ok(out)
 }
 
-fn substitute_element(element: &mut Element, variables: &[(String, String)]) -> Result<(), XmlError> {
+fn substitute_element(
+    element: &mut Element,
+    variables: &[(String, String)],
+) -> Result<(), XmlError> {
     if variables.is_empty() {
         return Ok(());
     }
     let line = element.line;
-    element.text = substitute(&element.text, variables).map_err(|message| XmlError { line, message })?;
+    element.text =
+        substitute(&element.text, variables).map_err(|message| XmlError { line, message })?;
     for (_, value) in &mut element.attributes {
         *value = substitute(value, variables).map_err(|message| XmlError { line, message })?;
     }
@@ -386,17 +388,20 @@ fn substitute(text: &str, variables: &[(String, String)]) -> Result<String, Stri
     while let Some(dollar) = rest.find('$') {
         out.push_str(&rest[..dollar]);
         let after = &rest[dollar + 1..];
-        let name_len = after
-            .find(['$', '.', '|', ',', ' '])
-            .unwrap_or(after.len());
+        let name_len = after.find(['$', '.', '|', ',', ' ']).unwrap_or(after.len());
         let name = &after[..name_len];
         if name.starts_with('(') || name.is_empty() {
             out.push('$');
             out.push_str(name);
         } else if name.len() > MAX_VARIABLE_NAME {
-            return Err(format!("variable name longer than {MAX_VARIABLE_NAME} bytes"));
+            return Err(format!(
+                "variable name longer than {MAX_VARIABLE_NAME} bytes"
+            ));
         } else {
-            match variables.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)) {
+            match variables
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            {
                 Some((_, value)) => out.push_str(value),
                 None => return Err(format!("unknown variable ${name}")),
             }
@@ -438,8 +443,8 @@ mod tests {
 
     #[test]
     fn variables_substituted() {
-        let roots = parse("<var name=\"FREQ\">8</var><r a=\"$FREQ\">x $freq|$(f) y</r>")
-            .expect("parses");
+        let roots =
+            parse("<var name=\"FREQ\">8</var><r a=\"$FREQ\">x $freq|$(f) y</r>").expect("parses");
         assert_eq!(roots.len(), 1);
         assert_eq!(roots[0].attribute("a"), Some("8"));
         assert_eq!(roots[0].text, "x 8|$(f) y");

@@ -38,7 +38,10 @@ fn run_vectors() -> Vec<Outcome> {
     let suites: Value = serde_json::from_str(&text).expect("vector file is JSON");
     let mut outcomes = Vec::new();
     for suite in suites.as_array().expect("top level is an array") {
-        for case in suite["batch_test"].as_array().expect("batch_test is an array") {
+        for case in suite["batch_test"]
+            .as_array()
+            .expect("batch_test is an array")
+        {
             if case["skip_test"].as_bool() == Some(true) {
                 continue;
             }
@@ -118,8 +121,7 @@ fn ignored_vectors_report() {
         };
         println!(
             "{verdict}: {} | pattern {:?} log {:?} expected {:?} got {:?}",
-            outcome.description,
-            outcome.pattern, outcome.log, outcome.expected, outcome.actual
+            outcome.description, outcome.pattern, outcome.log, outcome.expected, outcome.actual
         );
     }
 }

@@ -149,7 +149,9 @@ mod tests {
     use super::*;
 
     fn matches(pattern: &str, text: &str) -> bool {
-        OsMatch::new(pattern).expect("test patterns compile").is_match(text)
+        OsMatch::new(pattern)
+            .expect("test patterns compile")
+            .is_match(text)
     }
 
     #[test]

@@ -392,7 +392,11 @@ impl Run<'_> {
                         let ok_here = self.lookahead(next, c, &mut regex_matched);
                         if let Some(skip) = ok_here {
                             if self.capturing() && self.at(next - 1) == PAREN {
-                                let at = if regex_matched && skip == 1 { st + 1 } else { st };
+                                let at = if regex_matched && skip == 1 {
+                                    st + 1
+                                } else {
+                                    st
+                                };
                                 self.mark(next - 1, at);
                             }
                             if self.at(next) == 0 {

@@ -1,0 +1,357 @@
+//! [`Ruleset`]: loads a ruleset folder (`decoders/`, `lists/`, `rules/`)
+//! plus extra rule and decoder files in Wazuh's order.
+//!
+//! Order: decoder files, then list files, then rule files, because rules
+//! refer to decoder names and lists. Within a folder files load sorted by
+//! file name (byte order, as Wazuh's `strcmp` sort); a name listed in
+//! `rule_exclude`/`decoder_exclude` is skipped; extra files given by the
+//! caller load after the folder, in the order given.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cdb::CdbList;
+use crate::decoder::Decoder;
+use crate::decoder_parse::decoders_from_roots;
+use crate::error::{LoadError, LoadErrorKind, SourceLocation};
+use crate::rule::Rule;
+use crate::rule_parse::{rules_from_roots, ListTable};
+use crate::xml::{apply_variables, parse_document};
+
+/// Largest rule, decoder or list file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Prefix rules use for list paths (`etc/lists/malicious-ioc/malicious-ip`).
+pub const LIST_PATH_PREFIX: &str = "etc/lists/";
+
+/// Decoders built into Wazuh's analysisd (written in C, not XML) that rules
+/// may name in `<decoded_as>`. dnstel accepts these names at load time but
+/// implements none of them, so rules on them never match.
+pub const BUILTIN_DECODERS: &[&str] = &[
+    "rootcheck",
+    "syscheck_integrity_changed",
+    "syscheck_deleted",
+    "syscheck_new_entry",
+    "syscheck_registry_key_modified",
+    "syscheck_registry_key_deleted",
+    "syscheck_registry_key_added",
+    "syscheck_registry_value_modified",
+    "syscheck_registry_value_deleted",
+    "syscheck_registry_value_added",
+    "hostinfo_modified",
+    "hostinfo_new",
+    "syscollector",
+    "ciscat",
+    "sca",
+    "windows_eventchannel",
+    "dbsync",
+    "upgrade",
+    "task",
+];
+
+/// What to load besides the ruleset folder.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Extra rule files or folders (`--rules PATH`), loaded after the folder.
+    pub extra_rules: Vec<PathBuf>,
+    /// Extra decoder files or folders (`--decoders PATH`).
+    pub extra_decoders: Vec<PathBuf>,
+    /// Rule file names to skip (`<rule_exclude>`).
+    pub rule_exclude: Vec<String>,
+    /// Decoder file names to skip (`<decoder_exclude>`).
+    pub decoder_exclude: Vec<String>,
+}
+
+/// Everything loaded, with every problem found on the way.
+#[derive(Debug, Default)]
+pub struct Ruleset {
+    /// Rules in load order; `overwrite="yes"` rules replaced in place.
+    pub rules: Vec<Rule>,
+    /// Decoders in load order.
+    pub decoders: Vec<Decoder>,
+    /// Lists by the path rules use.
+    pub lists: ListTable,
+    /// Problems that made a file, rule or decoder be skipped.
+    pub errors: Vec<LoadError>,
+    /// Problems Wazuh only warns about (duplicate rule ids).
+    pub warnings: Vec<LoadError>,
+}
+
+impl Ruleset {
+    /// Loads `dir` and the extra files. Files, rules and decoders with
+    /// errors are skipped and reported in `errors`; the rest loads.
+    pub fn load(dir: &Path, options: &LoadOptions) -> Self {
+        let mut set = Self::default();
+        let decoder_files = collect_files(
+            &mut set.errors,
+            dir,
+            "decoders",
+            &options.decoder_exclude,
+            &options.extra_decoders,
+        );
+        for (label, path) in &decoder_files {
+            if let Some(text) = read_limited(&mut set.errors, label, path) {
+                set.add_decoder_text(label, &text);
+            }
+        }
+        set.load_lists(&dir.join("lists"));
+        let rule_files = collect_files(
+            &mut set.errors,
+            dir,
+            "rules",
+            &options.rule_exclude,
+            &options.extra_rules,
+        );
+        for (label, path) in &rule_files {
+            if let Some(text) = read_limited(&mut set.errors, label, path) {
+                set.add_rule_text(label, &text);
+            }
+        }
+        set
+    }
+
+    /// Loads like [`Ruleset::load`] but fails when anything had an error.
+    pub fn load_strict(dir: &Path, options: &LoadOptions) -> Result<Self, Vec<LoadError>> {
+        let set = Self::load(dir, options);
+        if set.errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(set.errors)
+        }
+    }
+
+    /// Adds the decoders of one file's text; `label` names it in errors.
+    pub fn add_decoder_text(&mut self, label: &str, text: &[u8]) {
+        let Some(roots) = parse_file(&mut self.errors, label, text) else {
+            return;
+        };
+        let decoders = decoders_from_roots(label, &roots, &mut self.errors);
+        self.decoders.extend(decoders);
+    }
+
+    /// Adds a list from its text under the path rules use for it.
+    pub fn add_list_text(&mut self, path: &str, text: &str) {
+        self.lists
+            .insert(path.to_owned(), Arc::new(CdbList::parse(path, text)));
+    }
+
+    /// Adds the rules of one file's text. Rules naming an unknown decoder
+    /// are skipped, so decoders must be added first.
+    pub fn add_rule_text(&mut self, label: &str, text: &[u8]) {
+        let Some(roots) = parse_file(&mut self.errors, label, text) else {
+            return;
+        };
+        let rules = rules_from_roots(label, &roots, &self.lists, &mut self.errors);
+        let decoder_names: HashSet<&str> = self
+            .decoders
+            .iter()
+            .map(|d| d.name.as_str())
+            .chain(BUILTIN_DECODERS.iter().copied())
+            .collect();
+        let mut accepted = Vec::with_capacity(rules.len());
+        for rule in rules {
+            match &rule.decoded_as {
+                Some(name) if !decoder_names.contains(name.as_str()) => {
+                    self.errors.push(LoadError {
+                        location: rule.source.clone(),
+                        rule_id: Some(rule.id),
+                        decoder: None,
+                        kind: LoadErrorKind::DecoderNotFound(name.clone()),
+                    });
+                }
+                _ => accepted.push(rule),
+            }
+        }
+        for rule in accepted {
+            self.insert_rule(rule);
+        }
+    }
+
+    /// Inserts a rule, applying Wazuh's duplicate and overwrite handling:
+    /// an overwrite replaces the earlier rule in place but keeps the
+    /// earlier rule's tree placement (`if_sid`, `if_group`, `if_level`,
+    /// `if_matched_*`), a plain duplicate is skipped with a warning.
+    fn insert_rule(&mut self, mut rule: Rule) {
+        let Some(index) = self.rules.iter().position(|r| r.id == rule.id) else {
+            self.rules.push(rule);
+            return;
+        };
+        if !rule.overwrite {
+            self.warnings.push(LoadError {
+                location: rule.source.clone(),
+                rule_id: Some(rule.id),
+                decoder: None,
+                kind: LoadErrorKind::DuplicateRule(rule.id),
+            });
+            return;
+        }
+        let old = &mut self.rules[index];
+        rule.if_sid = std::mem::take(&mut old.if_sid);
+        rule.if_group = old.if_group.take();
+        rule.if_level = old.if_level;
+        rule.if_matched_sid = old.if_matched_sid;
+        rule.if_matched_group = old.if_matched_group.take();
+        rule.if_matched_regex = old.if_matched_regex.take();
+        *old = rule;
+    }
+
+    fn load_lists(&mut self, lists_dir: &Path) {
+        let mut files = Vec::new();
+        walk_files(&mut self.errors, lists_dir, &mut files, 0);
+        files.sort();
+        for path in files {
+            let Ok(relative) = path.strip_prefix(lists_dir) else {
+                continue;
+            };
+            if path.extension().is_some_and(|e| e == "cdb") {
+                continue;
+            }
+            let name = format!("{LIST_PATH_PREFIX}{}", relative.to_string_lossy());
+            let label = format!("lists/{}", relative.to_string_lossy());
+            if let Some(bytes) = read_limited(&mut self.errors, &label, &path) {
+                self.add_list_text(&name, &String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+}
+
+fn parse_file(
+    errors: &mut Vec<LoadError>,
+    label: &str,
+    text: &[u8],
+) -> Option<Vec<crate::xml::Element>> {
+    match parse_document(text).and_then(apply_variables) {
+        Ok(roots) => Some(roots),
+        Err(err) => {
+            errors.push(LoadError {
+                location: SourceLocation {
+                    file: label.to_owned(),
+                    line: err.line,
+                },
+                rule_id: None,
+                decoder: None,
+                kind: LoadErrorKind::Xml(err.message),
+            });
+            None
+        }
+    }
+}
+
+/// Lists `dir/sub/*.xml` sorted by name minus exclusions, then the extra
+/// paths. Each entry is (label for messages, path).
+fn collect_files(
+    errors: &mut Vec<LoadError>,
+    dir: &Path,
+    sub: &str,
+    exclude: &[String],
+    extra: &[PathBuf],
+) -> Vec<(String, PathBuf)> {
+    let mut files: Vec<(String, PathBuf)> = xml_files(errors, &dir.join(sub))
+        .into_iter()
+        .filter(|path| !is_excluded(path, exclude))
+        .map(|path| (format!("{sub}/{}", file_name(&path)), path))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    for path in extra {
+        if path.is_dir() {
+            let mut inner = xml_files(errors, path);
+            inner.sort();
+            files.extend(inner.into_iter().map(|p| (p.display().to_string(), p)));
+        } else {
+            files.push((path.display().to_string(), path.clone()));
+        }
+    }
+    files
+}
+
+fn xml_files(errors: &mut Vec<LoadError>, dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.is_file() && path.extension().is_some_and(|e| e == "xml"))
+            .collect(),
+        Err(err) => {
+            errors.push(io_error(&dir.display().to_string(), &err));
+            Vec::new()
+        }
+    }
+}
+
+fn walk_files(errors: &mut Vec<LoadError>, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    const MAX_LIST_DEPTH: usize = 8;
+    if depth > MAX_LIST_DEPTH {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            if depth > 0 || dir.exists() {
+                errors.push(io_error(&dir.display().to_string(), &err));
+            }
+            return;
+        }
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            walk_files(errors, &path, out, depth + 1);
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+}
+
+fn is_excluded(path: &Path, exclude: &[String]) -> bool {
+    let name = file_name(path);
+    exclude.iter().any(|e| *e == name)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn read_limited(errors: &mut Vec<LoadError>, label: &str, path: &Path) -> Option<Vec<u8>> {
+    let size = match std::fs::metadata(path) {
+        Ok(meta) => meta.len(),
+        Err(err) => {
+            errors.push(io_error(label, &err));
+            return None;
+        }
+    };
+    if size > MAX_FILE_BYTES {
+        errors.push(LoadError {
+            location: SourceLocation {
+                file: label.to_owned(),
+                line: 0,
+            },
+            rule_id: None,
+            decoder: None,
+            kind: LoadErrorKind::Io(format!(
+                "file is {size} bytes, more than the maximum of {MAX_FILE_BYTES}"
+            )),
+        });
+        return None;
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(err) => {
+            errors.push(io_error(label, &err));
+            None
+        }
+    }
+}
+
+fn io_error(label: &str, err: &std::io::Error) -> LoadError {
+    LoadError {
+        location: SourceLocation {
+            file: label.to_owned(),
+            line: 0,
+        },
+        rule_id: None,
+        decoder: None,
+        kind: LoadErrorKind::Io(err.to_string()),
+    }
+}
