@@ -20,6 +20,8 @@ mod tcp_pairing;
 mod transaction;
 
 #[cfg(test)]
+mod property_tests;
+#[cfg(test)]
 mod test_support;
 
 pub use config::{ConfigError, PairingConfig, TcpLimits, MAX_TCP_MESSAGE_LEN};

@@ -4,7 +4,7 @@
 //! of a hole, and where the next in-order byte is. Retransmitted bytes are dropped, overlaps are
 //! trimmed, and out-of-order segments wait (within limits) for the hole to fill. When a hole
 //! does not fill, the partial message is reported as incomplete and the stream waits for a
-//! segment that starts a message again (see [`starts_message`]); a capture that starts in the
+//! segment that holds whole messages (see [`starts_message`]). A capture that starts in the
 //! middle of a connection begins in that state too. Nothing is reported as a message unless the
 //! length framing leads to it from a verified boundary.
 
@@ -431,34 +431,29 @@ impl Stream {
     }
 }
 
-/// Returns whether `payload` plausibly begins with a length-prefixed DNS message: every length
-/// prefix in it is at least a header long, every header that fits looks like DNS (known opcode,
-/// at most one question), and the messages either end exactly at the end of the payload or the
-/// last one runs past it with its header fully visible.
+/// Returns whether `payload` is a run of whole length-prefixed DNS messages: the prefixes chain
+/// exactly to the end of the payload and every message parses without anomalies. A stream that
+/// lost its place only resumes on such a segment, so a guess never turns mid-message bytes into
+/// a message.
 pub(crate) fn starts_message(payload: &[u8]) -> bool {
+    let options = dnstel_dns::ParseOptions::default();
     let mut start = 0;
-    loop {
-        if start == payload.len() {
-            return start > 0;
-        }
+    while start < payload.len() {
         let Some(prefix) = payload.get(start..start + 2) else {
             return false;
         };
         let length = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
-        if length < dnstel_dns::HEADER_LEN {
-            return false;
-        }
-        let Some(header) = payload.get(start + 2..start + 2 + dnstel_dns::HEADER_LEN) else {
+        let Some(body) = payload.get(start + 2..start + 2 + length) else {
             return false;
         };
-        if !crate::decode::plausible_header(header) {
+        let clean =
+            dnstel_dns::parse(body, &options).is_ok_and(|message| message.anomalies.is_empty());
+        if !clean {
             return false;
         }
         start += 2 + length;
-        if start > payload.len() {
-            return true;
-        }
     }
+    start > 0
 }
 
 #[cfg(test)]

@@ -294,7 +294,8 @@ fn starts_message_cases() {
     two.extend(framed(2));
     assert!(starts_message(&framed(1)));
     assert!(starts_message(&two));
-    assert!(starts_message(&framed(1)[..20]));
+    assert!(!starts_message(&framed(1)[..20]));
+    assert!(!starts_message(&Wire::query(1).trailing(&[0]).framed()));
     assert!(!starts_message(&framed(1)[..10]));
     assert!(!starts_message(&framed(1)[1..]));
     assert!(!starts_message(b"GET / HTTP/1.1\r\n\r\n"));
