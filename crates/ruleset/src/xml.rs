@@ -12,8 +12,10 @@
 
 /// Longest element text, name or attribute value Wazuh reads, in bytes.
 pub const MAX_TEXT_LEN: usize = 20_480;
-/// Deepest element nesting Wazuh reads.
-pub const MAX_DEPTH: usize = 1024;
+/// Deepest element nesting read. Wazuh allows 1024; dnstel stops at 128
+/// because the reader recurses per level and rule files nest at most four
+/// levels deep.
+pub const MAX_DEPTH: usize = 128;
 /// Longest variable name, in bytes.
 pub const MAX_VARIABLE_NAME: usize = 255;
 

@@ -1,0 +1,194 @@
+//! Rule file loading: options, errors with file, line and rule id,
+//! overwrite, and hostile input.
+
+use dnstel_ruleset::{LoadErrorKind, Matcher, Ruleset};
+
+const JSON_DECODER: &str = r#"<decoder name="json">
+  <prematch>^{\s*"</prematch>
+  <plugin_decoder>JSON_Decoder</plugin_decoder>
+</decoder>"#;
+
+fn load(rules: &str) -> Ruleset {
+    let mut set = Ruleset::default();
+    set.add_decoder_text("decoders/json.xml", JSON_DECODER.as_bytes());
+    set.add_list_text("etc/lists/bad-domains", "evil.example:malware\n");
+    set.add_rule_text("rules/test.xml", rules.as_bytes());
+    set
+}
+
+#[test]
+fn seed_rule_loads() {
+    let set = load(
+        r#"<group name="linux,packetbeat,dns">
+    <rule id="200300" level="3">
+        <decoded_as>json</decoded_as>
+        <field name="method">QUERY</field>
+        <mitre>
+          <id>T1071</id>
+        </mitre>
+        <description>Linux: DNS Query</description>
+        <options>no_full_log</options>
+    </rule>
+</group>"#,
+    );
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let rule = &set.rules[0];
+    assert_eq!(rule.id, 200300);
+    assert_eq!(rule.level, 3);
+    assert_eq!(rule.groups, ["linux", "packetbeat", "dns"]);
+    assert_eq!(rule.mitre.ids, ["T1071"]);
+    assert!(rule.options.no_full_log);
+    assert_eq!(rule.fields[0].name, "method");
+    assert!(rule.fields[0].matcher.test("query"));
+    assert_eq!(rule.source.line, 2);
+}
+
+#[test]
+fn options_are_typed() {
+    let set = load(
+        r#"<var name="FREQ">6</var>
+<group name="a,">
+  <rule id="100" level="0" noalert="1"><description>root</description></rule>
+  <rule id="101" level="10" frequency="$FREQ" timeframe="120" ignore="60" maxsize="10">
+    <if_matched_sid>100</if_matched_sid>
+    <same_source_ip />
+    <different_url />
+    <same_field>dns.question.name</same_field>
+    <match>foo|bar</match>
+    <match>baz</match>
+    <action>drop</action>
+    <srcip>!10.0.0.0/8</srcip>
+    <list field="dns.question.name" lookup="match_key">etc/lists/bad-domains</list>
+    <time>6 pm - 8:30 am</time>
+    <weekday>weekends</weekday>
+    <check_diff />
+    <group>b,pci_dss_1.2,</group>
+    <description>dns $(dns.question.name)</description>
+  </rule>
+</group>"#,
+    );
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let rule = &set.rules[1];
+    assert_eq!(rule.frequency, Some(6));
+    assert_eq!(rule.if_sid, [100]);
+    assert_eq!(rule.if_matched_sid, Some(100));
+    assert_eq!(rule.same.len(), 1);
+    assert_eq!(rule.different.len(), 1);
+    assert_eq!(rule.same_fields, ["dns.question.name"]);
+    let matcher = rule.match_log.as_ref().expect("match loaded");
+    assert_eq!(matcher.pattern.source(), "foo|barbaz");
+    assert!(rule.action.as_ref().expect("action").test("drop"));
+    assert!(!rule.action.as_ref().expect("action").test("DROP"));
+    assert!(rule.srcip.as_ref().expect("srcip").matches("8.8.8.8"));
+    assert!(rule.lists[0].matches("evil.example"));
+    assert!(rule.time.is_some());
+    assert!(rule.weekday.is_some());
+    assert!(rule.check_diff);
+    assert_eq!(rule.unevaluated, ["check_diff"]);
+    assert_eq!(rule.groups, ["a", "b", "pci_dss_1.2"]);
+    assert_eq!(rule.description, "dns $(dns.question.name)");
+    assert!(set.rules[0].noalert);
+}
+
+#[test]
+fn if_sid_commas_and_spaces() {
+    let set = load(
+        r#"<group name="g"><rule id="5" level="1"><if_sid>1, 2 3,4</if_sid><description>d</description></rule></group>"#,
+    );
+    assert_eq!(set.rules[0].if_sid, [1, 2, 3, 4]);
+}
+
+#[test]
+fn unknown_option_names_file_line_rule() {
+    let set =
+        load("<group name=\"g\">\n<rule id=\"1234\" level=\"3\">\n<foo>x</foo>\n</rule>\n</group>");
+    assert_eq!(set.errors.len(), 1);
+    assert_eq!(
+        set.errors[0].to_string(),
+        "rules/test.xml:3: rule 1234: unknown option <foo>"
+    );
+    assert!(set.rules.is_empty());
+}
+
+#[test]
+fn bad_rule_does_not_stop_others() {
+    let set = load(
+        r#"<group name="g">
+<rule id="1" level="17"><description>too high</description></rule>
+<rule id="2" level="3"><regex>(unclosed</regex><description>bad regex</description></rule>
+<rule id="3" level="3"><decoded_as>nope</decoded_as><description>d</description></rule>
+<rule id="4" level="3"><description>fine</description></rule>
+</group>"#,
+    );
+    assert_eq!(set.errors.len(), 3, "{:?}", set.errors);
+    assert_eq!(set.rules.len(), 1);
+    assert_eq!(set.rules[0].id, 4);
+    assert!(matches!(
+        set.errors[2].kind,
+        LoadErrorKind::DecoderNotFound(_)
+    ));
+}
+
+#[test]
+fn overwrite_keeps_position_and_parents() {
+    let set = load(
+        r#"<group name="g">
+<rule id="10" level="3"><if_sid>1</if_sid><description>old</description></rule>
+<rule id="11" level="3"><description>next</description></rule>
+<rule id="10" level="7" overwrite="yes"><if_sid>2</if_sid><description>new</description></rule>
+<rule id="11" level="9"><description>duplicate</description></rule>
+</group>"#,
+    );
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    assert_eq!(set.rules.len(), 2);
+    assert_eq!(set.rules[0].description, "new");
+    assert_eq!(set.rules[0].level, 7);
+    assert_eq!(set.rules[0].if_sid, [1]);
+    assert_eq!(set.rules[1].description, "next");
+    assert_eq!(set.warnings.len(), 1);
+}
+
+#[test]
+fn hostile_xml_reports_line() {
+    let cases: Vec<(Vec<u8>, u32)> = vec![
+        (
+            b"<group name=\"g\">\n<rule id=\"1\" level=\"3\">\n<match>x".to_vec(),
+            2,
+        ),
+        (
+            b"\n<group name=\"g\"><rule id=\"1\" level=\"3\"></group>".to_vec(),
+            2,
+        ),
+        (b"<group name=\"g\">\n\x00\xff\xfe<\x01\x02>".to_vec(), 2),
+    ];
+    for (input, line) in cases {
+        let mut set = Ruleset::default();
+        set.add_rule_text("rules/bad.xml", &input);
+        assert_eq!(set.errors.len(), 1, "{:?}", set.errors);
+        assert_eq!(set.errors[0].location.file, "rules/bad.xml");
+        assert!(set.errors[0].location.line >= line, "{:?}", set.errors[0]);
+    }
+}
+
+#[test]
+fn huge_attribute_rejected() {
+    let mut input = b"<group name=\"".to_vec();
+    input.extend(std::iter::repeat_n(b'a', 10 * 1024 * 1024));
+    input.extend_from_slice(b"\"></group>");
+    let mut set = Ruleset::default();
+    set.add_rule_text("rules/huge.xml", &input);
+    assert_eq!(set.errors.len(), 1);
+    assert_eq!(set.errors[0].location.line, 1);
+}
+
+#[test]
+fn deep_nesting_rejected() {
+    let mut input = String::new();
+    for _ in 0..5000 {
+        input.push_str("<group name=\"g\">");
+    }
+    let mut set = Ruleset::default();
+    set.add_rule_text("rules/deep.xml", input.as_bytes());
+    assert_eq!(set.errors.len(), 1);
+    assert!(set.errors[0].to_string().contains("nested deeper"));
+}
