@@ -11,6 +11,7 @@ pub mod cdb;
 pub mod decoder;
 pub mod decoder_parse;
 pub mod error;
+pub mod fuzzing;
 pub mod ip;
 pub mod matcher;
 pub mod rule;
