@@ -3,7 +3,7 @@
 //! The captures live outside the repository, beside the checkout; the test is skipped with a
 //! message when they are absent.
 
-use dnstel_packet::{decode, DecodeError, Transport};
+use dnstel_packet::{decode, DecodeError, DefragStats, Defragmenter, Transport};
 use dnstel_pcap::CaptureReader;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -68,6 +68,9 @@ struct FileSummary {
     not_ip: u64,
     unsupported_link: u64,
     malformed: u64,
+    reassembled: u64,
+    reassembled_udp: u64,
+    defrag: DefragStats,
     read_errors: Vec<String>,
 }
 
@@ -81,6 +84,7 @@ fn read_file(path: &Path) -> FileSummary {
             return summary;
         }
     };
+    let mut defragmenter = Defragmenter::default();
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
@@ -89,7 +93,17 @@ fn read_file(path: &Path) -> FileSummary {
                     Ok(decoded) => match decoded.transport {
                         Transport::Udp(_) => summary.udp += 1,
                         Transport::Tcp(_) => summary.tcp += 1,
-                        Transport::Fragment(_) => summary.fragments += 1,
+                        Transport::Fragment(_) => {
+                            summary.fragments += 1;
+                            if let Some(datagram) =
+                                defragmenter.insert_decoded(frame.timestamp, &decoded)
+                            {
+                                summary.reassembled += 1;
+                                if let Ok(Transport::Udp(_)) = datagram.transport() {
+                                    summary.reassembled_udp += 1;
+                                }
+                            }
+                        }
                         Transport::Other { .. } => summary.other_ip += 1,
                     },
                     Err(DecodeError::NotIp { .. } | DecodeError::UnknownAddressFamily { .. }) => {
@@ -108,6 +122,7 @@ fn read_file(path: &Path) -> FileSummary {
             }
         }
     }
+    summary.defrag = defragmenter.stats();
     summary
 }
 
@@ -146,6 +161,8 @@ fn corpus_reads_without_panic() {
         totals.not_ip += summary.not_ip;
         totals.unsupported_link += summary.unsupported_link;
         totals.malformed += summary.malformed;
+        totals.reassembled += summary.reassembled;
+        totals.reassembled_udp += summary.reassembled_udp;
         if std::env::var_os("DNSTEL_CORPUS_VERBOSE").is_some() {
             eprintln!("{name}: {summary:?}");
         }
@@ -159,4 +176,45 @@ fn corpus_reads_without_panic() {
         BTreeMap::new(),
         "frame counts differ from the manifest"
     );
+}
+
+/// Reads a capture and returns the reassembled UDP payload lengths.
+fn reassembled_udp_lengths(path: &Path) -> Vec<usize> {
+    let mut reader = dnstel_pcap::open(path).expect("capture opens");
+    let mut defragmenter = Defragmenter::default();
+    let mut lengths = Vec::new();
+    while let Some(frame) = reader.next_frame().expect("capture reads") {
+        let Ok(decoded) = decode(&frame) else {
+            continue;
+        };
+        if let Some(datagram) = defragmenter.insert_decoded(frame.timestamp, &decoded) {
+            if let Ok(Transport::Udp(udp)) = datagram.transport() {
+                lengths.push(udp.payload.len());
+            }
+        }
+    }
+    lengths
+}
+
+#[test]
+fn ipv4_fragmented_dns_response() {
+    // Three IPv4 fragments of one 3398-byte DNS response from 8.8.8.8.
+    let path = shared_dir().join("packetbeat-pcaps/udp_edns0_resp.pcap");
+    if !path.exists() {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    }
+    assert_eq!(reassembled_udp_lengths(&path), vec![3398]);
+}
+
+#[test]
+fn ipv6_fragmented_dns() {
+    let path = shared_dir().join("corpus/pcaps/zeek__ipv6-fragmented-dns.pcap");
+    if !path.exists() {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    }
+    let lengths = reassembled_udp_lengths(&path);
+    assert!(!lengths.is_empty());
+    assert!(lengths.iter().all(|&length| length > 1232), "{lengths:?}");
 }
