@@ -1,0 +1,226 @@
+//! The loaded configuration and the loader that walks the top-level sections.
+
+use std::path::Path;
+
+use crate::reader::{Context, Section};
+use crate::tree::TreeBuilder;
+use crate::{
+    general, interfaces, output, processors, protocols, yaml, ConfigError, DnsProtocolConfig,
+    GeneralConfig, InterfaceConfig, LogLevel, LoggingConfig, OutputConfig, PathConfig,
+    ProcessorConfig,
+};
+
+/// The built-in configuration: the effective settings of Packetbeat 7.17's stock
+/// packetbeat.yml with file output to `/var/log/packetbeat`.
+const BUILTIN_YAML: &str = include_str!("builtin.yml");
+
+/// Name used for the built-in configuration in error messages.
+const BUILTIN_NAME: &str = "builtin packetbeat.yml";
+
+/// Top-level keys of Packetbeat 7.17 that dnstel does not implement.
+const UNIMPLEMENTED_TOP: [&str; 13] = [
+    "setup",
+    "cloud",
+    "monitoring",
+    "xpack",
+    "instrumentation",
+    "migration",
+    "queue",
+    "max_procs",
+    "http",
+    "seccomp",
+    "keystore",
+    "timestamp",
+    "features",
+];
+
+/// `packetbeat.*` keys that dnstel does not implement.
+const UNIMPLEMENTED_PACKETBEAT: [&str; 5] = [
+    "flows",
+    "procs",
+    "shutdown_timeout",
+    "overwrite_pipelines",
+    "npcap",
+];
+
+/// `logging.*` keys that dnstel does not implement.
+const UNIMPLEMENTED_LOGGING: [&str; 6] = [
+    "files",
+    "metrics",
+    "json",
+    "ecs",
+    "to_eventlog",
+    "event_data",
+];
+
+/// A Packetbeat 7.17 configuration as dnstel applies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `packetbeat.interfaces`.
+    pub interfaces: InterfaceConfig,
+    /// `packetbeat.ignore_outgoing`: drop events whose direction is `egress`. Default false.
+    pub ignore_outgoing: bool,
+    /// The `type: dns` entry of `packetbeat.protocols`; `None` when there is none.
+    pub dns: Option<DnsProtocolConfig>,
+    /// `name`, `tags`, `fields`, `fields_under_root`.
+    pub general: GeneralConfig,
+    /// Global `processors`, in order, without the ones listed in `not_applied`.
+    pub processors: Vec<ProcessorConfig>,
+    /// The enabled output.
+    pub output: OutputConfig,
+    /// `path.*`.
+    pub paths: PathConfig,
+    /// `logging.*`.
+    pub logging: LoggingConfig,
+    /// Dotted paths of Packetbeat options present in the file that dnstel does not implement,
+    /// in file order. The caller logs them once at startup. Entries of `packetbeat.protocols`
+    /// read `packetbeat.protocols.<index> (type: <name>)`.
+    pub not_applied: Vec<String>,
+}
+
+impl Config {
+    /// Returns the built-in configuration, equal to loading Packetbeat's stock packetbeat.yml.
+    pub fn builtin() -> Config {
+        Config::from_yaml_with_env(BUILTIN_YAML, BUILTIN_NAME, &|_| None)
+            .expect("the built-in configuration is valid, as its unit test checks")
+    }
+
+    /// Loads a packetbeat.yml file. `${NAME}` references read the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let lookup = |name: &str| std::env::var(name).ok();
+        Config::from_yaml_with_env(&text, &path.display().to_string(), &lookup)
+    }
+
+    /// Loads configuration text. `file` names the source in error messages.
+    pub fn from_yaml(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let lookup = |name: &str| std::env::var(name).ok();
+        Config::from_yaml_with_env(text, file, &lookup)
+    }
+
+    /// Loads configuration text, resolving `${NAME}` references with `lookup`.
+    pub fn from_yaml_with_env(
+        text: &str,
+        file: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let root = yaml::parse(text, file)?;
+        let tree = TreeBuilder { file, lookup }.build(root)?;
+        let mut cx = Context {
+            file,
+            not_applied: Vec::new(),
+        };
+        let mut top = Section::new(&tree, "", &cx)?;
+        let config = read_top(&mut top, &mut cx)?;
+        top.finish(&UNIMPLEMENTED_TOP, &mut cx)?;
+        Ok(Config {
+            not_applied: cx.not_applied,
+            ..config
+        })
+    }
+}
+
+fn read_top(top: &mut Section<'_>, cx: &mut Context) -> Result<Config, ConfigError> {
+    let mut packetbeat = top.section("packetbeat", cx)?;
+    let interfaces = interfaces::read(packetbeat.section("interfaces", cx)?, cx)?;
+    let dns = match packetbeat.take_raw("protocols") {
+        Some(value) => protocols::read(value, &packetbeat.key_path("protocols"), cx)?,
+        None => None,
+    };
+    let ignore_outgoing = packetbeat.bool("ignore_outgoing", cx)?.unwrap_or(false);
+    packetbeat.finish(&UNIMPLEMENTED_PACKETBEAT, cx)?;
+
+    let general = general::read(top, true, cx)?;
+    let processors = match top.take_raw("processors") {
+        Some(value) => processors::read_list(value, "processors", cx)?,
+        None => Vec::new(),
+    };
+    let output = output::read(top.section("output", cx)?, cx)?;
+    let paths = read_paths(top.section("path", cx)?, cx)?;
+    let logging = read_logging(top.section("logging", cx)?, cx)?;
+    Ok(Config {
+        interfaces,
+        ignore_outgoing,
+        dns,
+        general,
+        processors,
+        output,
+        paths,
+        logging,
+        not_applied: Vec::new(),
+    })
+}
+
+fn read_paths(mut section: Section<'_>, cx: &mut Context) -> Result<PathConfig, ConfigError> {
+    let config = PathConfig {
+        home: section.path_buf("home", cx)?,
+        config: section.path_buf("config", cx)?,
+        data: section.path_buf("data", cx)?,
+        logs: section.path_buf("logs", cx)?,
+    };
+    section.finish(&[], cx)?;
+    Ok(config)
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        LoggingConfig {
+            level: LogLevel::Info,
+            to_stderr: false,
+            to_files: true,
+            to_syslog: false,
+            selectors: Vec::new(),
+        }
+    }
+}
+
+fn read_logging(mut section: Section<'_>, cx: &mut Context) -> Result<LoggingConfig, ConfigError> {
+    let defaults = LoggingConfig::default();
+    let level = match section.take("level") {
+        None => defaults.level,
+        Some(value) => match crate::reader::describe(value).as_str() {
+            "debug" => LogLevel::Debug,
+            "info" => LogLevel::Info,
+            "warning" => LogLevel::Warning,
+            "error" => LogLevel::Error,
+            "critical" => LogLevel::Critical,
+            _ => {
+                let expected = "debug, info, warning, error or critical";
+                return Err(cx.invalid(&section.key_path("level"), value, expected));
+            }
+        },
+    };
+    let config = LoggingConfig {
+        level,
+        to_stderr: section.bool("to_stderr", cx)?.unwrap_or(defaults.to_stderr),
+        to_files: section.bool("to_files", cx)?.unwrap_or(defaults.to_files),
+        to_syslog: section.bool("to_syslog", cx)?.unwrap_or(defaults.to_syslog),
+        selectors: section.strings("selectors", cx)?.unwrap_or_default(),
+    };
+    section.finish(&UNIMPLEMENTED_LOGGING, cx)?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_loads() {
+        let result = Config::from_yaml_with_env(BUILTIN_YAML, BUILTIN_NAME, &|_| None);
+        assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[test]
+    fn empty_file_gives_code_defaults() {
+        let config = Config::from_yaml_with_env("", "empty.yml", &|_| None).expect("valid");
+        assert_eq!(config.interfaces, InterfaceConfig::default());
+        assert_eq!(config.dns, None);
+        assert_eq!(config.output, OutputConfig::None);
+        assert_eq!(config.logging, LoggingConfig::default());
+        assert!(config.not_applied.is_empty());
+    }
+}

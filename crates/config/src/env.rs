@@ -1,0 +1,85 @@
+//! `${NAME}` and `${NAME:default}` substitution in scalar values, as Beats applies it.
+
+use std::borrow::Cow;
+
+/// Replaces every `${NAME}` or `${NAME:default}` in `text`. `lookup` returns a variable's value.
+///
+/// Returns the name of the first variable that is unset and has no default. A `${` without a
+/// closing `}` is kept as written.
+pub(crate) fn expand<'t>(
+    text: &'t str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Cow<'t, str>, String> {
+    if !text.contains("${") {
+        return Ok(Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(length) = rest[start + 2..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let reference = &rest[start + 2..start + 2 + length];
+        let (name, default) = match reference.split_once(':') {
+            Some((name, default)) => (name, Some(default)),
+            None => (reference, None),
+        };
+        match (lookup(name), default) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(default)) => out.push_str(default),
+            (None, None) => return Err(name.to_owned()),
+        }
+        rest = &rest[start + 2 + length + 1..];
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(name: &str) -> Option<String> {
+        (name == "HOME_DIR").then(|| "/home/pb".to_owned())
+    }
+
+    #[test]
+    fn expand_set_variable() {
+        assert_eq!(
+            expand("${HOME_DIR}/data", &lookup).as_deref(),
+            Ok("/home/pb/data")
+        );
+    }
+
+    #[test]
+    fn expand_default_when_unset() {
+        assert_eq!(expand("${NOPE:/tmp}", &lookup).as_deref(), Ok("/tmp"));
+    }
+
+    #[test]
+    fn expand_set_variable_ignores_default() {
+        assert_eq!(
+            expand("${HOME_DIR:/tmp}", &lookup).as_deref(),
+            Ok("/home/pb")
+        );
+    }
+
+    #[test]
+    fn expand_unset_without_default() {
+        assert_eq!(expand("x ${NOPE} y", &lookup), Err("NOPE".to_owned()));
+    }
+
+    #[test]
+    fn expand_keeps_unterminated_reference() {
+        assert_eq!(expand("a ${B", &lookup).as_deref(), Ok("a ${B"));
+    }
+
+    #[test]
+    fn expand_two_references() {
+        assert_eq!(
+            expand("${HOME_DIR}:${X:1}", &lookup).as_deref(),
+            Ok("/home/pb:1")
+        );
+    }
+}
