@@ -114,7 +114,7 @@ fn check_capabilities(status: &str) -> Result<(), String> {
         for set in ["CapEff:", "CapPrm:", "CapAmb:"] {
             if let Some(value) = line.strip_prefix(set) {
                 let value = value.trim();
-                if value.trim_start_matches('0') != "" {
+                if !value.trim_start_matches('0').is_empty() {
                     return Err(format!("capability set {set} is {value} after the switch"));
                 }
             }
