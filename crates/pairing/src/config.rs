@@ -33,6 +33,10 @@ pub struct PairingConfig {
     pub tcp: TcpLimits,
     /// Options passed to the DNS parser for every message.
     pub parse_options: ParseOptions,
+    /// Whether bytes after the last record get a `Request: ` / `Response: ` note like other
+    /// parser anomalies. Default false: Packetbeat's parser accepts such messages silently (its
+    /// own AXFR test capture has a query with 2 trailing bytes and no note).
+    pub note_trailing_bytes: bool,
 }
 
 impl Default for PairingConfig {
@@ -44,6 +48,7 @@ impl Default for PairingConfig {
             max_transactions: 100_000,
             tcp: TcpLimits::default(),
             parse_options: ParseOptions::default(),
+            note_trailing_bytes: false,
         }
     }
 }

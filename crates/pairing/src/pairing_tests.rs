@@ -249,19 +249,14 @@ fn header_only_reply_closes_query() {
 #[test]
 fn malformed_messages_pair_with_notes() {
     let mut pairing = pairing();
-    send_udp(
-        &mut pairing,
-        0,
-        CLIENT,
-        SERVER,
-        &Wire::query(7).trailing(&[1, 2]),
-    );
+    let query = Wire::query(7).missing_answers(1);
+    send_udp(&mut pairing, 0, CLIENT, SERVER, &query);
     send_udp(
         &mut pairing,
         1,
         SERVER,
         CLIENT,
-        &Wire::response(7).trailing(&[3]),
+        &Wire::response(7).missing_answers(2),
     );
     let transaction = single(&mut pairing);
     assert_eq!(transaction.notes.len(), 2, "{:?}", transaction.notes);
@@ -404,4 +399,37 @@ fn multicast_ports_are_configurable() {
     );
     let transaction = single(&mut pairing);
     assert_eq!(transaction.notes, [notes::ORPHANED_RESPONSE]);
+}
+
+#[test]
+fn trailing_bytes_note_is_optional() {
+    let mut pairing = pairing();
+    send_udp(
+        &mut pairing,
+        0,
+        CLIENT,
+        SERVER,
+        &Wire::query(7).trailing(&[1, 2]),
+    );
+    send_udp(&mut pairing, 1, SERVER, CLIENT, &Wire::response(7));
+    let quiet = single(&mut pairing);
+    assert!(quiet.notes.is_empty(), "{:?}", quiet.notes);
+    assert_eq!(pairing.stats().malformed, 1);
+
+    let config = PairingConfig {
+        note_trailing_bytes: true,
+        ..PairingConfig::default()
+    };
+    let mut pairing = Pairing::new(config).expect("valid configuration");
+    send_udp(
+        &mut pairing,
+        0,
+        CLIENT,
+        SERVER,
+        &Wire::query(7).trailing(&[1, 2]),
+    );
+    send_udp(&mut pairing, 1, SERVER, CLIENT, &Wire::response(7));
+    let noted = single(&mut pairing);
+    assert_eq!(noted.notes.len(), 1, "{:?}", noted.notes);
+    assert!(noted.notes[0].starts_with("Request: "));
 }

@@ -28,6 +28,8 @@ pub struct Wire {
     rcode: u8,
     question: Option<String>,
     answers: usize,
+    /// Answers claimed in the header but missing from the wire.
+    missing_answers: u16,
     opt_padding: Option<usize>,
     trailing: Vec<u8>,
 }
@@ -40,6 +42,7 @@ impl Wire {
             rcode: 0,
             question: Some("example.com".to_owned()),
             answers: 0,
+            missing_answers: 0,
             opt_padding: None,
             trailing: Vec::new(),
         }
@@ -74,6 +77,12 @@ impl Wire {
         self
     }
 
+    /// Claims `count` more answers in the header than the message holds (a truncation).
+    pub fn missing_answers(mut self, count: u16) -> Self {
+        self.missing_answers = count;
+        self
+    }
+
     /// Appends bytes after the last record (a parser anomaly).
     pub fn trailing(mut self, bytes: &[u8]) -> Self {
         self.trailing = bytes.to_vec();
@@ -87,7 +96,8 @@ impl Wire {
         out.extend_from_slice(&flags.to_be_bytes());
         let question_count = u16::from(self.question.is_some());
         out.extend_from_slice(&question_count.to_be_bytes());
-        out.extend_from_slice(&(self.answers as u16).to_be_bytes());
+        let answer_count = self.answers as u16 + self.missing_answers;
+        out.extend_from_slice(&answer_count.to_be_bytes());
         out.extend_from_slice(&0u16.to_be_bytes());
         let additional_count = u16::from(self.opt_padding.is_some());
         out.extend_from_slice(&additional_count.to_be_bytes());
