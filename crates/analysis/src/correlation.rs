@@ -74,13 +74,14 @@ impl CorrelationState {
     }
 
     /// Runs the correlation search of `rule` for `event`. Returns the full logs of the
-    /// previous events that completed it (newest first), or `None` when it does not fire.
+    /// previous events that completed it (newest first, at most 11), or `None` when it does
+    /// not fire.
     pub fn search(&mut self, rule: &Rule, event: &Event) -> Option<Vec<String>> {
         let timeframe = i64::from(rule.timeframe.unwrap_or(DEFAULT_TIMEFRAME));
         let needed = rule.frequency.unwrap_or(2).max(2) - 1;
         let now = event.time.timestamp();
         let mut found = 0;
-        let mut logs = vec![event.full_log.clone()];
+        let mut logs = Vec::new();
         for stored in self.events.iter_mut().rev() {
             if now - stored.event.time.timestamp() > timeframe {
                 break;
@@ -106,9 +107,14 @@ impl CorrelationState {
         None
     }
 
-    /// The `if_fts` test: true the first time the decoder's `<fts>` values are seen.
+    /// The `if_fts` test: true the first time the decoder's `<fts>` values are seen; always
+    /// false when the decoder declares no `<fts>`, as in Wazuh.
     pub fn first_time_seen(&mut self, event: &Event) -> bool {
-        let Some(decoder) = &event.decoder else {
+        let Some(decoder) = event
+            .decoder
+            .as_ref()
+            .filter(|decoder| !decoder.fts.is_empty())
+        else {
             return false;
         };
         let mut key = decoder.name.clone();

@@ -1,6 +1,8 @@
 //! Wazuh-compatible analysis of JSON events: the JSON decoder, rule evaluation with
 //! correlation, and alert output in Wazuh's `alerts.json` and `alerts.log` formats.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod alert;
 pub mod alerts_log;
 pub mod correlation;

@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dnstel_ruleset::matcher::{FieldMatch, MatchKind, Pattern};
-use dnstel_ruleset::rule::DynamicFieldMatch;
-use dnstel_ruleset::{Category, Decoder, MitreRefs, Rule, RuleOptions};
+use dnstel_ruleset::{Decoder, LoadOptions, Rule, Ruleset};
 
 use crate::decoding::DecoderSet;
 
@@ -24,7 +22,7 @@ pub const BUILTIN_RULE_FILES: [(&str, &str); 2] = [
 /// Why a ruleset could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadFailure {
-    /// A folder or file could not be read.
+    /// A folder could not be read.
     #[error("failed to read {path}: {source}")]
     Io {
         /// The path.
@@ -32,75 +30,129 @@ pub enum LoadFailure {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// XML rule and decoder files cannot be parsed yet.
-    #[error(
-        "cannot load {path}: reading rule and decoder XML files is not available in this build"
-    )]
-    XmlUnavailable {
-        /// The file.
-        path: PathBuf,
+    /// Rule, decoder or list files have errors; each names its file and line.
+    #[error("{count} error(s) in rule, decoder or list files:\n{details}")]
+    Invalid {
+        /// Number of errors.
+        count: usize,
+        /// One error per line.
+        details: String,
     },
 }
 
-/// Rules and decoders in load order.
+/// Rules and decoders in load order, with the problems Wazuh only warns about.
 #[derive(Debug, Default)]
 pub struct LoadedRuleset {
     /// Rules in load order.
     pub rules: Vec<Rule>,
     /// Decoders in load order.
     pub decoders: Vec<Decoder>,
-    /// Non-fatal problems.
+    /// Problems that made a file, rule or decoder be skipped.
+    pub errors: Vec<String>,
+    /// Non-fatal problems (duplicate rule ids).
     pub warnings: Vec<String>,
 }
 
+impl LoadedRuleset {
+    /// Turns collected errors into a [`LoadFailure`].
+    pub fn into_strict(self) -> Result<LoadedRuleset, LoadFailure> {
+        if self.errors.is_empty() {
+            return Ok(self);
+        }
+        Err(LoadFailure::Invalid {
+            count: self.errors.len(),
+            details: self.errors.join("\n"),
+        })
+    }
+}
+
+/// What to load: a Wazuh-layout folder or the built-in ruleset, then extra files.
+#[derive(Debug, Clone, Default)]
+pub struct RulesetRequest {
+    /// Ruleset folder (`rules/`, `decoders/`, `lists/`); `None` for the built-in ruleset.
+    pub dir: Option<PathBuf>,
+    /// Extra rule files or folders, loaded after the others.
+    pub extra_rules: Vec<PathBuf>,
+    /// Extra decoder files or folders, loaded after the others.
+    pub extra_decoders: Vec<PathBuf>,
+}
+
+/// Loads rules and decoders. With a folder, Wazuh's order applies (decoders, lists, rules,
+/// each sorted by file name, extra files after). Without a folder, the built-in ruleset
+/// loads; when extra rule files are given only its category root rules and JSON decoder
+/// load under them, so a rule without `if_sid` works alone.
+pub fn load(request: &RulesetRequest) -> Result<LoadedRuleset, LoadFailure> {
+    let set = match &request.dir {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(LoadFailure::Io {
+                    path: dir.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+                });
+            }
+            let options = LoadOptions {
+                extra_rules: request.extra_rules.clone(),
+                extra_decoders: request.extra_decoders.clone(),
+                ..LoadOptions::default()
+            };
+            Ruleset::load(dir, &options)
+        }
+        None => {
+            let mut set = Ruleset::default();
+            DecoderSet::ensure_json(&mut set.decoders);
+            for path in expand_all(&request.extra_decoders)? {
+                let text = read(&path)?;
+                set.add_decoder_text(&path.display().to_string(), &text);
+            }
+            let builtin_files = if request.extra_rules.is_empty() {
+                &BUILTIN_RULE_FILES[..]
+            } else {
+                &BUILTIN_RULE_FILES[..1]
+            };
+            for (name, text) in builtin_files {
+                set.add_rule_text(name, text.as_bytes());
+            }
+            for path in expand_all(&request.extra_rules)? {
+                let text = read(&path)?;
+                set.add_rule_text(&path.display().to_string(), &text);
+            }
+            set
+        }
+    };
+    Ok(from_ruleset(set))
+}
+
 /// The built-in ruleset: category root rules 1-7, rule 200300 and the JSON decoder.
-pub fn builtin() -> LoadedRuleset {
-    let mut loaded = LoadedRuleset {
-        rules: builtin_roots(),
-        ..LoadedRuleset::default()
-    };
-    loaded.rules.push(builtin_200300());
-    DecoderSet::ensure_json(&mut loaded.decoders);
-    loaded
+pub fn builtin() -> Result<LoadedRuleset, LoadFailure> {
+    load(&RulesetRequest::default())?.into_strict()
 }
 
-/// The built-in category root rules and the JSON decoder, the base that `--rules` files load
-/// on top of.
-pub fn builtin_base() -> LoadedRuleset {
-    let mut loaded = LoadedRuleset {
-        rules: builtin_roots(),
-        ..LoadedRuleset::default()
-    };
-    DecoderSet::ensure_json(&mut loaded.decoders);
-    loaded
-}
-
-/// Loads a Wazuh-layout ruleset folder: every file of `rules/` and `decoders/` in basename
-/// order.
-pub fn load_ruleset_dir(dir: &Path) -> Result<LoadedRuleset, LoadFailure> {
-    let mut loaded = LoadedRuleset::default();
-    for file in sorted_xml_files(&dir.join("decoders"))? {
-        load_decoder_file(&mut loaded, &file)?;
+fn from_ruleset(mut set: Ruleset) -> LoadedRuleset {
+    DecoderSet::ensure_json(&mut set.decoders);
+    LoadedRuleset {
+        rules: set.rules,
+        decoders: set.decoders,
+        errors: set.errors.iter().map(ToString::to_string).collect(),
+        warnings: set.warnings.iter().map(ToString::to_string).collect(),
     }
-    for file in sorted_xml_files(&dir.join("rules"))? {
-        load_rule_file(&mut loaded, &file)?;
+}
+
+fn expand_all(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadFailure> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            files.extend(sorted_xml_files(path)?);
+        } else {
+            files.push(path.clone());
+        }
     }
-    Ok(loaded)
+    Ok(files)
 }
 
-/// Adds the rules of one file.
-pub fn load_rule_file(_loaded: &mut LoadedRuleset, path: &Path) -> Result<(), LoadFailure> {
-    // TODO: call the ruleset crate's rule file loader once it is available.
-    Err(LoadFailure::XmlUnavailable {
+fn read(path: &Path) -> Result<Vec<u8>, LoadFailure> {
+    std::fs::read(path).map_err(|source| LoadFailure::Io {
         path: path.to_path_buf(),
-    })
-}
-
-/// Adds the decoders of one file.
-pub fn load_decoder_file(_loaded: &mut LoadedRuleset, path: &Path) -> Result<(), LoadFailure> {
-    // TODO: call the ruleset crate's decoder file loader once it is available.
-    Err(LoadFailure::XmlUnavailable {
-        path: path.to_path_buf(),
+        source,
     })
 }
 
@@ -119,58 +171,28 @@ pub fn sorted_xml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadFailure> {
     Ok(files)
 }
 
-// NOTE: until the ruleset crate loads XML, the built-in rules are built here with the same
-// content as the embedded files in BUILTIN_RULE_FILES.
-fn builtin_roots() -> Vec<Rule> {
-    let roots = [
-        (1, Category::Syslog, "syslog,"),
-        (2, Category::Firewall, "firewall,"),
-        (3, Category::Ids, "ids,"),
-        (4, Category::WebLog, "web-log,"),
-        (5, Category::Squid, "squid,"),
-        (6, Category::Windows, "windows,"),
-        (7, Category::Ossec, "ossec,"),
-    ];
-    roots
-        .into_iter()
-        .map(|(id, category, group)| Rule {
-            id,
-            level: 0,
-            noalert: true,
-            category: Some(category),
-            description: format!("Root of the {} category.", group.trim_end_matches(',')),
-            group_string: group.to_string(),
-            groups: vec![group.trim_end_matches(',').to_string()],
-            ..Rule::default()
-        })
-        .collect()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn builtin_200300() -> Rule {
-    let method = Pattern::compile(MatchKind::OsRegex, "QUERY")
-        .expect("the built-in pattern QUERY is valid OS_Regex");
-    Rule {
-        id: 200300,
-        level: 3,
-        decoded_as: Some("json".to_string()),
-        fields: vec![DynamicFieldMatch {
-            name: "method".to_string(),
-            matcher: FieldMatch {
-                pattern: method,
-                negate: false,
-            },
-        }],
-        mitre: MitreRefs {
-            ids: vec!["T1071".to_string()],
-            ..MitreRefs::default()
-        },
-        description: "Linux: DNS Query".to_string(),
-        options: RuleOptions {
-            no_full_log: true,
-            ..RuleOptions::default()
-        },
-        group_string: "linux,packetbeat,dns".to_string(),
-        groups: vec!["linux".into(), "packetbeat".into(), "dns".into()],
-        ..Rule::default()
+    #[test]
+    fn builtin_ruleset_loads() {
+        let loaded = builtin().unwrap();
+        let ids: Vec<u32> = loaded.rules.iter().map(|rule| rule.id).collect();
+        assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7, 200300]);
+        assert!(loaded.decoders.iter().any(|decoder| decoder.name == "json"));
+    }
+
+    #[test]
+    fn extra_rules_replace_builtin_200300() {
+        let request = RulesetRequest {
+            extra_rules: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/rules")],
+            ..RulesetRequest::default()
+        };
+        let loaded = load(&request).unwrap().into_strict().unwrap();
+        let ids: Vec<u32> = loaded.rules.iter().map(|rule| rule.id).collect();
+        assert!(!ids.contains(&200300));
+        assert!(ids.contains(&1));
+        assert!(ids.contains(&900001));
     }
 }

@@ -84,3 +84,57 @@ fn open_append(path: &Path) -> io::Result<File> {
         .open(path)
         .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{AgentInfo, AlertRule};
+    use crate::event::Event;
+    use chrono::DateTime;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn alert() -> Alert {
+        let time = DateTime::parse_from_rfc3339("2024-01-01T00:00:00+00:00").unwrap();
+        Alert {
+            timestamp: time,
+            rule: AlertRule {
+                id: 5,
+                level: 3,
+                description: "d".into(),
+                group_string: "g,".into(),
+                ..AlertRule::default()
+            },
+            agent: AgentInfo {
+                id: "000".into(),
+                ..AgentInfo::default()
+            },
+            manager_name: "m".into(),
+            previous_output: Vec::new(),
+            event: Event::new("{}".into(), "stdin".into(), time),
+        }
+    }
+
+    #[test]
+    fn writer_ids_follow_log_offset() {
+        let dir = std::env::temp_dir().join(format!("dnstel-writer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut writer = AlertWriter::open(&dir).unwrap();
+        let first = writer.write(&alert()).unwrap();
+        let second = writer.write(&alert()).unwrap();
+        writer.flush().unwrap();
+        let log_len = std::fs::metadata(dir.join("alerts.log")).unwrap().len();
+        assert_eq!(first, "1704067200.0");
+        assert_eq!(second, format!("1704067200.{}", log_len / 2));
+        writer.reopen().unwrap();
+        let third = writer.write(&alert()).unwrap();
+        assert_eq!(third, format!("1704067200.{log_len}"));
+        let json = std::fs::read_to_string(dir.join("alerts.json")).unwrap();
+        assert_eq!(json.lines().count(), 3);
+        let mode = std::fs::metadata(dir.join("alerts.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,56 +1,16 @@
 //! The seed Packetbeat event through rule 200300 gives the alert Wazuh wrote, key order
 //! included, apart from `timestamp`, `id` and `firedtimes`.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use chrono::DateTime;
 use dnstel_analysis::json::JsonValue;
 use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource, MitreTable, Session};
-use dnstel_ruleset::matcher::{FieldMatch, MatchKind, Pattern};
-use dnstel_ruleset::rule::DynamicFieldMatch;
-use dnstel_ruleset::{Category, MitreRefs, Rule, RuleOptions};
 
 fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
-
-fn root_rule() -> Rule {
-    Rule {
-        id: 1,
-        level: 0,
-        noalert: true,
-        category: Some(Category::Syslog),
-        description: "root".into(),
-        group_string: "syslog,".into(),
-        ..Rule::default()
-    }
-}
-
-fn rule_200300() -> Rule {
-    let method = Pattern::compile(MatchKind::OsRegex, "QUERY").unwrap();
-    Rule {
-        id: 200300,
-        level: 3,
-        decoded_as: Some("json".into()),
-        fields: vec![DynamicFieldMatch {
-            name: "method".into(),
-            matcher: FieldMatch {
-                pattern: method,
-                negate: false,
-            },
-        }],
-        mitre: MitreRefs {
-            ids: vec!["T1071".into()],
-            ..MitreRefs::default()
-        },
-        description: "Linux: DNS Query".into(),
-        options: RuleOptions {
-            no_full_log: true,
-            ..RuleOptions::default()
-        },
-        group_string: "linux,packetbeat,dns".into(),
-        ..Rule::default()
-    }
 }
 
 fn without_volatile(mut value: JsonValue) -> JsonValue {
@@ -80,9 +40,8 @@ fn seed_event_gives_seed_alert() {
         manager_name: "ASHWZH01".into(),
         mitre: MitreTable::bundled("6.0").unwrap(),
     };
-    let mut decoders = Vec::new();
-    dnstel_analysis::decoding::DecoderSet::ensure_json(&mut decoders);
-    let analyzer = Analyzer::new(vec![root_rule(), rule_200300()], decoders, config);
+    let loaded = dnstel_analysis::loading::builtin().unwrap();
+    let analyzer = Analyzer::new(loaded.rules, loaded.decoders, config);
     let source = EventSource {
         location: "/var/log/packetbeat".into(),
         agent: AgentInfo {

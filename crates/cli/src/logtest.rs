@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset, Local};
 use clap::Args;
 use dnstel_analysis::json::JsonValue;
-use dnstel_analysis::loading::{self, LoadedRuleset};
+use dnstel_analysis::loading::{self, LoadedRuleset, RulesetRequest};
 use dnstel_analysis::testini::{parse_ini, run_sections};
 use dnstel_analysis::{
     AgentInfo, AnalysisConfig, Analyzer, EventSource, MitreTable, Outcome, Session,
@@ -97,31 +97,21 @@ pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
 }
 
 fn load(args: &LogtestArgs) -> anyhow::Result<LoadedRuleset> {
-    let mut loaded = match (&args.ruleset, args.rules.is_empty()) {
-        (Some(dir), _) => loading::load_ruleset_dir(dir)?,
-        (None, true) => loading::builtin(),
-        (None, false) => loading::builtin_base(),
+    let request = RulesetRequest {
+        dir: args.ruleset.clone(),
+        extra_rules: args.rules.clone(),
+        extra_decoders: args.decoders.clone(),
     };
-    for path in &args.decoders {
-        for file in expand(path)? {
-            loading::load_decoder_file(&mut loaded, &file)?;
-        }
+    let loaded = loading::load(&request)?;
+    // Files given on the command line must load cleanly; a ruleset folder may contain files
+    // dnstel cannot read, which are reported and skipped.
+    if args.ruleset.is_none() {
+        return Ok(loaded.into_strict()?);
     }
-    for path in &args.rules {
-        for file in expand(path)? {
-            loading::load_rule_file(&mut loaded, &file)?;
-        }
+    for error in &loaded.errors {
+        tracing::warn!("skipped: {error}");
     }
-    dnstel_analysis::decoding::DecoderSet::ensure_json(&mut loaded.decoders);
     Ok(loaded)
-}
-
-fn expand(path: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
-    if path.is_dir() {
-        Ok(loading::sorted_xml_files(path)?)
-    } else {
-        Ok(vec![path.to_path_buf()])
-    }
 }
 
 fn event_source(args: &LogtestArgs) -> anyhow::Result<EventSource> {
