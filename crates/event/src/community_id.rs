@@ -9,33 +9,15 @@
 use std::net::IpAddr;
 
 use base64::engine::general_purpose::STANDARD;
+use dnstel_pairing::Transport;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 
-/// Transport protocol of a flow, as far as the Community ID needs it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// UDP (IP protocol 17).
-    Udp,
-    /// TCP (IP protocol 6).
-    Tcp,
-}
-
-impl Transport {
-    /// IANA IP protocol number.
-    pub fn protocol_number(self) -> u8 {
-        match self {
-            Transport::Udp => 17,
-            Transport::Tcp => 6,
-        }
-    }
-
-    /// Lowercase name used in `network.transport`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-        }
+/// IANA IP protocol number of a DNS transport.
+pub fn protocol_number(transport: Transport) -> u8 {
+    match transport {
+        Transport::Udp => 17,
+        Transport::Tcp => 6,
     }
 }
 
@@ -72,7 +54,7 @@ pub fn write_community_id(
     let (low, high) = order_endpoints(source, destination)?;
     hash_address(&mut hasher, low.0);
     hash_address(&mut hasher, high.0);
-    hasher.update([transport.protocol_number(), 0]);
+    hasher.update([protocol_number(transport), 0]);
     hasher.update(low.1.to_be_bytes());
     hasher.update(high.1.to_be_bytes());
     let digest = hasher.finalize();

@@ -1,0 +1,403 @@
+//! The per-run part of every event, worked out once when the encoder is built.
+//!
+//! `tags`, `fields`, `ecs`, `agent` and `host` are the same in every event, and so are the
+//! tags that processor conditions test. So the libbeat pipeline is replayed here once, in
+//! its order: tags, then `fields` (overwriting), then the builtin `ecs`/`host.name`/`agent`
+//! fields (filling gaps only), then the global processors. The result is pre-rendered JSON
+//! for the static keys, plus a list of edits for the per-event keys that a root field
+//! overlays or a `drop_fields` removes; those edits are applied per event on a slow path.
+
+use crate::error::ConfigError;
+use crate::host::HostInfo;
+use crate::json;
+use crate::options::{EventOptions, BEAT_NAME, ECS_VERSION};
+use crate::processors::{Condition, Processor};
+use crate::value::{Map, Value};
+
+/// Top-level keys in the order events are written. The order copies a real Packetbeat 7.17
+/// event; keys that event lacks are placed next to related ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TopKey {
+    Timestamp,
+    Metadata,
+    Status,
+    Type,
+    Destination,
+    Server,
+    Event,
+    Error,
+    Ecs,
+    Dns,
+    Source,
+    Method,
+    Resource,
+    Related,
+    Client,
+    Host,
+    Network,
+    Query,
+    Request,
+    Response,
+    Tags,
+    Fields,
+    Agent,
+}
+
+impl TopKey {
+    pub(crate) const ALL: [TopKey; 23] = [
+        TopKey::Timestamp,
+        TopKey::Metadata,
+        TopKey::Status,
+        TopKey::Type,
+        TopKey::Destination,
+        TopKey::Server,
+        TopKey::Event,
+        TopKey::Error,
+        TopKey::Ecs,
+        TopKey::Dns,
+        TopKey::Source,
+        TopKey::Method,
+        TopKey::Resource,
+        TopKey::Related,
+        TopKey::Client,
+        TopKey::Host,
+        TopKey::Network,
+        TopKey::Query,
+        TopKey::Request,
+        TopKey::Response,
+        TopKey::Tags,
+        TopKey::Fields,
+        TopKey::Agent,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TopKey::Timestamp => "@timestamp",
+            TopKey::Metadata => "@metadata",
+            TopKey::Status => "status",
+            TopKey::Type => "type",
+            TopKey::Destination => "destination",
+            TopKey::Server => "server",
+            TopKey::Event => "event",
+            TopKey::Error => "error",
+            TopKey::Ecs => "ecs",
+            TopKey::Dns => "dns",
+            TopKey::Source => "source",
+            TopKey::Method => "method",
+            TopKey::Resource => "resource",
+            TopKey::Related => "related",
+            TopKey::Client => "client",
+            TopKey::Host => "host",
+            TopKey::Network => "network",
+            TopKey::Query => "query",
+            TopKey::Request => "request",
+            TopKey::Response => "response",
+            TopKey::Tags => "tags",
+            TopKey::Fields => "fields",
+            TopKey::Agent => "agent",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<TopKey> {
+        TopKey::ALL.into_iter().find(|key| key.name() == name)
+    }
+
+    /// Reports whether the key's value comes from the run configuration, not the transaction.
+    fn is_static(self) -> bool {
+        matches!(
+            self,
+            TopKey::Metadata | TopKey::Ecs | TopKey::Host | TopKey::Tags | TopKey::Fields | TopKey::Agent
+        )
+    }
+}
+
+/// A change to a per-event key's value, applied in order.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Edit {
+    /// Deep-merge a configured value over it (a root field with the same key).
+    Merge(Value),
+    /// Remove a dotted sub-path, or the whole key when the path is empty.
+    Remove(String),
+}
+
+/// How one top-level key is written.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Slot {
+    /// Written from the transaction.
+    Dynamic,
+    /// Written from the transaction, then edited (slow path).
+    Edited(Vec<Edit>),
+    /// Pre-rendered `"key":value`.
+    Static(Vec<u8>),
+    /// Not written.
+    Absent,
+}
+
+/// The static plan: one slot per [`TopKey`] plus extra root members.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    slots: Vec<Slot>,
+    /// Root members (`"key":value,...`) from `fields_under_root` that match no top-level key.
+    pub(crate) trailing: Vec<u8>,
+}
+
+impl Plan {
+    pub(crate) fn slot(&self, key: TopKey) -> &Slot {
+        &self.slots[key as usize]
+    }
+
+    /// Replays tags, fields, builtins and processors for `options`.
+    pub(crate) fn build(options: &EventOptions) -> Result<Plan, ConfigError> {
+        let mut builder = PlanBuilder {
+            doc: Map::new(),
+            edits: vec![Vec::new(); TopKey::ALL.len()],
+            host: options.host.clone(),
+        };
+        builder.add_tags_and_fields(options);
+        builder.add_builtins(options);
+        builder.run(&options.processors)?;
+        Ok(builder.finish(options))
+    }
+}
+
+struct PlanBuilder {
+    /// The static part of the event so far.
+    doc: Map,
+    /// Edits per per-event key, indexed by `TopKey as usize`.
+    edits: Vec<Vec<Edit>>,
+    host: Option<HostInfo>,
+}
+
+impl PlanBuilder {
+    fn add_tags_and_fields(&mut self, options: &EventOptions) {
+        if !options.tags.is_empty() {
+            self.doc.insert("tags", Value::str_array(&options.tags));
+        }
+        if options.fields.is_empty() {
+            return;
+        }
+        let fields = options.fields.clone().expand_dotted_keys();
+        if options.fields_under_root {
+            self.doc.deep_update(&fields);
+        } else {
+            let mut wrapper = Map::new();
+            wrapper.insert("fields", Value::Object(fields));
+            self.doc.deep_update(&wrapper);
+        }
+        self.move_per_event_keys();
+    }
+
+    /// Moves root fields that name per-event keys out of the static part into merge edits.
+    fn move_per_event_keys(&mut self) {
+        let names: Vec<String> = self.doc.iter().map(|(key, _)| key.to_owned()).collect();
+        for name in names {
+            match TopKey::from_name(&name) {
+                Some(TopKey::Timestamp | TopKey::Metadata) => {
+                    self.doc.remove(&name);
+                    tracing::warn!(field = %name, "ignoring root field that would replace {name}");
+                }
+                Some(key) if !key.is_static() => {
+                    if let Some(value) = self.doc.remove(&name) {
+                        self.edits[key as usize].push(Edit::Merge(value));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn add_builtins(&mut self, options: &EventOptions) {
+        let name = options.beat_name();
+        let mut ecs = Map::new();
+        ecs.insert("version", Value::str(ECS_VERSION));
+        let mut host = Map::new();
+        host.insert("name", Value::str(name));
+        let mut agent = Map::new();
+        agent.insert("type", Value::str(BEAT_NAME));
+        agent.insert("version", Value::str(&options.version));
+        agent.insert("hostname", Value::str(&options.agent.hostname));
+        agent.insert("ephemeral_id", Value::str(&options.agent.ephemeral_id));
+        agent.insert("id", Value::str(&options.agent.id));
+        agent.insert("name", Value::str(name));
+
+        let mut builtins = Map::new();
+        builtins.insert("ecs", Value::Object(ecs));
+        builtins.insert("host", Value::Object(host));
+        builtins.insert("agent", Value::Object(agent));
+        self.doc.deep_update_no_overwrite(&builtins);
+    }
+
+    fn run(&mut self, processors: &[Processor]) -> Result<(), ConfigError> {
+        for processor in processors {
+            match processor {
+                Processor::If {
+                    condition,
+                    then,
+                    otherwise,
+                } => {
+                    if self.holds(condition)? {
+                        self.run(then)?;
+                    } else {
+                        self.run(otherwise)?;
+                    }
+                }
+                Processor::DropFields { fields, when, .. } => {
+                    if self.holds_optional(when.as_ref())? {
+                        fields.iter().for_each(|field| self.drop_field(field));
+                    }
+                }
+                Processor::AddHostMetadata {
+                    netinfo,
+                    name,
+                    replace_fields,
+                    when,
+                } => {
+                    if self.holds_optional(when.as_ref())? {
+                        self.add_host_metadata(*netinfo, name.as_deref(), *replace_fields);
+                    }
+                }
+                Processor::NoOp { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn drop_field(&mut self, path: &str) {
+        // Beats never drops `type`; `@timestamp` and `@metadata` are not event fields.
+        if matches!(path, "type" | "@timestamp" | "@metadata") {
+            return;
+        }
+        let (head, rest) = path.split_once('.').unwrap_or((path, ""));
+        match TopKey::from_name(head) {
+            Some(key) if !key.is_static() => {
+                self.edits[key as usize].push(Edit::Remove(rest.to_owned()));
+            }
+            _ => {
+                self.doc.remove_path(path);
+            }
+        }
+    }
+
+    fn add_host_metadata(&mut self, netinfo: bool, name: Option<&str>, replace_fields: bool) {
+        let has_more_than_name = matches!(
+            self.doc.get("host"),
+            Some(Value::Object(host)) if host.iter().any(|(key, _)| key != "name")
+        );
+        if !replace_fields && has_more_than_name {
+            return;
+        }
+        let info = self.host.get_or_insert_with(|| HostInfo::collect(true));
+        let mut host = info.to_map(name);
+        if !netinfo {
+            host.remove("ip");
+            host.remove("mac");
+        }
+        let mut wrapper = Map::new();
+        wrapper.insert("host", Value::Object(host));
+        self.doc.deep_update(&wrapper);
+    }
+
+    fn holds_optional(&self, condition: Option<&Condition>) -> Result<bool, ConfigError> {
+        condition.map_or(Ok(true), |condition| self.holds(condition))
+    }
+
+    /// Evaluates a condition against the static part of the event.
+    fn holds(&self, condition: &Condition) -> Result<bool, ConfigError> {
+        Ok(match condition {
+            Condition::Contains(pairs) => {
+                for (field, _) in pairs {
+                    Self::check_static_field(field)?;
+                }
+                pairs
+                    .iter()
+                    .all(|(field, needle)| contains(self.doc.get_path(field), needle))
+            }
+            Condition::And(items) => {
+                let results = items
+                    .iter()
+                    .map(|item| self.holds(item))
+                    .collect::<Result<Vec<_>, _>>()?;
+                results.into_iter().all(|result| result)
+            }
+            Condition::Or(items) => {
+                let results = items
+                    .iter()
+                    .map(|item| self.holds(item))
+                    .collect::<Result<Vec<_>, _>>()?;
+                results.into_iter().any(|result| result)
+            }
+            Condition::Not(inner) => !self.holds(inner)?,
+        })
+    }
+
+    /// Rejects a condition on a field whose value changes per event.
+    fn check_static_field(field: &str) -> Result<(), ConfigError> {
+        let head = field.split('.').next().unwrap_or_default();
+        if TopKey::from_name(head).is_some_and(|key| !key.is_static()) {
+            return Err(ConfigError::UnsupportedCondition {
+                condition: format!("contains.{field} (a per-event field)"),
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, options: &EventOptions) -> Plan {
+        let mut slots = Vec::with_capacity(TopKey::ALL.len());
+        for key in TopKey::ALL {
+            let slot = if key == TopKey::Metadata {
+                Slot::Static(metadata_member(&options.version))
+            } else if key.is_static() {
+                match self.doc.remove(key.name()) {
+                    Some(value) => Slot::Static(render_member(key.name(), &value)),
+                    None => Slot::Absent,
+                }
+            } else {
+                per_event_slot(std::mem::take(&mut self.edits[key as usize]))
+            };
+            slots.push(slot);
+        }
+        let mut trailing = Vec::new();
+        for (index, (key, value)) in self.doc.iter().enumerate() {
+            if index > 0 {
+                trailing.push(b',');
+            }
+            trailing.extend_from_slice(&render_member(key, value));
+        }
+        Plan { slots, trailing }
+    }
+}
+
+fn per_event_slot(edits: Vec<Edit>) -> Slot {
+    match edits.as_slice() {
+        [] => Slot::Dynamic,
+        [.., Edit::Remove(path)] if path.is_empty() => Slot::Absent,
+        _ => Slot::Edited(edits),
+    }
+}
+
+/// Substring match on a string, or on any string of an array (libbeat `contains`).
+fn contains(value: Option<&Value>, needle: &str) -> bool {
+    match value {
+        Some(Value::Str(text)) => text.contains(needle),
+        Some(Value::Array(items)) => items
+            .iter()
+            .any(|item| item.as_str().is_some_and(|text| text.contains(needle))),
+        _ => false,
+    }
+}
+
+fn metadata_member(version: &str) -> Vec<u8> {
+    let mut metadata = Map::new();
+    metadata.insert("beat", Value::str(BEAT_NAME));
+    metadata.insert("type", Value::str("_doc"));
+    metadata.insert("version", Value::str(version));
+    render_member("@metadata", &Value::Object(metadata))
+}
+
+fn render_member(key: &str, value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    json::write_str(&mut out, key);
+    out.push(b':');
+    value.write_json(&mut out);
+    out
+}
