@@ -13,7 +13,7 @@ use crate::event::{Endpoint, Event};
 use crate::json::{self, ObjectWriter};
 use crate::plan::{Edit, Plan, Slot, TopKey};
 use crate::request_text::question_text;
-use crate::time::write_timestamp;
+use crate::time::write_timestamp_json;
 use crate::value::Value;
 
 /// `event.category` of Packetbeat 7.x.
@@ -45,7 +45,7 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
 fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
     let name = key.name();
     match key {
-        TopKey::Timestamp => write_timestamp(object.key(name), event.timestamp),
+        TopKey::Timestamp => write_timestamp_json(object.key(name), event.timestamp),
         TopKey::Status => object.str(name, event.status.as_str()),
         TopKey::Type => object.str(name, "dns"),
         TopKey::Destination | TopKey::Server => write_endpoint(object, name, &event.destination),
@@ -135,7 +135,7 @@ fn write_event_times(object: &mut ObjectWriter<'_>, event: &Event<'_>) {
     let times = &event.times;
     let mut inner = object.object("event");
     if let Some(end) = times.end {
-        write_timestamp(inner.key("end"), end);
+        write_timestamp_json(inner.key("end"), end);
     }
     inner.str_array("category", &EVENT_CATEGORY);
     inner.str_array("type", &EVENT_TYPE);
@@ -145,7 +145,7 @@ fn write_event_times(object: &mut ObjectWriter<'_>, event: &Event<'_>) {
         inner.i64("duration", duration);
     }
     if let Some(start) = times.start {
-        write_timestamp(inner.key("start"), start);
+        write_timestamp_json(inner.key("start"), start);
     }
     inner.end();
 }

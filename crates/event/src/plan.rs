@@ -286,15 +286,21 @@ impl PlanBuilder {
         if !replace_fields && has_more_than_name {
             return;
         }
+        // Merging the processor's fields first and the existing ones after keeps every
+        // value a deep update would give, with `host.name` in the place Packetbeat shows it.
+        let existing = match self.doc.remove("host") {
+            Some(Value::Object(host)) => host,
+            _ => Map::new(),
+        };
+        let name = name.or_else(|| existing.get("name").and_then(Value::as_str));
         let info = self.host.get_or_insert_with(|| HostInfo::collect(true));
         let mut host = info.to_map(name);
         if !netinfo {
             host.remove("ip");
             host.remove("mac");
         }
-        let mut wrapper = Map::new();
-        wrapper.insert("host", Value::Object(host));
-        self.doc.deep_update(&wrapper);
+        host.deep_update_no_overwrite(&existing);
+        self.doc.insert("host", Value::Object(host));
     }
 
     fn holds_optional(&self, condition: Option<&Condition>) -> Result<bool, ConfigError> {

@@ -43,6 +43,13 @@ pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
     out.extend_from_slice(&text);
 }
 
+/// Appends the timestamp as a quoted JSON string.
+pub fn write_timestamp_json(out: &mut Vec<u8>, nanos: i64) {
+    out.push(b'"');
+    write_timestamp(out, nanos);
+    out.push(b'"');
+}
+
 /// Returns the timestamp as an owned string (tests and diagnostics).
 pub fn format_timestamp(nanos: i64) -> String {
     let mut out = Vec::with_capacity(TIMESTAMP_LEN);

@@ -1,0 +1,126 @@
+//! Shared helpers: DNS messages built on the wire and parsed, transactions around them, and
+//! options that reproduce the host of the real Packetbeat event used as golden output.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use dnstel_dns::{parse, Message, ParseOptions};
+use dnstel_event::host::{HostInfo, OsInfo};
+use dnstel_event::{AgentIdentity, EventOptions};
+use dnstel_packet::Timestamp;
+use dnstel_pairing::{Side, Transaction, Transport};
+
+/// The shared reference folder beside the checkout.
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// 2022-01-08T10:27:37Z in seconds since the epoch.
+pub const EXAMPLE_SECOND: i64 = 1_641_637_657;
+
+/// Parses a wire message, failing the test on a header error.
+pub fn message(bytes: &[u8]) -> Message {
+    parse(bytes, &ParseOptions::default()).expect("test message has a header")
+}
+
+/// The AAAA query of the golden event: id 42269, RD, EDNS with a 1232-byte payload size.
+pub fn example_query_bytes() -> Vec<u8> {
+    let mut bytes = vec![0xa5, 0x1d, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1];
+    bytes.extend_from_slice(b"\x06nms-us\x0bsocfortress\x02co\x00\x00\x1c\x00\x01");
+    bytes.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+/// Its response: RD RA, one CNAME with TTL 0, EDNS payload size 65494.
+pub fn example_response_bytes() -> Vec<u8> {
+    let mut bytes = vec![0xa5, 0x1d, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 1];
+    bytes.extend_from_slice(b"\x06nms-us\x0bsocfortress\x02co\x00\x00\x1c\x00\x01");
+    bytes.extend_from_slice(&[0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 0, 0, 14]);
+    bytes.extend_from_slice(b"\x0bfirewall-us\xc0\x13");
+    bytes.extend_from_slice(&[0, 0, 41, 0xff, 0xd6, 0, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+/// Builds a transaction from optional query and response bytes with their times (ns).
+pub fn transaction(
+    client: &str,
+    server: &str,
+    request: Option<(&[u8], i64)>,
+    response: Option<(&[u8], i64)>,
+) -> Transaction {
+    let side = |(bytes, nanos): (&[u8], i64)| Side::new(message(bytes), Timestamp(nanos), bytes.len());
+    Transaction {
+        transport: Transport::Udp,
+        client: client.parse::<SocketAddr>().expect("test address"),
+        server: server.parse::<SocketAddr>().expect("test address"),
+        request: request.map(side),
+        response: response.map(side),
+        notes: Vec::new(),
+    }
+}
+
+/// The golden event's transaction: 127.0.0.1:35471 to the systemd-resolved stub.
+pub fn example_transaction() -> Transaction {
+    let start = EXAMPLE_SECOND * 1_000_000_000 + 987_100_000;
+    let query = example_query_bytes();
+    let response = example_response_bytes();
+    transaction(
+        "127.0.0.1:35471",
+        "127.0.0.53:53",
+        Some((&query, start)),
+        Some((&response, start + 17_926_000)),
+    )
+}
+
+/// The host the golden event was captured on.
+pub fn example_host() -> HostInfo {
+    HostInfo {
+        hostname: "ubunutu2004vm".into(),
+        architecture: "x86_64".into(),
+        os: OsInfo {
+            platform: "ubuntu".into(),
+            version: "20.04.3 LTS (Focal Fossa)".into(),
+            family: "debian".into(),
+            name: "Ubuntu".into(),
+            codename: Some("focal".into()),
+            build: None,
+        },
+        kernel: "5.4.0-91-generic".into(),
+        id: Some("277d2fec48db4052a889faabd6ca7e97".into()),
+        containerized: Some(false),
+        ip: vec!["192.168.252.191".into(), "fe80::cc54:41ff:fe01:cfbb".into()],
+        mac: vec!["ce:54:41:01:cf:bb".into()],
+    }
+}
+
+/// Options equal to the golden event's Packetbeat: version 7.16.2, stock packetbeat.yml.
+pub fn example_options() -> EventOptions {
+    let agent = AgentIdentity {
+        id: "b77bc49c-abb8-44f3-a4ff-95ca558ec080".into(),
+        ephemeral_id: "f228dc79-78c9-4bb9-903d-544e9ad08587".into(),
+        hostname: "ubunutu2004vm".into(),
+    };
+    let mut options = EventOptions::new("7.16.2", agent);
+    options.internal_networks =
+        dnstel_event::network::InternalNetworks::parse(&["private"]).expect("named range");
+    options.local_ips = vec!["192.168.252.191".parse().expect("address")];
+    options.processors = dnstel_event::processors::parse_processors(&seed_processors())
+        .expect("seed processors parse");
+    options.host = Some(example_host());
+    options
+}
+
+/// The `processors:` list of the stock packetbeat.yml.
+pub fn seed_processors() -> serde_json::Value {
+    serde_json::json!([
+        {"if.contains.tags": "forwarded",
+         "then": [{"drop_fields": {"fields": ["host"]}}],
+         "else": [{"add_host_metadata": null}]},
+        {"add_cloud_metadata": null},
+        {"add_docker_metadata": null},
+        {"detect_mime_type": {"field": "http.request.body.content", "target": "http.request.mime_type"}},
+        {"detect_mime_type": {"field": "http.response.body.content", "target": "http.response.mime_type"}}
+    ])
+}
