@@ -8,6 +8,10 @@ use std::fmt;
 use crate::message::Section;
 use crate::types::Rtype;
 
+/// Maximum anomalies recorded for one message. A message that goes past it is garbage (a
+/// fuzzed packet can otherwise yield one anomaly per 6 bytes), so parsing stops there.
+pub const MAX_ANOMALIES: usize = 16;
+
 /// One thing wrong with a message. Offsets are byte offsets from the start of the DNS
 /// message (after any TCP length prefix).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +94,11 @@ pub enum Anomaly {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The message produced more anomalies than [`MAX_ANOMALIES`]; parsing stopped there.
+    TooManyAnomalies {
+        /// Offset where parsing stopped.
+        offset: usize,
+    },
     /// Bytes left after the last record the counts announce.
     TrailingBytes {
         /// Offset of the first extra byte.
@@ -153,6 +162,10 @@ impl fmt::Display for Anomaly {
                 offset,
                 reason,
             } => write!(f, "invalid EDNS option {code} at offset {offset}: {reason}"),
+            Anomaly::TooManyAnomalies { offset } => write!(
+                f,
+                "more than {MAX_ANOMALIES} anomalies, parsing stopped at offset {offset}"
+            ),
             Anomaly::TrailingBytes { offset, count } => {
                 write!(f, "{count} trailing bytes after the last record at offset {offset}")
             }

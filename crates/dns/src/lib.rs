@@ -21,7 +21,7 @@ mod render;
 mod text;
 mod types;
 
-pub use anomaly::Anomaly;
+pub use anomaly::{Anomaly, MAX_ANOMALIES};
 pub use edns::{EdnsOption, ExtendedError, Opt, OptionValue};
 pub use message::{
     Header, HeaderError, Message, ParseOptions, Question, Record, Section, HEADER_LEN,

@@ -3,14 +3,15 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::anomaly::Anomaly;
+use crate::anomaly::{Anomaly, MAX_ANOMALIES};
 use crate::edns::{EdnsOption, ExtendedError, OptionValue};
 use crate::reader::Reader;
 use crate::render::format_ipv6;
 use crate::text;
 
 /// Reads every option of an OPT RDATA that starts at `base` in the message. Malformed
-/// options are kept as `local` values and reported.
+/// options are kept as `local` values and reported, up to one past the anomaly limit (the
+/// parser then cuts the list and stops).
 pub(crate) fn read_options(
     rdata: &[u8],
     base: usize,
@@ -37,11 +38,13 @@ pub(crate) fn read_options(
             break;
         };
         let value = decode_option(code, body).unwrap_or_else(|reason| {
-            anomalies.push(Anomaly::InvalidEdnsOption {
-                code,
-                offset,
-                reason,
-            });
+            if anomalies.len() <= MAX_ANOMALIES {
+                anomalies.push(Anomaly::InvalidEdnsOption {
+                    code,
+                    offset,
+                    reason,
+                });
+            }
             OptionValue::Local(local(code, body))
         });
         options.push(EdnsOption { code, value });

@@ -4,7 +4,7 @@
 //! record at least 11, so no section count can make the parser loop past the input, and each
 //! name is bounded by the hop and length limits in `name.rs`.
 
-use crate::anomaly::Anomaly;
+use crate::anomaly::{Anomaly, MAX_ANOMALIES};
 use crate::edns::Opt;
 use crate::message::HEADER_LEN;
 use crate::message::{Header, HeaderError, Message, ParseOptions, Question, Record, Section};
@@ -112,7 +112,7 @@ impl Parser<'_> {
     fn questions(&mut self, count: u16) -> Vec<Question> {
         let mut questions = Vec::new();
         for _ in 0..count {
-            if self.stopped {
+            if self.should_stop() {
                 break;
             }
             match self.question() {
@@ -127,7 +127,7 @@ impl Parser<'_> {
     fn records(&mut self, section: Section, count: u16) -> Vec<Record> {
         let mut records = Vec::new();
         for _ in 0..count {
-            if self.stopped {
+            if self.should_stop() {
                 break;
             }
             match self.record(section) {
@@ -137,6 +137,18 @@ impl Parser<'_> {
             }
         }
         records
+    }
+
+    /// Returns whether parsing must end, stopping it when the anomaly limit is passed.
+    fn should_stop(&mut self) -> bool {
+        if !self.stopped && self.anomalies.len() > MAX_ANOMALIES {
+            self.anomalies.truncate(MAX_ANOMALIES);
+            self.anomalies.push(Anomaly::TooManyAnomalies {
+                offset: self.position,
+            });
+            self.stopped = true;
+        }
+        self.stopped
     }
 
     /// Marks the parse as stopped. Every path that stops has already recorded why.
@@ -308,7 +320,7 @@ impl Parser<'_> {
     }
 
     fn check_trailing_bytes(&mut self) {
-        if self.stopped || self.position >= self.message.len() {
+        if self.should_stop() || self.position >= self.message.len() {
             return;
         }
         self.anomalies.push(Anomaly::TrailingBytes {

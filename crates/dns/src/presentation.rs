@@ -15,29 +15,43 @@ use crate::text;
 use crate::types::Rcode;
 
 /// Renders RDATA in RFC presentation format, or RFC 3597 generic form for other types.
+/// Empty RDATA of a type with a format here renders as an empty string (a dynamic update
+/// delete), as for Packetbeat's own types.
 pub(crate) fn render(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
-    let data = match input.rtype.0 {
-        3 | 4 | 7 | 8 | 9 | 39 => names(input, 1)?,
-        14 | 17 => names(input, 2)?,
-        18 | 21 | 36 => preference_and_name(input)?,
-        13 | 16 | 99 => txt_strings(input, " ", true)?,
-        35 => naptr(input)?,
-        257 => caa(input)?,
-        44 => numbers_then_hex(input, 2)?,
-        52 | 53 => numbers_then_hex(input, 3)?,
-        256 => uri(input)?,
-        29 => loc(input)?,
-        64 | 65 => svcb(input)?,
-        25 | 48 | 60 => key(input)?,
-        43 | 59 => delegation_signer(input)?,
-        49 | 61 => text::base64(input.bytes()),
-        108 | 109 => eui(input)?,
-        62 => csync(input)?,
-        63 => zonemd(input)?,
-        250 => tsig(input)?,
-        _ => generic(input.bytes()),
+    let data = match formatter(input.rtype.0) {
+        None => generic(input.bytes()),
+        Some(_) if input.bytes().is_empty() => String::new(),
+        Some(format) => format(input)?,
     };
     Ok(Rdata::plain(data))
+}
+
+type Formatter = fn(&RdataInput<'_>) -> Result<String, Anomaly>;
+
+/// Returns the presentation formatter for a type number, or `None` for generic form.
+fn formatter(rtype: u16) -> Option<Formatter> {
+    let format: Formatter = match rtype {
+        3 | 4 | 7 | 8 | 9 | 39 => |input| names(input, 1),
+        14 | 17 => |input| names(input, 2),
+        18 | 21 | 36 => preference_and_name,
+        13 | 16 | 99 => |input| txt_strings(input, " ", true),
+        35 => naptr,
+        257 => caa,
+        44 => |input| numbers_then_hex(input, 2),
+        52 | 53 => |input| numbers_then_hex(input, 3),
+        256 => uri,
+        29 => loc,
+        64 | 65 => svcb,
+        25 | 48 | 60 => key,
+        43 | 59 => delegation_signer,
+        49 | 61 => |input| Ok(text::base64(input.bytes())),
+        108 | 109 => eui,
+        62 => csync,
+        63 => zonemd,
+        250 => tsig,
+        _ => return None,
+    };
+    Some(format)
 }
 
 /// Returns RFC 3597 generic RDATA: `\# <length>` then lowercase hex when not empty.

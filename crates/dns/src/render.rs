@@ -78,23 +78,41 @@ impl<'a> RdataInput<'a> {
 /// Renders one record's RDATA. `Ok(None)` means Packetbeat renders nothing for it (A or
 /// AAAA with empty RDATA).
 pub(crate) fn render(input: &RdataInput<'_>) -> Result<Option<Rdata>, Anomaly> {
-    let rdata = match input.rtype {
+    match input.rtype {
         Rtype::A => return address_v4(input),
         Rtype::AAAA => return address_v6(input),
-        Rtype::CNAME | Rtype::NS | Rtype::PTR => single_name(input)?,
-        Rtype::MX => mx(input)?,
-        Rtype::SOA => soa(input)?,
-        Rtype::SRV => srv(input)?,
-        Rtype::TXT => Rdata::plain(txt_strings(input, " ", false)?),
-        Rtype::DNSKEY => dnskey(input)?,
-        Rtype::DS => ds(input)?,
-        Rtype::RRSIG => rrsig(input)?,
-        Rtype::NSEC => nsec(input)?,
-        Rtype::NSEC3 => nsec3(input)?,
-        Rtype::NSEC3PARAM => nsec3param(input)?,
-        _ => presentation::render(input)?,
+        _ => {}
+    }
+    let Some(renderer) = packetbeat_renderer(input.rtype) else {
+        return presentation::render(input).map(Some);
     };
-    Ok(Some(rdata))
+    // Empty RDATA is legal in dynamic updates (RFC 2136 deletes). miekg then leaves every
+    // field zero; dnstel renders an empty `data` and no extra keys.
+    if input.bytes().is_empty() {
+        return Ok(Some(Rdata::plain(String::new())));
+    }
+    renderer(input).map(Some)
+}
+
+type Renderer = fn(&RdataInput<'_>) -> Result<Rdata, Anomaly>;
+
+/// Returns the renderer for a type Packetbeat has a case for, other than A and AAAA.
+fn packetbeat_renderer(rtype: Rtype) -> Option<Renderer> {
+    let renderer: Renderer = match rtype {
+        Rtype::CNAME | Rtype::NS | Rtype::PTR => single_name,
+        Rtype::MX => mx,
+        Rtype::SOA => soa,
+        Rtype::SRV => srv,
+        Rtype::TXT => |input| Ok(Rdata::plain(txt_strings(input, " ", false)?)),
+        Rtype::DNSKEY => dnskey,
+        Rtype::DS => ds,
+        Rtype::RRSIG => rrsig,
+        Rtype::NSEC => nsec,
+        Rtype::NSEC3 => nsec3,
+        Rtype::NSEC3PARAM => nsec3param,
+        _ => return None,
+    };
+    Some(renderer)
 }
 
 fn address_v4(input: &RdataInput<'_>) -> Result<Option<Rdata>, Anomaly> {

@@ -275,3 +275,30 @@ fn empty_a_counted_not_rendered() {
     assert_eq!(message.answers[0].data, None);
     assert!(message.anomalies.is_empty());
 }
+
+#[test]
+fn update_delete_empty_rdata() {
+    let mut bytes = header(5, 0x2800, [1, 0, 1, 0]);
+    bytes.extend(question(&name("example.com"), 6, 1));
+    bytes.extend(record(&name("old.example.com"), 5, 255, 0, &[]));
+    let message = parse_default(&bytes);
+    assert!(message.anomalies.is_empty(), "{:?}", message.anomalies);
+    assert_eq!(message.header.opcode.to_string(), "UPDATE");
+    let rdata = message.authorities[0].data.as_ref().expect("renders");
+    assert_eq!(rdata.data, "");
+    assert!(rdata.extra.is_empty());
+}
+
+#[test]
+fn anomaly_flood_is_capped() {
+    let mut bytes = header(1, 0x0100, [2000, 0, 0, 0]);
+    for _ in 0..2000 {
+        bytes.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1]);
+    }
+    let message = parse_default(&bytes);
+    assert_eq!(message.anomalies.len(), dnstel_dns::MAX_ANOMALIES + 1);
+    assert_eq!(
+        message.anomalies.last().map(ToString::to_string).as_deref(),
+        Some("more than 16 anomalies, parsing stopped at offset 114")
+    );
+}
