@@ -19,7 +19,7 @@ use crate::rule::Rule;
 use crate::rule_parse::{rules_from_roots, ListTable};
 use crate::xml::{apply_variables, parse_document};
 
-/// Largest rule, decoder or list file read, in bytes.
+/// Maximum size of a rule, decoder or list file, in bytes.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Prefix rules use for list paths (`etc/lists/malicious-ioc/malicious-ip`).
@@ -304,7 +304,7 @@ fn walk_files(errors: &mut Vec<LoadError>, dir: &Path, out: &mut Vec<PathBuf>, d
 
 fn is_excluded(path: &Path, exclude: &[String]) -> bool {
     let name = file_name(path);
-    exclude.iter().any(|e| *e == name)
+    exclude.contains(&name)
 }
 
 fn file_name(path: &Path) -> String {

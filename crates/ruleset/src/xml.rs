@@ -10,13 +10,13 @@
 //! Top-level `<var name="X">` elements define `$X` for the rest of the file
 //! (see [`apply_variables`]).
 
-/// Longest element text, name or attribute value Wazuh reads, in bytes.
+/// Maximum length of element text, names and attribute values, in bytes (as in Wazuh).
 pub const MAX_TEXT_LEN: usize = 20_480;
 /// Deepest element nesting read. Wazuh allows 1024; dnstel stops at 128
 /// because the reader recurses per level and rule files nest at most four
 /// levels deep.
 pub const MAX_DEPTH: usize = 128;
-/// Longest variable name, in bytes.
+/// Maximum variable name length, in bytes.
 pub const MAX_VARIABLE_NAME: usize = 255;
 
 /// One element with its attributes, text and children.

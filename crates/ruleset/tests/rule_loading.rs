@@ -1,7 +1,7 @@
 //! Rule file loading: options, errors with file, line and rule id,
 //! overwrite, and hostile input.
 
-use dnstel_ruleset::{LoadErrorKind, Matcher, Ruleset};
+use dnstel_ruleset::{LoadErrorKind, Ruleset};
 
 const JSON_DECODER: &str = r#"<decoder name="json">
   <prematch>^{\s*"</prematch>

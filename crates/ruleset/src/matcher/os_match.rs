@@ -10,7 +10,7 @@
 
 use super::{MatchSpan, Matcher, PatternError};
 
-/// Longest pattern Wazuh accepts, in bytes.
+/// Maximum pattern length Wazuh accepts, in bytes.
 pub const MAX_PATTERN_LEN: usize = 20_480;
 
 /// A compiled OS_Match pattern.

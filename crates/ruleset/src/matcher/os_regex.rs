@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::os_match::c_string;
 use super::{MatchSpan, Matcher, PatternError};
 
-/// Longest pattern Wazuh accepts, in bytes.
+/// Maximum pattern length Wazuh accepts, in bytes.
 pub const MAX_PATTERN_LEN: usize = 20_480;
 
 /// Steps (loop iterations) a run may take before it is abandoned, on top of
@@ -95,8 +95,12 @@ impl OsRegex {
     }
 
     fn execute(&self, text: &str) -> Option<MatchSpan> {
+        let limit = STEP_LIMIT_BASE + STEPS_PER_BYTE * c_string(text).len() as u64;
+        self.execute_limited(text, limit)
+    }
+
+    fn execute_limited(&self, text: &str, limit: u64) -> Option<MatchSpan> {
         let text = c_string(text);
-        let limit = STEP_LIMIT_BASE + STEPS_PER_BYTE * text.len() as u64;
         let mut steps = 0;
         for alt in &self.alternatives {
             let mut marks = vec![None; if self.captures { alt.parens.len() } else { 0 }];
@@ -610,9 +614,11 @@ mod tests {
 
     #[test]
     fn step_limit_counts() {
-        let regex = OsRegex::new("\\w+\\w+\\w+\\w+x").expect("compiles");
-        let text = "a".repeat(40_000);
-        assert!(!regex.is_match(&text));
-        assert_eq!(regex.limit_hits(), regex.limit_hits());
+        let regex = OsRegex::new("\\w+x").expect("compiles");
+        let text = "a".repeat(1_000);
+        assert!(regex.execute_limited(&text, 100).is_none());
+        assert_eq!(regex.limit_hits(), 1);
+        assert!(regex.execute_limited("aaax", 100).is_some());
+        assert_eq!(regex.limit_hits(), 1);
     }
 }
