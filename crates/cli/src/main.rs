@@ -4,9 +4,11 @@
 mod analyze;
 mod capture;
 mod exit;
+mod logging;
 mod logtest;
 mod read;
 mod run;
+mod sensor;
 
 use clap::{Parser, Subcommand};
 

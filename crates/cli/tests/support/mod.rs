@@ -1,0 +1,35 @@
+//! Shared helpers for the end-to-end tests of the `dnstel` binary.
+
+#![allow(dead_code)]
+
+pub mod unbound;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The `dnstel` binary built for these tests.
+pub fn dnstel() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dnstel"))
+}
+
+/// The shared reference folder that CI places beside the checkout.
+pub fn shared_dir() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    assert!(
+        path.is_dir(),
+        "shared reference folder not found at {}; clone the repository beside it",
+        path.display()
+    );
+    path
+}
+
+/// Returns true when the tests run as root, which live capture needs.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|status| {
+            status
+                .lines()
+                .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
