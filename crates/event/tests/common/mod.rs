@@ -124,3 +124,129 @@ pub fn seed_processors() -> serde_json::Value {
         {"detect_mime_type": {"field": "http.response.body.content", "target": "http.response.mime_type"}}
     ])
 }
+
+/// Header flag bits for [`Wire::new`].
+pub const QR: u16 = 0x8000;
+/// Recursion desired.
+pub const RD: u16 = 0x0100;
+/// Recursion available.
+pub const RA: u16 = 0x0080;
+
+/// A DNS message written section by section; call the section methods in wire order.
+pub struct Wire {
+    bytes: Vec<u8>,
+    counts: [u16; 4],
+}
+
+impl Wire {
+    /// Starts a message with an ID and the 16 flag bits (opcode and rcode included).
+    pub fn new(id: u16, flags: u16) -> Self {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&id.to_be_bytes());
+        bytes.extend_from_slice(&flags.to_be_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        Wire {
+            bytes,
+            counts: [0; 4],
+        }
+    }
+
+    fn name(&mut self, name: &str) {
+        for label in name.split('.').filter(|label| !label.is_empty()) {
+            self.bytes.push(label.len() as u8);
+            self.bytes.extend_from_slice(label.as_bytes());
+        }
+        self.bytes.push(0);
+    }
+
+    /// Adds a question of class IN.
+    pub fn question(mut self, name: &str, qtype: u16) -> Self {
+        self.name(name);
+        self.bytes.extend_from_slice(&qtype.to_be_bytes());
+        self.bytes.extend_from_slice(&1u16.to_be_bytes());
+        self.counts[0] += 1;
+        self
+    }
+
+    fn record(mut self, section: usize, name: &str, rtype: u16, class: u16, ttl: u32, rdata: &[u8]) -> Self {
+        self.name(name);
+        self.bytes.extend_from_slice(&rtype.to_be_bytes());
+        self.bytes.extend_from_slice(&class.to_be_bytes());
+        self.bytes.extend_from_slice(&ttl.to_be_bytes());
+        self.bytes.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        self.bytes.extend_from_slice(rdata);
+        self.counts[section] += 1;
+        self
+    }
+
+    /// Adds an answer record of class IN.
+    pub fn answer(self, name: &str, rtype: u16, ttl: u32, rdata: &[u8]) -> Self {
+        self.record(1, name, rtype, 1, ttl, rdata)
+    }
+
+    /// Adds an authority record of class IN.
+    pub fn authority(self, name: &str, rtype: u16, ttl: u32, rdata: &[u8]) -> Self {
+        self.record(2, name, rtype, 1, ttl, rdata)
+    }
+
+    /// Adds an additional record of class IN.
+    pub fn additional(self, name: &str, rtype: u16, ttl: u32, rdata: &[u8]) -> Self {
+        self.record(3, name, rtype, 1, ttl, rdata)
+    }
+
+    /// Adds an OPT record with EDNS options `(code, body)`.
+    pub fn opt(self, udp_size: u16, dnssec_ok: bool, options: &[(u16, &[u8])]) -> Self {
+        let mut rdata = Vec::new();
+        for (code, body) in options {
+            rdata.extend_from_slice(&code.to_be_bytes());
+            rdata.extend_from_slice(&(body.len() as u16).to_be_bytes());
+            rdata.extend_from_slice(body);
+        }
+        let ttl = if dnssec_ok { 0x8000 } else { 0 };
+        self.record(3, ".", 41, udp_size, ttl, &rdata)
+    }
+
+    /// Returns the message bytes with the section counts filled in.
+    pub fn finish(mut self) -> Vec<u8> {
+        for (index, count) in self.counts.iter().enumerate() {
+            let at = 4 + index * 2;
+            self.bytes[at..at + 2].copy_from_slice(&count.to_be_bytes());
+        }
+        self.bytes
+    }
+}
+
+/// Wire form of a domain name (uncompressed), for record data.
+pub fn wire_name(name: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for label in name.split('.').filter(|label| !label.is_empty()) {
+        bytes.push(label.len() as u8);
+        bytes.extend_from_slice(label.as_bytes());
+    }
+    bytes.push(0);
+    bytes
+}
+
+/// Options with a fixed agent and no host metadata.
+pub fn plain_options() -> EventOptions {
+    let agent = AgentIdentity {
+        id: "00000000-0000-4000-8000-000000000001".into(),
+        ephemeral_id: "00000000-0000-4000-8000-000000000002".into(),
+        hostname: "sensor".into(),
+    };
+    EventOptions::new("0.1.0", agent)
+}
+
+/// Encodes one transaction and parses the line back into JSON.
+pub fn encode_json(options: &EventOptions, transaction: &Transaction) -> serde_json::Value {
+    let builder = dnstel_event::EventBuilder::new(options).expect("options are valid");
+    let mut out = Vec::new();
+    builder.encode(transaction, &mut out).expect("event written");
+    assert_eq!(out.last(), Some(&b'\n'));
+    serde_json::from_slice(&out).expect("event is valid JSON")
+}
+
+/// Nanoseconds of a time `millis` after 2022-01-08T10:27:37Z.
+pub fn at_millis(millis: i64) -> i64 {
+    EXAMPLE_SECOND * 1_000_000_000 + millis * 1_000_000
+}
