@@ -108,6 +108,15 @@ pub enum Anomaly {
     },
 }
 
+impl Anomaly {
+    /// Returns whether the anomaly leaves every parsed field intact, so a Packetbeat-compatible
+    /// event can leave it out of its notes. Only trailing bytes qualify: some clients
+    /// (Windows AXFR over TCP, for one) append bytes after the message, and miekg ignores them.
+    pub fn is_informational(&self) -> bool {
+        matches!(self, Anomaly::TrailingBytes { .. })
+    }
+}
+
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

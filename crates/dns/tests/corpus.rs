@@ -10,96 +10,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use dnstel_dns::{parse, ParseOptions};
+use support::pcap::udp_dns_payloads;
+
+mod support;
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
-
-/// Returns the UDP payloads on DNS ports of a classic pcap file, keyed by 1-based frame number.
-fn udp_dns_payloads(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
-    let Some(magic) = bytes.get(..4) else {
-        return Vec::new();
-    };
-    let big_endian = match magic {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => false,
-        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => true,
-        _ => return Vec::new(),
-    };
-    let read_u32 = |at: usize| -> Option<u32> {
-        let word: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(if big_endian {
-            u32::from_be_bytes(word)
-        } else {
-            u32::from_le_bytes(word)
-        })
-    };
-    let Some(link_type) = read_u32(20) else {
-        return Vec::new();
-    };
-    let mut payloads = Vec::new();
-    let mut position = 24;
-    let mut frame = 0;
-    while let Some(captured) = read_u32(position + 8) {
-        frame += 1;
-        let start = position + 16;
-        let end = start + captured as usize;
-        let Some(data) = bytes.get(start..end) else {
-            break;
-        };
-        if let Some(payload) = link_payload(link_type & 0x0fff_ffff, data) {
-            payloads.push((frame, payload.to_vec()));
-        }
-        position = end;
-    }
-    payloads
-}
-
-fn link_payload(link_type: u32, data: &[u8]) -> Option<&[u8]> {
-    match link_type {
-        1 => {
-            let mut offset = 12;
-            let mut ether_type = u16::from_be_bytes(data.get(offset..offset + 2)?.try_into().ok()?);
-            while ether_type == 0x8100 || ether_type == 0x88a8 {
-                offset += 4;
-                ether_type = u16::from_be_bytes(data.get(offset..offset + 2)?.try_into().ok()?);
-            }
-            ip_payload(data.get(offset + 2..)?)
-        }
-        113 => ip_payload(data.get(16..)?),
-        0 | 108 => ip_payload(data.get(4..)?),
-        101 | 228 | 229 | 12 | 14 => ip_payload(data),
-        _ => None,
-    }
-}
-
-fn ip_payload(packet: &[u8]) -> Option<&[u8]> {
-    let version = packet.first()? >> 4;
-    let udp = match version {
-        4 => {
-            let header_len = usize::from(packet.first()? & 0x0f) * 4;
-            let fragment = u16::from_be_bytes(packet.get(6..8)?.try_into().ok()?);
-            if fragment & 0x3fff != 0 || *packet.get(9)? != 17 {
-                return None;
-            }
-            let total = usize::from(u16::from_be_bytes(packet.get(2..4)?.try_into().ok()?));
-            packet.get(header_len..total.min(packet.len()))?
-        }
-        6 => {
-            if *packet.get(6)? != 17 {
-                return None;
-            }
-            packet.get(40..)?
-        }
-        _ => return None,
-    };
-    let source = u16::from_be_bytes(udp.get(0..2)?.try_into().ok()?);
-    let destination = u16::from_be_bytes(udp.get(2..4)?.try_into().ok()?);
-    let is_dns = |port| matches!(port, 53 | 5353 | 5355);
-    if !is_dns(source) && !is_dns(destination) {
-        return None;
-    }
-    let length = usize::from(u16::from_be_bytes(udp.get(4..6)?.try_into().ok()?));
-    udp.get(8..length.min(udp.len()))
 }
 
 /// tshark's row for one frame: column name to value.

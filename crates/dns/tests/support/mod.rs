@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod pcap;
+
 /// Builds a header with the given id, flag bytes and section counts.
 pub fn header(id: u16, flags: u16, counts: [u16; 4]) -> Vec<u8> {
     let mut out = id.to_be_bytes().to_vec();
