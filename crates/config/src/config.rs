@@ -125,6 +125,12 @@ impl Config {
 
 fn read_top(top: &mut Section<'_>, cx: &mut Context) -> Result<Config, ConfigError> {
     let mut packetbeat = top.section("packetbeat", cx)?;
+    if let Some(value) = packetbeat.take_raw("interfaces") {
+        if matches!(value.kind, crate::tree::ValueKind::Seq(_)) {
+            let expected = "a map for one interface (lists of interfaces are Packetbeat 8.x)";
+            return Err(cx.invalid("packetbeat.interfaces", value, expected));
+        }
+    }
     let interfaces = interfaces::read(packetbeat.section("interfaces", cx)?, cx)?;
     let dns = match packetbeat.take_raw("protocols") {
         Some(value) => protocols::read(value, &packetbeat.key_path("protocols"), cx)?,

@@ -3,7 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
-/// Why a configuration could not be loaded. Every variant after `Read` names the file and the
+/// A failure to load a configuration. Every variant after `Read` names the file and the
 /// 1-based line of the offending key or value.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -51,7 +51,7 @@ pub enum ConfigError {
         line: usize,
         /// The value as written (a short description for lists and maps).
         value: String,
-        /// What the option accepts.
+        /// The accepted values.
         expected: String,
     },
     /// The same key is set twice, for example once nested and once dotted.
@@ -91,7 +91,7 @@ pub enum ConfigError {
     /// Options that contradict each other, such as two enabled outputs.
     #[error("{file}:{line}: {message}")]
     Conflict {
-        /// What conflicts and how to resolve it.
+        /// The conflict and how to resolve it.
         message: String,
         /// The configuration file name.
         file: String,

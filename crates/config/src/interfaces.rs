@@ -3,7 +3,7 @@
 use crate::reader::{Context, Section};
 use crate::{CaptureType, ConfigError, InterfaceConfig};
 
-/// Interface options Packetbeat 7.17 knows that dnstel does not implement.
+/// Interface options of Packetbeat 7.17 that dnstel does not implement.
 const UNIMPLEMENTED: [&str; 6] = [
     "with_vlans",
     "auto_promisc_mode",
@@ -27,7 +27,7 @@ const NAMED_NETWORKS: [&str; 10] = [
     "public",
 ];
 
-/// What a network entry may be, for error messages.
+/// Accepted forms of a network entry, for error messages.
 pub(crate) const NETWORK_EXPECTED: &str =
     "a CIDR such as 10.0.0.0/8, an IP address, or a named network such as private or loopback";
 

@@ -252,7 +252,7 @@ pub struct PathConfig {
     pub home: Option<PathBuf>,
     /// `path.config`.
     pub config: Option<PathBuf>,
-    /// `path.data`: holds `meta.json` with the agent ID.
+    /// `path.data`: the directory of `meta.json`, which stores the agent ID.
     pub data: Option<PathBuf>,
     /// `path.logs`.
     pub logs: Option<PathBuf>,

@@ -55,6 +55,7 @@ fn read_file(
             expected: "a file name without a slash".to_owned(),
         });
     }
+
     let rotate_every_kb = section.int("rotate_every_kb", 1, i64::MAX / 1024, cx)?;
     let number_of_files = section.int("number_of_files", 2, 1024, cx)?;
     let permissions = read_permissions(&mut section, cx)?;
@@ -63,6 +64,7 @@ fn read_file(
     let path_line = section.line();
     let path_key = section.key_path("path");
     section.finish(&["suffix", "queue"], cx)?;
+
     if !present || !enabled {
         return Ok(None);
     }
@@ -73,6 +75,7 @@ fn read_file(
             line: path_line,
         });
     };
+
     Ok(Some(FileOutputConfig {
         path,
         filename,

@@ -5,7 +5,7 @@
 //! appear in one file. Setting the same leaf twice is an error naming both lines.
 
 use crate::env;
-use crate::yaml::{Node, NodeKind};
+use crate::yaml::{Node, NodeKind, MAX_DEPTH};
 use crate::ConfigError;
 
 /// A configuration value with the 1-based line where it starts.
@@ -66,7 +66,7 @@ impl TreeBuilder<'_> {
         match root {
             None => Ok(Value::empty_map(1)),
             Some(node) => {
-                let value = self.convert(node, "")?;
+                let value = self.convert(node, "", 0)?;
                 if value.is_null() {
                     return Ok(Value::empty_map(value.line));
                 }
@@ -75,7 +75,7 @@ impl TreeBuilder<'_> {
         }
     }
 
-    fn convert(&self, node: Node, path: &str) -> Result<Value, ConfigError> {
+    fn convert(&self, node: Node, path: &str, depth: usize) -> Result<Value, ConfigError> {
         let kind = match node.kind {
             NodeKind::Scalar { text, plain } => {
                 let text = env::expand(&text, self.lookup).map_err(|name| {
@@ -94,14 +94,14 @@ impl TreeBuilder<'_> {
             NodeKind::Seq(items) => {
                 let mut values = Vec::with_capacity(items.len());
                 for (index, item) in items.into_iter().enumerate() {
-                    values.push(self.convert(item, &join(path, &index.to_string()))?);
+                    values.push(self.convert(item, &join(path, &index.to_string()), depth + 1)?);
                 }
                 ValueKind::Seq(values)
             }
             NodeKind::Map(entries) => {
                 let mut merged = Vec::with_capacity(entries.len());
                 for (key, line, value) in entries {
-                    self.insert_dotted(&mut merged, path, &key, line, value)?;
+                    self.insert_dotted(&mut merged, path, &key, line, value, depth)?;
                 }
                 ValueKind::Map(merged)
             }
@@ -120,9 +120,19 @@ impl TreeBuilder<'_> {
         key: &str,
         line: usize,
         node: Node,
+        depth: usize,
     ) -> Result<(), ConfigError> {
         let full = join(path, key);
         let segments: Vec<&str> = key.split('.').collect();
+        let depth = depth + segments.len();
+        if depth > MAX_DEPTH {
+            return Err(ConfigError::Syntax {
+                file: self.file.to_owned(),
+                line,
+                column: 1,
+                message: format!("key {full} nests deeper than {MAX_DEPTH} levels"),
+            });
+        }
         if segments.iter().any(|s| s.is_empty()) {
             return Err(ConfigError::UnknownKey {
                 key: full,
@@ -131,7 +141,7 @@ impl TreeBuilder<'_> {
                 hint: Some("a key segment between dots is empty".to_owned()),
             });
         }
-        let mut value = self.convert(node, &full)?;
+        let mut value = self.convert(node, &full, depth)?;
         for segment in segments[1..].iter().rev() {
             value = Value {
                 line,
@@ -266,5 +276,15 @@ mod tests {
         assert_eq!(name, "UNSET_VARIABLE");
         assert_eq!(key, "a.b");
         assert_eq!(line, 2);
+    }
+
+    #[test]
+    fn deep_dotted_key_rejected() {
+        let key = vec!["k"; 100].join(".");
+        let result = build(&format!("{key}: 1\n"));
+        assert!(
+            matches!(result, Err(ConfigError::Syntax { line: 1, .. })),
+            "{result:?}"
+        );
     }
 }

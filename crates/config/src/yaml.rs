@@ -9,11 +9,12 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 
 use crate::ConfigError;
 
-/// Maximum number of nodes in a document, aliases expanded. A real packetbeat.yml has a few
-/// hundred.
-pub(crate) const MAX_NODES: usize = 100_000;
+/// Maximum number of nodes in a document, aliases expanded. Packetbeat's fully commented
+/// reference configuration has about a thousand; the limit also bounds the quadratic cost of
+/// merging keys.
+pub(crate) const MAX_NODES: usize = 20_000;
 
-/// Maximum nesting depth of maps and lists.
+/// Maximum nesting depth of maps and lists, dotted key segments included.
 pub(crate) const MAX_DEPTH: usize = 64;
 
 /// One YAML node and the 1-based line where it starts.
@@ -91,7 +92,7 @@ fn scan_error(error: &ScanError, file: &str) -> ConfigError {
     ConfigError::Syntax {
         file: file.to_owned(),
         line: error.marker().line(),
-        column: error.marker().col(),
+        column: error.marker().col() + 1,
         message: error.info().to_owned(),
     }
 }
@@ -217,7 +218,7 @@ impl Builder<'_> {
         ConfigError::Syntax {
             file: self.file.to_owned(),
             line: span.start.line(),
-            column: span.start.col(),
+            column: span.start.col() + 1,
             message: message.to_owned(),
         }
     }

@@ -10,7 +10,7 @@ use dnstel_config::{
     OutputConfig, ProcessorConfig, RangeBounds,
 };
 
-/// The stock Packetbeat 7.17 packetbeat.yml, kept beside the repository checkout.
+/// Returns the path of the stock Packetbeat 7.17 packetbeat.yml beside the repository checkout.
 fn stock_packetbeat_yml() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seed/packetbeat.yml")
 }
@@ -693,4 +693,14 @@ fn yaml_syntax_error_line() {
     };
     assert_eq!(file, "test.yml");
     assert!(line >= 2, "line {line}");
+}
+
+#[test]
+fn interface_list_rejected() {
+    let error = load("packetbeat.interfaces:\n  - device: eth0\n").expect_err("rejected");
+    let ConfigError::InvalidValue { key, line, .. } = error else {
+        panic!("expected an invalid value error, got {error:?}");
+    };
+    assert_eq!(key, "packetbeat.interfaces");
+    assert_eq!(line, 2);
 }

@@ -1,14 +1,16 @@
 //! The console output: events on standard output (Beats `output.console`, or `-o -`).
 
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, Stdout, Write};
 use std::sync::Arc;
 
+use crate::buffer::LineBuffer;
 use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
 
 /// Writes newline-terminated events to standard output or any other writer.
 #[derive(Debug)]
 pub struct ConsoleOutput<W: Write = Stdout> {
-    writer: BufWriter<W>,
+    writer: W,
+    buffer: LineBuffer,
     codec: JsonCodec,
     encoded: Vec<u8>,
     counters: Arc<OutputCounters>,
@@ -25,7 +27,8 @@ impl<W: Write> ConsoleOutput<W> {
     /// Returns an output to `writer`, buffered.
     pub fn new(writer: W, codec: JsonCodec) -> Self {
         ConsoleOutput {
-            writer: BufWriter::new(writer),
+            writer,
+            buffer: LineBuffer::default(),
             codec,
             encoded: Vec::new(),
             counters: Arc::new(OutputCounters::default()),
@@ -38,20 +41,30 @@ impl<W: Write> ConsoleOutput<W> {
     }
 
     /// Flushes and returns the inner writer.
-    pub fn into_inner(self) -> Result<W, OutputError> {
-        self.writer
-            .into_inner()
-            .map_err(|e| OutputError::Console(e.into_error()))
+    pub fn into_inner(mut self) -> Result<W, OutputError> {
+        self.flush_buffer()?;
+        Ok(self.writer)
     }
 
     fn write_encoded(&mut self, event: &[u8]) -> Result<(), OutputError> {
         self.encoded.clear();
         self.codec.encode_into(event, &mut self.encoded)?;
-        self.writer
-            .write_all(&self.encoded)
-            .map_err(OutputError::Console)?;
+        if self.buffer.would_overflow(self.encoded.len()) {
+            self.flush_buffer()?;
+        }
+        self.buffer.push(&self.encoded);
         self.counters.add_event(self.encoded.len());
+        if self.buffer.is_full() {
+            self.flush_buffer()?;
+        }
         Ok(())
+    }
+
+    fn flush_buffer(&mut self) -> Result<(), OutputError> {
+        self.buffer
+            .flush_to(&mut self.writer, &self.counters)
+            .and_then(|()| self.writer.flush())
+            .map_err(OutputError::Console)
     }
 
     fn count_error(&self, result: Result<(), OutputError>) -> Result<(), OutputError> {
@@ -69,7 +82,7 @@ impl<W: Write> Output for ConsoleOutput<W> {
     }
 
     fn flush(&mut self) -> Result<(), OutputError> {
-        let result = self.writer.flush().map_err(OutputError::Console);
+        let result = self.flush_buffer();
         self.count_error(result)
     }
 
@@ -117,5 +130,29 @@ mod tests {
         output.write_event(br#"{"a":1}"#).expect("valid event");
         let bytes = output.into_inner().expect("Vec writer cannot fail");
         assert_eq!(bytes, b"{\n  \"a\": 1\n}\n");
+    }
+
+    struct BrokenPipe;
+
+    impl Write for BrokenPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    #[test]
+    fn console_counts_write_failure() {
+        let mut output = ConsoleOutput::new(BrokenPipe, JsonCodec::default());
+        output
+            .write_event(br#"{"a":1}"#)
+            .expect("buffered write succeeds");
+        let error = output.flush().expect_err("broken pipe fails");
+        assert!(matches!(error, OutputError::Console(_)), "{error:?}");
+        assert_eq!(output.stats().write_errors, 1);
+        assert_eq!(output.stats().lost_events, 1);
     }
 }

@@ -10,12 +10,13 @@ pub struct OutputCounters {
     rotations: AtomicU64,
     write_errors: AtomicU64,
     oversize_events: AtomicU64,
+    lost_events: AtomicU64,
 }
 
 /// A point-in-time copy of [`OutputCounters`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutputStats {
-    /// Events accepted into the destination (buffered or written).
+    /// Events accepted by the output (buffered or written).
     pub events_written: u64,
     /// Bytes accepted, newline included, after the codec.
     pub bytes_written: u64,
@@ -25,6 +26,9 @@ pub struct OutputStats {
     pub write_errors: u64,
     /// Events larger than the rotation size, written to a file of their own.
     pub oversize_events: u64,
+    /// Events accepted into the write buffer that a later failed write lost. They are also
+    /// counted in `events_written`.
+    pub lost_events: u64,
 }
 
 impl OutputCounters {
@@ -36,6 +40,7 @@ impl OutputCounters {
             rotations: self.rotations.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
             oversize_events: self.oversize_events.load(Ordering::Relaxed),
+            lost_events: self.lost_events.load(Ordering::Relaxed),
         }
     }
 
@@ -55,5 +60,9 @@ impl OutputCounters {
 
     pub(crate) fn add_oversize_event(&self) {
         self.oversize_events.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_lost_events(&self, events: u64) {
+        self.lost_events.fetch_add(events, Ordering::Relaxed);
     }
 }

@@ -12,7 +12,7 @@ pub enum OutputError {
     InvalidOption {
         /// Option name as written in packetbeat.yml, e.g. `number_of_files`.
         option: &'static str,
-        /// What is wrong and the accepted range.
+        /// The problem and the accepted range.
         message: String,
     },
     /// The event is not a single line of compact JSON.
@@ -21,7 +21,7 @@ pub enum OutputError {
     /// A file-system operation failed.
     #[error("{operation} {path}: {source}")]
     Io {
-        /// What was attempted, e.g. "failed to rename".
+        /// The failed operation, e.g. "failed to rename".
         operation: &'static str,
         /// The file or directory involved.
         path: PathBuf,

@@ -7,20 +7,17 @@
 //! as with Beats, which passes `number_of_files` to its rotator as the backup count.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::buffer::LineBuffer;
 use crate::rotation::{self, MAX_BACKUPS_LIMIT};
 use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
-
-/// Buffer size of the active file's writer.
-const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Options of the file output, named as in packetbeat.yml's `output.file`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileOutputOptions {
-    /// Directory that holds the files. Created with mode 0700 (see `permissions`) if missing.
+    /// Directory of the files. Created with mode 0700 (see `permissions`) if missing.
     pub path: PathBuf,
     /// Name of the active file. Beats default: the beat name, `packetbeat`.
     pub filename: String,
@@ -95,7 +92,8 @@ pub struct FileOutput {
     options: FileOutputOptions,
     active: PathBuf,
     /// The open active file; `None` after a failure, until the next write reopens it.
-    writer: Option<BufWriter<File>>,
+    file: Option<File>,
+    buffer: LineBuffer,
     /// Bytes in the active file, buffered bytes included.
     size: u64,
     encoded: Vec<u8>,
@@ -120,7 +118,8 @@ impl FileOutput {
             rotation::open_append(&active, options.permissions)?
         };
         Ok(FileOutput {
-            writer: Some(BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)),
+            file: Some(file),
+            buffer: LineBuffer::default(),
             options,
             active,
             size,
@@ -139,73 +138,65 @@ impl FileOutput {
         Arc::clone(&self.counters)
     }
 
-    /// Writes the encoded bytes in `self.encoded` as one event, rotating first when needed.
+    /// Writes the bytes in `self.encoded` as one event, rotating first when needed.
     fn write_encoded(&mut self) -> Result<(), OutputError> {
+        // Reopening after a failure refreshes `size` from the file before the size check.
+        self.reopen_if_closed()?;
         let len = self.encoded.len() as u64;
         let max = self.options.max_bytes();
         let oversize = len > max;
-        // Reopening after a failure refreshes `size` from the file before the size check.
-        self.writer_or_reopen()?;
         if self.size > 0 && (oversize || self.size + len > max) {
             self.rotate()?;
+        }
+        if self.buffer.would_overflow(self.encoded.len()) {
+            self.flush_buffer()?;
         }
         if oversize {
             self.counters.add_oversize_event();
         }
-        self.writer_or_reopen()?;
-        let written = match self.writer.as_mut() {
-            Some(writer) => writer.write_all(&self.encoded),
-            None => unreachable!("writer_or_reopen leaves a writer open"),
-        };
-        if let Err(e) = written {
-            self.discard_writer();
-            return Err(OutputError::io("failed to write to", &self.active, e));
-        }
+        self.buffer.push(&self.encoded);
         self.size += len;
         self.counters.add_event(self.encoded.len());
+        if self.buffer.is_full() {
+            self.flush_buffer()?;
+        }
         Ok(())
     }
 
-    fn writer_or_reopen(&mut self) -> Result<&mut BufWriter<File>, OutputError> {
-        if self.writer.is_none() {
+    fn reopen_if_closed(&mut self) -> Result<(), OutputError> {
+        if self.file.is_none() {
             let (file, size) = rotation::open_append(&self.active, self.options.permissions)?;
+            self.file = Some(file);
             self.size = size;
-            self.writer = Some(BufWriter::with_capacity(WRITE_BUFFER_BYTES, file));
         }
-        Ok(self
-            .writer
-            .as_mut()
-            .expect("writer is set by the branch above"))
+        Ok(())
     }
 
-    /// Drops the writer after a failed write. Buffered bytes may be lost with it, so
-    /// `open_append` later ends any partial line before the next event.
-    fn discard_writer(&mut self) {
-        if let Some(writer) = self.writer.take() {
-            // The buffer content cannot be trusted to form whole lines after a failed write.
-            let (_file, _unwritten) = writer.into_parts();
-        }
-    }
-
-    fn flush_writer(&mut self) -> Result<(), OutputError> {
-        if let Some(writer) = self.writer.as_mut() {
-            if let Err(e) = writer.flush() {
-                self.discard_writer();
-                return Err(OutputError::io("failed to write to", &self.active, e));
-            }
+    /// Writes the buffer to the active file. On failure the file is closed, so the next write
+    /// reopens it and ends any partial line first.
+    fn flush_buffer(&mut self) -> Result<(), OutputError> {
+        let Some(file) = self.file.as_mut() else {
+            // The file closed after an earlier failure, and that failure emptied the buffer.
+            return Ok(());
+        };
+        if let Err(e) = self.buffer.flush_to(file, &self.counters) {
+            self.file = None;
+            return Err(OutputError::io("failed to write to", &self.active, e));
         }
         Ok(())
     }
 
     /// Flushes and closes the active file, shifts the backups and creates a new active file.
     fn rotate(&mut self) -> Result<(), OutputError> {
-        self.flush_writer()?;
-        self.writer = None;
+        self.flush_buffer()?;
+        self.file = None;
         self.size = 0;
         rotation::rotate_files(&self.active, self.options.number_of_files)?;
         self.counters.add_rotation();
-        let file = rotation::open_truncated(&self.active, self.options.permissions)?;
-        self.writer = Some(BufWriter::with_capacity(WRITE_BUFFER_BYTES, file));
+        self.file = Some(rotation::open_truncated(
+            &self.active,
+            self.options.permissions,
+        )?);
         Ok(())
     }
 
@@ -228,14 +219,14 @@ impl Output for FileOutput {
     }
 
     fn flush(&mut self) -> Result<(), OutputError> {
-        let result = self.flush_writer();
+        let result = self.flush_buffer();
         self.count_error(result)
     }
 
     fn reopen(&mut self) -> Result<(), OutputError> {
-        let flushed = self.flush_writer();
-        self.writer = None;
-        let reopened = self.writer_or_reopen().map(|_| ());
+        let flushed = self.flush_buffer();
+        self.file = None;
+        let reopened = self.reopen_if_closed();
         self.count_error(flushed.and(reopened))
     }
 
@@ -247,6 +238,8 @@ impl Output for FileOutput {
 impl Drop for FileOutput {
     fn drop(&mut self) {
         // Errors cannot be returned from drop; callers that need them call `flush` first.
-        let _ = self.flush_writer();
+        // A failure here is still visible in the shared counters.
+        let result = self.flush_buffer();
+        let _ = self.count_error(result);
     }
 }

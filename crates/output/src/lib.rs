@@ -5,6 +5,7 @@
 //! JSON codec options (`pretty`, `escape_html`) and writes it followed by `\n`. Write errors are
 //! returned to the caller and counted in [`OutputCounters`]; nothing is dropped silently.
 
+mod buffer;
 mod codec;
 mod console;
 mod counters;

@@ -292,3 +292,42 @@ fn unwritable_directory_is_error() {
     let result = FileOutput::open(FileOutputOptions::new(blocker.join("sub")));
     assert!(matches!(result, Err(OutputError::Io { .. })));
 }
+
+#[test]
+fn full_device_error_counted() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("packetbeat")).expect("symlink");
+    let opts = FileOutputOptions {
+        rotate_on_startup: false,
+        ..FileOutputOptions::new(dir.path())
+    };
+    let mut output = FileOutput::open(opts).expect("output opens");
+    output
+        .write_event(br#"{"a":1}"#)
+        .expect("buffered write succeeds");
+    output
+        .write_event(br#"{"b":2}"#)
+        .expect("buffered write succeeds");
+    let error = output.flush().expect_err("writing to /dev/full fails");
+    assert!(matches!(error, OutputError::Io { .. }), "{error:?}");
+    assert_eq!(output.stats().write_errors, 1);
+    assert_eq!(output.stats().lost_events, 2);
+    assert_eq!(output.stats().events_written, 2);
+}
+
+#[test]
+fn buffer_spill_keeps_order() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut output = FileOutput::open(options(dir.path(), 256, 7)).expect("output opens");
+    let mut expected = String::new();
+    for id in 0..1500 {
+        let line = event(id, 100 + id % 300);
+        output.write_event(line.as_bytes()).expect("write succeeds");
+        expected.push_str(&line);
+        expected.push('\n');
+    }
+    output.flush().expect("flush succeeds");
+    assert!(expected.len() > 256 * 1024, "test must cross one rotation");
+    assert_eq!(concatenate_oldest_first(dir.path()), expected);
+    assert_eq!(output.stats().rotations, 1);
+}

@@ -1,0 +1,55 @@
+//! A write buffer that knows how many events it holds, so a failed flush counts exactly the
+//! events it loses.
+
+use std::io::{self, Write};
+
+use crate::OutputCounters;
+
+/// Bytes buffered before a write to the destination.
+pub(crate) const CAPACITY: usize = 64 * 1024;
+
+#[derive(Debug, Default)]
+pub(crate) struct LineBuffer {
+    bytes: Vec<u8>,
+    events: u64,
+}
+
+impl LineBuffer {
+    /// Appends one encoded event (newline included).
+    pub fn push(&mut self, encoded: &[u8]) {
+        self.bytes.extend_from_slice(encoded);
+        self.events += 1;
+    }
+
+    /// Returns true when the buffer has reached its capacity and should be flushed.
+    pub fn is_full(&self) -> bool {
+        self.bytes.len() >= CAPACITY
+    }
+
+    /// Returns true when `additional` more bytes would exceed the capacity of a non-empty buffer.
+    pub fn would_overflow(&self, additional: usize) -> bool {
+        !self.bytes.is_empty() && self.bytes.len() + additional > CAPACITY
+    }
+
+    /// Writes the buffered bytes to `writer` and empties the buffer.
+    ///
+    /// On failure the buffered events count as lost: some of their bytes may have reached the
+    /// destination, so the caller must start the next event on a new line.
+    pub fn flush_to(
+        &mut self,
+        writer: &mut impl Write,
+        counters: &OutputCounters,
+    ) -> io::Result<()> {
+        let result = if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            writer.write_all(&self.bytes)
+        };
+        if result.is_err() {
+            counters.add_lost_events(self.events);
+        }
+        self.bytes.clear();
+        self.events = 0;
+        result
+    }
+}
