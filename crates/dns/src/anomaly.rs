@@ -28,8 +28,7 @@ pub enum Anomaly {
         /// Offset it points to.
         target: usize,
     },
-    /// A name is longer than 255 bytes in wire form; it is cut at the label that crossed
-    /// the limit.
+    /// A name is longer than 255 bytes in wire form. The name is dropped with its entry.
     NameTooLong {
         /// Offset where the name starts.
         offset: usize,
@@ -42,7 +41,7 @@ pub enum Anomaly {
         /// Its offset.
         offset: usize,
     },
-    /// The message ends before the section counts say it should.
+    /// The message ends before the section counts are satisfied.
     Truncated {
         /// Section being read.
         section: Section,
@@ -58,21 +57,21 @@ pub enum Anomaly {
         /// Bytes actually left.
         remaining: usize,
     },
-    /// A record's RDATA does not match its type's format; the record is skipped.
+    /// A record's RDATA does not match its type's format. The record is skipped.
     InvalidRdata {
         /// Record type.
         rtype: Rtype,
         /// Offset of the RDATA.
         offset: usize,
-        /// What is wrong.
+        /// Description of the problem.
         reason: &'static str,
     },
-    /// A second OPT record; only the first is used.
+    /// A second OPT record in the additional section. Only the first is used.
     DuplicateOpt {
         /// Offset of the extra record.
         offset: usize,
     },
-    /// An OPT record outside the additional section; it is skipped.
+    /// An OPT record outside the additional section. It is skipped.
     MisplacedOpt {
         /// Section it was found in.
         section: Section,
@@ -84,17 +83,17 @@ pub enum Anomaly {
         /// Offset of the record.
         offset: usize,
     },
-    /// An EDNS option whose length or body is invalid; it is kept as a `local` value when
+    /// An EDNS option whose length or body is invalid. It is kept as a `local` value when
     /// its bytes are inside the OPT record.
     InvalidEdnsOption {
         /// Option code.
         code: u16,
         /// Offset of the option.
         offset: usize,
-        /// What is wrong.
+        /// Description of the problem.
         reason: &'static str,
     },
-    /// The message produced more anomalies than [`MAX_ANOMALIES`]; parsing stopped there.
+    /// The message produced more anomalies than [`MAX_ANOMALIES`], so parsing stopped.
     TooManyAnomalies {
         /// Offset where parsing stopped.
         offset: usize,

@@ -2,8 +2,9 @@
 //!
 //! [`parse`] reads one DNS message (a UDP payload, or one TCP message without its 2-byte
 //! length prefix) into a [`Message`] whose names and record data are already rendered the way
-//! Packetbeat 7.17 renders them in its `dns.*` event fields. The parser is bounds-checked, never
-//! panics, and does work linear in the message size. Problems after a readable header are
+//! Packetbeat 7.17 renders them in its `dns.*` event fields. The parser reads through bounds-checked
+//! accessors only, and its work is linear in the message size. Property tests over random and
+//! mutated input and a cargo-fuzz target check that it does not panic. Problems after a readable header are
 //! reported as [`Anomaly`] values next to whatever could be parsed.
 //!
 //! This crate does no I/O and no logging.

@@ -66,7 +66,7 @@ pub struct Question {
     pub qtype: Rtype,
     /// QCLASS, without the top bit when [`ParseOptions::multicast_class_bit`] is set.
     pub qclass: Class,
-    /// mDNS QU bit (top bit of QCLASS); always false unless the multicast option is set.
+    /// mDNS QU bit (top bit of QCLASS), false unless the multicast option is set.
     pub unicast_response: bool,
 }
 
@@ -79,7 +79,7 @@ pub struct Record {
     pub rtype: Rtype,
     /// CLASS, without the top bit when [`ParseOptions::multicast_class_bit`] is set.
     pub class: Class,
-    /// mDNS cache-flush bit (top bit of CLASS); always false unless the multicast option is set.
+    /// mDNS cache-flush bit (top bit of CLASS), false unless the multicast option is set.
     pub cache_flush: bool,
     /// TTL in seconds (Packetbeat prints it as a decimal string).
     pub ttl: u32,

@@ -8,7 +8,7 @@ use crate::message::Section;
 const MAX_NAME_WIRE_LEN: usize = 255;
 
 /// Maximum compression pointers followed in one name. A 255-byte name has at most 127
-/// labels, so a longer chain only repeats itself; the cap bounds the work for hostile input.
+/// labels, so a longer chain only repeats itself. The cap bounds the work for hostile input.
 const MAX_POINTER_HOPS: usize = 128;
 
 /// A name read from the wire.
@@ -23,7 +23,7 @@ pub(crate) struct WireName {
 /// A name that could not be read.
 #[derive(Debug)]
 pub(crate) struct NameError {
-    /// What was wrong.
+    /// The problem found.
     pub(crate) anomaly: Anomaly,
     /// Offset just past the name in the record stream, when it is known despite the error
     /// (the error was found behind a compression pointer), so the caller can go on.

@@ -88,7 +88,7 @@ fn read_header(bytes: &[u8]) -> Result<Header, HeaderError> {
     })
 }
 
-/// What reading one entry produced.
+/// Outcome of reading one question or record.
 enum Step<T> {
     /// A parsed entry.
     Entry(T),
@@ -104,7 +104,7 @@ struct Parser<'a> {
     options: ParseOptions,
     anomalies: Vec<Anomaly>,
     opt: Option<Opt>,
-    /// Set once a section could not be read to its end; later sections are not read.
+    /// Set once a section could not be read to its end, so later sections are not read.
     stopped: bool,
 }
 
@@ -263,7 +263,7 @@ impl Parser<'_> {
         }
     }
 
-    /// Stores the first OPT record of the additional section; reports any other.
+    /// Stores the first OPT record of the additional section and reports any other.
     fn take_opt(
         &mut self,
         section: Section,

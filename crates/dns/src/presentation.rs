@@ -361,7 +361,7 @@ fn u16_list(value: &[u8]) -> Option<Vec<u16>> {
     Some(
         value
             .chunks_exact(2)
-            .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+            .filter_map(|pair| pair.try_into().ok().map(u16::from_be_bytes))
             .collect(),
     )
 }

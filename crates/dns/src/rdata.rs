@@ -3,8 +3,8 @@
 /// A JSON scalar in a rendered record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldValue {
-    /// JSON string. Packetbeat emits several numbers as strings (DNSSEC fields); those stay
-    /// strings here.
+    /// JSON string. Packetbeat emits several numbers as strings (DNSSEC fields), and they
+    /// stay strings here.
     Str(String),
     /// JSON integer (MX preference, SOA timers, SRV priority/weight/port).
     Int(u64),
