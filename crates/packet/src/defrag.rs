@@ -5,9 +5,9 @@
 //! only from the packet timestamps passed in, so replayed captures reassemble the same way at
 //! any speed.
 //!
-//! Overlap policy: fragments may overlap if the overlapping bytes are identical (retransmitted
-//! or re-fragmented copies); such a fragment is merged, or counted as a duplicate when it adds
-//! nothing. An overlap with different bytes, or a second last fragment that disagrees on the
+//! Overlap policy: fragments may overlap if the overlapping bytes are identical, as with
+//! retransmitted or re-fragmented copies. Such a fragment is merged, or counted as a duplicate
+//! when it adds nothing. An overlap with different bytes, or a second last fragment that disagrees on the
 //! datagram length, drops the whole datagram. Hosts resolve such overlaps differently (some keep
 //! the first copy, some the last), so a passive observer cannot know which bytes the receiver
 //! used; dropping and counting is the only answer that cannot be evaded. For IPv6 this follows
@@ -132,7 +132,7 @@ impl Defragmenter {
         }
     }
 
-    /// The counters so far.
+    /// Returns the counters so far.
     pub fn stats(&self) -> DefragStats {
         self.stats
     }
@@ -367,7 +367,7 @@ impl Defragmenter {
     }
 }
 
-/// Which limit an eviction enforces.
+/// The limit an eviction enforces.
 #[derive(Debug, Clone, Copy)]
 enum Eviction {
     Count,

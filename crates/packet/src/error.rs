@@ -1,4 +1,4 @@
-//! Why a frame could not be decoded to an IP packet.
+//! Errors from decoding a frame to an IP packet.
 
 use crate::LinkType;
 use std::fmt;
@@ -46,7 +46,7 @@ impl fmt::Display for Layer {
     }
 }
 
-/// Why a frame did not decode to an IP packet.
+/// The reason a frame did not decode to an IP packet.
 ///
 /// `NotIp` and `UnsupportedLinkType` describe traffic this crate does not handle rather than
 /// malformed input; callers usually count them apart from the others.

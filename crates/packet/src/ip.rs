@@ -9,7 +9,7 @@ use crate::{DecodeError, IpFragment, IpHeader, Layer};
 const PROTOCOL_IPV4_IN_IP: u8 = 4;
 /// IP protocol number of IPv6-in-IP encapsulation.
 const PROTOCOL_IPV6_IN_IP: u8 = 41;
-/// How many IP-in-IP layers are unwrapped before the packet is left as `Other`.
+/// The maximum number of IP-in-IP layers unwrapped before the packet is left as `Other`.
 const MAX_TUNNEL_DEPTH: usize = 2;
 
 /// What an IP header is followed by.

@@ -58,13 +58,13 @@ pub(crate) fn decode_ipv6(data: &[u8], offset: usize) -> Result<IpPacket<'_>, De
     })
 }
 
-/// Where an extension header walk ended.
+/// The end point of an extension header walk.
 pub(crate) struct ExtensionWalk<'a> {
     /// The upper-layer protocol, or the fragment header's next header.
     pub(crate) protocol: u8,
     /// Offset in the packet where `payload` starts.
     pub(crate) offset: usize,
-    /// What follows the extension headers.
+    /// The payload after the extension headers.
     pub(crate) payload: Payload<'a>,
 }
 

@@ -15,6 +15,8 @@ mod decoded;
 mod defrag;
 mod error;
 mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ip;
 mod ipv4;
 mod ipv6;

@@ -27,7 +27,7 @@ pub(crate) struct ClassicReader<R> {
 }
 
 impl<R: Read> ClassicReader<R> {
-    /// Reads the rest of the global header; `magic` holds its first four bytes.
+    /// Reads the rest of the global header; `magic` contains its first four bytes.
     pub(crate) fn new(mut source: Source<R>, magic: [u8; 4]) -> Result<Self, PcapError> {
         let (order, nanoseconds) = match (u32::from_le_bytes(magic), u32::from_be_bytes(magic)) {
             (MAGIC_MICROSECONDS, _) => (ByteOrder::Little, false),
@@ -56,12 +56,12 @@ impl<R: Read> ClassicReader<R> {
         })
     }
 
-    /// The link type from the global header.
+    /// Returns the link type from the global header.
     pub(crate) fn link_type(&self) -> LinkType {
         self.link_type
     }
 
-    /// The snapshot length from the global header.
+    /// Returns the snapshot length from the global header.
     pub(crate) fn snap_length(&self) -> u32 {
         self.snap_length
     }
@@ -71,7 +71,7 @@ impl<R: Read> ClassicReader<R> {
         self.source.offset()
     }
 
-    /// The buffer that [`Record`] ranges point into.
+    /// Returns the buffer that [`Record`] ranges point into.
     pub(crate) fn buffer(&self) -> &[u8] {
         &self.buffer
     }

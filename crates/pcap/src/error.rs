@@ -3,7 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
-/// Why a capture file could not be read further.
+/// An error that stops reading a capture file or skips one record.
 ///
 /// Offsets are byte offsets from the start of the file.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum PcapError {
     /// Reading the underlying file failed.
     #[error("read failed at offset {offset}: {source}")]
     Io {
-        /// Where the read started.
+        /// Offset of the failed read.
         offset: u64,
         /// The I/O error.
         source: io::Error,
@@ -38,9 +38,9 @@ pub enum PcapError {
     /// The file ends inside a header or record.
     #[error("file truncated: {what} at offset {offset} needs {needed} bytes, {available} present")]
     Truncated {
-        /// What was being read.
+        /// The structure being read.
         what: &'static str,
-        /// Where it starts.
+        /// Offset where that structure starts.
         offset: u64,
         /// Its length.
         needed: u64,
@@ -97,7 +97,7 @@ pub enum PcapError {
         offset: u64,
         /// The block total length field.
         length: u32,
-        /// What is wrong with it.
+        /// The problem with the length.
         problem: BlockLengthProblem,
     },
     /// The length at the end of a pcapng block differs from the one at its start.
@@ -146,7 +146,7 @@ pub enum PcapError {
     },
 }
 
-/// What is wrong with a pcapng block length.
+/// The problem with a pcapng block length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BlockLengthProblem {
     /// Below the minimum for the block type (12 bytes of type, length and trailing length; 28
@@ -165,7 +165,7 @@ pub enum BlockLengthProblem {
 }
 
 impl PcapError {
-    /// Whether the reader can go on after this error: the faulty record was skipped and the file
+    /// Returns whether the reader can go on after this error: the faulty record was skipped and the file
     /// structure is intact, so the next call reads the next record. Other errors end the file.
     pub fn is_recoverable(&self) -> bool {
         matches!(
@@ -181,6 +181,6 @@ impl PcapError {
 pub struct FileError {
     /// The capture file.
     pub path: PathBuf,
-    /// What went wrong.
+    /// The error.
     pub error: PcapError,
 }

@@ -40,12 +40,12 @@ impl MultiReader {
         }
     }
 
-    /// The file being read, if any.
+    /// Returns the path of the file being read, if any.
     pub fn current_path(&self) -> Option<&Path> {
         self.current.as_ref().map(|(path, _)| path.as_path())
     }
 
-    /// The reader of the file being read, for its link types and counters.
+    /// Returns the reader of the file being read, for its link types and counters.
     pub fn current_reader(&self) -> Option<&FileReader> {
         self.current.as_ref().map(|(_, reader)| reader)
     }

@@ -50,8 +50,8 @@ impl Interface {
             offset_seconds: 0,
         };
         let mut options = &body[8..];
-        // Options are type-length-value with values padded to 4 bytes; a cut-off option ends the
-        // list rather than the file, since the link type is already known.
+        // Options are type-length-value with values padded to 4 bytes. A cut-off option ends the
+        // list rather than the file, because the link type is already known.
         while options.len() >= 4 {
             let code = order.u16(options, 0);
             let length = usize::from(order.u16(options, 2));

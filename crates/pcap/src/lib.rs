@@ -4,14 +4,16 @@
 //! [`dnstel_packet::Frame`]s one at a time from a single reused buffer, so a file of any size is
 //! read in bounded memory. [`open`] opens one file and [`MultiReader`] reads several in a row.
 //!
-//! Supported: classic pcap in both byte orders with microsecond or nanosecond timestamps; pcapng
-//! with several sections (each in its own byte order), several interfaces per section with their
-//! own link type, `if_tsresol` (decimal and binary) and `if_tsoffset`, and enhanced, simple and
-//! obsolete packet blocks. Other pcapng blocks are skipped and counted.
+//! Classic pcap is read in both byte orders, with microsecond or nanosecond timestamps. pcapng is
+//! read with several sections, each in its own byte order, and several interfaces per section.
+//! Each interface has its own link type, `if_tsresol` (decimal or binary) and `if_tsoffset`.
+//! Enhanced, simple and obsolete packet blocks yield frames; other blocks are skipped and counted.
 
 mod classic;
 mod error;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 mod interface;
 mod pcapng;
 mod reader;

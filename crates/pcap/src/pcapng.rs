@@ -70,7 +70,7 @@ impl<R: Read> PcapNgReader<R> {
         self.interfaces.iter().map(|interface| interface.link_type)
     }
 
-    /// The buffer that [`Record`] ranges point into.
+    /// Returns the buffer that [`Record`] ranges point into.
     pub(crate) fn buffer(&self) -> &[u8] {
         &self.buffer
     }
@@ -258,8 +258,8 @@ fn obsolete_fields(order: ByteOrder, body: &[u8], start: u64) -> Result<PacketFi
     })
 }
 
-/// A simple packet block stores only the original length: the captured length is that, cut to
-/// the block body and to interface 0's snapshot length.
+/// Reads a simple packet block, which stores only the original length. The captured length is
+/// that length cut to the block body and to interface 0's snapshot length.
 fn simple_fields(
     order: ByteOrder,
     body: &[u8],

@@ -22,7 +22,7 @@ pub enum CaptureFormat {
 pub(crate) struct Record {
     pub(crate) timestamp: Timestamp,
     pub(crate) link_type: LinkType,
-    /// Where the captured bytes are in the buffer.
+    /// Range of the captured bytes in the buffer.
     pub(crate) data: Range<usize>,
     pub(crate) original_length: u32,
     pub(crate) interface: u32,
@@ -87,7 +87,7 @@ impl<R: Read> CaptureReader<R> {
         })
     }
 
-    /// The detected format.
+    /// Returns the detected format.
     pub fn format(&self) -> CaptureFormat {
         match self.inner {
             Inner::Pcap(_) => CaptureFormat::Pcap,
@@ -95,7 +95,7 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    /// The link types known so far: the global header's for pcap, the current section's
+    /// Returns the link types known so far: the global header's for pcap, the current section's
     /// interfaces (by interface id) for pcapng.
     pub fn link_types(&self) -> Vec<LinkType> {
         match &self.inner {
@@ -104,7 +104,7 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    /// The classic pcap snapshot length; `None` for pcapng.
+    /// Returns the classic pcap snapshot length, or `None` for pcapng.
     pub fn snap_length(&self) -> Option<u32> {
         match &self.inner {
             Inner::Pcap(reader) => Some(reader.snap_length()),
@@ -120,7 +120,7 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    /// The counters so far.
+    /// Returns the counters so far.
     pub fn stats(&self) -> ReaderStats {
         let mut stats = self.stats;
         if let Inner::PcapNg(reader) = &self.inner {
@@ -169,7 +169,7 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    /// The frame of a record returned by the last [`CaptureReader::advance`].
+    /// Returns the frame of a record returned by the last [`CaptureReader::advance`].
     pub(crate) fn frame(&self, record: &Record) -> Frame<'_> {
         let buffer = match &self.inner {
             Inner::Pcap(reader) => reader.buffer(),

@@ -240,7 +240,7 @@ impl Ng {
         self.block(0x0a0d_0d0a, &body)
     }
 
-    /// An interface description with optional if_tsresol and if_tsoffset.
+    /// Appends an interface description block with optional if_tsresol and if_tsoffset.
     fn interface(
         &mut self,
         link_type: u16,

@@ -6,7 +6,7 @@ use crate::{IpHeader, Timestamp, VlanTags};
 /// length cannot describe more.
 pub(crate) const MAX_DATAGRAM_PAYLOAD: u32 = 65_535;
 
-/// What adding a fragment did.
+/// The result of adding a fragment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AddOutcome {
     /// New bytes were stored.
@@ -118,7 +118,7 @@ impl PendingDatagram {
         self.ranges.insert(position, merged);
     }
 
-    /// Whether the last fragment arrived and every byte before it is present.
+    /// Returns whether the last fragment arrived and every byte before it is present.
     pub(crate) fn is_complete(&self) -> bool {
         match self.end {
             Some(end) => self.ranges.as_slice() == [(0, end)],
@@ -126,7 +126,7 @@ impl PendingDatagram {
         }
     }
 
-    /// How many bytes the buffer grows by to hold data up to `stop`.
+    /// Returns how many bytes the buffer grows by to hold data up to `stop`.
     pub(crate) fn growth_for(&self, stop: u32) -> usize {
         (stop as usize).saturating_sub(self.data.len())
     }

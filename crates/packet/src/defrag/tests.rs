@@ -67,7 +67,7 @@ fn assert_udp_payload(datagram: &Reassembled, expected: &[u8]) {
     assert_eq!(udp.payload, &expected[8..]);
 }
 
-/// Every received fragment is reassembled, pending, or counted as dropped.
+/// Checks that every received fragment is reassembled, pending, or counted as dropped.
 fn assert_fragments_accounted(defragmenter: &Defragmenter, reassembled_fragments: u64) {
     let stats = defragmenter.stats();
     let accounted = reassembled_fragments

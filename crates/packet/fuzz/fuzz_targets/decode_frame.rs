@@ -1,0 +1,5 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    dnstel_packet::fuzzing::decode_frame(data);
+});
