@@ -30,6 +30,8 @@ pub mod config;
 mod error;
 pub mod filter;
 mod frame_builder;
+#[doc(hidden)]
+pub mod fuzzing;
 mod live;
 mod privileges;
 mod sys;
