@@ -96,11 +96,6 @@ impl Pipeline {
         Ok(())
     }
 
-    /// The sensor, for its counters.
-    pub fn sensor(&self) -> &Sensor {
-        &self.sensor
-    }
-
     /// Logs one summary line per stage.
     pub fn log_summary(&self) {
         let stats = self.sensor.stats();
