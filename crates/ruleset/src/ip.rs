@@ -80,18 +80,26 @@ pub struct IpList {
 }
 
 impl IpList {
-    /// Tests an event address: true when any entry matches, where a `!`
-    /// entry matches addresses outside its network. A value that is not
-    /// an IP address matches nothing. `negate` inverts the result.
+    /// Tests an event address the way Wazuh 4.14 does (`OS_IPFoundList`):
+    /// entries are tried in order and the first one containing the address
+    /// decides. It yields true until a `!` entry has been passed and false
+    /// from then on. When no entry contains the address the result is the
+    /// opposite of that current value. A value that is not an IP address
+    /// fails. `negate` inverts the result.
     pub fn matches(&self, value: &str) -> bool {
         let Ok(ip) = value.trim().parse::<IpAddr>() else {
             return self.negate;
         };
-        let found = self
-            .entries
-            .iter()
-            .any(|entry| entry.contains(ip) != entry.negate);
-        found != self.negate
+        let mut found_result = true;
+        for entry in &self.entries {
+            if entry.negate {
+                found_result = false;
+            }
+            if entry.contains(ip) {
+                return found_result != self.negate;
+            }
+        }
+        !found_result != self.negate
     }
 }
 
@@ -118,6 +126,36 @@ mod tests {
         };
         assert!(list.matches("8.8.8.8"));
         assert!(!list.matches("192.168.1.1"));
+        assert!(!list.matches("not an address"));
+    }
+
+    #[test]
+    fn list_negation_is_sticky() {
+        let list = IpList {
+            entries: vec![
+                IpPattern::parse("10.0.0.0/8").expect("parses"),
+                IpPattern::parse("!192.168.0.0/16").expect("parses"),
+                IpPattern::parse("172.16.0.0/12").expect("parses"),
+            ],
+            negate: false,
+        };
+        assert!(list.matches("10.1.1.1"));
+        assert!(!list.matches("192.168.1.1"));
+        assert!(!list.matches("172.16.0.1"));
+        assert!(list.matches("8.8.8.8"));
+    }
+
+    #[test]
+    fn positive_list_and_negate_attribute() {
+        let mut list = IpList {
+            entries: vec![IpPattern::parse("10.0.0.0/8").expect("parses")],
+            negate: false,
+        };
+        assert!(list.matches("10.1.1.1"));
+        assert!(!list.matches("8.8.8.8"));
+        list.negate = true;
+        assert!(!list.matches("10.1.1.1"));
+        assert!(list.matches("8.8.8.8"));
     }
 
     #[test]
