@@ -144,13 +144,15 @@ impl<'a> RuleBuilder<'a> {
                     let level = parse_number(name, value, 0, u32::from(MAX_LEVEL))?;
                     rule.level = u8::try_from(level).unwrap_or(MAX_LEVEL);
                 }
-                "maxsize" => rule.maxsize = Some(parse_number(name, value, 1, 99_999)?),
+                "maxsize" => rule.maxsize = Some(parse_scanf_number(name, value, 4)?),
                 "frequency" => rule.frequency = Some(parse_number(name, value, 2, 9_999)?),
-                "timeframe" => rule.timeframe = Some(parse_number(name, value, 1, 99_999)?),
-                "ignore" => rule.ignore_secs = Some(parse_number(name, value, 1, 999_999)?),
-                "noalert" => rule.noalert = !value.trim().is_empty(),
+                "timeframe" => rule.timeframe = Some(parse_scanf_number(name, value, 5)?),
+                "ignore" => rule.ignore_secs = Some(parse_scanf_number(name, value, 6)?),
+                // Wazuh only warns about values other than 0 and 1 and keeps
+                // the rule alerting.
+                "noalert" => rule.noalert = value == "1",
                 "overwrite" => rule.overwrite = parse_yes_no(name, value)?,
-                "accuracy" => rule.accuracy_zero = value.trim() == "0",
+                "accuracy" => rule.accuracy_zero = parse_scanf_number(name, value, 4)? == 0,
                 _ => return Err(LoadErrorKind::UnknownOption(format!("{name}="))),
             }
         }
@@ -406,19 +408,21 @@ impl<'a> RuleBuilder<'a> {
 
     fn finish(&mut self) -> Result<()> {
         let rule = &self.rule;
+        if rule.description.is_empty() {
+            return Err(LoadErrorKind::Missing("description".into()));
+        }
+        // Wazuh stores frequency minus 2 and tests that value, so
+        // `frequency="2"` alone needs no context. `check_diff` counts as a
+        // context.
         let correlates = !rule.same.is_empty()
             || !rule.different.is_empty()
             || !rule.same_fields.is_empty()
-            || !rule.different_fields.is_empty();
-        if correlates && !rule.has_context() {
+            || !rule.different_fields.is_empty()
+            || rule.frequency.is_some_and(|f| f > 2);
+        if correlates && !rule.has_context() && !rule.check_diff {
             return Err(LoadErrorKind::Missing(
-                "if_matched_sid, if_matched_group or if_matched_regex for same_/different_ options"
+                "if_matched_sid, if_matched_group or if_matched_regex for frequency, same_ or different_ options"
                     .into(),
-            ));
-        }
-        if rule.frequency.is_some() && !rule.has_context() {
-            return Err(LoadErrorKind::Missing(
-                "if_matched_* option for frequency".into(),
             ));
         }
         let groups = self
@@ -518,6 +522,18 @@ fn parse_number(what: &str, value: &str, min: u32, max: u32) -> Result<u32> {
         return Err(invalid(what, value, &format!("must be {min} to {max}")));
     }
     Ok(number)
+}
+
+/// Parses an all-digit attribute the way Wazuh's `sscanf("%Nd")` does:
+/// only the first `width` digits count, so `maxsize="65535"` reads 6553.
+fn parse_scanf_number(what: &str, value: &str, width: usize) -> Result<u32> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(what, value, "not a number"));
+    }
+    let digits = &value[..value.len().min(width)];
+    digits
+        .parse()
+        .map_err(|_| invalid(what, value, "not a number"))
 }
 
 fn parse_rule_id(value: &str) -> Result<u32> {

@@ -192,3 +192,94 @@ fn deep_nesting_rejected() {
     assert_eq!(set.errors.len(), 1);
     assert!(set.errors[0].to_string().contains("nested deeper"));
 }
+
+#[test]
+fn attribute_quirks_follow_wazuh() {
+    let set = load(
+        r#"<group name="g">
+<rule id="1" level="3" maxsize="65535" noalert="0"><description>d</description></rule>
+<rule id="2" level="3" noalert="1" accuracy="0"><description>d</description></rule>
+<rule id="3" level="3" frequency="2"><description>no context needed</description></rule>
+</group>"#,
+    );
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    assert_eq!(set.rules[0].maxsize, Some(6553));
+    assert!(!set.rules[0].noalert);
+    assert!(set.rules[1].noalert);
+    assert!(set.rules[1].accuracy_zero);
+    assert_eq!(set.rules[2].frequency, Some(2));
+}
+
+#[test]
+fn context_and_description_required() {
+    let set = load(
+        r#"<group name="g">
+<rule id="1" level="3"></rule>
+<rule id="2" level="3" frequency="4"><description>d</description></rule>
+<rule id="3" level="3"><same_source_ip /><description>d</description></rule>
+<rule id="4" level="3"><check_diff /><same_source_ip /><description>d</description></rule>
+</group>"#,
+    );
+    assert_eq!(set.errors.len(), 3, "{:?}", set.errors);
+    assert_eq!(set.errors[0].rule_id, Some(1));
+    assert_eq!(set.errors[1].rule_id, Some(2));
+    assert_eq!(set.errors[2].rule_id, Some(3));
+    assert_eq!(set.rules.len(), 1);
+    assert_eq!(set.rules[0].id, 4);
+}
+
+#[test]
+fn decoder_options_are_typed() {
+    let mut set = Ruleset::default();
+    set.add_decoder_text(
+        "decoders/t.xml",
+        br#"<decoder name="sshd">
+  <program_name>^sshd</program_name>
+</decoder>
+<decoder name="sshd-user">
+  <parent>sshd</parent>
+  <prematch offset="after_parent">^Accepted </prematch>
+  <regex offset="after_prematch">^(\S+) for (\S+)</regex>
+  <order>method, user</order>
+  <use_own_name>true</use_own_name>
+</decoder>
+<decoder name="json-x">
+  <prematch>^{</prematch>
+  <plugin_decoder offset="after_parent">JSON_Decoder</plugin_decoder>
+  <json_null_field>discard</json_null_field>
+  <json_array_structure>csv</json_array_structure>
+</decoder>"#,
+    );
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let child = &set.decoders[1];
+    assert_eq!(child.parent.as_deref(), Some("sshd"));
+    assert_eq!(child.order, ["method", "user"]);
+    assert_eq!(child.reported_name(), "sshd-user");
+    let text = "password for root from";
+    let regex = child.regex.as_ref().expect("regex loaded");
+    let span = dnstel_ruleset::Matcher::find(&regex.pattern, text).expect("matches");
+    assert_eq!(span.group(text, 0).as_deref(), Some("password"));
+    assert_eq!(span.group(text, 1).as_deref(), Some("root"));
+    let json = &set.decoders[2];
+    assert_eq!(json.json_null_field, dnstel_ruleset::JsonNullField::Discard);
+    assert_eq!(
+        json.json_array_structure,
+        dnstel_ruleset::JsonArrayStructure::Csv
+    );
+    assert!(json.plugin.is_some());
+}
+
+#[test]
+fn decoder_errors_name_decoder() {
+    let mut set = Ruleset::default();
+    set.add_decoder_text(
+        "decoders/t.xml",
+        b"<decoder name=\"d\">\n<type>nonsense</type>\n</decoder>\n<decoder name=\"ok\"><prematch>x</prematch></decoder>",
+    );
+    assert_eq!(set.errors.len(), 1);
+    assert_eq!(
+        set.errors[0].to_string(),
+        "decoders/t.xml:2: decoder d: invalid value \"nonsense\" for type: unknown decoder type"
+    );
+    assert_eq!(set.decoders.len(), 1);
+}
