@@ -127,26 +127,11 @@ fn client_subnet(body: &[u8]) -> Result<String, &'static str> {
     let mut out = String::new();
     match family {
         1 => {
-            if source > 32 || scope > 32 || address.len() > 4 {
-                return Err("client subnet prefix or address too long for IPv4");
-            }
-            let mut octets = [0u8; 4];
-            octets
-                .get_mut(..address.len())
-                .ok_or("client subnet address too long")?
-                .copy_from_slice(address);
+            let octets = subnet_address::<4>(address, source, scope)?;
             let _ = write!(out, "{}", Ipv4Addr::from(octets));
         }
         2 => {
-            if source > 128 || scope > 128 || address.len() > 16 {
-                return Err("client subnet prefix or address too long for IPv6");
-            }
-            let mut octets = [0u8; 16];
-            octets
-                .get_mut(..address.len())
-                .ok_or("client subnet address too long")?
-                .copy_from_slice(address);
-            let address = Ipv6Addr::from(octets);
+            let address = Ipv6Addr::from(subnet_address::<16>(address, source, scope)?);
             if address.to_ipv4_mapped().is_some() {
                 out.push_str(&format_ipv6(address));
             } else {
@@ -157,6 +142,24 @@ fn client_subnet(body: &[u8]) -> Result<String, &'static str> {
     }
     let _ = write!(out, "/{source}/{scope}");
     Ok(out)
+}
+
+/// Pads a client subnet address prefix to `N` bytes after checking the prefix lengths.
+fn subnet_address<const N: usize>(
+    address: &[u8],
+    source: u8,
+    scope: u8,
+) -> Result<[u8; N], &'static str> {
+    let max_prefix = N * 8;
+    if usize::from(source) > max_prefix || usize::from(scope) > max_prefix {
+        return Err("client subnet prefix longer than the address");
+    }
+    let mut octets = [0u8; N];
+    octets
+        .get_mut(..address.len())
+        .ok_or("client subnet address longer than the family allows")?
+        .copy_from_slice(address);
+    Ok(octets)
 }
 
 fn cookie(body: &[u8]) -> Result<OptionValue, &'static str> {

@@ -144,23 +144,19 @@ fn uri(input: &RdataInput<'_>) -> Result<String, Anomaly> {
     Ok(out)
 }
 
-/// Renders KEY, DNSKEY-style and CDNSKEY records: flags protocol algorithm base64-key.
+/// Renders KEY and CDNSKEY records: flags protocol algorithm base64-key.
 fn key(input: &RdataInput<'_>) -> Result<String, Anomaly> {
-    let mut reader = input.reader();
-    let flags = reader.u16().ok_or_else(|| input.short())?;
-    let protocol = reader.u8().ok_or_else(|| input.short())?;
-    let algorithm = reader.u8().ok_or_else(|| input.short())?;
-    let key = text::base64(reader.rest());
-    Ok(format!("{flags} {protocol} {algorithm} {key}"))
+    let (flags, protocol, algorithm, key) = input.u16_u8_u8_rest()?;
+    Ok(format!(
+        "{flags} {protocol} {algorithm} {}",
+        text::base64(key)
+    ))
 }
 
-/// Renders DS-style records (CDS): key-tag algorithm digest-type hex-digest.
+/// Renders CDS records as DS: key-tag algorithm digest-type hex-digest.
 fn delegation_signer(input: &RdataInput<'_>) -> Result<String, Anomaly> {
-    let mut reader = input.reader();
-    let key_tag = reader.u16().ok_or_else(|| input.short())?;
-    let algorithm = reader.u8().ok_or_else(|| input.short())?;
-    let digest_type = reader.u8().ok_or_else(|| input.short())?;
-    let digest = text::hex_upper(reader.rest());
+    let (key_tag, algorithm, digest_type, digest) = input.u16_u8_u8_rest()?;
+    let digest = text::hex_upper(digest);
     Ok(format!("{key_tag} {algorithm} {digest_type} {digest}"))
 }
 

@@ -69,6 +69,17 @@ impl<'a> RdataInput<'a> {
         }
     }
 
+    /// Reads the layout DNSKEY, KEY, DS and CDS share: a 16-bit field, two 8-bit fields, and
+    /// the remaining bytes (flags, protocol, algorithm, key or key tag, algorithm, digest
+    /// type, digest).
+    pub(crate) fn u16_u8_u8_rest(&self) -> Result<(u16, u8, u8, &'a [u8]), Anomaly> {
+        let mut reader = self.reader();
+        let first = reader.u16().ok_or_else(|| self.short())?;
+        let second = reader.u8().ok_or_else(|| self.short())?;
+        let third = reader.u8().ok_or_else(|| self.short())?;
+        Ok((first, second, third, reader.rest()))
+    }
+
     /// Returns the anomaly for RDATA that ends before a fixed field.
     pub(crate) fn short(&self) -> Anomaly {
         self.invalid("record data too short")
@@ -93,6 +104,9 @@ pub(crate) fn render(input: &RdataInput<'_>) -> Result<Option<Rdata>, Anomaly> {
     }
     renderer(input).map(Some)
 }
+
+/// Extra answer-map keys, in Packetbeat's order.
+type ExtraKeys = Vec<(&'static str, FieldValue)>;
 
 type Renderer = fn(&RdataInput<'_>) -> Result<Rdata, Anomaly>;
 
@@ -217,12 +231,9 @@ pub(crate) fn txt_strings(
 }
 
 fn dnskey(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
-    let mut reader = input.reader();
-    let flags = reader.u16().ok_or_else(|| input.short())?;
-    let protocol = reader.u8().ok_or_else(|| input.short())?;
-    let algorithm = reader.u8().ok_or_else(|| input.short())?;
+    let (flags, protocol, algorithm, key) = input.u16_u8_u8_rest()?;
     Ok(Rdata {
-        data: text::base64(reader.rest()),
+        data: text::base64(key),
         extra: vec![
             ("flags", FieldValue::Str(flags.to_string())),
             ("protocol", FieldValue::Str(protocol.to_string())),
@@ -235,12 +246,9 @@ fn dnskey(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
 }
 
 fn ds(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
-    let mut reader = input.reader();
-    let key_tag = reader.u16().ok_or_else(|| input.short())?;
-    let algorithm = reader.u8().ok_or_else(|| input.short())?;
-    let digest_type = reader.u8().ok_or_else(|| input.short())?;
+    let (key_tag, algorithm, digest_type, digest) = input.u16_u8_u8_rest()?;
     Ok(Rdata {
-        data: text::hex_upper(reader.rest()),
+        data: text::hex_upper(digest),
         extra: vec![
             ("key_tag", FieldValue::Str(key_tag.to_string())),
             (
@@ -300,39 +308,40 @@ fn nsec(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
 
 fn nsec3(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
     let mut reader = input.reader();
-    let hash = reader.u8().ok_or_else(|| input.short())?;
-    let flags = reader.u8().ok_or_else(|| input.short())?;
-    let iterations = reader.u16().ok_or_else(|| input.short())?;
-    let salt = reader.character_string().ok_or_else(|| input.short())?;
+    let (mut extra, salt) = nsec3_parameters(input, &mut reader)?;
     let next_hashed = reader.character_string().ok_or_else(|| input.short())?;
     let type_bits = type_bitmap(input, &mut reader, false)?;
+    extra.push(("salt", FieldValue::Str(salt)));
+    extra.push(("type_bits", FieldValue::Str(type_bits)));
     Ok(Rdata {
         data: text::base32hex(next_hashed),
-        extra: vec![
-            ("hash", FieldValue::Str(text::hash_name(hash))),
-            ("flags", FieldValue::Str(flags.to_string())),
-            ("iterations", FieldValue::Str(iterations.to_string())),
-            ("salt", FieldValue::Str(text::salt(salt))),
-            ("type_bits", FieldValue::Str(type_bits)),
-        ],
+        extra,
     })
 }
 
 fn nsec3param(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
     let mut reader = input.reader();
+    let (extra, salt) = nsec3_parameters(input, &mut reader)?;
+    input.finish(&reader)?;
+    Ok(Rdata { data: salt, extra })
+}
+
+/// Reads the hash algorithm, flags, iterations and salt that NSEC3 and NSEC3PARAM share.
+/// Returns Packetbeat's `hash`, `flags` and `iterations` keys, and the salt text.
+fn nsec3_parameters(
+    input: &RdataInput<'_>,
+    reader: &mut Reader<'_>,
+) -> Result<(ExtraKeys, String), Anomaly> {
     let hash = reader.u8().ok_or_else(|| input.short())?;
     let flags = reader.u8().ok_or_else(|| input.short())?;
     let iterations = reader.u16().ok_or_else(|| input.short())?;
     let salt = reader.character_string().ok_or_else(|| input.short())?;
-    input.finish(&reader)?;
-    Ok(Rdata {
-        data: text::salt(salt),
-        extra: vec![
-            ("hash", FieldValue::Str(text::hash_name(hash))),
-            ("flags", FieldValue::Str(flags.to_string())),
-            ("iterations", FieldValue::Str(iterations.to_string())),
-        ],
-    })
+    let extra = vec![
+        ("hash", FieldValue::Str(text::hash_name(hash))),
+        ("flags", FieldValue::Str(flags.to_string())),
+        ("iterations", FieldValue::Str(iterations.to_string())),
+    ];
+    Ok((extra, text::salt(salt)))
 }
 
 /// Renders an NSEC-style type bitmap (RFC 4034 section 4.1.2) as space-separated types:
