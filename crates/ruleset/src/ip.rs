@@ -99,7 +99,9 @@ impl IpList {
                 return found_result != self.negate;
             }
         }
-        !found_result != self.negate
+        // No entry contains the address: the result is `!found_result`,
+        // then inverted by `negate`.
+        found_result == self.negate
     }
 }
 
