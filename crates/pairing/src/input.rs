@@ -70,6 +70,9 @@ pub struct DnsSegment<'a> {
     pub sequence: u32,
     /// Control flags.
     pub flags: TcpFlags,
+    /// Acknowledgment number, when the ACK flag is set. An acknowledgment past a hole in the
+    /// other direction tells the reassembly that the missing bytes will not be seen.
+    pub acknowledgment: Option<u32>,
     /// TCP payload.
     pub payload: &'a [u8],
 }
@@ -107,6 +110,7 @@ impl<'a> DnsSegment<'a> {
                 fin: tcp.flags.fin(),
                 rst: tcp.flags.rst(),
             },
+            acknowledgment: tcp.flags.ack().then_some(tcp.acknowledgment),
             payload: tcp.payload,
         }
     }

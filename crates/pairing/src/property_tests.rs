@@ -200,7 +200,10 @@ proptest! {
                 fin: flags & 2 != 0,
                 rst: flags & 4 != 0,
             };
-            let input = segment(index as i64, source, destination, *sequence, flags, payload);
+            let mut input = segment(index as i64, source, destination, *sequence, flags, payload);
+            if index % 3 == 0 {
+                input.acknowledgment = Some(sequence.wrapping_mul(7));
+            }
             pairing.process_tcp(&input);
         }
         pairing.flush_all();

@@ -35,6 +35,7 @@ pub(crate) enum TcpItem {
 #[derive(Clone, Copy)]
 enum StreamOperation<'a> {
     Push(&'a DnsSegment<'a>),
+    Acknowledge(u32),
     Close,
 }
 
@@ -52,6 +53,10 @@ impl Pairing {
         if !self.track_connection(key, segment) {
             self.stats.ignored_packets += 1;
             return;
+        }
+        if let Some(acknowledgment) = segment.acknowledgment {
+            let operation = StreamOperation::Acknowledge(acknowledgment);
+            self.run_stream(key, 1 - direction, operation);
         }
         self.run_stream(key, direction, StreamOperation::Push(segment));
         if segment.flags.rst {
@@ -158,6 +163,9 @@ impl Pairing {
                     &mut self.stats,
                     &mut sink,
                 );
+            }
+            StreamOperation::Acknowledge(acknowledgment) => {
+                stream.acknowledged(acknowledgment, &mut self.stats, &mut sink);
             }
             StreamOperation::Close => stream.close(&mut self.stats, &mut sink),
         }

@@ -171,6 +171,7 @@ pub fn segment<'a>(
         destination: address(destination),
         sequence,
         flags,
+        acknowledgment: None,
         payload,
     }
 }

@@ -2,56 +2,21 @@
 //! defragmentation and the pairing. The expected values are the ones Packetbeat's tests assert
 //! for these files.
 
-use std::path::PathBuf;
+mod common;
 
-use dnstel_packet::{decode, DefragConfig, Defragmenter, Timestamp, Transport as Layer4};
-use dnstel_pairing::{
-    notes, DnsDatagram, DnsSegment, Pairing, PairingConfig, PairingStats, Transaction, Transport,
-};
+use dnstel_pairing::{notes, PairingConfig, Transaction, Transport};
 
-fn capture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/packetbeat-pcaps")
-}
+use common::{pair_file, shared_dir};
 
-/// Feeds one decoded transport payload to the pairing.
-fn feed(pairing: &mut Pairing, timestamp: Timestamp, ip: &dnstel_packet::IpHeader, layer: &Layer4) {
-    match layer {
-        Layer4::Udp(udp) => pairing.process_udp(&DnsDatagram::from_packet(timestamp, ip, udp)),
-        Layer4::Tcp(tcp) => pairing.process_tcp(&DnsSegment::from_packet(timestamp, ip, tcp)),
-        Layer4::Fragment(_) | Layer4::Other { .. } => {}
-    }
-}
-
-/// Reads a capture to the end and returns every transaction and the counters.
-fn pair_capture(name: &str) -> Option<(Vec<Transaction>, PairingStats)> {
-    let path = capture_dir().join(name);
+/// Reads one of Packetbeat's captures, or returns `None` when the shared data is absent.
+fn pair_capture(name: &str) -> Option<(Vec<Transaction>, dnstel_pairing::PairingStats)> {
+    let path = shared_dir().join("packetbeat-pcaps").join(name);
     if !path.exists() {
         eprintln!("skipping: {} is not present", path.display());
         return None;
     }
-    let mut reader = dnstel_pcap::open(&path).expect("capture opens");
-    let mut pairing = Pairing::new(PairingConfig::default()).expect("default config is valid");
-    let mut defragmenter = Defragmenter::new(DefragConfig::default());
-    while let Some(frame) = reader.next_frame().expect("capture reads") {
-        let Ok(decoded) = decode(&frame) else {
-            continue;
-        };
-        if let Some(datagram) = defragmenter.insert_decoded(frame.timestamp, &decoded) {
-            if let Ok(layer) = datagram.transport() {
-                feed(&mut pairing, frame.timestamp, &datagram.ip, &layer);
-            }
-            continue;
-        }
-        feed(
-            &mut pairing,
-            frame.timestamp,
-            &decoded.ip,
-            &decoded.transport,
-        );
-    }
-    pairing.flush_all();
-    let transactions = pairing.drain().collect();
-    Some((transactions, pairing.stats().clone()))
+    let outcome = pair_file(&path, PairingConfig::default()).expect("capture reads");
+    Some((outcome.transactions, outcome.stats))
 }
 
 /// Returns the single, clean, paired transaction of a capture.

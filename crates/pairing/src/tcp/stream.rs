@@ -3,10 +3,11 @@
 //! A [`Stream`] keeps the bytes of the message being received, the segments that arrived ahead
 //! of a hole, and where the next in-order byte is. Retransmitted bytes are dropped, overlaps are
 //! trimmed, and out-of-order segments wait (within limits) for the hole to fill. When a hole
-//! does not fill, the partial message is reported as incomplete and the stream waits for a
-//! segment that holds whole messages (see [`starts_message`]). A capture that starts in the
-//! middle of a connection begins in that state too. Nothing is reported as a message unless the
-//! length framing leads to it from a verified boundary.
+//! does not fill, the partial message is reported as incomplete and the stream searches for a
+//! segment that may start a message (see [`may_start_message`]). A capture that starts in the
+//! middle of a connection begins in that state too. The first message framed after such a guess
+//! must parse without anomalies, or the guess is dropped, so mid-message bytes are not reported
+//! as a message.
 
 use dnstel_packet::Timestamp;
 
@@ -54,7 +55,7 @@ pub(crate) type Sink<'s> = dyn FnMut(StreamEvent<'_>) -> Flow + 's;
 enum State {
     /// `buffer` starts at a message boundary and `next_sequence` is the next byte expected.
     Synced,
-    /// The boundary is unknown: each segment is tested with [`starts_message`].
+    /// The boundary is unknown: each segment is tested with [`may_start_message`].
     Searching,
     /// The stream was closed, or its data is not DNS: everything is ignored until a SYN.
     Stopped,
@@ -77,6 +78,9 @@ pub(crate) struct Stream {
     buffer_timestamp: Timestamp,
     out_of_order: Vec<OutOfOrder>,
     out_of_order_bytes: usize,
+    /// Set after a resynchronisation: the next message must parse cleanly before it is
+    /// reported, or the stream goes back to searching.
+    verify: bool,
 }
 
 impl Default for Stream {
@@ -88,6 +92,7 @@ impl Default for Stream {
             buffer_timestamp: Timestamp::default(),
             out_of_order: Vec::new(),
             out_of_order_bytes: 0,
+            verify: false,
         }
     }
 }
@@ -153,6 +158,7 @@ impl Stream {
     fn restart(&mut self, next_sequence: u32) {
         self.release();
         self.state = State::Synced;
+        self.verify = false;
         self.next_sequence = next_sequence;
     }
 
@@ -193,8 +199,40 @@ impl Stream {
         if overlap > 0 {
             stats.tcp_overlaps += 1;
         }
+        if overlap == 0 && self.verify && self.better_guess(payload) {
+            // The unverified message would need more than this segment, which itself looks
+            // like a message start: a lost prefix is likelier than a long message, so the
+            // guess moves here.
+            stats.tcp_skipped_bytes += self.buffer.len() as u64;
+            self.clear_buffer();
+        }
         self.append(timestamp, &payload[overlap..], limits, stats, sink);
         self.drain_out_of_order(limits, stats, sink);
+    }
+
+    /// Returns whether `payload` is a better boundary guess than the unverified partial
+    /// message in `buffer`, which it cannot complete.
+    fn better_guess(&self, payload: &[u8]) -> bool {
+        let Some(prefix) = self.buffer.get(..2) else {
+            return false;
+        };
+        let needed = 2 + usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
+        let completes = self.buffer.len() + payload.len() >= needed;
+        !completes && may_start_message(payload)
+    }
+
+    /// Gives up on the hole in front of the held segments once the peer acknowledged bytes past
+    /// it: the capture missed them and they will not be sent again.
+    pub fn acknowledged(
+        &mut self,
+        acknowledgment: u32,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) {
+        let beyond = acknowledgment.wrapping_sub(self.next_sequence) as i32 > 0;
+        if self.state == State::Synced && beyond && !self.out_of_order.is_empty() {
+            self.break_at_gap(stats, sink);
+        }
     }
 
     /// Keeps a segment that arrived ahead of a hole, or gives up on the hole when the limits
@@ -290,12 +328,12 @@ impl Stream {
         stats: &mut PairingStats,
         sink: &mut Sink<'_>,
     ) {
-        if !starts_message(payload) {
+        if !may_start_message(payload) {
             stats.tcp_skipped_bytes += payload.len() as u64;
             return;
         }
-        stats.tcp_resyncs += 1;
         self.state = State::Synced;
+        self.verify = true;
         self.next_sequence = sequence;
         self.clear_buffer();
         self.append(timestamp, payload, limits, stats, sink);
@@ -413,6 +451,18 @@ impl Stream {
             let Some(bytes) = self.buffer.get(start..end) else {
                 break;
             };
+            if self.verify {
+                if !parses_cleanly(&bytes[2..]) {
+                    // The guessed boundary was wrong: drop what was framed from it.
+                    stats.tcp_skipped_bytes += (self.buffer.len() - start) as u64;
+                    self.clear_buffer();
+                    self.state = State::Searching;
+                    self.verify = false;
+                    return;
+                }
+                self.verify = false;
+                stats.tcp_resyncs += 1;
+            }
             flow = sink(StreamEvent::Message {
                 timestamp: self.buffer_timestamp,
                 bytes,
@@ -431,29 +481,42 @@ impl Stream {
     }
 }
 
-/// Returns whether `payload` is a run of whole length-prefixed DNS messages: the prefixes chain
-/// exactly to the end of the payload and every message parses without anomalies. A stream that
-/// lost its place only resumes on such a segment, so a guess never turns mid-message bytes into
-/// a message.
-pub(crate) fn starts_message(payload: &[u8]) -> bool {
-    let options = dnstel_dns::ParseOptions::default();
+/// Returns whether `payload` may begin at a message boundary: every length prefix in it is at
+/// least a header long, every header it holds looks like DNS (see
+/// [`plausible_header`](crate::decode::plausible_header)), and it ends exactly at a message end
+/// or inside the last message. A lone 2-byte prefix qualifies, because many clients send the
+/// prefix in a segment of its own. The first message framed from such a guess must still pass
+/// [`parses_cleanly`] before anything is reported.
+pub(crate) fn may_start_message(payload: &[u8]) -> bool {
     let mut start = 0;
-    while start < payload.len() {
+    loop {
+        if start == payload.len() {
+            return start > 0;
+        }
         let Some(prefix) = payload.get(start..start + 2) else {
             return false;
         };
         let length = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
-        let Some(body) = payload.get(start + 2..start + 2 + length) else {
-            return false;
-        };
-        let clean =
-            dnstel_dns::parse(body, &options).is_ok_and(|message| message.anomalies.is_empty());
-        if !clean {
+        if length < dnstel_dns::HEADER_LEN {
             return false;
         }
+        let header_end = start + 2 + dnstel_dns::HEADER_LEN;
+        if let Some(header) = payload.get(start + 2..header_end) {
+            if !crate::decode::plausible_header(header) {
+                return false;
+            }
+        }
         start += 2 + length;
+        if start > payload.len() {
+            return true;
+        }
     }
-    start > 0
+}
+
+/// Returns whether a message body parses with no anomaly at all.
+fn parses_cleanly(body: &[u8]) -> bool {
+    let options = dnstel_dns::ParseOptions::default();
+    dnstel_dns::parse(body, &options).is_ok_and(|message| message.anomalies.is_empty())
 }
 
 #[cfg(test)]

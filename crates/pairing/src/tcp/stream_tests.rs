@@ -289,16 +289,71 @@ fn stream_out_of_order_byte_limit() {
 }
 
 #[test]
-fn starts_message_cases() {
+fn may_start_message_cases() {
     let mut two = framed(1);
     two.extend(framed(2));
-    assert!(starts_message(&framed(1)));
-    assert!(starts_message(&two));
-    assert!(!starts_message(&framed(1)[..20]));
-    assert!(!starts_message(&Wire::query(1).trailing(&[0]).framed()));
-    assert!(!starts_message(&framed(1)[..10]));
-    assert!(!starts_message(&framed(1)[1..]));
-    assert!(!starts_message(b"GET / HTTP/1.1\r\n\r\n"));
-    assert!(!starts_message(&[]));
-    assert!(!starts_message(&[0, 5, 1, 2, 3, 4, 5]));
+    assert!(may_start_message(&framed(1)));
+    assert!(may_start_message(&two));
+    assert!(may_start_message(&framed(1)[..20]));
+    assert!(may_start_message(&framed(1)[..2]));
+    assert!(!may_start_message(&framed(1)[..1]));
+    assert!(!may_start_message(&framed(1)[1..]));
+    assert!(!may_start_message(b"GET / HTTP/1.1\r\n\r\n"));
+    assert!(!may_start_message(&[]));
+    assert!(!may_start_message(&[0, 5, 1, 2, 3, 4, 5]));
+}
+
+#[test]
+fn stream_resync_on_lone_prefix() {
+    let mut harness = Harness::default();
+    let message = framed(8);
+    harness.push(700, &message[..2]);
+    harness.push(702, &message[2..]);
+    assert_eq!(harness.message_ids(), [8]);
+    assert_eq!(harness.stats.tcp_resyncs, 1);
+}
+
+#[test]
+fn stream_wrong_guess_is_dropped() {
+    let mut harness = Harness::default();
+    // A plausible prefix and header whose message turns out malformed.
+    let bad = Wire::query(3).missing_answers(1).framed();
+    harness.push(700, &bad);
+    assert!(harness.collected.messages.is_empty());
+    assert_eq!(harness.stats.tcp_resyncs, 0);
+    harness.push(700 + bad.len() as u32, &framed(4));
+    assert_eq!(harness.message_ids(), [4]);
+}
+
+#[test]
+fn stream_acknowledged_hole_breaks() {
+    let mut harness = Harness::synced(999);
+    let lost = framed(1);
+    let later = framed(2);
+    let later_sequence = 1000 + lost.len() as u32;
+    harness.push(later_sequence, &later);
+    assert!(harness.collected.messages.is_empty());
+    let collected = &mut harness.collected;
+    let mut sink = |event: StreamEvent<'_>| collect(collected, event);
+    harness
+        .stream
+        .acknowledged(later_sequence, &mut harness.stats, &mut sink);
+    assert_eq!(harness.message_ids(), [2]);
+    assert_eq!(harness.stats.tcp_gaps, 1);
+}
+
+#[test]
+fn stream_guess_moves_to_lone_prefix() {
+    let mut harness = Harness::default();
+    // A body whose first bytes read as a long length prefix, then a real prefix and body.
+    let lost_prefix = framed(0x0500);
+    let body_only = &lost_prefix[2..];
+    assert!(may_start_message(body_only));
+    harness.push(500, body_only);
+    let message = framed(2);
+    let next = 500 + body_only.len() as u32;
+    harness.push(next, &message[..2]);
+    harness.push(next + 2, &message[2..]);
+    assert_eq!(harness.message_ids(), [2]);
+    assert_eq!(harness.stats.tcp_skipped_bytes, body_only.len() as u64);
 }
