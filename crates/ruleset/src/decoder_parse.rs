@@ -144,7 +144,6 @@ fn apply_option(decoder: &mut Decoder, option: &Element) -> Result<()> {
                 }
             }
         }
-        "var" => {}
         _ => return Err(LoadErrorKind::UnknownOption(option.name.clone())),
     }
     Ok(())

@@ -327,8 +327,8 @@ impl Reader<'_> {
     }
 }
 
-/// Applies top-level `<var name="X">value</var>` definitions to the other
-/// elements, in document order, and removes the `<var>` elements.
+/// Applies `<var name="X">value</var>` definitions to the other elements,
+/// in document order, and removes the `<var>` elements (at any depth).
 ///
 /// As in Wazuh: a `$NAME` reference is replaced by the value of the
 /// variable defined before it (names are case-insensitive and end at `$`,
@@ -338,28 +338,44 @@ impl Reader<'_> {
 /// less are not scanned; substituted values are not scanned again.
 pub fn apply_variables(roots: Vec<Element>) -> Result<Vec<Element>, XmlError> {
     let mut variables: Vec<(String, String)> = Vec::new();
-    let mut out = Vec::with_capacity(roots.len());
-    for mut root in roots {
-        if root.name == "var" {
-            let Some(name) = root.attribute("name") else {
-                return Err(XmlError {
-                    line: root.line,
-                    message: "variable without a name attribute".into(),
-                });
-            };
-            if name.len() > MAX_VARIABLE_NAME {
-                return Err(XmlError {
-                    line: root.line,
-                    message: "variable name too long".into(),
-                });
-            }
-            variables.push((name.to_owned(), root.text.clone()));
+    substitute_siblings(roots, &mut variables)
+}
+
+/// Processes elements in document order: an element's own text and
+/// attributes first, then its children.
+fn substitute_siblings(
+    elements: Vec<Element>,
+    variables: &mut Vec<(String, String)>,
+) -> Result<Vec<Element>, XmlError> {
+    let mut out = Vec::with_capacity(elements.len());
+    for mut element in elements {
+        if element.name.eq_ignore_ascii_case("var") {
+            variables.push(variable_definition(&element)?);
             continue;
         }
-        substitute_element(&mut root, &variables)?;
-        out.push(root);
+        substitute_element(&mut element, variables)?;
+        let children = std::mem::take(&mut element.children);
+        element.children = substitute_siblings(children, variables)?;
+        out.push(element);
     }
     Ok(out)
+}
+
+fn variable_definition(element: &Element) -> Result<(String, String), XmlError> {
+    let fail = |message: &str| XmlError {
+        line: element.line,
+        message: message.to_owned(),
+    };
+    if element.attributes.len() != 1 {
+        return Err(fail("a variable takes exactly one attribute, name"));
+    }
+    let name = element
+        .attribute("name")
+        .ok_or_else(|| fail("a variable takes exactly one attribute, name"))?;
+    if name.len() > MAX_VARIABLE_NAME {
+        return Err(fail("variable name too long"));
+    }
+    Ok((name.to_owned(), element.text.clone()))
 }
 
 fn substitute_element(
@@ -374,9 +390,6 @@ fn substitute_element(
         substitute(&element.text, variables).map_err(|message| XmlError { line, message })?;
     for (_, value) in &mut element.attributes {
         *value = substitute(value, variables).map_err(|message| XmlError { line, message })?;
-    }
-    for child in &mut element.children {
-        substitute_element(child, variables)?;
     }
     Ok(())
 }
@@ -458,6 +471,19 @@ mod tests {
         assert_eq!(err.line, 2);
         assert!(parse("<r>$GG and more</r>").is_ok());
         assert!(parse("<var name=\"F\">8</var><r>$G</r>").is_ok());
+    }
+
+    #[test]
+    fn nested_variable_applies_after_definition() {
+        let roots = parse("<g><var name=\"LIST\">a|b</var><r>x$LIST</r></g>").expect("parses");
+        assert_eq!(roots[0].children.len(), 1);
+        assert_eq!(roots[0].children[0].text, "xa|b");
+    }
+
+    #[test]
+    fn variable_needs_only_name() {
+        assert!(parse("<var name=\"A\" x=\"1\">v</var>").is_err());
+        assert!(parse("<var>v</var>").is_err());
     }
 
     #[test]
