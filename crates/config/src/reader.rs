@@ -241,7 +241,7 @@ pub(crate) fn read_int(
     }
 }
 
-/// Reads a Go duration string; a bare integer is a number of seconds, as Beats accepts.
+/// Reads a Go duration string; a bare number is a number of seconds, as Beats accepts.
 pub(crate) fn read_duration(
     value: &Value,
     key: &str,
@@ -254,6 +254,10 @@ pub(crate) fn read_duration(
     if *plain {
         if let Some(seconds) = scalar::parse_int(text).and_then(|n| u64::try_from(n).ok()) {
             return Ok(Duration::from_secs(seconds));
+        }
+        if let Some(seconds) = scalar::parse_float(text) {
+            return Duration::try_from_secs_f64(seconds)
+                .map_err(|_| cx.invalid(key, value, EXPECTED));
         }
     }
     scalar::parse_duration(text).ok_or_else(|| cx.invalid(key, value, EXPECTED))

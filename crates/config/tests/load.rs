@@ -567,6 +567,7 @@ fn durations_in_go_syntax() {
         ("1.5s", Duration::from_millis(1500)),
         ("2h", Duration::from_secs(7200)),
         ("5", Duration::from_secs(5)),
+        ("2.5", Duration::from_millis(2500)),
     ];
     for (text, expected) in cases {
         let yaml =
