@@ -4,6 +4,8 @@
 //! record at least 11, so no section count can make the parser loop past the input, and each
 //! name is bounded by the hop and length limits in `name.rs`.
 
+use std::ops::Range;
+
 use crate::anomaly::{Anomaly, MAX_ANOMALIES};
 use crate::edns::Opt;
 use crate::message::HEADER_LEN;
@@ -96,6 +98,15 @@ enum Step<T> {
     Skipped,
     /// The section cannot be read further.
     Stop,
+}
+
+/// The fixed fields of a record after its owner name.
+struct FixedFields {
+    rtype: Rtype,
+    raw_class: u16,
+    ttl: u32,
+    /// Offsets of the RDATA in the message.
+    rdata: Range<usize>,
 }
 
 struct Parser<'a> {
@@ -204,55 +215,32 @@ impl Parser<'_> {
         let Ok(name) = self.owner_name(section) else {
             return Step::Stop;
         };
-        let mut reader = Reader::new(self.message, self.position);
-        let fixed = (reader.u16(), reader.u16(), reader.u32(), reader.u16());
-        let (Some(rtype), Some(raw_class), Some(ttl), Some(rdlength)) = fixed else {
-            self.push_truncated(section);
+        let Some(fields) = self.fixed_fields(section) else {
             return Step::Stop;
         };
-        let rdata_start = reader.position();
-        let rdata_end = rdata_start + usize::from(rdlength);
-        if rdata_end > self.message.len() {
-            self.anomalies.push(Anomaly::RdataOverrun {
-                offset: rdata_start,
-                rdlength,
-                remaining: self.message.len() - rdata_start,
-            });
-            self.position = self.message.len();
-            return Step::Stop;
-        }
-        self.position = rdata_end;
         let Some(name) = name else {
             return Step::Skipped;
         };
-        let rtype = Rtype(rtype);
-        if rtype == Rtype::OPT {
-            self.take_opt(
-                section,
-                record_start,
-                &name,
-                raw_class,
-                ttl,
-                rdata_start..rdata_end,
-            );
+        if fields.rtype == Rtype::OPT {
+            self.take_opt(section, record_start, &name, &fields);
             return Step::Skipped;
         }
         let input = RdataInput {
             message: self.message,
-            rtype,
-            start: rdata_start,
-            end: rdata_end,
+            rtype: fields.rtype,
+            start: fields.rdata.start,
+            end: fields.rdata.end,
             section,
         };
         match render(&input) {
             Ok(data) => {
-                let (class, cache_flush) = self.split_class(raw_class);
+                let (class, cache_flush) = self.split_class(fields.raw_class);
                 Step::Entry(Record {
                     name,
-                    rtype,
+                    rtype: fields.rtype,
                     class,
                     cache_flush,
-                    ttl,
+                    ttl: fields.ttl,
                     data,
                 })
             }
@@ -263,16 +251,37 @@ impl Parser<'_> {
         }
     }
 
+    /// Reads TYPE, CLASS, TTL and RDLENGTH after an owner name and moves past the RDATA.
+    /// Returns `None`, with the anomaly recorded, when the message ends first.
+    fn fixed_fields(&mut self, section: Section) -> Option<FixedFields> {
+        let mut reader = Reader::new(self.message, self.position);
+        let fixed = (reader.u16(), reader.u16(), reader.u32(), reader.u16());
+        let (Some(rtype), Some(raw_class), Some(ttl), Some(rdlength)) = fixed else {
+            self.push_truncated(section);
+            return None;
+        };
+        let rdata_start = reader.position();
+        let rdata_end = rdata_start + usize::from(rdlength);
+        if rdata_end > self.message.len() {
+            self.anomalies.push(Anomaly::RdataOverrun {
+                offset: rdata_start,
+                rdlength,
+                remaining: self.message.len() - rdata_start,
+            });
+            self.position = self.message.len();
+            return None;
+        }
+        self.position = rdata_end;
+        Some(FixedFields {
+            rtype: Rtype(rtype),
+            raw_class,
+            ttl,
+            rdata: rdata_start..rdata_end,
+        })
+    }
+
     /// Stores the first OPT record of the additional section and reports any other.
-    fn take_opt(
-        &mut self,
-        section: Section,
-        offset: usize,
-        name: &str,
-        udp_size: u16,
-        ttl: u32,
-        rdata: std::ops::Range<usize>,
-    ) {
+    fn take_opt(&mut self, section: Section, offset: usize, name: &str, fields: &FixedFields) {
         if section != Section::Additional {
             self.anomalies
                 .push(Anomaly::MisplacedOpt { section, offset });
@@ -285,15 +294,16 @@ impl Parser<'_> {
         if name != "." {
             self.anomalies.push(Anomaly::OptNotRoot { offset });
         }
-        let base = rdata.start;
-        let bytes = self.message.get(rdata).unwrap_or_default();
-        let options = read_options(bytes, base, &mut self.anomalies);
-        let [ext_rcode, version, flags_high, flags_low] = ttl.to_be_bytes();
+        let bytes = self.message.get(fields.rdata.clone()).unwrap_or_default();
+        let options = read_options(bytes, fields.rdata.start, &mut self.anomalies);
+        // The OPT TTL holds the extended rcode, the version, and the DO bit with 15 flags.
+        let [ext_rcode, version, flags_high, flags_low] = fields.ttl.to_be_bytes();
         let flags = u16::from_be_bytes([flags_high, flags_low]);
         self.opt = Some(Opt {
             version,
             do_bit: flags & 0x8000 != 0,
-            udp_size,
+            // The OPT CLASS field is the requestor's UDP payload size.
+            udp_size: fields.raw_class,
             ext_rcode,
             z: flags & 0x7FFF,
             options,
