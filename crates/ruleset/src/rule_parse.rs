@@ -584,27 +584,31 @@ fn add_ips(list: &mut IpList, option: &Element) -> Result<()> {
     Ok(())
 }
 
-/// Returns true for the names the JSON decoder stores as static fields.
-pub(crate) fn is_static_field(name: &str) -> bool {
-    matches!(
-        name,
-        "srcip"
-            | "dstip"
-            | "srcport"
-            | "dstport"
-            | "protocol"
-            | "action"
-            | "srcuser"
-            | "dstuser"
-            | "user"
-            | "id"
-            | "status"
-            | "url"
-            | "data"
-            | "extra_data"
-            | "systemname"
-            | "system_name"
-    )
+/// Returns true for the static field names Wazuh rejects in
+/// `<field name="...">` (compared case-insensitively).
+fn is_static_field(name: &str) -> bool {
+    const STATIC_FIELDS: [&str; 17] = [
+        "srcip",
+        "dstip",
+        "srcgeoip",
+        "dstgeoip",
+        "srcport",
+        "dstport",
+        "user",
+        "srcuser",
+        "dstuser",
+        "url",
+        "id",
+        "data",
+        "extra_data",
+        "status",
+        "protocol",
+        "system_name",
+        "action",
+    ];
+    STATIC_FIELDS
+        .iter()
+        .any(|field| field.eq_ignore_ascii_case(name))
 }
 
 /// Maps `same_*`, `different_*` and `not_same_*` option names to the field
