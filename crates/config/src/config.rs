@@ -107,6 +107,8 @@ impl Config {
         file: &str,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
+        // YAML permits a byte order mark at the start of the stream; the parser keeps it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let root = yaml::parse(text, file)?;
         let tree = TreeBuilder { file, lookup }.build(root)?;
         let mut cx = Context {

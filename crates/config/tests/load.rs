@@ -705,3 +705,12 @@ fn interface_list_rejected() {
     assert_eq!(key, "packetbeat.interfaces");
     assert_eq!(line, 2);
 }
+
+#[test]
+fn crlf_and_byte_order_mark() {
+    let text = "\u{feff}output.file:\r\n  path: /tmp/x\r\n  filename: pb\r\n";
+    let config = load(text).expect("CRLF file with a BOM loads");
+    let file = file_output(&config);
+    assert_eq!(file.path, PathBuf::from("/tmp/x"));
+    assert_eq!(file.filename, "pb");
+}
