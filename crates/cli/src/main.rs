@@ -2,6 +2,7 @@
 //! rule analysis of those events.
 
 mod analyze;
+mod analyzer_setup;
 mod capture;
 mod exit;
 mod logging;
@@ -11,7 +12,6 @@ mod run;
 mod sensor;
 
 use clap::{Parser, Subcommand};
-
 
 /// DNS telemetry and detection for Linux.
 #[derive(Debug, Parser)]
@@ -46,4 +46,3 @@ fn main() -> std::process::ExitCode {
     };
     exit::report(result)
 }
-

@@ -1,0 +1,84 @@
+//! Options and setup shared by the commands that evaluate rules.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use dnstel_analysis::loading::{self, LoadedRuleset, RulesetRequest};
+use dnstel_analysis::{AnalysisConfig, Analyzer, MitreTable};
+
+use crate::exit::{config_error, usage_error};
+
+/// The level below which Wazuh's shipped configuration writes no alert.
+pub const DEFAULT_LOG_ALERT_LEVEL: u8 = 3;
+/// The level from which Wazuh's shipped configuration marks an alert for mail.
+pub const DEFAULT_EMAIL_ALERT_LEVEL: u8 = 12;
+
+/// Ruleset, manager and MITRE options.
+#[derive(Debug, Clone, Args)]
+pub struct RulesetArgs {
+    /// Wazuh-layout ruleset folder (rules/, decoders/, lists/), loaded in Wazuh's order.
+    /// Without it and without --rules, the built-in ruleset is used.
+    #[arg(long, value_name = "DIR")]
+    pub ruleset: Option<PathBuf>,
+    /// Rule file or folder, loaded after the ruleset (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Decoder file or folder, loaded after the ruleset (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub decoders: Vec<PathBuf>,
+    /// `manager.name` in alerts; defaults to the host name.
+    #[arg(long, value_name = "NAME")]
+    pub manager_name: Option<String>,
+    /// MITRE ATT&CK version of the technique table.
+    #[arg(long, value_name = "VERSION", default_value = dnstel_analysis::mitre::DEFAULT_VERSION)]
+    pub mitre_version: String,
+    /// Minimum rule level written to the alert files [default: 3, or the configuration's].
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=16))]
+    pub log_alert_level: Option<u8>,
+}
+
+/// Returns the MITRE table for `version`, or a usage error listing the bundled versions.
+pub fn mitre_table(version: &str) -> anyhow::Result<MitreTable> {
+    MitreTable::bundled(version).ok_or_else(|| {
+        usage_error(anyhow::anyhow!(
+            "unknown MITRE ATT&CK version {version:?}; use one of {}",
+            dnstel_analysis::mitre::versions()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// Returns the host name, as Wazuh names its manager.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned())
+}
+
+/// Loads the ruleset a request names. Files named one by one must load cleanly; a ruleset
+/// folder may contain files dnstel cannot read, which are logged and skipped.
+pub fn load_ruleset(request: &RulesetRequest) -> anyhow::Result<LoadedRuleset> {
+    let loaded = loading::load(request).map_err(config_error)?;
+    let loaded = if request.dir.is_none() {
+        loaded.into_strict().map_err(config_error)?
+    } else {
+        for error in &loaded.errors {
+            tracing::warn!("skipped: {error}");
+        }
+        loaded
+    };
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(loaded)
+}
+
+/// Builds an analyzer from a loaded ruleset and output settings.
+pub fn build_analyzer(loaded: LoadedRuleset, config: AnalysisConfig) -> Analyzer {
+    let analyzer = Analyzer::new(loaded.rules, loaded.decoders, config);
+    for warning in analyzer.tree().warnings() {
+        tracing::warn!("{warning}");
+    }
+    analyzer
+}

@@ -1,0 +1,169 @@
+//! `dnstel analyze` following a growing, rotating event file writes each alert once, also
+//! across a restart.
+
+mod support;
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Appends events whose `dns.id` values are `ids`, built from the stock example event.
+fn append_events(path: &Path, ids: std::ops::Range<u32>) {
+    let example = fs::read_to_string(support::shared_dir().join("seed/event-example.json"))
+        .expect("read the example event");
+    let mut event: Value = serde_json::from_str(&example).expect("example event is JSON");
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open the event file");
+    for id in ids {
+        event["dns"]["id"] = Value::from(id);
+        writeln!(file, "{event}").expect("append an event");
+    }
+}
+
+fn start_analyzer(config: &Path, data_dir: &Path) -> Child {
+    let rule = support::shared_dir().join("seed/rule-200300.xml");
+    support::dnstel()
+        .arg("analyze")
+        .arg("-c")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--rules")
+        .arg(rule)
+        .spawn()
+        .expect("start dnstel analyze")
+}
+
+fn stop(mut child: Child) {
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed");
+    let exit = child.wait().expect("wait for dnstel");
+    assert!(exit.success(), "dnstel analyze exited with {exit}");
+}
+
+/// Returns the `dns.id` of every alert, waiting until there are `expected` of them.
+fn wait_for_alerts(alerts: &Path, expected: usize) -> Vec<u64> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ids: Vec<u64> = fs::read_to_string(alerts)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let alert: Value = serde_json::from_str(line).expect("alert line is JSON");
+                assert_eq!(alert["rule"]["id"], "200300");
+                alert["data"]["dns"]["id"]
+                    .as_str()
+                    .expect("data values are strings")
+                    .parse()
+                    .expect("dns.id is a number")
+            })
+            .collect();
+        if ids.len() >= expected || Instant::now() > deadline {
+            return ids;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn write_config(directory: &Path, events: &Path) -> PathBuf {
+    let config = directory.join("localfile.xml");
+    let text = format!(
+        "<localfile>\n  <log_format>json</log_format>\n  <location>{}</location>\n  \
+         <only-future-events>no</only-future-events>\n</localfile>\n",
+        events.display()
+    );
+    fs::write(&config, text).expect("write the analyzer configuration");
+    config
+}
+
+#[test]
+fn analyze_follows_rotation_and_restart() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let events = directory.path().join("packetbeat");
+    let data_dir = directory.path().join("data");
+    let alerts = data_dir.join("alerts.json");
+    let config = write_config(directory.path(), &events);
+
+    append_events(&events, 0..5);
+    let analyzer = start_analyzer(&config, &data_dir);
+    assert_eq!(wait_for_alerts(&alerts, 5).len(), 5);
+
+    // Rotation as Packetbeat does it: rename, then a new active file.
+    append_events(&events, 5..8);
+    fs::rename(&events, directory.path().join("packetbeat.1")).expect("rotate");
+    append_events(&events, 8..10);
+    assert_eq!(wait_for_alerts(&alerts, 10).len(), 10);
+    stop(analyzer);
+
+    // Written while the analyzer is down: read after the restart, nothing repeated.
+    append_events(&events, 10..13);
+    let analyzer = start_analyzer(&config, &data_dir);
+    let ids = wait_for_alerts(&alerts, 13);
+    stop(analyzer);
+    assert_eq!(ids, (0..13).collect::<Vec<u64>>());
+}
+
+#[test]
+fn analyze_once_reads_to_end() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let events = directory.path().join("packetbeat");
+    let data_dir = directory.path().join("data");
+    let config = write_config(directory.path(), &events);
+    append_events(&events, 0..3);
+    let status = support::dnstel()
+        .arg("analyze")
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("--once")
+        .arg("--rules")
+        .arg(support::shared_dir().join("seed/rule-200300.xml"))
+        .status()
+        .expect("run dnstel analyze --once");
+    assert!(status.success());
+    let ids = wait_for_alerts(&data_dir.join("alerts.json"), 3);
+    assert_eq!(ids, vec![0, 1, 2]);
+    let log = fs::read_to_string(data_dir.join("alerts.log")).expect("alerts.log");
+    assert_eq!(log.matches("** Alert ").count(), 3);
+}
+
+#[test]
+fn analyze_rejects_bad_config() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let config = directory.path().join("bad.xml");
+    fs::write(
+        &config,
+        "<localfile>\n<log_format>json</log_format>\n<locatoin>x</locatoin>\n</localfile>\n",
+    )
+    .expect("write config");
+    let output = support::dnstel()
+        .arg("analyze")
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(directory.path().join("data"))
+        .output()
+        .expect("run dnstel analyze");
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "configuration errors exit with 3"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.xml:3: unknown option <locatoin>"),
+        "{stderr}"
+    );
+}
