@@ -227,7 +227,7 @@ fn read_docker(
     };
     let unimplemented = [
         "match_short_id",
-        "source_index",
+        "match_source_index",
         "cleanup_timeout",
         "ssl",
         "labels",
