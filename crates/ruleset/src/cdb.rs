@@ -15,7 +15,7 @@ pub struct CdbList {
     pub entries: HashMap<String, String>,
 }
 
-/// How a `<list>` lookup tests the field value.
+/// Lookup type of a `<list>` rule option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum LookupKind {
     /// `match_key` (default): the key exists.

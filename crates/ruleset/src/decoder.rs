@@ -63,7 +63,7 @@ impl Decoder {
 /// Decoder categories are the rule categories.
 pub type DecoderType = Category;
 
-/// Where a decoder pattern starts in the log.
+/// Start position of a decoder pattern in the log (`offset=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DecoderOffset {
     /// From the start of the log.
@@ -92,7 +92,7 @@ impl DecoderOffset {
 /// `<plugin_decoder>` with its offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PluginDecoder {
-    /// Which built-in decoder.
+    /// The built-in decoder.
     pub kind: PluginKind,
     /// `offset=` attribute.
     pub offset: DecoderOffset,

@@ -29,7 +29,7 @@ pub struct LoadError {
     pub rule_id: Option<u32>,
     /// Name of the decoder being read, when the error is inside a `<decoder>`.
     pub decoder: Option<String>,
-    /// What is wrong.
+    /// The kind of problem.
     pub kind: LoadErrorKind,
 }
 
@@ -73,7 +73,7 @@ pub enum LoadErrorKind {
         what: String,
         /// The offending value (truncated to 200 bytes).
         value: String,
-        /// Why the value is rejected.
+        /// Reason for rejecting the value.
         reason: String,
     },
     /// A pattern failed to compile.

@@ -2,9 +2,9 @@
 //! plus extra rule and decoder files in Wazuh's order.
 //!
 //! Order: decoder files, then list files, then rule files, because rules
-//! refer to decoder names and lists. Within a folder files load sorted by
-//! file name (byte order, as Wazuh's `strcmp` sort); a name listed in
-//! `rule_exclude`/`decoder_exclude` is skipped; extra files given by the
+//! refer to decoder names and lists. Within a folder, files load sorted by
+//! file name in byte order, as Wazuh's `strcmp` sort does. A name listed in
+//! `rule_exclude`/`decoder_exclude` is skipped. Extra files given by the
 //! caller load after the folder, in the order given.
 
 use std::collections::HashSet;
@@ -50,7 +50,7 @@ pub const BUILTIN_DECODERS: &[&str] = &[
     "task",
 ];
 
-/// What to load besides the ruleset folder.
+/// Extra files and exclusions for [`Ruleset::load`].
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Extra rule files or folders (`--rules PATH`), loaded after the folder.

@@ -1,11 +1,11 @@
 //! A reader for the XML dialect of Wazuh rule and decoder files.
 //!
-//! It follows Wazuh 4.14's own reader rather than the XML standard: a file
-//! may have several root elements; text is kept verbatim (no entity
-//! decoding, so `&` is an ordinary byte); a backslash escapes the next `<`
-//! so `\<` stays in the text (the backslash too); `<!-- -->` comments and
-//! `<?...?>` declarations are skipped; an element's text is what follows
-//! its last child. Element text and attribute values longer than
+//! It follows Wazuh 4.14's own reader rather than the XML standard. A file
+//! may have several root elements. Text is kept verbatim with no entity
+//! decoding, so `&` is an ordinary byte. A backslash escapes the next `<`,
+//! so `\<` stays in the text together with the backslash. `<!-- -->`
+//! comments and `<?...?>` declarations are skipped. An element's text is
+//! what follows its last child. Element text and attribute values longer than
 //! [`MAX_TEXT_LEN`] bytes and nesting deeper than [`MAX_DEPTH`] are errors.
 //! Top-level `<var name="X">` elements define `$X` for the rest of the file
 //! (see [`apply_variables`]).
@@ -49,7 +49,7 @@ impl Element {
 pub struct XmlError {
     /// 1-based line where the problem was found.
     pub line: u32,
-    /// What is wrong.
+    /// Description of the problem.
     pub message: String,
 }
 
@@ -330,12 +330,12 @@ impl Reader<'_> {
 /// Applies `<var name="X">value</var>` definitions to the other elements,
 /// in document order, and removes the `<var>` elements (at any depth).
 ///
-/// As in Wazuh: a `$NAME` reference is replaced by the value of the
-/// variable defined before it (names are case-insensitive and end at `$`,
-/// `.`, `|`, `,`, a space or the end of the text); `$(` is left alone; a
+/// As in Wazuh, a `$NAME` reference is replaced by the value of the
+/// variable defined before it. Names are case-insensitive and end at `$`,
+/// `.`, `|`, `,`, a space or the end of the text. `$(` is left alone. A
 /// reference to an unknown name is an error once the file has defined a
-/// variable (before that, `$` is an ordinary byte); texts of two bytes or
-/// less are not scanned; substituted values are not scanned again.
+/// variable, and before that `$` is an ordinary byte. Texts of two bytes or
+/// less are not scanned, and substituted values are not scanned again.
 pub fn apply_variables(roots: Vec<Element>) -> Result<Vec<Element>, XmlError> {
     let mut variables: Vec<(String, String)> = Vec::new();
     substitute_siblings(roots, &mut variables)

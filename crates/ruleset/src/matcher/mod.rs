@@ -109,9 +109,9 @@ impl Pattern {
         }
     }
 
-    /// Compiles `source` the way decoder `<regex>` elements are compiled:
-    /// OS_Regex records capture groups (which changes one end-of-text rule
-    /// of that engine); other engines behave as in [`Pattern::compile`].
+    /// Compiles `source` the way decoder `<regex>` elements are compiled.
+    /// OS_Regex then records capture groups, which changes one end-of-text
+    /// rule of that engine. Other engines behave as in [`Pattern::compile`].
     pub fn compile_capturing(kind: MatchKind, source: &str) -> Result<Self, PatternError> {
         match kind {
             MatchKind::OsRegex => OsRegex::with_captures(source).map(Self::OsRegex),

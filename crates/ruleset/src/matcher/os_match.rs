@@ -122,7 +122,8 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
-/// Cuts the text at its first NUL byte: Wazuh sees C strings.
+/// Cuts the text at its first NUL byte, because Wazuh's engines work on C
+/// strings.
 pub(crate) fn c_string(text: &str) -> &[u8] {
     let bytes = text.as_bytes();
     match bytes.iter().position(|&b| b == 0) {

@@ -73,8 +73,8 @@ impl Matcher for Pcre2Pattern {
 
     /// Returns the match with `end` set to the last matched byte, which is
     /// the end pointer Wazuh hands to decoders (0 for an empty match at
-    /// offset 0), and one range per capture group (unset groups are empty
-    /// ranges at 0).
+    /// offset 0). Each capture group gets a range, and unset groups get the
+    /// empty range at 0.
     fn find(&self, text: &str) -> Option<MatchSpan> {
         let subject = c_string(text);
         let captures = match self.regex.captures(subject) {
