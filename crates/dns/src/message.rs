@@ -14,9 +14,9 @@ pub const HEADER_LEN: usize = 12;
 /// Options that change how the wire is read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParseOptions {
-    /// Treat the top bit of each class as the mDNS/LLMNR flag (RFC 6762 section 18.12 and
-    /// 10.2): in a question it is the QU bit ([`Question::unicast_response`]), in a record the
-    /// cache-flush bit ([`Record::cache_flush`]). The class keeps its name (`IN`). When unset,
+    /// Whether the top bit of each class is the mDNS/LLMNR flag (RFC 6762 sections 18.12 and
+    /// 10.2). In a question it is the QU bit ([`Question::unicast_response`]), and in a record
+    /// the cache-flush bit ([`Record::cache_flush`]). The class keeps its name (`IN`). When unset,
     /// the bit stays in the class number, which then prints as `32769` as in Packetbeat.
     pub multicast_class_bit: bool,
 }
@@ -44,7 +44,7 @@ pub struct Header {
     pub ad: bool,
     /// CD: checking disabled (RFC 4035).
     pub cd: bool,
-    /// The 4-bit RCODE of the header only; see [`Message::rcode`] for the EDNS-merged value.
+    /// The 4-bit RCODE of the header only. [`Message::rcode`] returns the EDNS-merged value.
     pub rcode: Rcode,
     /// QDCOUNT as sent.
     pub qdcount: u16,

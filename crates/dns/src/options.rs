@@ -1,4 +1,4 @@
-//! Reading the OPT pseudo-record's RDATA into [`EdnsOption`] values.
+//! Decoding of the OPT pseudo-record's RDATA into [`EdnsOption`] values.
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};

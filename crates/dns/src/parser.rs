@@ -19,7 +19,7 @@ use crate::types::{Class, Opcode, Rcode, Rtype};
 /// Top bit of a class field: the mDNS QU or cache-flush flag.
 const MULTICAST_CLASS_BIT: u16 = 0x8000;
 
-/// Parses one DNS message; see [`crate::parse`].
+/// Parses one DNS message as [`crate::parse`] documents.
 pub(crate) fn parse_message(bytes: &[u8], options: &ParseOptions) -> Result<Message, HeaderError> {
     let header = read_header(bytes)?;
     let mut parser = Parser {
@@ -296,7 +296,7 @@ impl Parser<'_> {
         }
         let bytes = self.message.get(fields.rdata.clone()).unwrap_or_default();
         let options = read_options(bytes, fields.rdata.start, &mut self.anomalies);
-        // The OPT TTL holds the extended rcode, the version, and the DO bit with 15 flags.
+        // The OPT TTL contains the extended rcode, the version, and the DO bit with 15 flags.
         let [ext_rcode, version, flags_high, flags_low] = fields.ttl.to_be_bytes();
         let flags = u16::from_be_bytes([flags_high, flags_low]);
         self.opt = Some(Opt {

@@ -271,6 +271,7 @@ fn rrsig(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
     let inception = reader.u32().ok_or_else(short)?;
     let key_tag = reader.u16().ok_or_else(short)?;
     let signer_name = input.name(&mut reader)?;
+
     let extra = vec![
         ("type_covered", FieldValue::Str(type_covered.to_string())),
         (

@@ -197,6 +197,14 @@ impl Rtype {
             .map(|&(_, name)| name)
     }
 
+    /// Returns the type for a miekg/dns v1.1.41 mnemonic (exact case), such as `AAAA`.
+    pub fn from_mnemonic(mnemonic: &str) -> Option<Rtype> {
+        RTYPE_NAMES
+            .iter()
+            .find(|&&(_, name)| name == mnemonic)
+            .map(|&(number, _)| Rtype(number))
+    }
+
     /// Writes the type as miekg's `Type.String()` does inside record data (NSEC type
     /// bitmaps, RRSIG type covered): the mnemonic, or `TYPE<n>` for unlisted numbers.
     pub fn fmt_generic(self, out: &mut impl fmt::Write) -> fmt::Result {
@@ -370,6 +378,14 @@ mod tests {
             .fmt_generic(&mut generic)
             .expect("writing to a String cannot fail");
         assert_eq!(generic, "TYPE11");
+    }
+
+    #[test]
+    fn rtype_from_mnemonic_round_trip() {
+        assert_eq!(Rtype::from_mnemonic("HTTPS"), Some(Rtype::HTTPS));
+        assert_eq!(Rtype::from_mnemonic("NSAP-PTR"), Some(Rtype(23)));
+        assert_eq!(Rtype::from_mnemonic("https"), None);
+        assert_eq!(Rtype::from_mnemonic("11"), None);
     }
 
     #[test]

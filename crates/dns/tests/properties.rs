@@ -18,7 +18,7 @@ fn domain() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(label(), 1..5)
 }
 
-/// One answer: (kind, owner labels, number, address or text).
+/// One generated answer record and its RDATA fields.
 #[derive(Clone, Debug)]
 enum Answer {
     A(Ipv4Addr),

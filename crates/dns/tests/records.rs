@@ -31,7 +31,7 @@ fn s(text: &str) -> FieldValue {
 }
 
 #[test]
-fn a_and_empty_a() {
+fn a_address_and_empty() {
     assert_eq!(data(1, &[192, 0, 2, 1]), "192.0.2.1");
     assert_eq!(render_one(1, &[]), None);
 }
