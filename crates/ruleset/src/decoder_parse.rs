@@ -83,13 +83,15 @@ fn apply_option(decoder: &mut Decoder, option: &Element) -> Result<()> {
     let text = option.text.as_str();
     match option.name.to_ascii_lowercase().as_str() {
         "parent" => decoder.parent = Some(text.to_owned()),
-        "program_name" => decoder.program_name = Some(field_match(option, MatchKind::OsMatch)?),
+        "program_name" => {
+            decoder.program_name = Some(field_match(option, MatchKind::OsMatch, false)?)
+        }
         "prematch" => {
-            decoder.prematch = Some(field_match(option, MatchKind::OsRegex)?);
+            decoder.prematch = Some(field_match(option, MatchKind::OsRegex, false)?);
             decoder.prematch_offset = offset(option)?;
         }
         "regex" => {
-            decoder.regex = Some(field_match(option, MatchKind::OsRegex)?);
+            decoder.regex = Some(field_match(option, MatchKind::OsRegex, true)?);
             decoder.regex_offset = offset(option)?;
         }
         "order" => {
@@ -149,7 +151,9 @@ fn apply_option(decoder: &mut Decoder, option: &Element) -> Result<()> {
     Ok(())
 }
 
-fn field_match(option: &Element, default: MatchKind) -> Result<FieldMatch> {
+/// Compiles a decoder pattern. Wazuh records OS_Regex groups only for
+/// `<regex>` (`captures`), not for `<prematch>` or `<program_name>`.
+fn field_match(option: &Element, default: MatchKind, captures: bool) -> Result<FieldMatch> {
     let kind = match option.attribute("type") {
         Some(value) => MatchKind::from_attr(value)
             .ok_or_else(|| invalid("type", value, "expected osregex, osmatch or pcre2"))?,
