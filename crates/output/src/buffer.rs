@@ -1,4 +1,4 @@
-//! A write buffer that knows how many events it holds, so a failed flush counts exactly the
+//! A write buffer that counts the events it contains, so a failed flush counts exactly the
 //! events it loses.
 
 use std::io::{self, Write};
@@ -8,6 +8,7 @@ use crate::OutputCounters;
 /// Bytes buffered before a write to the destination.
 pub(crate) const CAPACITY: usize = 64 * 1024;
 
+/// Encoded events waiting for one write to the destination.
 #[derive(Debug, Default)]
 pub(crate) struct LineBuffer {
     bytes: Vec<u8>,

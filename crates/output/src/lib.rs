@@ -4,6 +4,17 @@
 //! Every output takes one event already encoded as compact JSON (no trailing newline), applies the
 //! JSON codec options (`pretty`, `escape_html`) and writes it followed by `\n`. Write errors are
 //! returned to the caller and counted in [`OutputCounters`]; nothing is dropped silently.
+//!
+//! ```
+//! use dnstel_output::{ConsoleOutput, JsonCodec, Output};
+//!
+//! let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
+//! output.write_event(br#"{"type":"dns"}"#)?;
+//! output.flush()?;
+//! assert_eq!(output.stats().events_written, 1);
+//! assert_eq!(output.into_inner()?, b"{\"type\":\"dns\"}\n");
+//! # Ok::<(), dnstel_output::OutputError>(())
+//! ```
 
 mod buffer;
 mod codec;
