@@ -10,6 +10,17 @@
 //! key is an error naming the key, file and line, and so is a value of the wrong type.
 //!
 //! This crate does no logging; the caller reports `not_applied`.
+//!
+//! ```
+//! use dnstel_config::{Config, OutputConfig};
+//!
+//! let text = "output.file.path: /var/log/dnstel\npacketbeat.flows.timeout: 30s\n";
+//! let config = Config::from_yaml_with_env(text, "packetbeat.yml", &|_| None)?;
+//! let OutputConfig::File(file) = &config.output else { unreachable!() };
+//! assert_eq!(file.filename, "packetbeat");
+//! assert_eq!(config.not_applied, ["packetbeat.flows.timeout"]);
+//! # Ok::<(), dnstel_config::ConfigError>(())
+//! ```
 
 mod condition;
 mod config;
