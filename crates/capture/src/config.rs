@@ -38,7 +38,7 @@ pub struct CaptureConfig {
     pub block_size: u32,
     /// Number of ring blocks.
     pub block_count: u32,
-    /// Milliseconds after which the kernel hands over a block that is not full; this bounds
+    /// Milliseconds after which the kernel hands over a block that is not full. This bounds
     /// the delay before a packet is visible when traffic is light.
     pub block_timeout_ms: u32,
     /// Puts a named interface into promiscuous mode while the socket is open (Packetbeat's

@@ -4,7 +4,7 @@ use std::io;
 
 use crate::filter::FilterError;
 
-/// Why opening, configuring or reading a capture failed.
+/// An error from opening, configuring or reading a capture.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// The `bpf_filter` string is outside the supported subset or malformed.
@@ -33,7 +33,7 @@ pub enum CaptureError {
     /// A system call failed.
     #[error("{operation} failed on {device:?}: {source}")]
     System {
-        /// What was attempted, such as `setsockopt(PACKET_RX_RING)`.
+        /// The operation, such as `setsockopt(PACKET_RX_RING)`.
         operation: &'static str,
         /// The capture device.
         device: String,

@@ -17,7 +17,7 @@ pub const SLL_HEADER_LENGTH: usize = 16;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const MAC_ADDRESSES_LENGTH: usize = 12;
 
-/// How frames from one socket are shaped.
+/// The shape of the frames from one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameShape {
     /// Data starts with the link header of `LinkType`; a stripped VLAN tag is reinserted for
@@ -28,7 +28,7 @@ pub enum FrameShape {
 }
 
 impl FrameShape {
-    /// The link type of the frames produced.
+    /// Returns the link type of the frames produced.
     pub fn link_type(self) -> LinkType {
         match self {
             FrameShape::Raw(link_type) => link_type,

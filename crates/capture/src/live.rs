@@ -15,7 +15,7 @@ use crate::sys::packet::{self as pk, MembershipRequest, RingRequest, StatsV3};
 use crate::sys::ring::Ring;
 use crate::sys::socket::PacketSocket;
 
-/// Longest single wait inside [`LiveCapture::next_frame`], so a caller that passes a long
+/// Maximum single wait inside [`LiveCapture::next_frame`], so a caller that passes a long
 /// timeout is still woken often enough to notice a stop request between calls.
 pub const MAX_POLL_SLICE: Duration = Duration::from_millis(100);
 /// Ring frame size: only used by the kernel to check the geometry in TPACKET_V3, where packets
@@ -88,52 +88,15 @@ impl LiveCapture {
         })?;
         let socket = mode.socket;
         socket.attach_filter(&program)?;
-        socket.set_option(
-            libc::SOL_PACKET,
-            pk::PACKET_VERSION,
-            &pk::TPACKET_V3,
-            "setsockopt(PACKET_VERSION)",
-        )?;
-        let request = RingRequest {
-            block_size: config.block_size,
-            block_count: config.block_count,
-            frame_size: RING_FRAME_SIZE,
-            frame_count: config.block_size / RING_FRAME_SIZE * config.block_count,
-            retire_block_timeout_ms: config.block_timeout_ms,
-            private_size: 0,
-            feature_request_word: 0,
-        };
-        socket.set_option(
-            libc::SOL_PACKET,
-            pk::PACKET_RX_RING,
-            &request,
-            "setsockopt(PACKET_RX_RING)",
-        )?;
-        let ring = Ring::map(&socket, config.block_size, config.block_count)?;
+        let ring = set_up_ring(&socket, config)?;
         if config.promiscuous && mode.ifindex != 0 {
-            let membership = MembershipRequest {
-                ifindex: c_int::try_from(mode.ifindex).unwrap_or(0),
-                kind: pk::PACKET_MR_PROMISC,
-                ..MembershipRequest::default()
-            };
-            socket.set_option(
-                libc::SOL_PACKET,
-                pk::PACKET_ADD_MEMBERSHIP,
-                &membership,
-                "setsockopt(PACKET_ADD_MEMBERSHIP)",
-            )?;
+            set_promiscuous(&socket, mode.ifindex)?;
         }
         socket.bind(mode.ifindex)?;
         if let Some(group) = config.fanout_group {
-            let value: u32 =
-                u32::from(group) | ((pk::PACKET_FANOUT_HASH | pk::PACKET_FANOUT_FLAG_DEFRAG) << 16);
-            socket.set_option(
-                libc::SOL_PACKET,
-                pk::PACKET_FANOUT,
-                &value,
-                "setsockopt(PACKET_FANOUT)",
-            )?;
+            join_fanout(&socket, group)?;
         }
+
         tracing::info!(
             device = %socket.device(),
             ifindex = mode.ifindex,
@@ -159,7 +122,7 @@ impl LiveCapture {
         self.shape.link_type()
     }
 
-    /// The kernel filter program attached to the socket.
+    /// Returns the kernel filter program attached to the socket.
     pub fn filter_program(&self) -> &[Instruction] {
         &self.program
     }
@@ -229,6 +192,59 @@ impl LiveCapture {
             malformed_ring_entries: self.ring.malformed(),
         }
     }
+}
+
+/// Switches the socket to TPACKET_V3 and creates and maps its receive ring.
+fn set_up_ring(socket: &PacketSocket, config: &CaptureConfig) -> Result<Ring> {
+    socket.set_option(
+        libc::SOL_PACKET,
+        pk::PACKET_VERSION,
+        &pk::TPACKET_V3,
+        "setsockopt(PACKET_VERSION)",
+    )?;
+    let request = RingRequest {
+        block_size: config.block_size,
+        block_count: config.block_count,
+        frame_size: RING_FRAME_SIZE,
+        frame_count: config.block_size / RING_FRAME_SIZE * config.block_count,
+        retire_block_timeout_ms: config.block_timeout_ms,
+        private_size: 0,
+        feature_request_word: 0,
+    };
+    socket.set_option(
+        libc::SOL_PACKET,
+        pk::PACKET_RX_RING,
+        &request,
+        "setsockopt(PACKET_RX_RING)",
+    )?;
+    Ring::map(socket, config.block_size, config.block_count)
+}
+
+/// Puts the interface into promiscuous mode for as long as the socket is open.
+fn set_promiscuous(socket: &PacketSocket, ifindex: u32) -> Result<()> {
+    let membership = MembershipRequest {
+        ifindex: c_int::try_from(ifindex).unwrap_or(0),
+        kind: pk::PACKET_MR_PROMISC,
+        ..MembershipRequest::default()
+    };
+    socket.set_option(
+        libc::SOL_PACKET,
+        pk::PACKET_ADD_MEMBERSHIP,
+        &membership,
+        "setsockopt(PACKET_ADD_MEMBERSHIP)",
+    )
+}
+
+/// Joins fanout `group` in hash mode with defragmentation, so both halves of a flow and all
+/// fragments of a datagram reach the same socket. Must run after `bind`.
+fn join_fanout(socket: &PacketSocket, group: u16) -> Result<()> {
+    let value = u32::from(group) | ((pk::PACKET_FANOUT_HASH | pk::PACKET_FANOUT_FLAG_DEFRAG) << 16);
+    socket.set_option(
+        libc::SOL_PACKET,
+        pk::PACKET_FANOUT,
+        &value,
+        "setsockopt(PACKET_FANOUT)",
+    )
 }
 
 /// Chooses the socket type and frame shape for the configured device.

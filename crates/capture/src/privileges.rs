@@ -14,11 +14,12 @@ use crate::error::{CaptureError, Result};
 /// Largest buffer offered to `getpwnam_r`/`getgrnam_r` before giving up.
 const MAX_LOOKUP_BUFFER: usize = 1 << 20;
 
-/// Switches the whole process to `user` and `group` (the user's primary group when `None`):
-/// clears ambient capabilities, replaces the supplementary groups with `group` alone, sets the
-/// group id, then the user id, and sets `no_new_privs` so no later `exec` can regain
-/// privileges. Afterwards it checks that the ids changed and, for a non-root user, that root
-/// cannot be regained and that no capability is left.
+/// Switches the whole process to `user` and `group` (the user's primary group when `None`).
+///
+/// The steps are: clear ambient capabilities, replace the supplementary groups with `group`
+/// alone, set the group id, then the user id, and set `no_new_privs` so that no later `exec`
+/// can regain privileges. Afterwards the function checks that the ids changed. For a non-root
+/// user it also checks that root cannot be regained and that no capability is left.
 ///
 /// Must run as root (or with CAP_SETUID and CAP_SETGID). Errors name the user or group.
 pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
@@ -31,6 +32,7 @@ pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
         target: describe(user, group),
         reason,
     };
+
     // SAFETY: prctl with integer arguments only; failure (old kernels) is tolerated because
     // ambient capabilities do not exist there.
     unsafe {
@@ -46,6 +48,7 @@ pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
     if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) } != 0 {
         return Err(fail(format!("prctl(PR_SET_KEEPCAPS): {}", last_error())));
     }
+
     let groups = [gid];
     // SAFETY: the pointer and count describe `groups`, which lives for the call.
     if unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } != 0 {
@@ -59,6 +62,7 @@ pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
     if unsafe { libc::setuid(uid) } != 0 {
         return Err(fail(format!("setuid({uid}): {}", last_error())));
     }
+
     // SAFETY: prctl with integer arguments only; the result is checked.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(fail(format!(
@@ -66,6 +70,7 @@ pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
             last_error()
         )));
     }
+
     verify(uid, gid).map_err(fail)?;
     tracing::info!(user, uid, gid, "dropped privileges");
     Ok(())

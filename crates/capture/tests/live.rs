@@ -234,3 +234,39 @@ fn user_filter_narrows_capture() {
         assert!(frame.is_none(), "the user filter excludes 127.0.0.1");
     }
 }
+
+#[test]
+fn fanout_group_splits_flows() {
+    let Some((_, traffic)) = open_for_next_traffic("lo") else {
+        return;
+    };
+    let group = (std::process::id() % 60_000) as u16 + 1;
+    let mut config = config("lo", traffic.dns_port);
+    config.fanout_group = Some(group);
+    let mut members = [
+        LiveCapture::open(&config).expect("open first member"),
+        LiveCapture::open(&config).expect("open second member"),
+    ];
+    let payloads = traffic.send();
+    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    let start = Instant::now();
+    while start.elapsed() < SETTLE * 2 {
+        for member in &mut members {
+            while let Some(frame) = member
+                .next_frame(Duration::from_millis(10))
+                .expect("capture works")
+            {
+                if let Some((datagram, _)) = decode(&frame) {
+                    *seen.entry(datagram.payload).or_default() += 1;
+                }
+            }
+        }
+    }
+    for payload in &payloads {
+        assert_eq!(
+            seen.get(payload).copied().unwrap_or(0),
+            1,
+            "each datagram reaches exactly one group member"
+        );
+    }
+}

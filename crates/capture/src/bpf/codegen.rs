@@ -41,7 +41,7 @@ const PACKET_OUTGOING: u32 = 4;
 /// encrypted, so nothing behind it can be decoded.
 const IPV6_EXTENSION_HEADERS: [u32; 8] = [0, 43, 44, 60, 51, 135, 139, 140];
 
-/// What the filter sees at offset 0 of each packet.
+/// The layout the filter finds at offset 0 of each packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkLayer {
     /// An Ethernet header (SOCK_RAW on Ethernet and loopback interfaces).

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-/// Which address or port of a packet a primitive tests.
+/// The address or port of a packet that a primitive tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// Source or destination.

@@ -23,9 +23,9 @@ pub enum TokenKind<'a> {
 /// A token and the column (1-based, in characters) where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token<'a> {
-    /// What the token is.
+    /// Token kind.
     pub kind: TokenKind<'a>,
-    /// Where it starts.
+    /// Start column.
     pub column: usize,
 }
 

@@ -17,12 +17,12 @@ use std::fmt;
 pub use ast::{Direction, Expr, Network, Primitive};
 pub use parser::{parse, MAX_DEPTH, MAX_LENGTH};
 
-/// Why a `bpf_filter` string was rejected.
+/// A rejected `bpf_filter` string: where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterError {
     /// 1-based character column of the offending part (one past the end for a missing part).
     pub column: usize,
-    /// What is wrong.
+    /// Description of the problem.
     pub message: String,
 }
 

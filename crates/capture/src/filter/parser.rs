@@ -67,7 +67,6 @@ const UNSUPPORTED_KEYWORDS: &[&str] = &[
     "vrrp",
     "carp",
     "mask",
-    "src or dst",
     "lat",
     "mopdl",
     "moprc",

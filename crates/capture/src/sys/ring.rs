@@ -2,7 +2,7 @@
 //!
 //! The kernel fills fixed-size blocks with packets and flips each block's status word to
 //! "user" when the block is full or its timeout expires. User space reads every packet in the
-//! block, then flips the status back to "kernel". The ring walks blocks in order; a block is
+//! block, then flips the status back to "kernel". The ring walks blocks in order. A block is
 //! released only when the reader asks for the packet after its last one, so a returned packet
 //! stays valid until the next call.
 

@@ -34,7 +34,7 @@ impl PacketSocket {
         })
     }
 
-    /// The capture device name, for error messages.
+    /// Returns the capture device name, for error messages.
     pub fn device(&self) -> &str {
         &self.device
     }

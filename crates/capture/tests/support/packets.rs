@@ -91,7 +91,7 @@ impl Model {
         }
     }
 
-    /// The network-layer bytes: IP header, transport header when present, a small payload.
+    /// Encodes the network layer: IP header, transport header when present, a small payload.
     pub fn network_bytes(&self) -> Vec<u8> {
         let mut transport = Vec::new();
         if self.has_ports() {
@@ -130,7 +130,7 @@ impl Model {
         }
     }
 
-    /// The packet as the filter sees it on `link`, with its metadata.
+    /// Encodes the packet as it appears to the filter on `link`, with its metadata.
     pub fn encode(&self, link: LinkLayer) -> (Vec<u8>, PacketMeta) {
         let mut meta = PacketMeta {
             protocol: self.ethertype(),
