@@ -8,7 +8,7 @@ use crate::message::Section;
 const MAX_NAME_WIRE_LEN: usize = 255;
 
 /// Maximum compression pointers followed in one name. A 255-byte name has at most 127
-/// labels, so a longer chain only repeats itself. The cap bounds the work for hostile input.
+/// labels, so a longer chain must revisit a place and is reported as a loop.
 const MAX_POINTER_HOPS: usize = 128;
 
 /// A name read from the wire.
@@ -41,8 +41,12 @@ pub(crate) fn read_name(
     let mut position = start;
     let mut end = None;
     let mut wire_len = 1usize;
-    let mut visited = [0u16; MAX_POINTER_HOPS];
     let mut hops = 0usize;
+    // Brent's cycle detection over the pointer targets: each target fixes the next one, so a
+    // loop shows up as a target equal to the one saved at the last power of two.
+    let mut saved_target = None;
+    let mut power = 1usize;
+    let mut since_saved = 0usize;
     let fail = |anomaly, end| {
         Err(NameError {
             anomaly,
@@ -97,14 +101,16 @@ pub(crate) fn read_name(
                     };
                     return fail(anomaly, end);
                 }
-                let seen = visited.get(..hops).unwrap_or_default();
-                if hops >= MAX_POINTER_HOPS || seen.contains(&(target as u16)) {
+                hops += 1;
+                if saved_target == Some(target) || hops > MAX_POINTER_HOPS {
                     return fail(Anomaly::NamePointerLoop { offset: position }, end);
                 }
-                if let Some(slot) = visited.get_mut(hops) {
-                    *slot = target as u16;
+                since_saved += 1;
+                if since_saved == power {
+                    saved_target = Some(target);
+                    power *= 2;
+                    since_saved = 0;
                 }
-                hops += 1;
                 position = target;
             }
             _ => {
@@ -228,6 +234,35 @@ mod tests {
         let wire = b"\x01a\xc0\x00";
         let error = name_at(wire, 0).expect_err("loop");
         assert_eq!(error.anomaly, Anomaly::NamePointerLoop { offset: 2 });
+    }
+
+    /// Builds `count` pointers, each to the next, then a label `a` and the root.
+    fn pointer_chain(count: usize) -> Vec<u8> {
+        let mut wire = Vec::new();
+        for index in 0..count {
+            let target = (index + 1) * 2;
+            wire.extend_from_slice(&(0xC000 | target as u16).to_be_bytes());
+        }
+        wire.extend_from_slice(b"\x01a\x00");
+        wire
+    }
+
+    #[test]
+    fn name_long_pointer_chain_accepted() {
+        let name = name_at(&pointer_chain(MAX_POINTER_HOPS), 0).expect("no loop");
+        assert_eq!(name.text, "a");
+        assert_eq!(name.end, 2);
+    }
+
+    #[test]
+    fn name_chain_over_cap_is_loop() {
+        let error = name_at(&pointer_chain(MAX_POINTER_HOPS + 1), 0).expect_err("cap");
+        assert_eq!(
+            error.anomaly,
+            Anomaly::NamePointerLoop {
+                offset: MAX_POINTER_HOPS * 2
+            }
+        );
     }
 
     #[test]
