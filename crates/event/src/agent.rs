@@ -136,7 +136,9 @@ fn temporary_path(path: &Path) -> PathBuf {
 fn rfc3339_now() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX));
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX)
+        });
     let millis_text = crate::time::format_timestamp(nanos);
     let fraction = format!("{:09}", nanos.rem_euclid(1_000_000_000));
     let fraction = fraction.trim_end_matches('0');
@@ -154,10 +156,8 @@ mod tests {
     use std::os::unix::fs::PermissionsExt as _;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "dnstel-event-agent-{name}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("dnstel-event-agent-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
     }
@@ -171,7 +171,10 @@ mod tests {
         assert!(!second.created);
         assert_eq!(first.id, second.id);
         assert_eq!(first.first_start, second.first_start);
-        let mode = fs::metadata(dir.join(META_FILE)).expect("file").permissions().mode();
+        let mode = fs::metadata(dir.join(META_FILE))
+            .expect("file")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert!(!dir.join("meta.json.new").exists());
         let _ = fs::remove_dir_all(&dir);
@@ -194,7 +197,10 @@ mod tests {
     fn agent_id_replaces_invalid_file() {
         let dir = temp_dir("invalid");
         fs::create_dir_all(&dir).expect("dir");
-        for body in ["not json", r#"{"uuid":"00000000-0000-0000-0000-000000000000"}"#] {
+        for body in [
+            "not json",
+            r#"{"uuid":"00000000-0000-0000-0000-000000000000"}"#,
+        ] {
             fs::write(dir.join(META_FILE), body).expect("write");
             let meta = load_or_create_agent_meta(&dir).expect("regenerate");
             assert!(meta.created, "{body}");

@@ -9,8 +9,8 @@
 use std::net::IpAddr;
 
 use base64::engine::general_purpose::STANDARD;
-use dnstel_pairing::Transport;
 use base64::Engine as _;
+use dnstel_pairing::Transport;
 use sha1::{Digest, Sha1};
 
 /// IANA IP protocol number of a DNS transport.
@@ -65,10 +65,7 @@ pub fn write_community_id(
 }
 
 /// Orders two endpoints so the lower one (by address bytes, then port) comes first.
-fn order_endpoints(
-    a: (IpAddr, u16),
-    b: (IpAddr, u16),
-) -> Option<((IpAddr, u16), (IpAddr, u16))> {
+fn order_endpoints(a: (IpAddr, u16), b: (IpAddr, u16)) -> Option<((IpAddr, u16), (IpAddr, u16))> {
     let a_is_lower = match (a.0, b.0) {
         (IpAddr::V4(x), IpAddr::V4(y)) => (x.octets(), a.1) < (y.octets(), b.1),
         (IpAddr::V6(x), IpAddr::V6(y)) => (x.octets(), a.1) < (y.octets(), b.1),
@@ -97,15 +94,39 @@ mod tests {
     #[test]
     fn udp_dns_vector_both_directions() {
         let expected = "1:d/FP5EW3wiY1vCndhwleRRKHowQ=";
-        assert_eq!(id("192.168.1.52", 54585, "8.8.8.8", 53, Transport::Udp), expected);
-        assert_eq!(id("8.8.8.8", 53, "192.168.1.52", 54585, Transport::Udp), expected);
+        assert_eq!(
+            id("192.168.1.52", 54585, "8.8.8.8", 53, Transport::Udp),
+            expected
+        );
+        assert_eq!(
+            id("8.8.8.8", 53, "192.168.1.52", 54585, Transport::Udp),
+            expected
+        );
     }
 
     #[test]
     fn tcp_ipv4_vector() {
         let expected = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";
-        assert_eq!(id("128.232.110.120", 34855, "66.35.250.204", 80, Transport::Tcp), expected);
-        assert_eq!(id("66.35.250.204", 80, "128.232.110.120", 34855, Transport::Tcp), expected);
+        assert_eq!(
+            id(
+                "128.232.110.120",
+                34855,
+                "66.35.250.204",
+                80,
+                Transport::Tcp
+            ),
+            expected
+        );
+        assert_eq!(
+            id(
+                "66.35.250.204",
+                80,
+                "128.232.110.120",
+                34855,
+                Transport::Tcp
+            ),
+            expected
+        );
     }
 
     #[test]

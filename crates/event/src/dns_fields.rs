@@ -94,7 +94,10 @@ fn write_question(object: &mut ObjectWriter<'_>, dns: &DnsFields<'_>) {
 /// Writes a record array; records without rendered data are skipped, and the key is left
 /// out when none renders.
 fn write_records(object: &mut ObjectWriter<'_>, key: &str, records: &[Record]) {
-    let mut rendered = records.iter().filter(|record| record.data.is_some()).peekable();
+    let mut rendered = records
+        .iter()
+        .filter(|record| record.data.is_some())
+        .peekable();
     if rendered.peek().is_none() {
         return;
     }
@@ -146,7 +149,9 @@ fn write_opt(mut object: ObjectWriter<'_>, opt: &Opt) {
 
     for (index, option) in opt.options.iter().enumerate() {
         let key = option.key();
-        let first = opt.options[..index].iter().all(|earlier| earlier.key() != key);
+        let first = opt.options[..index]
+            .iter()
+            .all(|earlier| earlier.key() != key);
         if first {
             write_option(&mut object, key, &opt.options);
         }
@@ -184,7 +189,7 @@ fn write_option(object: &mut ObjectWriter<'_>, key: &'static str, options: &[Edn
             object.str_array(key, &texts);
         }
         _ => {
-            if let Some(last) = same_key().last() {
+            if let Some(last) = same_key().next_back() {
                 write_option_value(object, key, &last.value);
             }
         }

@@ -131,9 +131,21 @@ mod tests {
     use super::*;
 
     /// (registered_domain, etld_plus_one, top_level_domain, subdomain)
-    type Expected<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    type Expected<'a> = (
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
 
-    fn parts(name: &str) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+    fn parts(
+        name: &str,
+    ) -> (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) {
         let parts = DomainParts::from_name(name);
         (
             parts.registered_domain().map(str::to_owned),
@@ -251,6 +263,9 @@ mod tests {
     #[test]
     fn psl_escaped_dot_splits_label() {
         // Packetbeat passes the presentation form, so an escaped dot still splits labels.
-        check("a\\.b.example.com", full("example.com", "com", Some("a\\.b")));
+        check(
+            "a\\.b.example.com",
+            full("example.com", "com", Some("a\\.b")),
+        );
     }
 }

@@ -76,7 +76,12 @@ fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
                 object.str(name, text);
             }
         }
-        TopKey::Metadata | TopKey::Ecs | TopKey::Host | TopKey::Tags | TopKey::Fields | TopKey::Agent => {}
+        TopKey::Metadata
+        | TopKey::Ecs
+        | TopKey::Host
+        | TopKey::Tags
+        | TopKey::Fields
+        | TopKey::Agent => {}
     }
 }
 

@@ -57,7 +57,15 @@ pub struct HostInfo {
 const FAMILIES: &[(&str, &[&str])] = &[
     (
         "redhat",
-        &["redhat", "fedora", "centos", "scientific", "oraclelinux", "amzn", "rhel"],
+        &[
+            "redhat",
+            "fedora",
+            "centos",
+            "scientific",
+            "oraclelinux",
+            "amzn",
+            "rhel",
+        ],
     ),
     ("debian", &["debian", "ubuntu", "raspbian"]),
     ("suse", &["suse", "sles", "opensuse"]),
@@ -84,7 +92,7 @@ impl HostInfo {
             (Vec::new(), Vec::new())
         };
         HostInfo {
-            hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_default(),
+            hostname: os_hostname(),
             architecture: read_trimmed("/proc/sys/kernel/arch")
                 .unwrap_or_else(|| std::env::consts::ARCH.to_owned()),
             os: parse_os_release(&os_release),
@@ -140,6 +148,12 @@ impl HostInfo {
     }
 }
 
+/// Returns the OS hostname (`/proc/sys/kernel/hostname`, which Go's `os.Hostname` reads), or
+/// an empty string.
+pub fn os_hostname() -> String {
+    read_trimmed("/proc/sys/kernel/hostname").unwrap_or_default()
+}
+
 /// Returns the non-loopback interface addresses, for `network.direction`'s host rule.
 pub fn local_ips() -> Vec<IpAddr> {
     match if_addrs::get_if_addrs() {
@@ -184,12 +198,9 @@ pub fn parse_os_release(text: &str) -> OsInfo {
     };
 
     let name = get("NAME").unwrap_or_default();
-    let platform = get("ID").filter(|id| !id.is_empty()).unwrap_or_else(|| {
-        name.split(' ')
-            .next()
-            .unwrap_or_default()
-            .to_lowercase()
-    });
+    let platform = get("ID")
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| name.split(' ').next().unwrap_or_default().to_lowercase());
     let codename = get("VERSION_CODENAME")
         .filter(|value| !value.is_empty())
         .or_else(|| {
@@ -348,7 +359,9 @@ UBUNTU_CODENAME=focal
 
     #[test]
     fn cgroup_container_rule() {
-        assert!(!is_containerized("12:pids:/init.scope\n1:name=systemd:/init.scope\n"));
+        assert!(!is_containerized(
+            "12:pids:/init.scope\n1:name=systemd:/init.scope\n"
+        ));
         assert!(!is_containerized("0::/init.scope\n"));
         assert!(is_containerized("0::/\n"));
         assert!(is_containerized("12:pids:/docker/abc\n"));

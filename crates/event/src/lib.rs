@@ -16,6 +16,8 @@ pub mod domain;
 mod encode;
 pub mod error;
 mod event;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod host;
 pub mod json;
 pub mod network;
@@ -29,4 +31,5 @@ pub mod value;
 pub use builder::EventBuilder;
 pub use error::{ConfigError, MetaError};
 pub use event::{DnsFields, DnsType, Endpoint, Event, EventTimes, NetworkFields, Skipped, Status};
-pub use options::{os_hostname, AgentIdentity, EventOptions, BEAT_NAME, ECS_VERSION};
+pub use host::os_hostname;
+pub use options::{AgentIdentity, EventOptions, BEAT_NAME, ECS_VERSION};

@@ -248,9 +248,7 @@ impl NamedNetwork {
 /// Turns an IPv4-mapped IPv6 address into its IPv4 address.
 fn canonical(address: IpAddr) -> IpAddr {
     match address {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -370,7 +368,12 @@ mod tests {
     fn direction_local_loopback_ignored() {
         // A loopback entry in the local list adds nothing, since loopback already matches.
         let local = [ip("127.0.0.1")];
-        let got = direction(ip("10.0.0.1"), ip("10.0.0.2"), &local, &InternalNetworks::default());
+        let got = direction(
+            ip("10.0.0.1"),
+            ip("10.0.0.2"),
+            &local,
+            &InternalNetworks::default(),
+        );
         assert_eq!(got, Direction::Unknown);
     }
 
@@ -397,7 +400,12 @@ mod tests {
 
     #[test]
     fn direction_unknown_without_networks() {
-        let got = direction(ip("10.0.0.1"), ip("8.8.8.8"), &[], &InternalNetworks::default());
+        let got = direction(
+            ip("10.0.0.1"),
+            ip("8.8.8.8"),
+            &[],
+            &InternalNetworks::default(),
+        );
         assert_eq!(got, Direction::Unknown);
         assert_eq!(got.as_str(), "unknown");
     }
@@ -454,7 +462,14 @@ mod tests {
 
     #[test]
     fn cidr_invalid_entries_rejected() {
-        for bad in ["privat", "10.0.0.0", "10.0.0.0/33", "::/129", "x/8", "10.0.0.0/-1"] {
+        for bad in [
+            "privat",
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "::/129",
+            "x/8",
+            "10.0.0.0/-1",
+        ] {
             let error = InternalNetworks::parse(&[bad]).expect_err("invalid entry");
             assert!(error.to_string().contains(bad), "{error}");
         }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::agent::{load_or_create_agent_meta, new_ephemeral_id};
 use crate::error::MetaError;
-use crate::host::HostInfo;
+use crate::host::{os_hostname, HostInfo};
 use crate::network::InternalNetworks;
 use crate::processors::Processor;
 use crate::value::Map;
@@ -37,13 +37,6 @@ impl AgentIdentity {
             hostname: os_hostname(),
         })
     }
-}
-
-/// Returns the OS hostname (`/proc/sys/kernel/hostname`), or an empty string.
-pub fn os_hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
-        .unwrap_or_default()
 }
 
 /// Everything that shapes an event besides the transaction itself.

@@ -106,7 +106,12 @@ impl TopKey {
     fn is_static(self) -> bool {
         matches!(
             self,
-            TopKey::Metadata | TopKey::Ecs | TopKey::Host | TopKey::Tags | TopKey::Fields | TopKey::Agent
+            TopKey::Metadata
+                | TopKey::Ecs
+                | TopKey::Host
+                | TopKey::Tags
+                | TopKey::Fields
+                | TopKey::Agent
         )
     }
 }

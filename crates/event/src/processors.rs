@@ -69,7 +69,11 @@ pub enum Condition {
 }
 
 /// Processors accepted for compatibility without effect on DNS events.
-const NO_OP_PROCESSORS: &[&str] = &["add_cloud_metadata", "add_docker_metadata", "detect_mime_type"];
+const NO_OP_PROCESSORS: &[&str] = &[
+    "add_cloud_metadata",
+    "add_docker_metadata",
+    "detect_mime_type",
+];
 
 /// Parses a `processors:` list given as JSON (the CLI converts the YAML). Dotted keys such
 /// as `if.contains.tags` are expanded as Beats expands them.
@@ -101,7 +105,9 @@ fn parse_processor(index: usize, item: &Value) -> Result<Processor, ConfigError>
         .as_object()
         .ok_or_else(|| invalid("expected a mapping"))?;
     if let Some(condition) = object.get("if") {
-        let then = object.get("then").ok_or_else(|| invalid("`if` without `then`"))?;
+        let then = object
+            .get("then")
+            .ok_or_else(|| invalid("`if` without `then`"))?;
         return Ok(Processor::If {
             condition: parse_condition(condition)?,
             then: parse_nested(then)?,
@@ -112,7 +118,9 @@ fn parse_processor(index: usize, item: &Value) -> Result<Processor, ConfigError>
         });
     }
     if object.len() != 1 {
-        return Err(invalid("expected exactly one processor name per list entry"));
+        return Err(invalid(
+            "expected exactly one processor name per list entry",
+        ));
     }
     let (name, config) = object.iter().next().expect("object has one entry");
     let when = match config.get_path("when") {
@@ -184,7 +192,10 @@ pub fn parse_condition(value: &Value) -> Result<Condition, ConfigError> {
                 let Value::Array(items) = body else {
                     return Err(unsupported(format!("{kind} {}", render(body))));
                 };
-                let parsed = items.iter().map(parse_condition).collect::<Result<_, _>>()?;
+                let parsed = items
+                    .iter()
+                    .map(parse_condition)
+                    .collect::<Result<_, _>>()?;
                 if kind == "and" {
                     Condition::And(parsed)
                 } else {
@@ -282,7 +293,12 @@ mod tests {
                 }],
             }
         );
-        assert_eq!(processors[1], Processor::NoOp { name: "add_cloud_metadata".into() });
+        assert_eq!(
+            processors[1],
+            Processor::NoOp {
+                name: "add_cloud_metadata".into()
+            }
+        );
     }
 
     #[test]
@@ -311,8 +327,12 @@ mod tests {
 
     #[test]
     fn unsupported_processor_rejected() {
-        let error = parse_processors(&json!([{"rename": {"fields": []}}])).expect_err("unsupported");
-        assert_eq!(error.to_string(), "unsupported processor \"rename\" in processors[0]");
+        let error =
+            parse_processors(&json!([{"rename": {"fields": []}}])).expect_err("unsupported");
+        assert_eq!(
+            error.to_string(),
+            "unsupported processor \"rename\" in processors[0]"
+        );
     }
 
     #[test]

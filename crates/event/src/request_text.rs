@@ -29,7 +29,12 @@ pub fn message_text(message: &Message) -> String {
     }
     write_section(&mut text, "ANSWER", &message.answers, false);
     write_section(&mut text, "AUTHORITY", &message.authorities, false);
-    write_section(&mut text, "ADDITIONAL", &message.additionals, message.opt.is_some());
+    write_section(
+        &mut text,
+        "ADDITIONAL",
+        &message.additionals,
+        message.opt.is_some(),
+    );
     text
 }
 

@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn timestamp_before_epoch() {
         assert_eq!(format_timestamp(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(format_timestamp(-86_400_000_000_000), "1969-12-31T00:00:00.000Z");
+        assert_eq!(
+            format_timestamp(-86_400_000_000_000),
+            "1969-12-31T00:00:00.000Z"
+        );
     }
 
     #[test]

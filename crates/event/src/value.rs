@@ -87,7 +87,9 @@ impl Map {
 
     /// Iterates over the entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|(key, value)| (key.as_str(), value))
+        self.entries
+            .iter()
+            .map(|(key, value)| (key.as_str(), value))
     }
 
     /// Returns the value at a dotted `path` (`host.os.name`).
@@ -278,7 +280,9 @@ impl From<&serde_json::Value> for Value {
             serde_json::Value::Bool(flag) => Value::Bool(*flag),
             serde_json::Value::Number(number) => number_value(number),
             serde_json::Value::String(text) => Value::Str(text.clone()),
-            serde_json::Value::Array(items) => Value::Array(items.iter().map(Value::from).collect()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().map(Value::from).collect())
+            }
             serde_json::Value::Object(map) => Value::Object(
                 map.iter()
                     .map(|(key, value)| (key.clone(), Value::from(value)))
@@ -418,7 +422,10 @@ mod tests {
     #[test]
     fn dotted_keys_expand() {
         let map = parse(r#"{"a.b":1,"a.c":{"d.e":2},"f":[{"g.h":3}]}"#).expand_dotted_keys();
-        assert_eq!(render(&map), r#"{"a":{"b":1,"c":{"d":{"e":2}}},"f":[{"g":{"h":3}}]}"#);
+        assert_eq!(
+            render(&map),
+            r#"{"a":{"b":1,"c":{"d":{"e":2}}},"f":[{"g":{"h":3}}]}"#
+        );
         assert_eq!(map.get_path("a.c.d.e"), Some(&Value::Int(2)));
     }
 

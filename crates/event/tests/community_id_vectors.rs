@@ -29,7 +29,10 @@ fn golden_logs_match() {
             };
             let source: IpAddr = tuple[0].parse().expect("address in golden file");
             let destination: IpAddr = tuple[1].parse().expect("address in golden file");
-            let ports: Vec<u16> = tuple[3..].iter().map(|port| port.parse().expect("port")).collect();
+            let ports: Vec<u16> = tuple[3..]
+                .iter()
+                .map(|port| port.parse().expect("port"))
+                .collect();
             let got = community_id((source, ports[0]), (destination, ports[1]), transport);
             assert_eq!(got.as_deref(), Some(parts[1]), "{name}: {line}");
             checked += 1;

@@ -39,7 +39,12 @@ fn header_flags_empty_array() {
     let query = a_query(1, 0, "example.com");
     let event = encode_json(
         &plain_options(),
-        &transaction("10.0.0.1:5000", "10.0.0.2:53", Some((&query, at_millis(0))), None),
+        &transaction(
+            "10.0.0.1:5000",
+            "10.0.0.2:53",
+            Some((&query, at_millis(0))),
+            None,
+        ),
     );
     assert_eq!(event["dns"]["header_flags"], json!([]));
     assert_eq!(event["dns"]["flags"]["recursion_desired"], json!(false));
@@ -54,7 +59,9 @@ fn query_only_event_fields() {
         Some((&query, at_millis(5))),
         None,
     );
-    unanswered.notes.push("No response to this query was received".into());
+    unanswered
+        .notes
+        .push("No response to this query was received".into());
     let event = encode_json(&plain_options(), &unanswered);
     assert_eq!(event["status"], "Error");
     assert_eq!(event["dns"]["type"], "query");
@@ -64,7 +71,10 @@ fn query_only_event_fields() {
     assert!(event["event"].get("duration").is_none());
     assert_eq!(event["event"]["start"], "2022-01-08T10:27:37.005Z");
     assert_eq!(event["@timestamp"], "2022-01-08T10:27:37.005Z");
-    assert_eq!(event["error"]["message"], "No response to this query was received");
+    assert_eq!(
+        event["error"]["message"],
+        "No response to this query was received"
+    );
     assert_eq!(event["network"]["bytes"], json!(query.len()));
 }
 
@@ -102,16 +112,28 @@ fn orphan_response_fields() {
 #[test]
 fn paired_event_core_fields() {
     let query = a_query(0x4807, RD, "google.com");
-    let response = a_response(0x4807, "google.com", &[[62, 214, 62, 249], [62, 214, 62, 216]]);
+    let response = a_response(
+        0x4807,
+        "google.com",
+        &[[62, 214, 62, 249], [62, 214, 62, 216]],
+    );
     let event = encode_json(&plain_options(), &pair(&query, &response));
     assert_eq!(event["status"], "OK");
     assert_eq!(event["dns"]["id"], json!(18439));
     assert_eq!(event["dns"]["answers"][0]["ttl"], "300");
     assert_eq!(event["dns"]["answers"][1]["data"], "62.214.62.216");
-    assert_eq!(event["dns"]["resolved_ip"], json!(["62.214.62.249", "62.214.62.216"]));
+    assert_eq!(
+        event["dns"]["resolved_ip"],
+        json!(["62.214.62.249", "62.214.62.216"])
+    );
     assert_eq!(
         event["related"]["ip"],
-        json!(["192.168.1.10", "192.168.1.1", "62.214.62.249", "62.214.62.216"])
+        json!([
+            "192.168.1.10",
+            "192.168.1.1",
+            "62.214.62.249",
+            "62.214.62.216"
+        ])
     );
     assert_eq!(event["event"]["duration"], json!(12_000_000));
     assert_eq!(event["client"], event["source"]);
@@ -126,13 +148,20 @@ fn paired_event_core_fields() {
 #[test]
 fn related_ip_deduplicates() {
     let query = a_query(3, RD, "self.example");
-    let response = a_response(3, "self.example", &[[192, 168, 1, 1], [192, 0, 2, 9], [192, 0, 2, 9]]);
+    let response = a_response(
+        3,
+        "self.example",
+        &[[192, 168, 1, 1], [192, 0, 2, 9], [192, 0, 2, 9]],
+    );
     let event = encode_json(&plain_options(), &pair(&query, &response));
     assert_eq!(
         event["related"]["ip"],
         json!(["192.168.1.10", "192.168.1.1", "192.0.2.9"])
     );
-    assert_eq!(event["dns"]["resolved_ip"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        event["dns"]["resolved_ip"].as_array().map(Vec::len),
+        Some(3)
+    );
 }
 
 #[test]
@@ -201,9 +230,12 @@ fn authorities_only_when_included() {
     assert_eq!(soa["serial"], json!(1));
     assert_eq!(soa["minimum"], json!(86400));
     assert_eq!(soa["ttl"], "838");
-    assert_eq!(event["dns"]["additionals"], json!([{
-        "class": "IN", "ttl": "60", "data": "192.0.2.53", "name": "ns.elastic.co", "type": "A"
-    }]));
+    assert_eq!(
+        event["dns"]["additionals"],
+        json!([{
+            "class": "IN", "ttl": "60", "data": "192.0.2.53", "name": "ns.elastic.co", "type": "A"
+        }])
+    );
     // Additional addresses are not resolved addresses.
     assert!(event["dns"].get("resolved_ip").is_none());
 }
@@ -242,7 +274,10 @@ fn request_response_texts() {
 
 #[test]
 fn response_text_skips_numeric_keys() {
-    let query = Wire::new(2, RD).question("elastic.co", MX).opt(4096, false, &[]).finish();
+    let query = Wire::new(2, RD)
+        .question("elastic.co", MX)
+        .opt(4096, false, &[])
+        .finish();
     let mut mx = vec![0, 10];
     mx.extend(wire_name("mx.example.com"));
     let response = Wire::new(2, QR | RD | RA)
@@ -289,7 +324,10 @@ fn question_count_only_when_several() {
     );
     assert!(event["dns"].get("question_count").is_none());
 
-    let double = Wire::new(9, RD).question("a.example", A).question("b.example", A).finish();
+    let double = Wire::new(9, RD)
+        .question("a.example", A)
+        .question("b.example", A)
+        .finish();
     let event = encode_json(
         &plain_options(),
         &transaction("10.0.0.1:5000", "10.0.0.2:53", Some((&double, 0)), None),
@@ -303,7 +341,11 @@ fn opt_options_rendered() {
     let subnet: &[u8] = &[0, 1, 24, 0, 192, 0, 2];
     let query = Wire::new(10, RD)
         .question("example.com", A)
-        .opt(4096, true, &[(8, subnet), (12, &[0, 0, 0]), (65001, &[1]), (65002, &[2])])
+        .opt(
+            4096,
+            true,
+            &[(8, subnet), (12, &[0, 0, 0]), (65001, &[1]), (65002, &[2])],
+        )
         .finish();
     let event = encode_json(
         &plain_options(),
@@ -338,7 +380,10 @@ fn direction_and_ignore_outgoing() {
     options.ignore_outgoing = true;
     let builder = EventBuilder::new(&options).expect("options are valid");
     let mut out = Vec::new();
-    assert_eq!(builder.encode(&outgoing, &mut out), Err(Skipped::IgnoredOutgoing));
+    assert_eq!(
+        builder.encode(&outgoing, &mut out),
+        Err(Skipped::IgnoredOutgoing)
+    );
     assert!(out.is_empty());
 
     options.local_ips.clear();
@@ -351,7 +396,12 @@ fn ipv6_network_type_and_ids() {
     let query = a_query(12, RD, "example.com");
     let event = encode_json(
         &plain_options(),
-        &transaction("[2001:db8::1]:5000", "[2001:db8::53]:53", Some((&query, 0)), None),
+        &transaction(
+            "[2001:db8::1]:5000",
+            "[2001:db8::53]:53",
+            Some((&query, 0)),
+            None,
+        ),
     );
     assert_eq!(event["network"]["type"], "ipv6");
     assert_eq!(event["source"]["ip"], "2001:db8::1");

@@ -12,7 +12,9 @@ fn seed_event_byte_identical() {
     let builder = EventBuilder::new(&common::example_options()).expect("options are valid");
     let transaction = common::example_transaction();
     let mut out = Vec::new();
-    builder.encode(&transaction, &mut out).expect("event written");
+    builder
+        .encode(&transaction, &mut out)
+        .expect("event written");
     let got = String::from_utf8(out).expect("JSON is UTF-8");
     assert_eq!(got, EXPECTED);
 }
@@ -32,8 +34,12 @@ fn encode_reuses_buffer_lines() {
     let builder = EventBuilder::new(&common::example_options()).expect("options are valid");
     let transaction = common::example_transaction();
     let mut out = Vec::new();
-    builder.encode(&transaction, &mut out).expect("event written");
-    builder.encode(&transaction, &mut out).expect("event written");
+    builder
+        .encode(&transaction, &mut out)
+        .expect("event written");
+    builder
+        .encode(&transaction, &mut out)
+        .expect("event written");
     let text = String::from_utf8(out).expect("JSON is UTF-8");
     assert_eq!(text, format!("{EXPECTED}{EXPECTED}"));
 }

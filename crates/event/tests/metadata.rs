@@ -9,14 +9,18 @@ use dnstel_event::{ConfigError, EventBuilder};
 use serde_json::json;
 
 fn keys(event: &serde_json::Value) -> Vec<String> {
-    event.as_object().map_or(Vec::new(), |object| object.keys().cloned().collect())
+    event
+        .as_object()
+        .map_or(Vec::new(), |object| object.keys().cloned().collect())
 }
 
 /// Top-level keys in written order (serde_json sorts keys, so read them from the text).
 fn written_keys(options: &dnstel_event::EventOptions) -> Vec<String> {
     let builder = EventBuilder::new(options).expect("options are valid");
     let mut out = Vec::new();
-    builder.encode(&example_transaction(), &mut out).expect("written");
+    builder
+        .encode(&example_transaction(), &mut out)
+        .expect("written");
     let parsed: Value = serde_json::from_slice(&out).expect("valid JSON");
     parsed
         .as_object()
@@ -86,7 +90,10 @@ fn fields_under_fields_key() {
     options.fields = fields(json!({"env": "staging", "site.room": 4}));
     options.tags = vec!["a".into(), "b".into()];
     let event = encode_json(&options, &example_transaction());
-    assert_eq!(event["fields"], json!({"env": "staging", "site": {"room": 4}}));
+    assert_eq!(
+        event["fields"],
+        json!({"env": "staging", "site": {"room": 4}})
+    );
     assert_eq!(event["tags"], json!(["a", "b"]));
     let order = written_keys(&options);
     let position = |key: &str| order.iter().position(|name| name == key);
@@ -113,7 +120,10 @@ fn fields_under_root_overlay() {
     assert_eq!(event["agent"]["name"], "kept");
     assert_eq!(event["agent"]["type"], "packetbeat");
     assert!(event.get("fields").is_none());
-    assert_eq!(written_keys(&options).last().map(String::as_str), Some("env"));
+    assert_eq!(
+        written_keys(&options).last().map(String::as_str),
+        Some("env")
+    );
 }
 
 #[test]
@@ -168,6 +178,9 @@ fn condition_on_event_field_rejected() {
     ]))
     .expect("parses");
     let error = EventBuilder::new(&options).expect_err("per-event condition");
-    assert!(matches!(error, ConfigError::UnsupportedCondition { .. }), "{error}");
+    assert!(
+        matches!(error, ConfigError::UnsupportedCondition { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("dns.question.name"), "{error}");
 }

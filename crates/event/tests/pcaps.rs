@@ -39,7 +39,12 @@ fn capture_events(name: &str, options: &EventOptions) -> Option<Vec<Value>> {
                 feed(&mut pairing, frame.timestamp, &datagram.ip, &layer);
             }
         } else {
-            feed(&mut pairing, frame.timestamp, &decoded.ip, &decoded.transport);
+            feed(
+                &mut pairing,
+                frame.timestamp,
+                &decoded.ip,
+                &decoded.transport,
+            );
         }
         transactions.extend(pairing.drain());
     }
@@ -49,7 +54,9 @@ fn capture_events(name: &str, options: &EventOptions) -> Option<Vec<Value>> {
     let builder = EventBuilder::new(options).expect("options are valid");
     let mut out = Vec::new();
     for transaction in &transactions {
-        builder.encode(transaction, &mut out).expect("event written");
+        builder
+            .encode(transaction, &mut out)
+            .expect("event written");
     }
     let events = out
         .split(|&byte| byte == b'\n')
@@ -144,17 +151,60 @@ fn check_single_error(name: &str, expected: Value) -> Option<Value> {
         assert_eq!(event[path], expected[path], "{name}: {path}");
     }
     assert_eq!(event["network"]["bytes"], expected["network.bytes"]);
-    assert_eq!(event["network"]["community_id"], expected["network.community_id"]);
+    assert_eq!(
+        event["network"]["community_id"],
+        expected["network.community_id"]
+    );
     Some(event)
 }
 
 #[test]
 fn mx_ns_txt_additional_edns_events() {
     let cases = [
-        ("dns_mx.pcap", "2015-08-27T08:18:50.064Z", "2015-08-27T08:18:50.068Z", 3_888_000, 52602, "192.168.238.1", 28, 282, "1:T3jwZF/3t/vvdgrVwdxagCf5Azo="),
-        ("dns_ns.pcap", "2015-08-27T08:21:05.651Z", "2015-08-27T08:21:05.719Z", 67_993_000, 53765, "8.8.8.8", 28, 167, "1:3P4ruI0bVlqxiTAs0WyBhnF74ek="),
-        ("dns_txt.pcap", "2015-08-27T08:24:32.944Z", "2015-08-27T08:24:33.011Z", 67_256_000, 61601, "8.8.8.8", 28, 261, "1:taD6xtOV8jNyqloWSF0Uh0T5eq0="),
-        ("dns_additional.pcap", "2015-08-27T09:46:18.911Z", "2015-08-27T09:46:18.916Z", 5_325_000, 56315, "192.168.238.1", 26, 184, "1:JnNaggo99V6bH2WmJ8v+5aDDTaY="),
+        (
+            "dns_mx.pcap",
+            "2015-08-27T08:18:50.064Z",
+            "2015-08-27T08:18:50.068Z",
+            3_888_000,
+            52602,
+            "192.168.238.1",
+            28,
+            282,
+            "1:T3jwZF/3t/vvdgrVwdxagCf5Azo=",
+        ),
+        (
+            "dns_ns.pcap",
+            "2015-08-27T08:21:05.651Z",
+            "2015-08-27T08:21:05.719Z",
+            67_993_000,
+            53765,
+            "8.8.8.8",
+            28,
+            167,
+            "1:3P4ruI0bVlqxiTAs0WyBhnF74ek=",
+        ),
+        (
+            "dns_txt.pcap",
+            "2015-08-27T08:24:32.944Z",
+            "2015-08-27T08:24:33.011Z",
+            67_256_000,
+            61601,
+            "8.8.8.8",
+            28,
+            261,
+            "1:taD6xtOV8jNyqloWSF0Uh0T5eq0=",
+        ),
+        (
+            "dns_additional.pcap",
+            "2015-08-27T09:46:18.911Z",
+            "2015-08-27T09:46:18.916Z",
+            5_325_000,
+            56315,
+            "192.168.238.1",
+            26,
+            184,
+            "1:JnNaggo99V6bH2WmJ8v+5aDDTaY=",
+        ),
     ];
     for (name, start, end, duration, port, server, sent, received, id) in cases {
         check_single(
@@ -188,7 +238,10 @@ fn edns_ds_event() {
     assert_eq!(opt["version"], "0");
     assert_eq!(opt["udp_size"], json!(4000));
     assert_eq!(opt["ext_rcode"], "NOERROR");
-    assert_eq!(event["dns"]["header_flags"], json!(["RD", "RA", "AD", "DO"]));
+    assert_eq!(
+        event["dns"]["header_flags"],
+        json!(["RD", "RA", "AD", "DO"])
+    );
     assert_eq!(event["dns"]["question"]["registered_domain"], "ietf.org");
 }
 

@@ -27,20 +27,12 @@ pub fn message(bytes: &[u8]) -> Message {
 
 /// The AAAA query of the golden event: id 42269, RD, EDNS with a 1232-byte payload size.
 pub fn example_query_bytes() -> Vec<u8> {
-    let mut bytes = vec![0xa5, 0x1d, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1];
-    bytes.extend_from_slice(b"\x06nms-us\x0bsocfortress\x02co\x00\x00\x1c\x00\x01");
-    bytes.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
-    bytes
+    include_bytes!("../data/example-query.bin").to_vec()
 }
 
 /// Its response: RD RA, one CNAME with TTL 0, EDNS payload size 65494.
 pub fn example_response_bytes() -> Vec<u8> {
-    let mut bytes = vec![0xa5, 0x1d, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 1];
-    bytes.extend_from_slice(b"\x06nms-us\x0bsocfortress\x02co\x00\x00\x1c\x00\x01");
-    bytes.extend_from_slice(&[0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 0, 0, 14]);
-    bytes.extend_from_slice(b"\x0bfirewall-us\xc0\x13");
-    bytes.extend_from_slice(&[0, 0, 41, 0xff, 0xd6, 0, 0, 0, 0, 0, 0]);
-    bytes
+    include_bytes!("../data/example-response.bin").to_vec()
 }
 
 /// Builds a transaction from optional query and response bytes with their times (ns).
@@ -50,7 +42,8 @@ pub fn transaction(
     request: Option<(&[u8], i64)>,
     response: Option<(&[u8], i64)>,
 ) -> Transaction {
-    let side = |(bytes, nanos): (&[u8], i64)| Side::new(message(bytes), Timestamp(nanos), bytes.len());
+    let side =
+        |(bytes, nanos): (&[u8], i64)| Side::new(message(bytes), Timestamp(nanos), bytes.len());
     Transaction {
         transport: Transport::Udp,
         client: client.parse::<SocketAddr>().expect("test address"),
@@ -168,12 +161,21 @@ impl Wire {
         self
     }
 
-    fn record(mut self, section: usize, name: &str, rtype: u16, class: u16, ttl: u32, rdata: &[u8]) -> Self {
+    fn record(
+        mut self,
+        section: usize,
+        name: &str,
+        rtype: u16,
+        class: u16,
+        ttl: u32,
+        rdata: &[u8],
+    ) -> Self {
         self.name(name);
         self.bytes.extend_from_slice(&rtype.to_be_bytes());
         self.bytes.extend_from_slice(&class.to_be_bytes());
         self.bytes.extend_from_slice(&ttl.to_be_bytes());
-        self.bytes.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        self.bytes
+            .extend_from_slice(&(rdata.len() as u16).to_be_bytes());
         self.bytes.extend_from_slice(rdata);
         self.counts[section] += 1;
         self
@@ -241,7 +243,9 @@ pub fn plain_options() -> EventOptions {
 pub fn encode_json(options: &EventOptions, transaction: &Transaction) -> serde_json::Value {
     let builder = dnstel_event::EventBuilder::new(options).expect("options are valid");
     let mut out = Vec::new();
-    builder.encode(transaction, &mut out).expect("event written");
+    builder
+        .encode(transaction, &mut out)
+        .expect("event written");
     assert_eq!(out.last(), Some(&b'\n'));
     serde_json::from_slice(&out).expect("event is valid JSON")
 }
