@@ -70,6 +70,22 @@ fn expected(answer: &Answer) -> (String, Vec<(&'static str, FieldValue)>) {
     }
 }
 
+/// Escapes a label as miekg does, written independently of the crate's code.
+fn miekg_escape(label: &[u8]) -> String {
+    let mut out = String::new();
+    for &byte in label {
+        if b".'@;()\" \\".contains(&byte) {
+            out.push('\\');
+            out.push(byte as char);
+        } else if (0x20..=0x7e).contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("\\{byte:03}"));
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -119,6 +135,22 @@ proptest! {
             prop_assert_eq!(&rdata.data, &data);
             prop_assert_eq!(&rdata.extra, &extra);
         }
+    }
+
+    #[test]
+    fn raw_label_bytes_escaped(
+        labels in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..20), 1..4),
+    ) {
+        let name = Name::from_labels(labels.iter().map(Vec::as_slice))
+            .expect("labels under 63 bytes are valid");
+        let mut message = Message::new();
+        message.set_id(7);
+        message.add_query(Query::query(name, RecordType::TXT));
+        let bytes = message.to_bytes().expect("hickory encodes its own message");
+        let parsed = parse(&bytes, &ParseOptions::default()).expect("header");
+        prop_assert!(parsed.anomalies.is_empty(), "{:?}", parsed.anomalies);
+        let expected: Vec<String> = labels.iter().map(|label| miekg_escape(label)).collect();
+        prop_assert_eq!(&parsed.questions[0].name, &expected.join("."));
     }
 
     #[test]
