@@ -159,12 +159,16 @@ fn field_match(option: &Element, default: MatchKind, captures: bool) -> Result<F
             .ok_or_else(|| invalid("type", value, "expected osregex, osmatch or pcre2"))?,
         None => default,
     };
-    let pattern =
-        Pattern::compile_capturing(kind, &option.text).map_err(|err| LoadErrorKind::Pattern {
-            engine: kind.name(),
-            pattern: truncate_for_message(&option.text),
-            reason: err.reason,
-        })?;
+    let compiled = if captures {
+        Pattern::compile_capturing(kind, &option.text)
+    } else {
+        Pattern::compile(kind, &option.text)
+    };
+    let pattern = compiled.map_err(|err| LoadErrorKind::Pattern {
+        engine: kind.name(),
+        pattern: truncate_for_message(&option.text),
+        reason: err.reason,
+    })?;
     Ok(FieldMatch {
         pattern,
         negate: false,
