@@ -114,14 +114,8 @@ impl Alert {
                 JsonValue::String(self.event.full_log.clone()),
             ));
         }
-        if let Some(program_name) = &self.event.program_name {
-            root.push((
-                "predecoder".to_string(),
-                JsonValue::Object(vec![(
-                    "program_name".to_string(),
-                    JsonValue::String(program_name.clone()),
-                )]),
-            ));
+        if let Some(predecoder) = predecoder_json(&self.event) {
+            root.push(("predecoder".to_string(), predecoder));
         }
         if let Some(decoder) = decoder_json(&self.event) {
             root.push(("decoder".to_string(), decoder));
@@ -197,6 +191,18 @@ impl Alert {
         }
         JsonValue::Object(members)
     }
+}
+
+fn predecoder_json(event: &Event) -> Option<JsonValue> {
+    let members: Vec<(String, JsonValue)> = [
+        ("program_name", &event.program_name),
+        ("timestamp", &event.header_timestamp),
+        ("hostname", &event.header_hostname),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_string(), JsonValue::String(value.clone()?))))
+    .collect();
+    (!members.is_empty()).then_some(JsonValue::Object(members))
 }
 
 fn decoder_json(event: &Event) -> Option<JsonValue> {

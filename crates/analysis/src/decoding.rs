@@ -96,11 +96,14 @@ impl DecoderSet {
                 }
             }
             let mut after_parent = 0;
-            if let Some(prematch) = &parent.prematch {
-                match find_end(prematch, &event.log, 0) {
+            match &parent.prematch {
+                Some(prematch) => match find_end(prematch, &event.log, 0) {
                     Some(end) => after_parent = end,
                     None => continue,
-                }
+                },
+                // A decoder without program name needs a prematch to be selected.
+                None if parent.program_name.is_none() => continue,
+                None => {}
             }
             event.decoder = Some(info(parent, parent));
             self.run_children(event, index, after_parent);
@@ -121,28 +124,31 @@ impl DecoderSet {
             self.run_chain(event, &chain, after_parent, after_parent);
             return;
         }
-        for (position, &child_index) in children.iter().enumerate() {
-            let child = &self.decoders[child_index];
+        let mut position = 0;
+        while position < children.len() {
+            let child = &self.decoders[children[position]];
+            // Children sharing a name are one sibling chain: a failed prematch skips them all.
+            let chain_len = children[position..]
+                .iter()
+                .take_while(|&&index| self.decoders[index].name == child.name)
+                .count();
             let after_prematch = match &child.prematch {
                 Some(prematch) => {
                     let start = match child.prematch_offset {
                         DecoderOffset::AfterParent => after_parent,
                         _ => 0,
                     };
-                    match find_end(prematch, &event.log, start) {
-                        Some(end) => end,
-                        None => continue,
-                    }
+                    find_end(prematch, &event.log, start)
                 }
-                None => after_parent,
+                None => Some(after_parent),
+            };
+            let Some(after_prematch) = after_prematch else {
+                position += chain_len;
+                continue;
             };
             event.decoder = Some(info(child, parent));
-            let chain: Vec<usize> = children[position..]
-                .iter()
-                .copied()
-                .filter(|&index| self.decoders[index].name == child.name)
-                .collect();
-            self.run_chain(event, &chain, after_parent, after_prematch);
+            let chain = &children[position..position + chain_len];
+            self.run_chain(event, chain, after_parent, after_prematch);
             return;
         }
     }

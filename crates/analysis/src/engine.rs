@@ -13,6 +13,7 @@ use crate::description::expand_description;
 use crate::event::Event;
 use crate::matching::matches_event;
 use crate::mitre::MitreTable;
+use crate::predecode::parse_header;
 use crate::tree::RuleTree;
 
 /// Output settings of an analyzer.
@@ -66,7 +67,12 @@ pub struct Session {
     firedtimes: HashMap<u32, u64>,
     fired_hour: Option<i64>,
     ignore_since: HashMap<u32, i64>,
+    ignored_values: HashMap<u32, Vec<Vec<(String, String)>>>,
+    ignored_dropped: u64,
 }
+
+/// Value combinations remembered per rule for `<ignore>`; past it, new ones are not kept.
+pub const MAX_IGNORED_PER_RULE: usize = 1_000;
 
 impl Session {
     /// Creates an empty session.
@@ -77,6 +83,52 @@ impl Session {
     /// Correlation state and its counters.
     pub fn correlation(&self) -> &CorrelationState {
         &self.correlation
+    }
+
+    /// Value combinations for `<ignore>` not remembered because of [`MAX_IGNORED_PER_RULE`].
+    pub fn ignored_dropped(&self) -> u64 {
+        self.ignored_dropped
+    }
+
+    /// `<check_if_ignored>`: true when a remembered `<ignore>` combination of this rule has
+    /// the event's values for every checked field.
+    fn is_ignored(&self, rule: &Rule, event: &Event) -> bool {
+        if rule.check_if_ignored.is_empty() {
+            return false;
+        }
+        let Some(entries) = self.ignored_values.get(&rule.id) else {
+            return false;
+        };
+        entries.iter().any(|entry| {
+            rule.check_if_ignored.iter().all(|name| {
+                let stored = entry
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value);
+                stored.is_some_and(|value| event.lookup(name) == Some(value.as_str()))
+            })
+        })
+    }
+
+    /// `<ignore>`: remembers the event's values of the listed fields.
+    fn remember_ignored(&mut self, rule: &Rule, event: &Event) {
+        if rule.ignore_fields.is_empty() {
+            return;
+        }
+        let entry: Vec<(String, String)> = rule
+            .ignore_fields
+            .iter()
+            .filter_map(|name| Some((name.clone(), event.lookup(name)?.to_string())))
+            .collect();
+        let entries = self.ignored_values.entry(rule.id).or_default();
+        if entries.contains(&entry) {
+            return;
+        }
+        if entries.len() >= MAX_IGNORED_PER_RULE {
+            self.ignored_dropped += 1;
+            return;
+        }
+        entries.push(entry);
     }
 
     /// Counts one more firing of `rule_id` at `time`, resetting every counter when the clock
@@ -160,6 +212,15 @@ impl Analyzer {
             };
         };
         let rule = self.tree.rule(index);
+        if session.is_ignored(rule, &event) {
+            return Outcome {
+                event,
+                alert: None,
+                logged: false,
+                trace: trace_lines,
+            };
+        }
+        session.remember_ignored(rule, &event);
         let firedtimes = session.count_firing(rule.id, event.time);
         if rule.level > 0 {
             session.correlation.store(&event, rule);
@@ -178,10 +239,18 @@ impl Analyzer {
 
     fn predecode(&self, line: &str, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
         let mut event = Event::new(line.to_string(), source.location.clone(), time);
+        let header = parse_header(line);
+        event.log = line[header.log_start..].to_string();
+        event.program_name = header.program_name;
+        event.header_timestamp = header.timestamp;
+        event.header_hostname = header.hostname;
         event.agent_id = source.agent.id.clone();
         if source.agent.id == "000" {
             let short = self.config.manager_name.split('.').next().unwrap_or("");
-            event.hostname = short.to_string();
+            event.hostname = event
+                .header_hostname
+                .clone()
+                .unwrap_or_else(|| short.to_string());
         } else {
             let name = source.agent.name.clone().unwrap_or_default();
             let ip = source.agent.ip.clone().unwrap_or_else(|| "any".to_string());
@@ -221,7 +290,9 @@ impl Analyzer {
         if let Some(lines) = trace.as_deref_mut() {
             lines.push(format!("Trying rule: {} - {}", rule.id, rule.description));
         }
-        if !matches_event(rule, event) {
+        // NOTE: check_diff compares with the output of earlier command runs, which logtest
+        // never has, so such rules never match here.
+        if rule.check_diff || !matches_event(rule, event) {
             return None;
         }
         if rule.if_fts && !session.correlation.first_time_seen(event) {

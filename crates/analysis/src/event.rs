@@ -147,6 +147,10 @@ pub struct Event {
     pub hostname: String,
     /// Program name from a syslog header, if any.
     pub program_name: Option<String>,
+    /// Timestamp text of a recognised header, if any.
+    pub header_timestamp: Option<String>,
+    /// Host name written in a syslog header, if any.
+    pub header_hostname: Option<String>,
     /// Manager time when the event was received.
     pub time: DateTime<FixedOffset>,
     /// The decoder that matched, if any.
@@ -167,6 +171,8 @@ impl Event {
             agent_id: "000".to_string(),
             hostname: String::new(),
             program_name: None,
+            header_timestamp: None,
+            header_hostname: None,
             time,
             decoder: None,
             statics: Default::default(),

@@ -15,6 +15,7 @@ pub mod json;
 pub mod json_decoder;
 pub mod matching;
 pub mod mitre;
+pub mod predecode;
 pub mod tree;
 pub mod writer;
 
@@ -23,5 +24,6 @@ pub use engine::{AnalysisConfig, Analyzer, EventSource, Outcome, Session};
 pub use event::{Event, StaticField};
 pub use mitre::MitreTable;
 pub use writer::AlertWriter;
+pub mod fuzzing;
 pub mod loading;
 pub mod testini;

@@ -17,6 +17,9 @@ use dnstel_analysis::{AnalysisConfig, Analyzer, MitreTable};
 /// Lowest accepted number of passing cases (out of the JSON entries counted below).
 const PASS_FLOOR: usize = 831;
 
+/// Lowest accepted number of passing non-JSON cases (syslog-style events; informational).
+const OTHER_PASS_FLOOR: usize = 0;
+
 fn wazuh_ruleset() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/wazuh/ruleset")
 }
@@ -47,7 +50,7 @@ fn load(root: &Path) -> Result<LoadedRuleset, loading::LoadFailure> {
     Ok(loaded)
 }
 
-fn json_sections(root: &Path) -> Vec<(String, Vec<TestSection>)> {
+fn test_sections(root: &Path, json_only: bool) -> Vec<(String, Vec<TestSection>)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("testing/tests"))
         .map(|entries| {
             entries
@@ -68,7 +71,7 @@ fn json_sections(root: &Path) -> Vec<(String, Vec<TestSection>)> {
             let text = std::fs::read_to_string(&file).ok()?;
             let sections: Vec<TestSection> = parse_ini(&text)
                 .into_iter()
-                .filter(|section| section.decoder == "json")
+                .filter(|section| !json_only || section.decoder == "json")
                 .collect();
             (!sections.is_empty()).then_some((name, sections))
         })
@@ -82,7 +85,7 @@ fn wazuh_json_ruleset_tests() {
         eprintln!("Wazuh ruleset not present at {}; skipping", root.display());
         return;
     }
-    let sections = json_sections(&root);
+    let sections = test_sections(&root, true);
     let total: usize = sections
         .iter()
         .flat_map(|(_, sections)| sections)
@@ -115,5 +118,28 @@ fn wazuh_json_ruleset_tests() {
     assert!(
         passed >= PASS_FLOOR,
         "{passed} passing cases, floor {PASS_FLOOR}"
+    );
+
+    let mut other_passed = 0;
+    let mut other_total = 0;
+    for (file, sections) in test_sections(&root, false) {
+        let others: Vec<TestSection> = sections
+            .into_iter()
+            .filter(|section| section.decoder != "json")
+            .collect();
+        for result in run_sections(&analyzer, &others, time) {
+            let status = if result.passed { "pass" } else { "FAIL" };
+            println!(
+                "{status} (non-JSON) {file} [{}] {}: expected {:?} got {:?}",
+                result.section, result.case, result.expected, result.actual
+            );
+            other_total += 1;
+            other_passed += usize::from(result.passed);
+        }
+    }
+    println!("conformance: {other_passed} of {other_total} non-JSON cases pass");
+    assert!(
+        other_passed >= OTHER_PASS_FLOOR,
+        "{other_passed} passing non-JSON cases, floor {OTHER_PASS_FLOOR}"
     );
 }

@@ -272,3 +272,12 @@ fn noalert_rule_falls_through() {
     let analyzer = analyzer(vec![root(), base(), quiet, other]);
     assert_eq!(run(&analyzer, &[Q_A]), vec![106]);
 }
+
+#[test]
+fn check_if_ignored_drops_repeats() {
+    let mut rule = base();
+    rule.ignore_fields = vec!["name".into()];
+    rule.check_if_ignored = vec!["name".into()];
+    let analyzer = analyzer(vec![root(), rule]);
+    assert_eq!(run(&analyzer, &[Q_A, Q_A, Q_B]), vec![100, 0, 100]);
+}
