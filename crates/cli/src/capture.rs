@@ -61,21 +61,9 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
-    let capture_config = capture_config(&config, args.interface.as_deref())?;
-    let mut capture = LiveCapture::open(&capture_config)
-        .with_context(|| format!("failed to open live capture on {}", capture_config.device))?;
-    info!(
-        device = %capture_config.device,
-        ports = ?capture_config.dns_ports,
-        filter = capture_config.bpf_filter.as_deref().unwrap_or(""),
-        "capture started"
-    );
+    let mut capture = open_capture(&config, args.interface.as_deref())?;
     let output = setup::open_output(&config, target.as_ref())?;
-    if let Some(user) = &args.user {
-        dnstel_capture::drop_privileges(user, None)
-            .with_context(|| format!("failed to switch to user {user}"))?;
-        info!(user, "dropped privileges");
-    }
+    drop_privileges(args.user.as_deref())?;
 
     let stop = install_stop_flag()?;
     let mut pipeline = Pipeline::new(sensor, builder, output);
@@ -83,6 +71,36 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
 
     pipeline.finish()?;
     pipeline.log_summary();
+    log_capture_stats(&capture);
+    Ok(())
+}
+
+/// Opens the live capture that `packetbeat.interfaces` (or `interface`) names.
+pub fn open_capture(config: &Config, interface: Option<&str>) -> anyhow::Result<LiveCapture> {
+    let capture_config = capture_config(config, interface)?;
+    let capture = LiveCapture::open(&capture_config)
+        .with_context(|| format!("failed to open live capture on {}", capture_config.device))?;
+    info!(
+        device = %capture_config.device,
+        ports = ?capture_config.dns_ports,
+        filter = capture_config.bpf_filter.as_deref().unwrap_or(""),
+        "capture started"
+    );
+    Ok(capture)
+}
+
+/// Switches to `user` when one is given; sockets and files opened before stay usable.
+pub fn drop_privileges(user: Option<&str>) -> anyhow::Result<()> {
+    if let Some(user) = user {
+        dnstel_capture::drop_privileges(user, None)
+            .with_context(|| format!("failed to switch to user {user}"))?;
+        info!(user, "dropped privileges");
+    }
+    Ok(())
+}
+
+/// Logs the capture's final counters.
+pub fn log_capture_stats(capture: &LiveCapture) {
     let stats = capture.stats();
     info!(
         packets = stats.packets,
@@ -91,10 +109,9 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
         malformed_ring_entries = stats.malformed_ring_entries,
         "capture stopped"
     );
-    Ok(())
 }
 
-fn capture_loop(
+pub fn capture_loop(
     capture: &mut LiveCapture,
     pipeline: &mut Pipeline,
     stop: &AtomicBool,
@@ -103,7 +120,10 @@ fn capture_loop(
     let mut last_drop_check = Instant::now();
     let mut reported_drops = 0;
     while !stop.load(Ordering::Relaxed) {
-        match capture.next_frame(POLL_TIMEOUT).context("live capture failed")? {
+        match capture
+            .next_frame(POLL_TIMEOUT)
+            .context("live capture failed")?
+        {
             Some(frame) => pipeline.process_frame(&frame)?,
             None => {
                 pipeline.advance(wall_clock())?;
@@ -156,7 +176,7 @@ pub fn capture_config(config: &Config, interface: Option<&str>) -> anyhow::Resul
 }
 
 /// Sets a flag on SIGINT or SIGTERM; the capture loop checks it between polls.
-fn install_stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+pub fn install_stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -165,7 +185,7 @@ fn install_stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-fn wall_clock() -> Timestamp {
+pub fn wall_clock() -> Timestamp {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

@@ -1,77 +1,16 @@
 //! Live capture against a real resolver: unbound on 127.0.0.1:53 answers `dig` while
 //! `dnstel capture -i lo` runs with the stock packetbeat.yml.
 //!
-//! Needs root for the packet socket and port 53. Without root the test prints why it did not
-//! run, unless `DNSTEL_REQUIRE_LIVE=1` is set (CI sets it), in which case it fails.
+//! Needs root for the packet socket and port 53 (see `support::live::live_tests_enabled`).
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
+use support::live::{live_tests_enabled, read_json_lines, start_capture, stop};
 use support::unbound::{dig, Unbound};
-
-fn live_tests_enabled() -> bool {
-    if support::is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var("DNSTEL_REQUIRE_LIVE").as_deref() != Ok("1"),
-        "live capture tests need root, and DNSTEL_REQUIRE_LIVE=1 requires them to run"
-    );
-    eprintln!("not running live capture tests: they need root");
-    false
-}
-
-/// Starts `dnstel` with `arguments` and waits until its log says the capture started.
-fn start_capture(arguments: &[&str]) -> Child {
-    let mut child = support::dnstel()
-        .args(arguments)
-        .env("DNSTEL_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start dnstel");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (started_sender, started) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("dnstel: {line}");
-            if line.contains("capture started") {
-                let _ = started_sender.send(());
-            }
-        }
-    });
-    started
-        .recv_timeout(Duration::from_secs(30))
-        .expect("dnstel capture did not start within 30 s");
-    child
-}
-
-/// Sends SIGTERM and waits for a clean exit.
-fn stop(mut child: Child) -> Duration {
-    let begin = Instant::now();
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -TERM failed");
-    let exit = child.wait().expect("wait for dnstel");
-    assert!(exit.success(), "dnstel exited with {exit}");
-    begin.elapsed()
-}
-
-fn read_events(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .expect("read event file")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("event line is JSON"))
-        .collect()
-}
 
 #[test]
 fn capture_lo_writes_one_event_per_dig() {
@@ -112,15 +51,28 @@ fn capture_lo_writes_one_event_per_dig() {
     // The ring hands over a partly filled block after its timeout; give it time to do so.
     std::thread::sleep(Duration::from_millis(500));
     let stop_time = stop(child);
-    assert!(stop_time < Duration::from_secs(10), "stop took {stop_time:?}");
+    assert!(
+        stop_time < Duration::from_secs(10),
+        "stop took {stop_time:?}"
+    );
 
-    let mode = std::fs::metadata(&events_path).expect("event file").permissions().mode();
+    let mode = std::fs::metadata(&events_path)
+        .expect("event file")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600, "event file mode");
-    let events = read_events(&events_path);
-    assert_eq!(events.len(), queries.len(), "one event per query: {events:#?}");
+    let events = read_json_lines(&events_path);
+    assert_eq!(
+        events.len(),
+        queries.len(),
+        "one event per query: {events:#?}"
+    );
     for (event, (name, record_type, rcode, transport)) in events.iter().zip(queries) {
         assert_eq!(event["type"], "dns");
-        assert_eq!(event["status"], if rcode == "NOERROR" { "OK" } else { "Error" });
+        assert_eq!(
+            event["status"],
+            if rcode == "NOERROR" { "OK" } else { "Error" }
+        );
         assert_eq!(event["dns"]["question"]["name"], name);
         assert_eq!(event["dns"]["question"]["type"], record_type);
         assert_eq!(event["dns"]["response_code"], rcode);

@@ -21,11 +21,15 @@ pub struct EventCounts {
     pub empty: u64,
 }
 
+/// A consumer of every written event, called with the same compact JSON bytes the output got.
+pub type EventTap = Box<dyn FnMut(&[u8])>;
+
 /// Frames in, events out: the sensor, the event encoder and one output.
 pub struct Pipeline {
     sensor: Sensor,
     builder: EventBuilder,
     output: Box<dyn Output>,
+    tap: Option<EventTap>,
     line: Vec<u8>,
     counts: EventCounts,
 }
@@ -37,9 +41,15 @@ impl Pipeline {
             sensor,
             builder,
             output,
+            tap: None,
             line: Vec::with_capacity(4096),
             counts: EventCounts::default(),
         }
+    }
+
+    /// Hands every event written from now on to `tap` as well.
+    pub fn set_tap(&mut self, tap: EventTap) {
+        self.tap = Some(tap);
     }
 
     /// Processes one frame and writes the transactions it completed.
@@ -67,7 +77,9 @@ impl Pipeline {
     pub fn finish(&mut self) -> anyhow::Result<()> {
         self.sensor.finish();
         self.write_completed()?;
-        self.output.flush().context("failed to flush the event output")
+        self.output
+            .flush()
+            .context("failed to flush the event output")
     }
 
     /// Flushes buffered events to the operating system.
@@ -75,7 +87,9 @@ impl Pipeline {
     /// # Errors
     /// Returns the output's flush error.
     pub fn flush(&mut self) -> anyhow::Result<()> {
-        self.output.flush().context("failed to flush the event output")
+        self.output
+            .flush()
+            .context("failed to flush the event output")
     }
 
     fn write_completed(&mut self) -> anyhow::Result<()> {
@@ -88,6 +102,9 @@ impl Pipeline {
                         .write_event(event)
                         .context("failed to write an event")?;
                     self.counts.written += 1;
+                    if let Some(tap) = &mut self.tap {
+                        tap(event);
+                    }
                 }
                 Err(Skipped::IgnoredOutgoing) => self.counts.ignored_outgoing += 1,
                 Err(Skipped::NoMessage) => self.counts.empty += 1,

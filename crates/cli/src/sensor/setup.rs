@@ -277,7 +277,9 @@ pub fn open_output(
             Ok(Box::new(ConsoleOutput::stdout(codec)))
         }
         (Some(OutputTarget::File(path)), _) => {
-            let folder = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+            let folder = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty());
             let mut options = file_options(folder.unwrap_or(Path::new(".")).to_owned());
             options.filename = path
                 .file_name()

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod live;
 pub mod unbound;
 
 use std::path::PathBuf;

@@ -54,8 +54,15 @@ impl Unbound {
     fn wait_until_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            let output = dig(self.address, "www.example.test", "A", &["+tries=1", "+time=1"]);
-            if output.status.success() && String::from_utf8_lossy(&output.stdout).contains("192.0.2.10") {
+            let output = dig(
+                self.address,
+                "www.example.test",
+                "A",
+                &["+tries=1", "+time=1"],
+            );
+            if output.status.success()
+                && String::from_utf8_lossy(&output.stdout).contains("192.0.2.10")
+            {
                 return;
             }
             sleep(Duration::from_millis(100));
