@@ -1,9 +1,9 @@
 //! Writes the `dns` object: header fields, question with public suffix fields, record
 //! sections, `resolved_ip` and `opt`.
 //!
-//! JSON types follow Packetbeat 7.17: `id` is a number, `ttl` and `opt.version` are strings,
-//! `header_flags` is `[]` when no flag is set, record `data` is always a string, and the
-//! extra record keys keep the type the DNS parser gives them.
+//! JSON types follow Packetbeat 7.17. `id` is a number, while `ttl` and `opt.version` are
+//! strings. `header_flags` is `[]` when no flag is set. Record `data` is always a string, and
+//! the extra record keys keep the type the DNS parser gives them.
 
 use dnstel_dns::{EdnsOption, FieldValue, Message, Opt, OptionValue, Record};
 
@@ -19,6 +19,7 @@ pub(crate) fn write_dns(mut object: ObjectWriter<'_>, dns: &DnsFields<'_>) {
     object.u64("answers_count", message.answers.len() as u64);
     object.u64("additionals_count", message.additionals.len() as u64);
     write_flags(&mut object, message);
+
     write_records(&mut object, "answers", &message.answers);
     if dns.include_authorities {
         write_records(&mut object, "authorities", &message.authorities);
@@ -37,6 +38,7 @@ pub(crate) fn write_dns(mut object: ObjectWriter<'_>, dns: &DnsFields<'_>) {
         }
         out.push(b']');
     }
+
     object.str("type", dns.kind.as_str());
     write_display(object.key("op_code"), &message.header.opcode);
     write_question(&mut object, dns);
@@ -136,7 +138,7 @@ fn write_record(out: &mut Vec<u8>, record: &Record) {
 }
 
 /// Writes `dns.opt`. Each option key appears once, where its first option appears. For most
-/// keys the last option wins, as in Packetbeat; `ede` collects every Extended DNS Error into
+/// keys the last option wins, as in Packetbeat. `ede` collects every Extended DNS Error into
 /// an array, and `local` becomes an array when several unknown options are present.
 fn write_opt(mut object: ObjectWriter<'_>, opt: &Opt) {
     write_display(object.key("ext_rcode"), &opt.ext_rcode_value());

@@ -1,11 +1,14 @@
 //! Host metadata as Packetbeat 7.17's `add_host_metadata` processor reports it, read once
 //! at startup.
 //!
-//! Sources on Linux: the hostname and kernel release from `/proc/sys/kernel`, the machine
-//! architecture from `/proc/sys/kernel/arch` (or the build target), the OS from
-//! `/etc/lsb-release` plus `/etc/os-release`, `host.id` from `/etc/machine-id`,
-//! `host.containerized` from `/proc/1/cgroup`, and with `netinfo.enabled` the addresses and
-//! MACs of every non-loopback interface (`/sys/class/net` and `getifaddrs`).
+//! Sources on Linux:
+//! - hostname and kernel release: `/proc/sys/kernel`;
+//! - architecture: `/proc/sys/kernel/arch`, or the build target when it is missing;
+//! - OS: `/etc/lsb-release` followed by `/etc/os-release`;
+//! - `host.id`: `/etc/machine-id`;
+//! - `host.containerized`: `/proc/1/cgroup`;
+//! - with `netinfo.enabled`, the addresses and MACs of every non-loopback interface
+//!   (`/sys/class/net` and `getifaddrs`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -248,7 +251,7 @@ fn unquote(value: &str) -> String {
 }
 
 /// Applies go-sysinfo's rule: PID 1 runs on the host when one of its cgroup lines ends in
-/// `init.scope`; lines ending in `/` (the root cgroup) say nothing.
+/// `init.scope`. Lines ending in `/` (the root cgroup) are ignored.
 pub fn is_containerized(cgroup: &str) -> bool {
     !cgroup
         .lines()

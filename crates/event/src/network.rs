@@ -1,11 +1,12 @@
 //! `network.direction`, `network.type` and the network ranges of `internal_networks`.
 //!
-//! Packetbeat 7.17 decides the direction in two steps. First from the sensor host's view:
-//! traffic to a loopback, link-local unicast or link-local multicast address, or to one of
-//! the host's own non-loopback addresses, is `ingress`; traffic from such an address is
-//! `egress`; the destination is tested first. When that gives `unknown` and
-//! `internal_networks` is set, it classifies by perimeter: both ends internal is `internal`,
-//! only the source `outbound`, only the destination `inbound`, neither `external`.
+//! Packetbeat 7.17 decides the direction in two steps. The first takes the sensor host's view.
+//! Traffic to a loopback, link-local unicast or link-local multicast address, or to one of
+//! the host's own non-loopback addresses, is `ingress`. Otherwise traffic from such an
+//! address is `egress`, so the destination is tested first. When that gives `unknown` and
+//! `internal_networks` is set, the second step classifies by perimeter: both ends internal
+//! is `internal`, only the source `outbound`, only the destination `inbound`, and neither
+//! `external`.
 //!
 //! Address classes follow Go's `net.IP` methods, which treat an IPv4-mapped IPv6 address
 //! (`::ffff:a.b.c.d`) as the IPv4 address it carries.

@@ -5,7 +5,7 @@
 //! its order: tags, then `fields` (overwriting), then the builtin `ecs`/`host.name`/`agent`
 //! fields (filling gaps only), then the global processors. The result is pre-rendered JSON
 //! for the static keys, plus a list of edits for the per-event keys that a root field
-//! overlays or a `drop_fields` removes; those edits are applied per event on a slow path.
+//! overlays or a `drop_fields` removes. Those edits are applied per event on a slow path.
 
 use crate::error::ConfigError;
 use crate::host::HostInfo;
@@ -125,7 +125,7 @@ pub(crate) enum Edit {
     Remove(String),
 }
 
-/// How one top-level key is written.
+/// Output rule for one top-level key.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Slot {
     /// Written from the transaction.

@@ -79,8 +79,8 @@ fn write_question(text: &mut String, question: &Question) {
     );
 }
 
-/// Writes `; <title> ` and the records; `with_opt` adds the OPT record's empty entry last
-/// (the parser takes OPT out of the additional section, and it is almost always last).
+/// Writes `; <title> ` and the records. `with_opt` adds the OPT record's empty entry last,
+/// because the parser takes OPT out of the additional section and senders put it last.
 fn write_section(text: &mut String, title: &str, records: &[Record], with_opt: bool) {
     if records.is_empty() && !with_opt {
         return;

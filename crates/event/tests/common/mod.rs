@@ -12,7 +12,7 @@ use dnstel_event::{AgentIdentity, EventOptions};
 use dnstel_packet::Timestamp;
 use dnstel_pairing::{Side, Transaction, Transport};
 
-/// The shared reference folder beside the checkout.
+/// Returns the shared reference folder beside the checkout.
 pub fn shared_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
@@ -25,12 +25,12 @@ pub fn message(bytes: &[u8]) -> Message {
     parse(bytes, &ParseOptions::default()).expect("test message has a header")
 }
 
-/// The AAAA query of the golden event: id 42269, RD, EDNS with a 1232-byte payload size.
+/// Returns the AAAA query of the golden event: id 42269, RD, EDNS with a 1232-byte payload size.
 pub fn example_query_bytes() -> Vec<u8> {
     include_bytes!("../data/example-query.bin").to_vec()
 }
 
-/// Its response: RD RA, one CNAME with TTL 0, EDNS payload size 65494.
+/// Returns its response: RD RA, one CNAME with TTL 0, EDNS payload size 65494.
 pub fn example_response_bytes() -> Vec<u8> {
     include_bytes!("../data/example-response.bin").to_vec()
 }
@@ -54,7 +54,7 @@ pub fn transaction(
     }
 }
 
-/// The golden event's transaction: 127.0.0.1:35471 to the systemd-resolved stub.
+/// Builds the golden event's transaction: 127.0.0.1:35471 to the systemd-resolved stub.
 pub fn example_transaction() -> Transaction {
     let start = EXAMPLE_SECOND * 1_000_000_000 + 987_100_000;
     let query = example_query_bytes();
@@ -67,7 +67,7 @@ pub fn example_transaction() -> Transaction {
     )
 }
 
-/// The host the golden event was captured on.
+/// Returns the host the golden event was captured on.
 pub fn example_host() -> HostInfo {
     HostInfo {
         hostname: "ubunutu2004vm".into(),
@@ -105,7 +105,7 @@ pub fn example_options() -> EventOptions {
     options
 }
 
-/// The `processors:` list of the stock packetbeat.yml.
+/// Returns the `processors:` list of the stock packetbeat.yml.
 pub fn seed_processors() -> serde_json::Value {
     serde_json::json!([
         {"if.contains.tags": "forwarded",
