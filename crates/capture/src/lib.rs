@@ -10,13 +10,15 @@
 //!
 //! ```no_run
 //! # use std::sync::atomic::{AtomicBool, Ordering};
+//! # use std::sync::Arc;
 //! # use std::time::Duration;
-//! # fn example(stop: &AtomicBool) -> Result<(), dnstel_capture::CaptureError> {
+//! # fn example(stop: Arc<AtomicBool>) -> Result<(), dnstel_capture::CaptureError> {
 //! let config = dnstel_capture::CaptureConfig::default();
 //! let mut capture = dnstel_capture::LiveCapture::open(&config)?;
 //! dnstel_capture::drop_privileges("nobody", None)?;
+//! capture.set_stop_flag(stop.clone());
 //! while !stop.load(Ordering::Relaxed) {
-//!     match capture.next_frame(Duration::from_millis(100))? {
+//!     match capture.next_frame(Duration::from_secs(1))? {
 //!         Some(frame) => { /* decode frame */ }
 //!         None => { /* idle tick: expire transactions */ }
 //!     }

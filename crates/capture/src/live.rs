@@ -1,6 +1,8 @@
 //! [`LiveCapture`]: an AF_PACKET socket with a TPACKET_V3 ring and a kernel filter.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dnstel_packet::{Frame, LinkType};
@@ -15,8 +17,9 @@ use crate::sys::packet::{self as pk, MembershipRequest, RingRequest, StatsV3};
 use crate::sys::ring::Ring;
 use crate::sys::socket::PacketSocket;
 
-/// Maximum single wait inside [`LiveCapture::next_frame`], so a caller that passes a long
-/// timeout is still woken often enough to notice a stop request between calls.
+/// Maximum single wait inside [`LiveCapture::next_frame`], so a stop flag set with
+/// [`LiveCapture::set_stop_flag`] is noticed within this time even when the caller passes a
+/// long timeout.
 pub const MAX_POLL_SLICE: Duration = Duration::from_millis(100);
 /// Ring frame size: only used by the kernel to check the geometry in TPACKET_V3, where packets
 /// are packed into blocks back to back.
@@ -54,6 +57,7 @@ pub struct LiveCapture {
     scratch: Vec<u8>,
     kernel_totals: Cell<StatsV3Totals>,
     loopback_duplicates: u64,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -114,6 +118,7 @@ impl LiveCapture {
             scratch: Vec::new(),
             kernel_totals: Cell::new(StatsV3Totals::default()),
             loopback_duplicates: 0,
+            stop: None,
         })
     }
 
@@ -127,12 +132,19 @@ impl LiveCapture {
         &self.program
     }
 
-    /// Returns the next frame, or `None` when no frame arrived within `timeout` (an idle tick:
-    /// the caller can advance its timers and check its stop flag). A zero timeout only checks
-    /// the ring. The frame borrows the ring and stays valid until the next call.
+    /// Makes [`LiveCapture::next_frame`] return `None` within [`MAX_POLL_SLICE`] once `stop`
+    /// is set, for example by a signal-handling thread.
+    pub fn set_stop_flag(&mut self, stop: Arc<AtomicBool>) {
+        self.stop = Some(stop);
+    }
+
+    /// Returns the next frame, or `None` when no frame arrived within `timeout` or the stop
+    /// flag is set. `None` is the idle tick: the caller advances its timers and checks whether
+    /// to stop. A zero timeout only checks the ring. The frame borrows the ring and stays valid
+    /// until the next call.
     ///
-    /// Waits at most [`MAX_POLL_SLICE`] per `poll`, and a signal interrupting the wait ends it
-    /// early with `None`.
+    /// Frames already in the ring are returned even after the stop flag is set, so a caller
+    /// that keeps calling drains the ring before seeing `None`.
     pub fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame<'_>>> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -155,7 +167,11 @@ impl LiveCapture {
                 continue;
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
+            let stopped = self
+                .stop
+                .as_ref()
+                .is_some_and(|stop| stop.load(Ordering::Relaxed));
+            if remaining.is_zero() || stopped {
                 return Ok(None);
             }
             let wait = remaining.min(MAX_POLL_SLICE);

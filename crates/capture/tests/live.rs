@@ -270,3 +270,27 @@ fn fanout_group_splits_flows() {
         );
     }
 }
+
+#[test]
+fn stop_flag_ends_long_wait() {
+    let Some((mut capture, _traffic)) = open_for_next_traffic("lo") else {
+        return;
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    capture.set_stop_flag(stop.clone());
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let frame = capture
+        .next_frame(Duration::from_secs(3600))
+        .expect("capture works");
+    assert!(frame.is_none());
+    setter.join().expect("setter thread");
+}
+
+#[test]
+fn capture_moves_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<LiveCapture>();
+}

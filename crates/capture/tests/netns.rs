@@ -37,13 +37,14 @@ fn ip(arguments: &[&str]) -> bool {
 }
 
 impl Namespaces {
-    fn create() -> Option<Namespaces> {
+    /// Creates the namespaces; `tag` keeps the names of tests running in parallel apart.
+    fn create(tag: char) -> Option<Namespaces> {
         let id = std::process::id() % 100_000;
         let namespaces = Namespaces {
-            capture_namespace: format!("dnstel-capture-a{id}"),
-            peer_namespace: format!("dnstel-capture-b{id}"),
-            capture_interface: format!("dcapa{id}"),
-            peer_interface: format!("dcapb{id}"),
+            capture_namespace: format!("dnstel-capture-{tag}a{id}"),
+            peer_namespace: format!("dnstel-capture-{tag}b{id}"),
+            capture_interface: format!("dc{tag}a{id}"),
+            peer_interface: format!("dc{tag}b{id}"),
         };
         let created = ip(&["netns", "add", &namespaces.capture_namespace])
             && ip(&["netns", "add", &namespaces.peer_namespace])
@@ -176,13 +177,13 @@ fn frame(model: &Model) -> Vec<u8> {
     model.encode(LinkLayer::Ethernet).0
 }
 
-fn setup() -> Option<Namespaces> {
+fn setup(tag: char) -> Option<Namespaces> {
     // SAFETY: geteuid takes no arguments and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         println!("skipped: network namespaces need root");
         return None;
     }
-    let namespaces = Namespaces::create();
+    let namespaces = Namespaces::create(tag);
     if namespaces.is_none() {
         println!("skipped: creating network namespaces with the ip tool failed");
     }
@@ -191,7 +192,7 @@ fn setup() -> Option<Namespaces> {
 
 #[test]
 fn veth_capture_filters_and_restores_vlan() {
-    let Some(namespaces) = setup() else {
+    let Some(namespaces) = setup('v') else {
         return;
     };
     let dns = Model::udp("10.213.0.2", "10.213.0.1", (40000, DNS_PORT));
@@ -231,4 +232,84 @@ fn veth_capture_filters_and_restores_vlan() {
     assert_eq!(frames, vec![sent[1].clone()], "only the VLAN 42 frame");
     let stats = capture.stats();
     assert_eq!(stats.drops, 0, "{stats:?} {frames_seen}");
+}
+
+/// Creates a tun interface in the capture namespace; the returned file is its packet queue.
+fn create_tun(namespace: &str, name: &str) -> File {
+    let namespace = namespace.to_owned();
+    let name = name.to_owned();
+    thread::spawn(move || {
+        enter_namespace(&namespace);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/net/tun")
+            .expect("open /dev/net/tun");
+        // SAFETY: ifreq is plain data for which all-zero bytes are valid.
+        let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (slot, byte) in request.ifr_name.iter_mut().zip(name.bytes()) {
+            *slot = byte as libc::c_char;
+        }
+        request.ifr_ifru.ifru_flags = (libc::IFF_TUN | libc::IFF_NO_PI) as libc::c_short;
+        // SAFETY: TUNSETIFF reads and writes the valid ifreq passed by pointer.
+        let status = unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETIFF, &mut request) };
+        assert_eq!(status, 0, "TUNSETIFF {name}");
+        file
+    })
+    .join()
+    .expect("tun thread")
+}
+
+#[test]
+fn tun_capture_gives_raw_ip() {
+    let Some(namespaces) = setup('t') else {
+        return;
+    };
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        println!("skipped: /dev/net/tun is missing");
+        return;
+    }
+    let tun_name = format!("dtun{}", std::process::id() % 100_000);
+    let mut tun = create_tun(&namespaces.capture_namespace, &tun_name);
+    assert!(ip(&[
+        "-n",
+        &namespaces.capture_namespace,
+        "link",
+        "set",
+        &tun_name,
+        "up"
+    ]));
+    let config = CaptureConfig {
+        device: tun_name.clone(),
+        dns_ports: vec![DNS_PORT],
+        ..CaptureConfig::default()
+    };
+    let namespace = namespaces.capture_namespace.clone();
+    let mut capture = thread::spawn(move || {
+        enter_namespace(&namespace);
+        LiveCapture::open(&config)
+    })
+    .join()
+    .expect("capture thread")
+    .expect("open capture on tun");
+    assert_eq!(capture.link_type(), LinkType::RAW);
+
+    let dns = Model::udp("10.215.0.2", "10.215.0.1", (40000, DNS_PORT)).network_bytes();
+    let other = Model::udp("10.215.0.2", "10.215.0.1", (40000, 80)).network_bytes();
+    use std::io::Write;
+    tun.write_all(&other).expect("write to tun");
+    tun.write_all(&dns).expect("write to tun");
+
+    let mut frames = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < COLLECT_FOR {
+        if let Some(frame) = capture
+            .next_frame(Duration::from_millis(50))
+            .expect("capture works")
+        {
+            assert_eq!(frame.link_type, LinkType::RAW);
+            frames.push(frame.data.to_vec());
+        }
+    }
+    assert_eq!(frames, vec![dns], "only the DNS datagram, as raw IP");
 }
