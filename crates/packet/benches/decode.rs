@@ -7,7 +7,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use dnstel_packet::{decode_data, LinkType};
 
 /// A DNS query for www.example.com, type A.
-const QUERY: &[u8] = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01";
+const QUERY: &[u8] = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\
+    \x03www\x07example\x03com\x00\x00\x01\x00\x01";
 
 fn udp(payload: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0x9c, 0x40, 0, 53];

@@ -7,11 +7,12 @@
 //!
 //! Overlap policy: fragments may overlap if the overlapping bytes are identical, as with
 //! retransmitted or re-fragmented copies. Such a fragment is merged, or counted as a duplicate
-//! when it adds nothing. An overlap with different bytes, or a second last fragment that disagrees on the
-//! datagram length, drops the whole datagram. Hosts resolve such overlaps differently (some keep
-//! the first copy, some the last), so a passive observer cannot know which bytes the receiver
-//! used; dropping and counting is the only answer that cannot be evaded. For IPv6 this follows
-//! RFC 5722, which requires discarding datagrams with overlapping fragments.
+//! when it adds nothing. An overlap with different bytes, or a second last fragment that
+//! disagrees on the datagram length, drops the whole datagram. Hosts resolve such overlaps
+//! differently (some keep the first copy, some the last), so a passive observer cannot know which
+//! bytes the receiver used. Dropping and counting is the only answer that cannot be evaded.
+//! RFC 5722 is stricter for IPv6 and discards any overlap; identical overlaps are accepted here
+//! for both versions because every receiver reads the same bytes from them.
 
 mod datagram;
 
@@ -86,7 +87,7 @@ pub struct Reassembled {
     pub ip: IpHeader,
     /// VLAN tags of the first fragment.
     pub vlans: VlanTags,
-    /// Timestamp of the earliest fragment seen.
+    /// Timestamp of the first fragment received.
     pub first_seen: Timestamp,
     /// Number of fragments the datagram was built from.
     pub fragments: u32,

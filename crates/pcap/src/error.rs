@@ -69,7 +69,8 @@ pub enum PcapError {
     },
     /// The pcapng section header's byte-order magic is not 0x1A2B3C4D in either order.
     #[error(
-        "pcapng section header at offset {offset} has invalid byte-order magic {:02x} {:02x} {:02x} {:02x}",
+        "pcapng section header at offset {offset} has invalid byte-order magic \
+         {:02x} {:02x} {:02x} {:02x}",
         magic[0], magic[1], magic[2], magic[3]
     )]
     InvalidByteOrderMagic {
@@ -123,7 +124,9 @@ pub enum PcapError {
         available: usize,
     },
     /// A packet block names an interface with no interface description block in its section.
-    #[error("pcapng {block} at offset {offset} names interface {interface}, but the section has {count}")]
+    #[error(
+        "pcapng {block} at offset {offset} names interface {interface}, but the section has {count}"
+    )]
     UnknownInterface {
         /// Block name.
         block: &'static str,
@@ -165,8 +168,9 @@ pub enum BlockLengthProblem {
 }
 
 impl PcapError {
-    /// Returns whether the reader can go on after this error: the faulty record was skipped and the file
-    /// structure is intact, so the next call reads the next record. Other errors end the file.
+    /// Returns whether the reader can go on after this error. It can when the faulty record was
+    /// skipped and the file structure is intact, so the next call reads the next record. Other
+    /// errors end the file.
     pub fn is_recoverable(&self) -> bool {
         matches!(
             self,

@@ -145,7 +145,10 @@ fn classic_record_too_long() {
     let (_, errors) = collect(&file);
     assert_eq!(
         errors,
-        vec!["pcap record at offset 24 has captured length 4294967295, more than the 16777216 supported"]
+        vec![
+            "pcap record at offset 24 has captured length 4294967295, \
+             more than the 16777216 supported"
+        ]
     );
 }
 
