@@ -28,7 +28,7 @@ use crate::capture::{
 use crate::exit::{config_error, usage_error};
 use crate::logging;
 use crate::sensor::setup::{self, OutputTarget};
-use crate::sensor::Pipeline;
+use crate::sensor::{EventTap, Pipeline};
 
 /// Events waiting for the rules; when the queue is full, further events skip the rules (they
 /// are still written to the event file) and are counted.
@@ -163,7 +163,7 @@ pub fn parse_labels(labels: &[String]) -> anyhow::Result<Vec<(String, String)>> 
 
 /// Returns the tap that queues each written event for the rules, counting what a full queue
 /// turns away.
-fn event_tap(sender: SyncSender<String>, drops: Arc<AtomicU64>) -> Box<dyn FnMut(&[u8])> {
+fn event_tap(sender: SyncSender<String>, drops: Arc<AtomicU64>) -> EventTap {
     Box::new(move |event: &[u8]| {
         // The same re-encoding the log collector applies to lines it reads from the file.
         let text = match dnstel_logcollector::encode_line(event, &[]) {
