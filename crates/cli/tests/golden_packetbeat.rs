@@ -5,9 +5,9 @@
 //! depend on the host (`agent.*`, `host.*`, `@metadata.version`) are not checked. Where dnstel
 //! deliberately differs from Packetbeat 7.17, the test asserts dnstel's value and says why.
 
-mod support;
 #[path = "support/events.rs"]
 mod events;
+mod support;
 
 use std::path::PathBuf;
 
@@ -24,7 +24,11 @@ fn read_capture(name: &str, all_options: bool) -> Vec<Value> {
 
 fn single_event(name: &str, all_options: bool) -> Value {
     let mut events = read_capture(name, all_options);
-    assert_eq!(events.len(), 1, "{name}: expected one event, got {events:?}");
+    assert_eq!(
+        events.len(),
+        1,
+        "{name}: expected one event, got {events:?}"
+    );
     events.remove(0)
 }
 
@@ -99,7 +103,10 @@ fn google_com_a_sixteen_answers() {
             ("network.type", json!("ipv4")),
             ("network.transport", json!("udp")),
             ("network.bytes", json!(312)),
-            ("network.community_id", json!("1:Pix/jA+kRGP8oB9kgM7RKCq76kk=")),
+            (
+                "network.community_id",
+                json!("1:Pix/jA+kRGP8oB9kgM7RKCq76kk="),
+            ),
             // Both addresses are RFC 1918 and neither is local, so the default
             // `internal_networks: [private]` makes the flow internal.
             ("network.direction", json!("internal")),
@@ -139,17 +146,37 @@ fn google_com_a_sixteen_answers() {
             ("related.ip[2]", json!("62.214.62.249")),
         ],
     );
-    let answers = lookup(&event, "dns.answers").and_then(Value::as_array).expect("answers");
+    let answers = lookup(&event, "dns.answers")
+        .and_then(Value::as_array)
+        .expect("answers");
     assert_eq!(answers.len(), 16, "{case}: every A answer is listed");
     for answer in answers {
         assert_eq!(answer["type"], json!("A"), "{case}: answer {answer}");
         assert_eq!(answer["ttl"], json!("126"), "{case}: answer {answer}");
     }
-    let resolved = lookup(&event, "dns.resolved_ip").and_then(Value::as_array).expect("resolved");
+    let resolved = lookup(&event, "dns.resolved_ip")
+        .and_then(Value::as_array)
+        .expect("resolved");
     assert_eq!(resolved.len(), 16, "{case}: one resolved_ip per A answer");
-    let related = lookup(&event, "related.ip").and_then(Value::as_array).expect("related");
-    assert_eq!(related.len(), 18, "{case}: both endpoints and 16 distinct answers");
-    assert_absent(case, &event, &["error", "dns.opt", "request", "response", "dns.question.subdomain"]);
+    let related = lookup(&event, "related.ip")
+        .and_then(Value::as_array)
+        .expect("related");
+    assert_eq!(
+        related.len(),
+        18,
+        "{case}: both endpoints and 16 distinct answers"
+    );
+    assert_absent(
+        case,
+        &event,
+        &[
+            "error",
+            "dns.opt",
+            "request",
+            "response",
+            "dns.question.subdomain",
+        ],
+    );
 }
 
 #[test]
@@ -170,7 +197,10 @@ fn not_found_nxdomain_with_soa() {
             ("resource", json!("nothing.elastic.co")),
             ("network.transport", json!("udp")),
             ("network.bytes", json!(157)),
-            ("network.community_id", json!("1:qYA6Pi3oK/YLNdQXD2WrnEBi118=")),
+            (
+                "network.community_id",
+                json!("1:qYA6Pi3oK/YLNdQXD2WrnEBi118="),
+            ),
             // A private source talking to a public resolver is outbound.
             ("network.direction", json!("outbound")),
             ("source.ip", json!("192.168.238.68")),
@@ -194,7 +224,11 @@ fn not_found_nxdomain_with_soa() {
         ],
     );
     // Without include_authorities the SOA is counted but not listed.
-    assert_absent(case, &event, &["dns.answers", "dns.authorities", "dns.resolved_ip", "error"]);
+    assert_absent(
+        case,
+        &event,
+        &["dns.answers", "dns.authorities", "dns.resolved_ip", "error"],
+    );
 }
 
 #[test]
@@ -215,16 +249,20 @@ fn not_found_lists_authorities() {
             ),
             (
                 "request",
-                json!("ID 681; QR query; OPCODE QUERY; FLAGS rd; RCODE NOERROR; \
-                       QUESTION class IN, type A, nothing.elastic.co"),
+                json!(
+                    "ID 681; QR query; OPCODE QUERY; FLAGS rd; RCODE NOERROR; \
+                       QUESTION class IN, type A, nothing.elastic.co"
+                ),
             ),
             // Packetbeat's request/response strings print only string and int keys, so the
             // SOA numbers (unsigned in Go) are left out.
             (
                 "response",
-                json!("ID 681; QR response; OPCODE QUERY; FLAGS rd ra; RCODE NXDOMAIN; \
+                json!(
+                    "ID 681; QR response; OPCODE QUERY; FLAGS rd ra; RCODE NXDOMAIN; \
                        QUESTION class IN, type A, nothing.elastic.co; \
-                       AUTHORITY rname awsdns-hostmaster.amazon.com, ns-1183.awsdns-19.org"),
+                       AUTHORITY rname awsdns-hostmaster.amazon.com, ns-1183.awsdns-19.org"
+                ),
             ),
         ],
     );
@@ -247,7 +285,10 @@ fn mx_five_exchanges() {
             ("status", json!("OK")),
             ("query", json!("class IN, type MX, elastic.co")),
             ("network.bytes", json!(310)),
-            ("network.community_id", json!("1:T3jwZF/3t/vvdgrVwdxagCf5Azo=")),
+            (
+                "network.community_id",
+                json!("1:T3jwZF/3t/vvdgrVwdxagCf5Azo="),
+            ),
             ("source.ip", json!("192.168.238.68")),
             ("source.port", json!(52602)),
             ("source.bytes", json!(28)),
@@ -273,7 +314,11 @@ fn mx_five_exchanges() {
         ],
     );
     // The third packet of the capture is unrelated TCP port 80 traffic.
-    assert_absent(case, &event, &["dns.resolved_ip", "dns.authorities", "error"]);
+    assert_absent(
+        case,
+        &event,
+        &["dns.resolved_ip", "dns.authorities", "error"],
+    );
 }
 
 #[test]
@@ -290,7 +335,10 @@ fn ns_four_name_servers() {
             ("status", json!("OK")),
             ("query", json!("class IN, type NS, elastic.co")),
             ("network.bytes", json!(195)),
-            ("network.community_id", json!("1:3P4ruI0bVlqxiTAs0WyBhnF74ek=")),
+            (
+                "network.community_id",
+                json!("1:3P4ruI0bVlqxiTAs0WyBhnF74ek="),
+            ),
             ("source.port", json!(53765)),
             ("source.bytes", json!(28)),
             ("destination.ip", json!("8.8.8.8")),
@@ -321,7 +369,10 @@ fn txt_two_strings() {
             ("status", json!("OK")),
             ("query", json!("class IN, type TXT, elastic.co")),
             ("network.bytes", json!(289)),
-            ("network.community_id", json!("1:taD6xtOV8jNyqloWSF0Uh0T5eq0=")),
+            (
+                "network.community_id",
+                json!("1:taD6xtOV8jNyqloWSF0Uh0T5eq0="),
+            ),
             ("source.port", json!(61601)),
             ("source.bytes", json!(28)),
             ("destination.ip", json!("8.8.8.8")),
@@ -339,8 +390,10 @@ fn txt_two_strings() {
             ("dns.answers[1].type", json!("TXT")),
             (
                 "dns.answers[1].data",
-                json!("v=spf1 include:_spf.google.com include:support.zendesk.com \
-                       include:mail.zendesk.com include:mktomail.com include:servers.mcsv.net ?all"),
+                json!(
+                    "v=spf1 include:_spf.google.com include:support.zendesk.com \
+                       include:mail.zendesk.com include:mktomail.com include:servers.mcsv.net ?all"
+                ),
             ),
         ],
     );
@@ -387,7 +440,10 @@ fn additional_a_record_listed() {
             ("status", json!("OK")),
             ("query", json!("class IN, type A, heise.de")),
             ("network.bytes", json!(210)),
-            ("network.community_id", json!("1:JnNaggo99V6bH2WmJ8v+5aDDTaY=")),
+            (
+                "network.community_id",
+                json!("1:JnNaggo99V6bH2WmJ8v+5aDDTaY="),
+            ),
             ("source.port", json!(56315)),
             ("source.bytes", json!(26)),
             ("destination.bytes", json!(184)),
@@ -413,7 +469,11 @@ fn additional_a_record_listed() {
         ],
     );
     let authorities = lookup(&event, "dns.authorities").and_then(Value::as_array);
-    assert_eq!(authorities.map(Vec::len), Some(5), "{case}: five NS authorities");
+    assert_eq!(
+        authorities.map(Vec::len),
+        Some(5),
+        "{case}: five NS authorities"
+    );
 }
 
 #[test]
@@ -430,7 +490,10 @@ fn edns_ds_with_do_bit() {
             ("status", json!("OK")),
             ("query", json!("class IN, type DS, ietf.org")),
             ("network.bytes", json!(321)),
-            ("network.community_id", json!("1:B1ESDYl2EK6/RQvtfyTS/L+QUTw=")),
+            (
+                "network.community_id",
+                json!("1:B1ESDYl2EK6/RQvtfyTS/L+QUTw="),
+            ),
             ("source.ip", json!("172.16.1.199")),
             ("source.port", json!(51634)),
             ("source.bytes", json!(37)),
@@ -455,7 +518,10 @@ fn edns_ds_with_do_bit() {
                        "data": "67FCD7E0B9E0366309F3B6F7476DFF931D5226EDC5348CD80FD82A081DFCF6EE"}),
             ),
             ("dns.answers[1].digest_type", json!("SHA1")),
-            ("dns.answers[1].data", json!("D0FDF996D1AF2CCDBDC942B02CB02D379629E20B")),
+            (
+                "dns.answers[1].data",
+                json!("D0FDF996D1AF2CCDBDC942B02CB02D379629E20B"),
+            ),
             ("dns.answers[2].type", json!("RRSIG")),
             ("dns.answers[2].type_covered", json!("DS")),
             ("dns.answers[2].algorithm", json!("RSASHA1-NSEC3-SHA1")),
@@ -467,7 +533,9 @@ fn edns_ds_with_do_bit() {
             ("dns.answers[2].signer_name", json!("org")),
         ],
     );
-    let answers = lookup(&event, "dns.answers").and_then(Value::as_array).expect("answers");
+    let answers = lookup(&event, "dns.answers")
+        .and_then(Value::as_array)
+        .expect("answers");
     for answer in answers {
         assert_eq!(answer["name"], json!("ietf.org"), "{case}: answer {answer}");
     }
@@ -489,7 +557,10 @@ fn tcp_axfr_one_message() {
             ("network.transport", json!("tcp")),
             // TCP byte counts include the two-byte length prefix.
             ("network.bytes", json!(227)),
-            ("network.community_id", json!("1:d2CjEdZBFJgieI3mD5ov3hvYp8I=")),
+            (
+                "network.community_id",
+                json!("1:d2CjEdZBFJgieI3mD5ov3hvYp8I="),
+            ),
             ("network.direction", json!("external")),
             ("source.ip", json!("1.1.1.2")),
             ("source.port", json!(1042)),
@@ -508,16 +579,21 @@ fn tcp_axfr_one_message() {
             ("dns.answers[0].rname", json!("hostmaster")),
             ("dns.answers[0].serial", json!(3)),
             ("dns.answers[1].type", json!("NS")),
-            ("dns.answers[2]", json!({"name": "welcome.etas.com", "type": "A", "class": "IN",
-                                      "ttl": "3600", "data": "1.1.1.1"})),
+            (
+                "dns.answers[2]",
+                json!({"name": "welcome.etas.com", "type": "A", "class": "IN",
+                                      "ttl": "3600", "data": "1.1.1.1"}),
+            ),
             ("dns.answers[3].type", json!("SOA")),
             ("dns.resolved_ip", json!(["1.1.1.1"])),
             (
                 "response",
-                json!("ID 0; QR response; OPCODE QUERY; FLAGS ra; RCODE NOERROR; \
+                json!(
+                    "ID 0; QR response; OPCODE QUERY; FLAGS ra; RCODE NOERROR; \
                        QUESTION class IN, type AXFR, etas.com; \
                        ANSWER rname hostmaster, training2003p; training2003p; 1.1.1.1; \
-                       rname hostmaster, training2003p"),
+                       rname hostmaster, training2003p"
+                ),
             ),
         ],
     );
@@ -541,7 +617,10 @@ fn fragmented_response_reassembled() {
         &[
             ("@timestamp", json!("2022-08-15T23:48:59.009Z")),
             ("status", json!("Error")),
-            ("error.message", json!("Response: received without an associated Query")),
+            (
+                "error.message",
+                json!("Response: received without an associated Query"),
+            ),
             ("query", json!("class IN, type ANY, peacecorps.gov")),
             ("network.transport", json!("udp")),
             ("network.bytes", json!(3398)),
@@ -562,14 +641,22 @@ fn fragmented_response_reassembled() {
             ("dns.answers[32].data", json!("ns0.peacecorps.gov")),
             (
                 "dns.resolved_ip",
-                json!(["2600:1f16:ba1:bb01:d444:d4b5:5636:4326",
-                       "2600:1f16:ba1:bb00:456d:828a:2b3c:f49b",
-                       "2600:1f16:ba1:bb02:c8e5:f0:9843:2532",
-                       "3.128.227.188", "18.189.98.7", "3.137.88.51"]),
+                json!([
+                    "2600:1f16:ba1:bb01:d444:d4b5:5636:4326",
+                    "2600:1f16:ba1:bb00:456d:828a:2b3c:f49b",
+                    "2600:1f16:ba1:bb02:c8e5:f0:9843:2532",
+                    "3.128.227.188",
+                    "18.189.98.7",
+                    "3.137.88.51"
+                ]),
             ),
         ],
     );
-    assert_absent(case, &event, &["source.bytes", "event.start", "event.duration"]);
+    assert_absent(
+        case,
+        &event,
+        &["source.bytes", "event.start", "event.duration"],
+    );
 }
 
 /// libbeat's community ID test vector for a DNS flow.
@@ -582,7 +669,10 @@ fn community_id_udp_vector() {
         assert_fields(
             case,
             event,
-            &[("network.community_id", json!("1:d/FP5EW3wiY1vCndhwleRRKHowQ="))],
+            &[(
+                "network.community_id",
+                json!("1:d/FP5EW3wiY1vCndhwleRRKHowQ="),
+            )],
         );
     }
 }
@@ -590,8 +680,15 @@ fn community_id_udp_vector() {
 /// Captures without DNS give no event and still read cleanly.
 #[test]
 fn non_dns_captures_no_events() {
-    for case in ["http_over_vlan.pcap", "802.1q-q-in-q-icmp.pcap", "ipv6_thrift.pcap"] {
+    for case in [
+        "http_over_vlan.pcap",
+        "802.1q-q-in-q-icmp.pcap",
+        "ipv6_thrift.pcap",
+    ] {
         let events = read_capture(case, false);
-        assert!(events.is_empty(), "{case}: expected no events, got {events:?}");
+        assert!(
+            events.is_empty(),
+            "{case}: expected no events, got {events:?}"
+        );
     }
 }

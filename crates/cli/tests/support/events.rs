@@ -33,7 +33,8 @@ pub fn read_raw(files: &[&Path], config: Option<&Path>) -> String {
 pub fn parse_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|error| panic!("invalid event {line}: {error}"))
+            serde_json::from_str(line)
+                .unwrap_or_else(|error| panic!("invalid event {line}: {error}"))
         })
         .collect()
 }
