@@ -136,7 +136,7 @@ pub struct Rule {
     /// `<if_fts>`: first-time-seen check, needs decoder `<fts>`.
     pub if_fts: bool,
     /// Names of options present on this rule that dnstel loads but does not
-    /// evaluate.
+    /// evaluate (`check_diff`, `if_fts`, `srcgeoip`, `dstgeoip`).
     pub unevaluated: Vec<&'static str>,
 
     // Output.

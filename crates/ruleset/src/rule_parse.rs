@@ -183,7 +183,11 @@ impl<'a> RuleBuilder<'a> {
             "match" | "regex" | "srcport" | "dstport" | "user" | "url" | "id" | "status"
             | "action" | "hostname" | "program_name" | "protocol" | "system_name" | "data"
             | "extra_data" | "location" | "srcgeoip" | "dstgeoip" => {
-                self.pattern_option(option, pattern_slot(&name))?
+                let slot = pattern_slot(&name);
+                if matches!(slot, "srcgeoip" | "dstgeoip") {
+                    self.flag_unevaluated(slot, |_| {});
+                }
+                self.pattern_option(option, slot)?
             }
             "field" => self.field(option)?,
             "srcip" => add_ips(self.rule.srcip.get_or_insert_with(IpList::default), option)?,
