@@ -71,7 +71,7 @@ pub struct DnsSegment<'a> {
     /// Control flags.
     pub flags: TcpFlags,
     /// Acknowledgment number, when the ACK flag is set. An acknowledgment past a hole in the
-    /// other direction tells the reassembly that the missing bytes will not be seen.
+    /// other direction means the capture missed those bytes, so the reassembly stops waiting.
     pub acknowledgment: Option<u32>,
     /// TCP payload.
     pub payload: &'a [u8],

@@ -1,15 +1,17 @@
 //! DNS transactions from decoded UDP datagrams and TCP segments.
 //!
-//! A [`Pairing`] matches each query with its response the way Packetbeat 7.17 does (client
-//! address and port, server address and port, DNS ID and transport), reassembles DNS over TCP
-//! from its 2-byte length framing, and hands out completed [`Transaction`]s with Packetbeat's
-//! note texts ([`notes`]). Timeouts run on packet time, every table and buffer is bounded by
+//! A [`Pairing`] matches each query with its response on Packetbeat 7.17's key: client address
+//! and port, server address and port, DNS ID and transport. It reassembles DNS over TCP from its
+//! 2-byte length framing, and hands out completed [`Transaction`]s with Packetbeat's note texts
+//! ([`notes`]). Timeouts run on packet time, every table and buffer is bounded by
 //! [`PairingConfig`], and every drop is counted in [`PairingStats`].
 //!
 //! The crate does no I/O and no logging.
 
 mod config;
 mod decode;
+#[doc(hidden)]
+pub mod fuzzing;
 mod input;
 pub mod notes;
 mod pairing;

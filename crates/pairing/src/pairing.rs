@@ -22,7 +22,7 @@ use crate::tcp::ConnectionTable;
 use crate::tcp_pairing::TcpItem;
 use crate::transaction::{Side, Transaction};
 
-/// Where and when a message arrived.
+/// Arrival of one message: transport, endpoints, time and size.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Arrival {
     pub transport: Transport,

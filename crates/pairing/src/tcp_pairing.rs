@@ -1,7 +1,7 @@
-//! DNS over TCP in the pairing: segments go through per-direction reassembly, complete messages
-//! pair like UDP ones, and a response stays open on its connection to collect further messages
-//! under the same ID (AXFR, IXFR) until the connection closes or idles, or the next query
-//! arrives on it.
+//! DNS over TCP in the pairing. Segments go through per-direction reassembly, and complete
+//! messages pair like UDP ones. A response then stays open on its connection to collect further
+//! messages under the same ID (AXFR, IXFR), until the connection closes or idles, or the next
+//! query arrives on it.
 
 use std::net::SocketAddr;
 
@@ -31,7 +31,7 @@ pub(crate) enum TcpItem {
     },
 }
 
-/// What to do with one direction's stream.
+/// An operation on one direction's stream.
 #[derive(Clone, Copy)]
 enum StreamOperation<'a> {
     Push(&'a DnsSegment<'a>),
@@ -66,7 +66,7 @@ impl Pairing {
         }
     }
 
-    /// Closes both directions of a connection, emits its open responses and forgets it.
+    /// Closes both directions of a connection, emits its open responses and removes it.
     pub(crate) fn close_connection(&mut self, key: ConnectionKey) {
         for direction in 0..2 {
             self.run_stream(key, direction, StreamOperation::Close);
@@ -75,8 +75,8 @@ impl Pairing {
         self.connections.remove(&key);
     }
 
-    /// Finds or creates the connection of a segment; returns false when the segment does not
-    /// warrant new state (a bare ACK, FIN or RST of an untracked connection).
+    /// Finds or creates the connection of a segment. Returns false for a segment that does not
+    /// warrant new state: a bare ACK, FIN or RST of an untracked connection.
     fn track_connection(&mut self, key: ConnectionKey, segment: &DnsSegment<'_>) -> bool {
         let now = segment.timestamp;
         if let Some(connection) = self.connections.get_mut(&key) {
@@ -305,7 +305,7 @@ impl Pairing {
                     self.emit(transaction);
                 }
             }
-            // Too short to read the ID: it answers whatever the other side asked.
+            // Too short to read the ID, so it is taken as the response to every pending query.
             _ => self.fail_pending(destination, source, notes::RESPONSE_INCOMPLETE),
         }
     }

@@ -56,7 +56,7 @@ impl Wire {
         }
     }
 
-    /// A response with no question and no records, like a REFUSED or FORMERR reply.
+    /// Builds a response with no question and no records, like a REFUSED or FORMERR reply.
     pub fn header_only(id: u16, rcode: u8) -> Self {
         Wire {
             rcode,

@@ -64,7 +64,7 @@ pub struct Transaction {
     pub transport: Transport,
     /// The querying side: the query's source, or the destination of an orphan response.
     pub client: SocketAddr,
-    /// The answering side: the query's destination, or the source of an orphan response.
+    /// The responding side: the query's destination, or the source of an orphan response.
     pub server: SocketAddr,
     /// The query, absent for an orphan response.
     pub request: Option<Side>,

@@ -24,7 +24,7 @@ pub(crate) struct StreamLimits {
     pub total_available: usize,
 }
 
-/// What a stream reports while it is fed.
+/// Events a stream reports while it is fed.
 #[derive(Debug)]
 pub(crate) enum StreamEvent<'a> {
     /// A complete message, length prefix included, and the time of the packet that started it.
@@ -74,7 +74,7 @@ pub(crate) struct Stream {
     state: State,
     next_sequence: u32,
     buffer: Vec<u8>,
-    /// Time of the packet that holds `buffer[0]`.
+    /// Time of the packet that contained `buffer[0]`.
     buffer_timestamp: Timestamp,
     out_of_order: Vec<OutOfOrder>,
     out_of_order_bytes: usize,
@@ -481,12 +481,12 @@ impl Stream {
     }
 }
 
-/// Returns whether `payload` may begin at a message boundary: every length prefix in it is at
-/// least a header long, every header it holds looks like DNS (see
-/// [`plausible_header`](crate::decode::plausible_header)), and it ends exactly at a message end
-/// or inside the last message. A lone 2-byte prefix qualifies, because many clients send the
-/// prefix in a segment of its own. The first message framed from such a guess must still pass
-/// [`parses_cleanly`] before anything is reported.
+/// Returns whether `payload` may begin at a message boundary. Every length prefix in it must be
+/// at least a header long, and every header it contains must look like DNS (see
+/// [`plausible_header`](crate::decode::plausible_header)). The payload must end exactly at a
+/// message end or inside the last message. A lone 2-byte prefix qualifies, because many clients
+/// send the prefix in a segment of its own. The first message framed from such a guess must
+/// still pass [`parses_cleanly`] before anything is reported.
 pub(crate) fn may_start_message(payload: &[u8]) -> bool {
     let mut start = 0;
     loop {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use dnstel_packet::{decode, DefragConfig, Defragmenter, IpHeader, Timestamp, Transport as Layer4};
 use dnstel_pairing::{DnsDatagram, DnsSegment, Pairing, PairingConfig, PairingStats, Transaction};
 
-/// The shared reference folder beside the checkout.
+/// Returns the shared reference folder beside the checkout.
 pub fn shared_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
