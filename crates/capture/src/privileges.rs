@@ -22,6 +22,9 @@ const MAX_LOOKUP_BUFFER: usize = 1 << 20;
 /// user it also checks that root cannot be regained and that no capability is left.
 ///
 /// Must run as root (or with CAP_SETUID and CAP_SETGID). Errors name the user or group.
+/// Call it before starting other threads: the id changes apply to every thread, but
+/// `no_new_privs` applies to the calling thread and the threads and processes it creates
+/// afterwards.
 pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
     let (uid, primary_gid) = lookup_user(user)?;
     let gid = match group {
@@ -103,17 +106,17 @@ fn verify(uid: uid_t, gid: gid_t) -> Result<(), String> {
     if unsafe { libc::setuid(0) } == 0 {
         return Err("root could be regained after setuid".to_owned());
     }
-    match fs::read_to_string("/proc/self/status") {
+    match fs::read_to_string("/proc/thread-self/status") {
         Ok(status) => check_capabilities(&status),
         Err(error) => {
-            tracing::debug!(%error, "capabilities not verified: /proc/self/status unreadable");
+            tracing::debug!(%error, "capabilities not verified: /proc/thread-self/status unreadable");
             Ok(())
         }
     }
 }
 
-/// Checks that the effective and permitted capability sets in a `/proc/<pid>/status` text are
-/// empty.
+/// Checks that the effective, permitted and ambient capability sets in a `/proc/.../status`
+/// text are empty.
 fn check_capabilities(status: &str) -> Result<(), String> {
     for line in status.lines() {
         for set in ["CapEff:", "CapPrm:", "CapAmb:"] {
@@ -290,7 +293,7 @@ mod tests {
         // SAFETY: getgid takes no arguments and cannot fail.
         assert_eq!(unsafe { libc::getgid() }, gid);
         assert_eq!(user_name(effective).as_deref(), Some("nobody"));
-        let status = fs::read_to_string("/proc/self/status").expect("status readable");
+        let status = fs::read_to_string("/proc/thread-self/status").expect("status readable");
         assert!(check_capabilities(&status).is_ok(), "{status}");
         println!("privilege drop verified");
     }

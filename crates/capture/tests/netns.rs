@@ -108,6 +108,7 @@ fn open_capture(namespaces: &Namespaces, bpf_filter: Option<&str>) -> LiveCaptur
         // blocks to survive the pause before the test starts reading.
         block_size: 1 << 20,
         block_count: 8,
+        promiscuous: true,
         ..CaptureConfig::default()
     };
     let namespace = namespaces.capture_namespace.clone();
