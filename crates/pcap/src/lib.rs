@@ -8,6 +8,29 @@
 //! read with several sections, each in its own byte order, and several interfaces per section.
 //! Each interface has its own link type, `if_tsresol` (decimal or binary) and `if_tsoffset`.
 //! Enhanced, simple and obsolete packet blocks yield frames; other blocks are skipped and counted.
+//!
+//! ```no_run
+//! use dnstel_packet::{decode, Defragmenter, Transport};
+//!
+//! let mut reader = dnstel_pcap::open("capture.pcapng")?;
+//! let mut defragmenter = Defragmenter::default();
+//! loop {
+//!     let frame = match reader.next_frame() {
+//!         Ok(Some(frame)) => frame,
+//!         Ok(None) => break,
+//!         Err(error) if error.is_recoverable() => continue,
+//!         Err(error) => return Err(error.into()),
+//!     };
+//!     let Ok(decoded) = decode(&frame) else { continue };
+//!     if let Transport::Udp(udp) = decoded.transport {
+//!         let (source, destination) = (decoded.ip.source, decoded.ip.destination);
+//!         println!("{source} -> {destination}: {} bytes", udp.payload.len());
+//!     } else if let Some(datagram) = defragmenter.insert_decoded(frame.timestamp, &decoded) {
+//!         println!("reassembled {} bytes", datagram.payload.len());
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod classic;
 mod error;
