@@ -4,6 +4,7 @@
 //! evicted) and by `tcp.max_total_bytes` over all buffers. Activity order doubles as the idle
 //! timeout queue, so both use one index and come out in a fixed order.
 
+mod boundary;
 mod connection;
 mod stream;
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::tcp::boundary::may_start_message;
 use crate::test_support::{at, Wire};
 
 /// What a test stream reported.
