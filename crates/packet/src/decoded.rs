@@ -27,17 +27,17 @@ impl VlanTags {
         true
     }
 
-    /// The VLAN ids, outermost first.
+    /// Returns the VLAN ids, outermost first.
     pub fn as_slice(&self) -> &[u16] {
         &self.ids[..usize::from(self.len)]
     }
 
-    /// The outermost VLAN id, if the frame was tagged.
+    /// Returns the outermost VLAN id, if the frame was tagged.
     pub fn outer(&self) -> Option<u16> {
         self.as_slice().first().copied()
     }
 
-    /// Whether the frame had no VLAN tag.
+    /// Returns whether the frame had no VLAN tag.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -53,7 +53,7 @@ pub enum IpVersion {
 }
 
 impl IpVersion {
-    /// The ECS `network.type` value: `"ipv4"` or `"ipv6"`.
+    /// Returns the ECS `network.type` value: `"ipv4"` or `"ipv6"`.
     pub fn network_type(self) -> &'static str {
         match self {
             IpVersion::V4 => "ipv4",
@@ -82,7 +82,7 @@ pub struct IpHeader {
     /// IPv6 payload length. When that field is 0 (TCP segmentation offload, jumbograms) it is the
     /// captured length instead.
     pub total_length: u32,
-    /// Whether fewer bytes were captured than `total_length` says (snap length cut the packet).
+    /// Whether fewer bytes were captured than `total_length` (snap length cut the packet).
     pub truncated: bool,
 }
 
@@ -93,7 +93,7 @@ pub struct Decoded<'a> {
     pub vlans: VlanTags,
     /// The (outermost) IP header.
     pub ip: IpHeader,
-    /// What the IP packet carries.
+    /// The payload of the IP packet.
     pub transport: Transport<'a>,
 }
 
@@ -126,7 +126,7 @@ pub struct UdpDatagram<'a> {
     pub length: u16,
     /// The payload, cut to the UDP length and to what was captured.
     pub payload: &'a [u8],
-    /// Whether fewer payload bytes were captured than the UDP length says.
+    /// Whether fewer payload bytes were captured than the UDP length field gives.
     pub truncated: bool,
 }
 
@@ -169,27 +169,27 @@ impl TcpFlags {
     /// Urgent pointer field is significant.
     pub const URG: u8 = 0x20;
 
-    /// Whether every bit of `mask` is set.
+    /// Returns whether every bit of `mask` is set.
     pub fn contains(self, mask: u8) -> bool {
         self.0 & mask == mask
     }
 
-    /// Whether FIN is set.
+    /// Returns whether FIN is set.
     pub fn fin(self) -> bool {
         self.contains(Self::FIN)
     }
 
-    /// Whether SYN is set.
+    /// Returns whether SYN is set.
     pub fn syn(self) -> bool {
         self.contains(Self::SYN)
     }
 
-    /// Whether RST is set.
+    /// Returns whether RST is set.
     pub fn rst(self) -> bool {
         self.contains(Self::RST)
     }
 
-    /// Whether ACK is set.
+    /// Returns whether ACK is set.
     pub fn ack(self) -> bool {
         self.contains(Self::ACK)
     }

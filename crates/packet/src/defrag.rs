@@ -10,7 +10,7 @@
 //! when it adds nothing. An overlap with different bytes, or a second last fragment that
 //! disagrees on the datagram length, drops the whole datagram. Hosts resolve such overlaps
 //! differently (some keep the first copy, some the last), so a passive observer cannot know which
-//! bytes the receiver used. Dropping and counting is the only answer that cannot be evaded.
+//! bytes the receiver used. Dropping and counting is the only policy that cannot be evaded.
 //! RFC 5722 is stricter for IPv6 and discards any overlap; identical overlaps are accepted here
 //! for both versions because every receiver reads the same bytes from them.
 

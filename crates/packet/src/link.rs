@@ -23,25 +23,25 @@ const AF_INET: u32 = 2;
 /// `AF_INET6` on Linux (10), NetBSD/OpenBSD (24), FreeBSD (28) and macOS (30).
 const AF_INET6_VALUES: [u32; 4] = [10, 24, 28, 30];
 
-/// Which IP header the link layer announced.
+/// The IP version named by the link layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NetworkHint {
-    /// The link layer says IPv4.
+    /// The link layer names IPv4.
     Ipv4,
-    /// The link layer says IPv6.
+    /// The link layer names IPv6.
     Ipv6,
     /// Raw IP: the version nibble decides.
     VersionNibble,
 }
 
-/// Where the network layer starts in a frame.
+/// The position of the network layer in a frame.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LinkLayer {
     /// Offset of the IP header.
     pub(crate) offset: usize,
     /// VLAN tags passed on the way.
     pub(crate) vlans: VlanTags,
-    /// What the link layer says the payload is.
+    /// The IP version the link layer names.
     pub(crate) hint: NetworkHint,
 }
 
