@@ -363,7 +363,16 @@ impl Analyzer {
         event: Event,
         source: &EventSource,
     ) -> Alert {
-        let (mitre, _unknown) = self.config.mitre.enrich(&rule.mitre.ids);
+        // NOTE: unknown technique ids are dropped from tactic/technique without a warning;
+        // Wazuh logs one per alert.
+        let mitre = if rule.mitre.ids.is_empty() {
+            self.config
+                .mitre
+                .enrich_pairs(&rule.mitre.tactic_technique)
+                .0
+        } else {
+            self.config.mitre.enrich(&rule.mitre.ids).0
+        };
         let info: String = rule.info.iter().map(|info| info.text.as_str()).collect();
         let correlates = rule.has_context() || rule.frequency.is_some();
         let mail = !rule.options.no_email_alert

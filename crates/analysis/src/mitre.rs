@@ -31,6 +31,8 @@ pub struct Technique {
     pub name: &'static str,
     /// Tactic names in kill-chain order.
     pub tactics: Vec<&'static str>,
+    /// Tactic ids (`TA0011`) in the same order as `tactics`.
+    pub tactic_ids: Vec<&'static str>,
 }
 
 /// A technique table of one ATT&CK version.
@@ -56,7 +58,20 @@ impl MitreTable {
                     .split('|')
                     .filter(|tactic| !tactic.is_empty())
                     .collect();
-                Some((id, Technique { name, tactics }))
+                let tactic_ids = columns
+                    .next()
+                    .unwrap_or("")
+                    .split('|')
+                    .filter(|tactic| !tactic.is_empty())
+                    .collect();
+                Some((
+                    id,
+                    Technique {
+                        name,
+                        tactics,
+                        tactic_ids,
+                    },
+                ))
             })
             .collect();
         Some(MitreTable {
@@ -109,6 +124,49 @@ impl MitreTable {
     }
 }
 
+impl MitreTable {
+    /// Builds `rule.mitre` for `(tacticID, techniqueID)` pairs: a pair counts only when the
+    /// technique is known and belongs to the tactic; ids and technique names are not repeated.
+    /// Returns `None` when no pair counts; invalid pairs are returned as the second element.
+    pub fn enrich_pairs(
+        &self,
+        pairs: &[(String, String)],
+    ) -> (Option<JsonValue>, Vec<(String, String)>) {
+        let mut ids: Vec<JsonValue> = Vec::new();
+        let mut tactics: Vec<JsonValue> = Vec::new();
+        let mut names: Vec<JsonValue> = Vec::new();
+        let mut invalid = Vec::new();
+        for (tactic_id, technique_id) in pairs {
+            let found = self.technique(technique_id).and_then(|technique| {
+                let position = technique.tactic_ids.iter().position(|id| id == tactic_id)?;
+                Some((technique, technique.tactics.get(position)?))
+            });
+            let Some((technique, tactic)) = found else {
+                invalid.push((tactic_id.clone(), technique_id.clone()));
+                continue;
+            };
+            let name = JsonValue::String(technique.name.to_string());
+            if !names.contains(&name) {
+                names.push(name);
+                ids.push(JsonValue::String(technique_id.clone()));
+            }
+            let tactic = JsonValue::String((*tactic).to_string());
+            if !tactics.contains(&tactic) {
+                tactics.push(tactic);
+            }
+        }
+        if ids.is_empty() {
+            return (None, invalid);
+        }
+        let object = JsonValue::Object(vec![
+            ("id".to_string(), JsonValue::Array(ids)),
+            ("tactic".to_string(), JsonValue::Array(tactics)),
+            ("technique".to_string(), JsonValue::Array(names)),
+        ]);
+        (Some(object), invalid)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +207,21 @@ mod tests {
         let (mitre, unknown) = table.enrich(&["T9999".to_string()]);
         assert!(mitre.is_none());
         assert_eq!(unknown.len(), 1);
+    }
+
+    #[test]
+    fn enrich_pairs_checks_tactic() {
+        let table = MitreTable::bundled("13.1").unwrap();
+        let pairs = vec![
+            ("TA0011".to_string(), "T1071".to_string()),
+            ("TA0001".to_string(), "T1071".to_string()),
+        ];
+        let (mitre, invalid) = table.enrich_pairs(&pairs);
+        assert_eq!(
+            mitre.unwrap().to_compact(),
+            r#"{"id":["T1071"],"tactic":["Command and Control"],"technique":["Application Layer Protocol"]}"#
+        );
+        assert_eq!(invalid.len(), 1);
     }
 
     #[test]

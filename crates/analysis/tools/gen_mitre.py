@@ -3,8 +3,9 @@
 
 Usage: gen_mitre.py SHARED_MITRE_DIR OUTPUT_DIR
 
-Each input `enterprise-techniques-vX.tsv` becomes `mitre-vX.tsv` with three columns:
-technique id, technique name, tactic names joined by '|' in kill-chain order.
+Each input `enterprise-techniques-vX.tsv` becomes `mitre-vX.tsv` with four columns:
+technique id, technique name, tactic names and tactic ids, each joined by '|' in kill-chain
+order.
 Wazuh 4.3 and later load only techniques that are neither revoked nor deprecated, while
 Wazuh 3.13 to 4.2 (ATT&CK v6.0) loaded every technique, so v6.0 keeps all rows.
 """
@@ -24,7 +25,9 @@ def main() -> None:
                 retired = row["revoked"] == "true" or row["deprecated"] == "true"
                 if retired and not keep_all:
                     continue
-                rows.append(f'{row["technique_id"]}\t{row["name"]}\t{row["tactic_names"]}\n')
+                rows.append(
+                    f'{row["technique_id"]}\t{row["name"]}\t{row["tactic_names"]}\t{row["tactic_ids"]}\n'
+                )
         (output / f"mitre-v{version}.tsv").write_text("".join(rows))
 
 

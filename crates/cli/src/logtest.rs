@@ -145,14 +145,28 @@ fn now() -> DateTime<FixedOffset> {
     Local::now().fixed_offset()
 }
 
+/// Longest event line accepted, the most Wazuh's logcollector reads as one line.
+const MAX_EVENT_BYTES: usize = 65_279;
+
 fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> anyhow::Result<()> {
     let stdin = io::stdin();
+    let mut input = stdin.lock();
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut session = Session::new();
     let mut alerts_log_offset = 0u64;
-    for line in stdin.lock().split(b'\n') {
-        let line = line.context("failed to read standard input")?;
+    let mut line = Vec::new();
+    let mut line_number = 0u64;
+    let mut skipped = 0u64;
+    while let Some(too_long) = read_bounded_line(&mut input, &mut line, MAX_EVENT_BYTES)
+        .context("failed to read standard input")?
+    {
+        line_number += 1;
+        if too_long {
+            skipped += 1;
+            tracing::warn!("line {line_number}: skipped, longer than {MAX_EVENT_BYTES} bytes");
+            continue;
+        }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches('\r');
         if text.is_empty() {
@@ -173,7 +187,42 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
         }
     }
     out.flush()?;
+    if skipped > 0 {
+        eprintln!("dnstel: {skipped} line(s) longer than {MAX_EVENT_BYTES} bytes were skipped");
+    }
     Ok(())
+}
+
+/// Reads one line (without its newline) into `line`, keeping at most `max` bytes. Returns
+/// `None` at end of input, else whether the line was longer than `max`.
+fn read_bounded_line(
+    input: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<bool>> {
+    line.clear();
+    let mut too_long = false;
+    let mut read_any = false;
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(read_any.then_some(too_long));
+        }
+        read_any = true;
+        let (chunk, consumed, done) = match buffer.iter().position(|&byte| byte == b'\n') {
+            Some(end) => (&buffer[..end], end + 1, true),
+            None => (buffer, buffer.len(), false),
+        };
+        if line.len() + chunk.len() > max {
+            too_long = true;
+        } else {
+            line.extend_from_slice(chunk);
+        }
+        input.consume(consumed);
+        if done {
+            return Ok(Some(too_long));
+        }
+    }
 }
 
 fn json_line(outcome: &Outcome, alert_id: &str, analyzer: &Analyzer) -> String {
@@ -344,4 +393,30 @@ fn run_tests(analyzer: &Analyzer, files: &[PathBuf]) -> anyhow::Result<()> {
         anyhow::bail!("{failed} ruleset test cases failed");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_lines_flag_long_ones() {
+        let mut input = io::Cursor::new(b"short\n0123456789\nlast".to_vec());
+        let mut line = Vec::new();
+        assert_eq!(
+            read_bounded_line(&mut input, &mut line, 8).ok(),
+            Some(Some(false))
+        );
+        assert_eq!(line, b"short");
+        assert_eq!(
+            read_bounded_line(&mut input, &mut line, 8).ok(),
+            Some(Some(true))
+        );
+        assert_eq!(
+            read_bounded_line(&mut input, &mut line, 8).ok(),
+            Some(Some(false))
+        );
+        assert_eq!(line, b"last");
+        assert_eq!(read_bounded_line(&mut input, &mut line, 8).ok(), Some(None));
+    }
 }
