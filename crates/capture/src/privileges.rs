@@ -7,11 +7,11 @@
 use std::ffi::CString;
 use std::fs;
 
-use libc::{c_char, gid_t, uid_t};
+use libc::{c_char, c_int, gid_t, uid_t};
 
 use crate::error::{CaptureError, Result};
 
-/// Largest buffer offered to `getpwnam_r`/`getgrnam_r` before giving up.
+/// Maximum buffer size offered to `getpwnam_r`/`getgrnam_r` before giving up.
 const MAX_LOOKUP_BUFFER: usize = 1 << 20;
 
 /// Switches the whole process to `user` and `group` (the user's primary group when `None`).
@@ -132,18 +132,17 @@ fn check_capabilities(status: &str) -> Result<(), String> {
 }
 
 fn lookup_user(user: &str) -> Result<(uid_t, gid_t)> {
-    let not_found = |reason: String| CaptureError::Privileges {
+    let fail = |reason: String| CaptureError::Privileges {
         target: format!("user {user:?}"),
         reason,
     };
-    let name = CString::new(user).map_err(|_| not_found("name contains a NUL byte".to_owned()))?;
-    let mut buffer = vec![0 as c_char; 1024];
-    loop {
+    let name = CString::new(user).map_err(|_| fail("name contains a NUL byte".to_owned()))?;
+    let found = lookup_with_buffer(|buffer| {
         // SAFETY: passwd is plain data for which all-zero bytes are valid.
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: all pointers refer to live locals; `buffer` and its length match, and the
-        // strings in `entry` point into `buffer`, which outlives their use below.
+        // SAFETY: all pointers refer to live values and `buffer` matches its length. Only the
+        // integer fields of `entry` are read, so nothing outlives `buffer`.
         let status = unsafe {
             libc::getpwnam_r(
                 name.as_ptr(),
@@ -153,35 +152,30 @@ fn lookup_user(user: &str) -> Result<(uid_t, gid_t)> {
                 &mut result,
             )
         };
-        if status == libc::ERANGE && buffer.len() < MAX_LOOKUP_BUFFER {
-            buffer.resize(buffer.len() * 2, 0);
-            continue;
-        }
-        if status != 0 {
-            return Err(not_found(format!(
-                "user lookup failed: {}",
-                std::io::Error::from_raw_os_error(status)
-            )));
-        }
-        if result.is_null() {
-            return Err(not_found("no such user".to_owned()));
-        }
-        return Ok((entry.pw_uid, entry.pw_gid));
+        (
+            status,
+            (!result.is_null()).then_some((entry.pw_uid, entry.pw_gid)),
+        )
+    });
+    match found {
+        Ok(Some(ids)) => Ok(ids),
+        Ok(None) => Err(fail("no such user".to_owned())),
+        Err(error) => Err(fail(format!("user lookup failed: {error}"))),
     }
 }
 
 fn lookup_group(group: &str) -> Result<gid_t> {
-    let not_found = |reason: String| CaptureError::Privileges {
+    let fail = |reason: String| CaptureError::Privileges {
         target: format!("group {group:?}"),
         reason,
     };
-    let name = CString::new(group).map_err(|_| not_found("name contains a NUL byte".to_owned()))?;
-    let mut buffer = vec![0 as c_char; 1024];
-    loop {
+    let name = CString::new(group).map_err(|_| fail("name contains a NUL byte".to_owned()))?;
+    let found = lookup_with_buffer(|buffer| {
         // SAFETY: group is plain data for which all-zero bytes are valid.
         let mut entry: libc::group = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: all pointers refer to live locals; `buffer` and its length match.
+        // SAFETY: all pointers refer to live values and `buffer` matches its length. Only the
+        // integer fields of `entry` are read, so nothing outlives `buffer`.
         let status = unsafe {
             libc::getgrnam_r(
                 name.as_ptr(),
@@ -191,20 +185,31 @@ fn lookup_group(group: &str) -> Result<gid_t> {
                 &mut result,
             )
         };
+        (status, (!result.is_null()).then_some(entry.gr_gid))
+    });
+    match found {
+        Ok(Some(gid)) => Ok(gid),
+        Ok(None) => Err(fail("no such group".to_owned())),
+        Err(error) => Err(fail(format!("group lookup failed: {error}"))),
+    }
+}
+
+/// Runs a reentrant passwd or group lookup, doubling the string buffer while the lookup reports
+/// ERANGE. Returns `None` when the name does not exist.
+fn lookup_with_buffer<T>(
+    mut lookup: impl FnMut(&mut [c_char]) -> (c_int, Option<T>),
+) -> std::result::Result<Option<T>, std::io::Error> {
+    let mut buffer = vec![0 as c_char; 1024];
+    loop {
+        let (status, found) = lookup(&mut buffer);
         if status == libc::ERANGE && buffer.len() < MAX_LOOKUP_BUFFER {
             buffer.resize(buffer.len() * 2, 0);
             continue;
         }
         if status != 0 {
-            return Err(not_found(format!(
-                "group lookup failed: {}",
-                std::io::Error::from_raw_os_error(status)
-            )));
+            return Err(std::io::Error::from_raw_os_error(status));
         }
-        if result.is_null() {
-            return Err(not_found("no such group".to_owned()));
-        }
-        return Ok(entry.gr_gid);
+        return Ok(found);
     }
 }
 
