@@ -64,6 +64,7 @@ pub struct Frame<'a> {
     pub data: &'a [u8],
     /// The frame's length on the wire.
     pub original_length: u32,
-    /// The capture interface: pcapng interface id, or Linux ifindex for live capture.
+    /// The capture interface: pcapng interface id, or Linux ifindex for live capture. pcapng
+    /// numbers interfaces per section, so ids repeat across sections; classic pcap uses 0.
     pub interface: u32,
 }
