@@ -203,7 +203,8 @@ impl Pairing {
     }
 
     /// Attaches a response to its pending query, or builds a response-only transaction, and
-    /// returns it without emitting it.
+    /// returns it without emitting it. On a multicast port, a unicast response also answers a
+    /// query its client sent to a multicast group with the same ID and port.
     pub(crate) fn receive_response(&mut self, arrival: Arrival, message: Message) -> Transaction {
         self.stats.responses += 1;
         let key = TransactionKey {
@@ -212,7 +213,15 @@ impl Pairing {
             server: arrival.source,
             id: message.header.id,
         };
-        let mut transaction = match self.table.remove(&key) {
+        let mut pending = self.table.remove(&key);
+        if pending.is_none() && arrival.multicast {
+            let server_port = arrival.source.port();
+            let query = self
+                .table
+                .multicast_query(key.transport, key.client, server_port, key.id);
+            pending = query.and_then(|query| self.table.remove(&query));
+        }
+        let mut transaction = match pending {
             Some(pending) => {
                 self.stats.paired += 1;
                 pending.transaction

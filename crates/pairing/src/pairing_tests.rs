@@ -433,3 +433,58 @@ fn trailing_bytes_note_is_optional() {
     assert_eq!(noted.notes.len(), 1, "{:?}", noted.notes);
     assert!(noted.notes[0].starts_with("Request: "));
 }
+
+#[test]
+fn llmnr_unicast_response_pairs() {
+    let mut pairing = mdns_pairing();
+    let querier = "192.0.2.10:51000";
+    send_udp(
+        &mut pairing,
+        0,
+        querier,
+        "224.0.0.252:5355",
+        &Wire::query(9),
+    );
+    send_udp(
+        &mut pairing,
+        4,
+        "192.0.2.30:5355",
+        querier,
+        &Wire::response(9),
+    );
+    let transaction = single(&mut pairing);
+    assert!(transaction.notes.is_empty(), "{:?}", transaction.notes);
+    assert!(transaction.request.is_some());
+    assert!(transaction.response.is_some());
+    assert_eq!(transaction.server, address("224.0.0.252:5355"));
+    assert_eq!(pairing.stats().paired, 1);
+    assert_eq!(pairing.pending_transactions(), 0);
+}
+
+#[test]
+fn unicast_port_ignores_multicast_match() {
+    let config = PairingConfig {
+        ports: vec![53, 5355],
+        multicast_ports: vec![],
+        ..PairingConfig::default()
+    };
+    let mut pairing = Pairing::new(config).expect("valid configuration");
+    let querier = "192.0.2.10:51000";
+    send_udp(
+        &mut pairing,
+        0,
+        querier,
+        "224.0.0.252:5355",
+        &Wire::query(9),
+    );
+    send_udp(
+        &mut pairing,
+        4,
+        "192.0.2.30:5355",
+        querier,
+        &Wire::response(9),
+    );
+    let orphan = single(&mut pairing);
+    assert_eq!(orphan.notes, [notes::ORPHANED_RESPONSE]);
+    assert_eq!(pairing.pending_transactions(), 1);
+}

@@ -88,6 +88,34 @@ impl TransactionTable {
         self.pop_oldest()
     }
 
+    /// Returns the key of a pending query from `client` with `id` that went to a multicast
+    /// group on `server_port`: the query a unicast mDNS or LLMNR response answers.
+    pub fn multicast_query(
+        &self,
+        transport: Transport,
+        client: SocketAddr,
+        server_port: u16,
+        id: u16,
+    ) -> Option<TransactionKey> {
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        let low = TransactionKey {
+            transport,
+            client,
+            server: unspecified,
+            id: 0,
+        };
+        // NOTE: only the first 64 pending queries of the client are searched, which bounds the
+        // cost of a response when one client has many queries in flight.
+        self.entries
+            .range(low..)
+            .take_while(|(key, _)| key.transport == transport && key.client == client)
+            .take(64)
+            .map(|(key, _)| *key)
+            .find(|key| {
+                key.id == id && key.server.port() == server_port && key.server.ip().is_multicast()
+            })
+    }
+
     /// Returns the keys of pending TCP queries sent by `client` to `server`, in ID order.
     pub fn tcp_keys_between(&self, client: SocketAddr, server: SocketAddr) -> Vec<TransactionKey> {
         let low = TransactionKey {
