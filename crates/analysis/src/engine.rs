@@ -30,7 +30,7 @@ pub struct AnalysisConfig {
     pub mitre: MitreTable,
 }
 
-/// Where events of a stream come from.
+/// Origin of the events of a stream: location and agent.
 #[derive(Debug, Clone, Default)]
 pub struct EventSource {
     /// Location as alerts show it (a file path, `stdin`).
@@ -161,7 +161,7 @@ impl Analyzer {
         }
     }
 
-    /// The rule tree.
+    /// Returns the rule tree.
     pub fn tree(&self) -> &RuleTree {
         &self.tree
     }
@@ -171,7 +171,7 @@ impl Analyzer {
         self.decoders.len()
     }
 
-    /// The output settings.
+    /// Returns the output settings.
     pub fn config(&self) -> &AnalysisConfig {
         &self.config
     }

@@ -1,4 +1,4 @@
-//! One event as analysis sees it: the pre-decoded message, the static fields Wazuh keeps in
+//! One event during analysis: the pre-decoded message, the static fields Wazuh keeps in
 //! named slots, and the dynamic fields in decode order.
 
 use chrono::{DateTime, FixedOffset};

@@ -6,10 +6,19 @@ use crate::data::build_data;
 use crate::event::Event;
 use crate::json::JsonValue;
 use crate::json_decoder::{decode_json, ArrayMode, JsonOptions, NullMode};
+use crate::predecode::parse_header;
+use crate::testini::parse_ini;
 
-/// Decodes `bytes` as an event line in both array modes, rebuilds `data` and prints it.
+/// Pre-decodes `bytes` as an event line, decodes it as JSON in both array modes, rebuilds
+/// `data` and prints it. The same bytes are also parsed as a ruleset test file.
 pub fn decode_line(bytes: &[u8]) {
     let line = String::from_utf8_lossy(bytes);
+    let header = parse_header(&line);
+    assert!(
+        line.is_char_boundary(header.log_start),
+        "log offset on a character boundary"
+    );
+    let _ = parse_ini(&line);
     let time = DateTime::UNIX_EPOCH.fixed_offset();
     for array_mode in [ArrayMode::Array, ArrayMode::Csv] {
         let options = JsonOptions {

@@ -125,9 +125,9 @@ impl MitreTable {
 }
 
 impl MitreTable {
-    /// Builds `rule.mitre` for `(tacticID, techniqueID)` pairs: a pair counts only when the
-    /// technique is known and belongs to the tactic; ids and technique names are not repeated.
-    /// Returns `None` when no pair counts; invalid pairs are returned as the second element.
+    /// Builds `rule.mitre` for `(tacticID, techniqueID)` pairs. A pair counts only when the
+    /// technique is known and belongs to the tactic, and ids and technique names are not
+    /// repeated. Returns `None` when no pair counts, and the invalid pairs as second element.
     pub fn enrich_pairs(
         &self,
         pairs: &[(String, String)],

@@ -3,7 +3,7 @@
 //! program name, as Wazuh's analysisd does before decoders run. A JSON line has no header, so
 //! its log is the whole message.
 
-/// What pre-decoding found in a message.
+/// Header fields found by pre-decoding a message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
     /// Byte offset where the log (the text decoders and rules see) starts.

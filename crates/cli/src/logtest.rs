@@ -145,7 +145,8 @@ fn now() -> DateTime<FixedOffset> {
     Local::now().fixed_offset()
 }
 
-/// Longest event line accepted, the most Wazuh's logcollector reads as one line.
+/// Maximum length of an event line in bytes, the longest line Wazuh's logcollector reads as one
+/// line.
 const MAX_EVENT_BYTES: usize = 65_279;
 
 fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> anyhow::Result<()> {

@@ -1,4 +1,5 @@
-//! Fuzzes the JSON decoder, the alert `data` rebuild and the JSON printers with arbitrary lines.
+//! Fuzzes header pre-decoding, the JSON decoder, the alert `data` rebuild, the JSON printers and
+//! the ruleset test file parser with arbitrary lines.
 
 #![no_main]
 
