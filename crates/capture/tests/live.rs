@@ -61,6 +61,17 @@ fn decode(frame: &Frame<'_>) -> Option<(Datagram, Option<u16>)> {
     }
 }
 
+/// Checks that the sensor's packet decoder reads the same datagram from the frame.
+fn assert_decoder_agrees(frame: &Frame<'_>, datagram: &Datagram) {
+    let decoded = dnstel_packet::decode(frame).expect("packet decoder accepts the frame");
+    let dnstel_packet::Transport::Udp(udp) = decoded.transport else {
+        panic!("packet decoder found {:?}, expected UDP", decoded.transport);
+    };
+    assert_eq!(udp.destination_port, datagram.destination_port);
+    assert_eq!(udp.source_port, datagram.source_port);
+    assert_eq!(udp.payload, datagram.payload.as_slice());
+}
+
 struct Traffic {
     dns_port: u16,
     other_port: u16,
@@ -135,6 +146,7 @@ fn collect(
                     "loopback packets arrive as host"
                 );
                 assert!(frame.interface > 0);
+                assert_decoder_agrees(&frame, &datagram);
                 *seen.entry(datagram.payload).or_default() += 1;
             }
             other => unexpected.push(format!("{other:?}")),
