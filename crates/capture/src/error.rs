@@ -30,6 +30,12 @@ pub enum CaptureError {
         /// The configured device name.
         name: String,
     },
+    /// The captured interface was deleted while the capture was running.
+    #[error("network interface {name:?} was removed during the capture")]
+    InterfaceRemoved {
+        /// The configured device name.
+        name: String,
+    },
     /// A system call failed.
     #[error("{operation} failed on {device:?}: {source}")]
     System {

@@ -15,7 +15,7 @@ use crate::frame_builder::{build_frame, FrameShape};
 use crate::sys::interface::{self, Interface};
 use crate::sys::packet::{self as pk, MembershipRequest, RingRequest, StatsV3};
 use crate::sys::ring::Ring;
-use crate::sys::socket::PacketSocket;
+use crate::sys::socket::{PacketSocket, Readiness};
 
 /// Maximum single wait inside [`LiveCapture::next_frame`], so a stop flag set with
 /// [`LiveCapture::set_stop_flag`] is noticed within this time even when the caller passes a
@@ -58,6 +58,10 @@ pub struct LiveCapture {
     kernel_totals: Cell<StatsV3Totals>,
     loopback_duplicates: u64,
     stop: Option<Arc<AtomicBool>>,
+    /// Index of the bound interface, 0 for `any`.
+    ifindex: u32,
+    /// Set after the kernel reported ENETDOWN, until the next frame arrives.
+    interface_down: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -119,6 +123,8 @@ impl LiveCapture {
             kernel_totals: Cell::new(StatsV3Totals::default()),
             loopback_duplicates: 0,
             stop: None,
+            ifindex: mode.ifindex,
+            interface_down: false,
         })
     }
 
@@ -155,6 +161,7 @@ impl LiveCapture {
                     self.loopback_duplicates += 1;
                     continue;
                 }
+                self.interface_down = false;
                 let slot = self.ring.slot();
                 return Ok(Some(build_frame(
                     self.shape,
@@ -176,9 +183,46 @@ impl LiveCapture {
             }
             let wait = remaining.min(MAX_POLL_SLICE);
             let wait_ms = c_int::try_from(wait.as_millis().max(1)).unwrap_or(c_int::MAX);
-            if !self.socket.poll(wait_ms)? && Instant::now() >= deadline {
-                return Ok(None);
+            match self.socket.poll(wait_ms)? {
+                Readiness::Readable => {}
+                Readiness::Idle => {
+                    if self.interface_down {
+                        self.check_interface()?;
+                    }
+                    if Instant::now() >= deadline {
+                        return Ok(None);
+                    }
+                }
+                Readiness::Error(error) => self.handle_socket_error(error)?,
             }
+        }
+    }
+
+    /// Handles an error the socket reported. The kernel reports ENETDOWN when the bound
+    /// interface goes down or is deleted. It resumes delivery by itself when the interface
+    /// comes back up, so a down interface is only logged; [`LiveCapture::check_interface`]
+    /// then watches for its removal.
+    fn handle_socket_error(&mut self, error: std::io::Error) -> Result<()> {
+        if error.raw_os_error() == Some(libc::ENETDOWN) && self.ifindex != 0 {
+            self.interface_down = true;
+            self.check_interface()?;
+        }
+        tracing::warn!(device = %self.socket.device(), %error, "capture socket reported an error, continuing");
+        Ok(())
+    }
+
+    /// Fails when the bound interface no longer exists or its name now belongs to another
+    /// interface; the socket would never receive again in either case.
+    fn check_interface(&self) -> Result<()> {
+        let device = self.socket.device();
+        match interface::lookup(&self.socket, device) {
+            Ok(found) if found.index == self.ifindex => Ok(()),
+            Ok(_) | Err(CaptureError::InterfaceNotFound { .. }) => {
+                Err(CaptureError::InterfaceRemoved {
+                    name: device.to_owned(),
+                })
+            }
+            Err(error) => Err(error),
         }
     }
 

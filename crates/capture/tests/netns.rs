@@ -314,3 +314,42 @@ fn tun_capture_gives_raw_ip() {
     }
     assert_eq!(frames, vec![dns], "only the DNS datagram, as raw IP");
 }
+
+#[test]
+fn removed_interface_is_error() {
+    let Some(namespaces) = setup('r') else {
+        return;
+    };
+    let mut capture = open_capture(&namespaces, None);
+    assert!(ip(&[
+        "-n",
+        &namespaces.capture_namespace,
+        "link",
+        "set",
+        &namespaces.capture_interface,
+        "down",
+    ]));
+    let outcome = capture.next_frame(Duration::from_millis(300));
+    assert!(outcome.is_ok(), "a downed interface is not an error");
+    assert!(ip(&[
+        "-n",
+        &namespaces.capture_namespace,
+        "link",
+        "del",
+        &namespaces.capture_interface,
+    ]));
+    let start = Instant::now();
+    let error = loop {
+        match capture.next_frame(Duration::from_millis(100)) {
+            Err(error) => break error,
+            Ok(_) => assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no error reported"
+            ),
+        }
+    };
+    assert!(
+        error.to_string().contains(&namespaces.capture_interface),
+        "{error}"
+    );
+}

@@ -133,9 +133,10 @@ impl PacketSocket {
         Ok(())
     }
 
-    /// Waits up to `timeout_ms` for the ring to have data; returns false on timeout or
-    /// interruption by a signal.
-    pub fn poll(&self, timeout_ms: c_int) -> Result<bool> {
+    /// Waits up to `timeout_ms` for the ring to have data or the socket to report an error.
+    /// A pending socket error is read (which clears it) and returned as
+    /// [`Readiness::Error`]. A signal interrupting the wait gives [`Readiness::Idle`].
+    pub fn poll(&self, timeout_ms: c_int) -> Result<Readiness> {
         let mut entry = libc::pollfd {
             fd: self.fd.as_raw_fd(),
             events: libc::POLLIN | libc::POLLERR,
@@ -146,7 +147,7 @@ impl PacketSocket {
         if status < 0 {
             let error = io::Error::last_os_error();
             if error.kind() == io::ErrorKind::Interrupted {
-                return Ok(false);
+                return Ok(Readiness::Idle);
             }
             return Err(CaptureError::System {
                 operation: "poll",
@@ -154,8 +155,30 @@ impl PacketSocket {
                 source: error,
             });
         }
-        Ok(status > 0)
+        if entry.revents & libc::POLLERR != 0 {
+            let code: c_int =
+                self.get_option(libc::SOL_SOCKET, libc::SO_ERROR, "getsockopt(SO_ERROR)")?;
+            if code != 0 {
+                return Ok(Readiness::Error(io::Error::from_raw_os_error(code)));
+            }
+        }
+        Ok(if status > 0 {
+            Readiness::Readable
+        } else {
+            Readiness::Idle
+        })
     }
+}
+
+/// The outcome of [`PacketSocket::poll`].
+#[derive(Debug)]
+pub enum Readiness {
+    /// The ring may have data.
+    Readable,
+    /// The wait timed out or was interrupted.
+    Idle,
+    /// The socket reported an error, such as ENETDOWN when the interface went down.
+    Error(io::Error),
 }
 
 impl AsRawFd for PacketSocket {
