@@ -7,6 +7,27 @@
 //! [`PairingConfig`], and every drop is counted in [`PairingStats`].
 //!
 //! The crate does no I/O and no logging.
+//!
+//! ```
+//! use dnstel_packet::Timestamp;
+//! use dnstel_pairing::{notes, DnsDatagram, Pairing, PairingConfig};
+//!
+//! let mut pairing = Pairing::new(PairingConfig::default())?;
+//! // A query for `a.` (type A, class IN) with ID 1.
+//! let query = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0, 0, 1, 0, 1];
+//! pairing.process_udp(&DnsDatagram {
+//!     timestamp: Timestamp(0),
+//!     source: "192.0.2.10:40000".parse()?,
+//!     destination: "192.0.2.53:53".parse()?,
+//!     payload: &query,
+//! });
+//! // End of input: the query is emitted as unanswered.
+//! pairing.flush_all();
+//! let transactions: Vec<_> = pairing.drain().collect();
+//! assert_eq!(transactions[0].notes, [notes::NO_RESPONSE]);
+//! assert_eq!(pairing.stats().flushed, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod config;
 mod decode;

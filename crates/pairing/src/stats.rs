@@ -4,7 +4,9 @@
 /// in one of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PairingStats {
-    /// Datagrams and segments whose ports are not DNS ports, and empty UDP datagrams.
+    /// Datagrams and segments whose ports are not DNS ports, empty UDP datagrams, and TCP
+    /// segments with neither data nor SYN for a connection that is not tracked (such as the
+    /// last ACK after both FINs).
     pub ignored_packets: u64,
     /// Messages with the QR bit clear (queries).
     pub requests: u64,

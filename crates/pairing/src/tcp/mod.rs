@@ -64,7 +64,11 @@ impl ConnectionTable {
 
     /// Adjusts the total after a connection's buffers changed from `before` bytes.
     pub fn account(&mut self, before: usize, after: usize) {
-        self.buffered_bytes = self.buffered_bytes - before + after;
+        debug_assert!(
+            before <= self.buffered_bytes,
+            "buffer accounting is consistent"
+        );
+        self.buffered_bytes = self.buffered_bytes.saturating_sub(before) + after;
     }
 
     pub fn remove(&mut self, key: &ConnectionKey) -> Option<Connection> {
@@ -92,6 +96,6 @@ impl ConnectionTable {
 
     fn forget(&mut self, connection: &Connection) {
         self.by_activity.remove(&connection.activity);
-        self.buffered_bytes -= connection.buffered();
+        self.buffered_bytes = self.buffered_bytes.saturating_sub(connection.buffered());
     }
 }
