@@ -184,7 +184,7 @@ impl DecoderSet {
             let Some(span) = regex.pattern.find(text) else {
                 continue;
             };
-            after_regex = start + span.end;
+            after_regex = next_offset(&log, start + span.end);
             for (group, name) in decoder.order.iter().enumerate() {
                 if let Some(value) = span.group(text, group) {
                     store_ordered(event, name, value.into_owned());
@@ -235,9 +235,21 @@ fn store_ordered(event: &mut Event, name: &str, value: String) {
     }
 }
 
+/// Runs a decoder pattern from `start` and returns where the following text begins. The
+/// matchers report Wazuh's end pointer (usually the last matched byte), and Wazuh moves one
+/// byte past it unless the text ended there.
 fn find_end(matcher: &FieldMatch, log: &str, start: usize) -> Option<usize> {
     let text = log.get(start..)?;
-    matcher.pattern.find(text).map(|span| start + span.end)
+    let span = matcher.pattern.find(text)?;
+    Some(next_offset(log, start + span.end))
+}
+
+fn next_offset(log: &str, end: usize) -> usize {
+    let mut next = if end < log.len() { end + 1 } else { log.len() };
+    while !log.is_char_boundary(next) {
+        next += 1;
+    }
+    next
 }
 
 fn info(decoder: &Decoder, parent: &Decoder) -> DecoderInfo {

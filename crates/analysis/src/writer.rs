@@ -18,6 +18,7 @@ pub struct AlertWriter {
     json: File,
     log: File,
     log_offset: u64,
+    json_size: u64,
     written: u64,
 }
 
@@ -26,11 +27,13 @@ impl AlertWriter {
     pub fn open(directory: impl AsRef<Path>) -> io::Result<AlertWriter> {
         let directory = directory.as_ref().to_path_buf();
         let (json, log, log_offset) = open_files(&directory)?;
+        let json_size = json.metadata()?.len();
         Ok(AlertWriter {
             directory,
             json,
             log,
             log_offset,
+            json_size,
             written: 0,
         })
     }
@@ -38,6 +41,7 @@ impl AlertWriter {
     /// Closes and reopens both files, for use after they were rotated away.
     pub fn reopen(&mut self) -> io::Result<()> {
         let (json, log, log_offset) = open_files(&self.directory)?;
+        self.json_size = json.metadata()?.len();
         self.json = json;
         self.log = log;
         self.log_offset = log_offset;
@@ -53,6 +57,7 @@ impl AlertWriter {
         let mut line = alert.to_json(&alert_id).to_compact();
         line.push('\n');
         self.json.write_all(line.as_bytes())?;
+        self.json_size += line.len() as u64;
         self.written += 1;
         Ok(alert_id)
     }
@@ -66,6 +71,21 @@ impl AlertWriter {
     /// Number of alerts written since the writer was opened.
     pub fn written(&self) -> u64 {
         self.written
+    }
+
+    /// The directory that contains `alerts.json` and `alerts.log`.
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    /// Size of `alerts.log` in bytes: the id offset of the next alert.
+    pub fn log_size(&self) -> u64 {
+        self.log_offset
+    }
+
+    /// Size of `alerts.json` in bytes.
+    pub fn json_size(&self) -> u64 {
+        self.json_size
     }
 }
 
