@@ -11,7 +11,10 @@ pub enum CaptureError {
     #[error(transparent)]
     Filter(#[from] FilterError),
     /// The generated filter program exceeds the kernel's limit.
-    #[error("filter program has {instructions} instructions, the kernel allows at most {max}; simplify bpf_filter or configure fewer ports")]
+    #[error(
+        "filter program has {instructions} instructions, the kernel allows at most {max}; \
+         simplify bpf_filter or configure fewer ports"
+    )]
     FilterTooLarge {
         /// Instructions generated.
         instructions: usize,

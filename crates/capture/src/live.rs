@@ -207,7 +207,11 @@ impl LiveCapture {
             self.interface_down = true;
             self.check_interface()?;
         }
-        tracing::warn!(device = %self.socket.device(), %error, "capture socket reported an error, continuing");
+        tracing::warn!(
+            device = %self.socket.device(),
+            %error,
+            "capture socket reported an error, continuing"
+        );
         Ok(())
     }
 

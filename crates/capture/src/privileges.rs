@@ -96,7 +96,8 @@ fn verify(uid: uid_t, gid: gid_t) -> Result<(), String> {
     let (real, effective, group) = unsafe { (libc::getuid(), libc::geteuid(), libc::getgid()) };
     if real != uid || effective != uid || group != gid {
         return Err(format!(
-            "ids are uid {real}/{effective} gid {group} after the switch, expected uid {uid} gid {gid}"
+            "ids are uid {real}/{effective} gid {group} after the switch, \
+             expected uid {uid} gid {gid}"
         ));
     }
     if uid == 0 {
@@ -109,7 +110,10 @@ fn verify(uid: uid_t, gid: gid_t) -> Result<(), String> {
     match fs::read_to_string("/proc/thread-self/status") {
         Ok(status) => check_capabilities(&status),
         Err(error) => {
-            tracing::debug!(%error, "capabilities not verified: /proc/thread-self/status unreadable");
+            tracing::debug!(
+                %error,
+                "capabilities not verified: /proc/thread-self/status unreadable"
+            );
             Ok(())
         }
     }
