@@ -69,6 +69,11 @@ impl Pairing {
         })
     }
 
+    /// Returns packet time: the latest timestamp seen or passed to [`advance`](Self::advance).
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.unwrap_or_default()
+    }
+
     /// Returns the configuration in use.
     pub fn config(&self) -> &PairingConfig {
         &self.config

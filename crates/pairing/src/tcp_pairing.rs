@@ -78,7 +78,9 @@ impl Pairing {
     /// Finds or creates the connection of a segment. Returns false for a segment that does not
     /// warrant new state: a bare ACK, FIN or RST of an untracked connection.
     fn track_connection(&mut self, key: ConnectionKey, segment: &DnsSegment<'_>) -> bool {
-        let now = segment.timestamp;
+        // Activity uses packet time, so a segment with an earlier timestamp than one already
+        // seen does not make its connection look idle.
+        let now = self.now();
         if let Some(connection) = self.connections.get_mut(&key) {
             if segment.flags.syn && connection.skipped {
                 connection.reset();

@@ -312,3 +312,15 @@ fn tcp_partial_flood_stays_within_bytes() {
     pairing.flush_all();
     assert_eq!(pairing.tcp_buffered_bytes(), 0);
 }
+
+#[test]
+fn tcp_late_timestamp_keeps_connection() {
+    let mut pairing = pairing();
+    let mut connection = Connection::open(&mut pairing, 5_000);
+    // A segment stamped earlier than the handshake (clock skew between capture queues).
+    connection.client(&mut pairing, 0, &Wire::query(1).framed());
+    pairing.advance(at(14_000));
+    assert_eq!(pairing.tcp_connections(), 1);
+    pairing.advance(at(15_000));
+    assert_eq!(pairing.tcp_connections(), 0);
+}
