@@ -23,7 +23,6 @@ pub struct DecoderSet {
     with_program: Vec<usize>,
     without_program: Vec<usize>,
     children: HashMap<String, Vec<usize>>,
-    top_siblings: HashMap<String, Vec<usize>>,
 }
 
 impl DecoderSet {
@@ -34,24 +33,10 @@ impl DecoderSet {
             let index = set.decoders.len();
             match &decoder.parent {
                 Some(parent) => set.children.entry(parent.clone()).or_default().push(index),
-                None => {
-                    let first_of_name = !set
-                        .decoders
-                        .iter()
-                        .any(|existing| existing.parent.is_none() && existing.name == decoder.name);
-                    if first_of_name {
-                        if decoder.program_name.is_some() {
-                            set.with_program.push(index);
-                        } else {
-                            set.without_program.push(index);
-                        }
-                    } else {
-                        set.top_siblings
-                            .entry(decoder.name.clone())
-                            .or_default()
-                            .push(index);
-                    }
-                }
+                // Top-level decoders sharing a name are separate candidates that share the
+                // children of that name.
+                None if decoder.program_name.is_some() => set.with_program.push(index),
+                None => set.without_program.push(index),
             }
             set.decoders.push(decoder);
         }
@@ -119,9 +104,7 @@ impl DecoderSet {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         if children.is_empty() {
-            let mut chain = vec![parent_index];
-            chain.extend(self.top_siblings.get(&parent.name).into_iter().flatten());
-            self.run_chain(event, &chain, after_parent, after_parent);
+            self.run_chain(event, &[parent_index], after_parent, after_parent);
             return;
         }
         let mut position = 0;
