@@ -288,6 +288,12 @@ fn text_report(outcome: &Outcome, trace: bool) -> String {
     let mut out = String::new();
     out.push_str("\n**Phase 1: Completed pre-decoding.\n");
     out.push_str(&format!("\tfull event: '{}'\n", event.full_log));
+    if let Some(timestamp) = &event.header_timestamp {
+        out.push_str(&format!("\ttimestamp: '{timestamp}'\n"));
+    }
+    if let Some(hostname) = &event.header_hostname {
+        out.push_str(&format!("\thostname: '{hostname}'\n"));
+    }
     if let Some(program) = &event.program_name {
         out.push_str(&format!("\tprogram_name: '{program}'\n"));
     }
