@@ -143,6 +143,9 @@ mod tests {
         let second = writer.write(&alert()).unwrap();
         writer.flush().unwrap();
         let log_len = std::fs::metadata(dir.join("alerts.log")).unwrap().len();
+        let json_len = std::fs::metadata(dir.join("alerts.json")).unwrap().len();
+        assert_eq!(writer.log_size(), log_len);
+        assert_eq!(writer.json_size(), json_len);
         assert_eq!(first, "1704067200.0");
         assert_eq!(second, format!("1704067200.{}", log_len / 2));
         writer.reopen().unwrap();

@@ -3,21 +3,23 @@
 mod config;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Local;
 use clap::Args;
 use dnstel_analysis::loading::RulesetRequest;
-use dnstel_analysis::{AgentInfo, AlertWriter, AnalysisConfig, Analyzer, EventSource, Session};
-use dnstel_logcollector::{CollectedLine, Collector, CollectorOptions};
+use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource};
+use dnstel_logcollector::{CollectedLine, Collector, CollectorOptions, CollectorStats};
 use tracing::{info, warn};
 
 use crate::analyzer_setup::{self, RulesetArgs};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
+use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
+use crate::ops::metrics::Registry;
+use crate::ops::rule_stage::RuleStage;
+use crate::ops::signals::SignalFlags;
+use crate::ops::stats::{self, Every, PUBLISH_INTERVAL};
 
 /// How long the loop sleeps when every file is at its end.
 const IDLE_SLEEP: Duration = Duration::from_millis(250);
@@ -43,6 +45,12 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     ruleset: RulesetArgs,
+
+    #[command(flatten)]
+    rotation: AlertRotationArgs,
+
+    #[command(flatten)]
+    observability: ObservabilityArgs,
 }
 
 /// Runs `dnstel analyze`.
@@ -61,13 +69,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             args.config.display()
         )));
     }
-    let analyzer = analyzer(&args, &file_config)?;
+    let analyzer = build_analyzer(&args.ruleset, &file_config)?;
     let manager_name = analyzer.config().manager_name.clone();
 
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
-    let mut writer = AlertWriter::open(&args.data_dir)
-        .with_context(|| format!("cannot open the alert files in {}", args.data_dir.display()))?;
+    let writer = args.rotation.open_writer(&args.data_dir)?;
     let mut collector = Collector::new(
         file_config.local_files.clone(),
         CollectorOptions {
@@ -78,11 +85,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     )
     .context("cannot load the read positions")?;
 
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .with_context(|| format!("failed to install the handler of signal {signal}"))?;
-    }
+    let registry = Registry::shared();
+    args::start_metrics(args.observability.bind_metrics()?, &registry)?;
+    let signals = SignalFlags::install()?;
     info!(data_dir = %args.data_dir.display(), "analyzer started");
 
     let agent = AgentInfo {
@@ -91,10 +96,18 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         ip: None,
         labels: file_config.labels.clone(),
     };
-    let mut session = Session::new();
+    let ruleset = args.ruleset.clone();
+    let rebuild_config = file_config.clone();
+    let rebuild = Box::new(move || build_analyzer(&ruleset, &rebuild_config));
+    let mut stage = RuleStage::new(analyzer, rebuild, writer);
+    let mut publish = Every::new(PUBLISH_INTERVAL);
+    let mut stats_line = Every::new(args.observability.stats_interval());
     let mut batch: Vec<CollectedLine> = Vec::with_capacity(BATCH_EVENTS);
-    let mut alerts = 0u64;
-    while !stop.load(Ordering::Relaxed) {
+    while !signals.stop_requested() {
+        if signals.take_reload() {
+            info!("SIGHUP received: reopening the alert files and reloading the rules");
+            stage.reload();
+        }
         batch.clear();
         let at_end = collector.poll(BATCH_EVENTS, &mut batch);
         for line in &batch {
@@ -102,18 +115,19 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
                 location: line.location.clone(),
                 agent: agent.clone(),
             };
-            let now = Local::now().fixed_offset();
-            let outcome = analyzer.process(&mut session, &line.event, &source, now, false);
-            if let (true, Some(alert)) = (outcome.logged, &outcome.alert) {
-                writer.write(alert).context("failed to write an alert")?;
-                alerts += 1;
-            }
+            stage.process(&line.event, &source)?;
         }
         // Alerts reach the files before the positions move past their events, so a crash
         // repeats events at worst and never loses one.
-        writer.flush().context("failed to flush the alert files")?;
+        stage.flush()?;
         if let Err(error) = collector.save_positions() {
             warn!(%error, "failed to save the read positions");
+        }
+        if publish.due() {
+            publish_analysis(&registry, &mut stage, collector.stats());
+        }
+        if stats_line.due() {
+            stats::log_stats(&registry.snapshot(), "stats");
         }
         if at_end {
             if args.once {
@@ -122,37 +136,45 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             std::thread::sleep(IDLE_SLEEP);
         }
     }
-    let stats = collector.stats();
+    let collected = collector.stats();
+    publish_analysis(&registry, &mut stage, collected);
     info!(
-        events = stats.events,
-        alerts,
-        too_long = stats.too_long,
-        nul_byte = stats.nul_byte,
-        not_json_object = stats.not_json_object,
-        rotations = stats.rotations,
-        truncations = stats.truncations,
-        read_errors = stats.read_errors,
+        events = collected.events,
+        alerts = stage.counters.alerts_written,
+        too_long = collected.too_long,
+        nul_byte = collected.nul_byte,
+        not_json_object = collected.not_json_object,
+        rotations = collected.rotations,
+        truncations = collected.truncations,
+        read_errors = collected.read_errors,
         "analyzer stopped"
     );
+    stats::log_stats(&registry.snapshot(), "summary");
     Ok(())
 }
 
-fn analyzer(args: &AnalyzeArgs, file_config: &config::AnalyzeConfig) -> anyhow::Result<Analyzer> {
+/// Copies the collector's skip counters into the stage's counters and publishes them.
+fn publish_analysis(registry: &Registry, stage: &mut RuleStage, collected: &CollectorStats) {
+    stage.counters.lines_skipped = vec![
+        ("too_long", collected.too_long),
+        ("nul_byte", collected.nul_byte),
+        ("not_json_object", collected.not_json_object),
+    ];
+    registry.publish_analysis(stage.counters.clone());
+}
+
+/// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
+fn build_analyzer(
+    args: &RulesetArgs,
+    file_config: &config::AnalyzeConfig,
+) -> anyhow::Result<Analyzer> {
     let mut request = RulesetRequest {
-        dir: args
-            .ruleset
-            .ruleset
-            .clone()
-            .or(file_config.ruleset_dir.clone()),
+        dir: args.ruleset.clone().or(file_config.ruleset_dir.clone()),
         extra_rules: file_config.rules.clone(),
         extra_decoders: file_config.decoders.clone(),
     };
-    request
-        .extra_rules
-        .extend(args.ruleset.rules.iter().cloned());
-    request
-        .extra_decoders
-        .extend(args.ruleset.decoders.iter().cloned());
+    request.extra_rules.extend(args.rules.iter().cloned());
+    request.extra_decoders.extend(args.decoders.iter().cloned());
     let loaded = analyzer_setup::load_ruleset(&request)?;
     if file_config.json_output == Some(false) || file_config.alerts_log == Some(false) {
         return Err(usage_error(anyhow::anyhow!(
@@ -161,7 +183,6 @@ fn analyzer(args: &AnalyzeArgs, file_config: &config::AnalyzeConfig) -> anyhow::
     }
     let config = AnalysisConfig {
         log_alert_level: args
-            .ruleset
             .log_alert_level
             .or(file_config.log_alert_level)
             .unwrap_or(analyzer_setup::DEFAULT_LOG_ALERT_LEVEL),
@@ -169,11 +190,10 @@ fn analyzer(args: &AnalyzeArgs, file_config: &config::AnalyzeConfig) -> anyhow::
             .email_alert_level
             .unwrap_or(analyzer_setup::DEFAULT_EMAIL_ALERT_LEVEL),
         manager_name: args
-            .ruleset
             .manager_name
             .clone()
             .unwrap_or_else(analyzer_setup::host_name),
-        mitre: analyzer_setup::mitre_table(&args.ruleset.mitre_version)?,
+        mitre: analyzer_setup::mitre_table(&args.mitre_version)?,
     };
     Ok(analyzer_setup::build_analyzer(loaded, config))
 }

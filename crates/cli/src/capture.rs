@@ -16,6 +16,12 @@ use tracing::{info, warn};
 
 use crate::exit::config_error;
 use crate::logging;
+use crate::ops::args::{self, ObservabilityArgs};
+use crate::ops::metrics::{Registry, SensorCounters};
+use crate::ops::privileges::drop_privileges;
+use crate::ops::reopen::{reopenable, OutputHandle};
+use crate::ops::signals::SignalFlags;
+use crate::ops::stats::{self, Every, PUBLISH_INTERVAL};
 use crate::sensor::setup::{self, OutputTarget};
 use crate::sensor::Pipeline;
 
@@ -44,9 +50,13 @@ pub struct CaptureArgs {
     output: Option<String>,
 
     /// After the capture socket and the output are open, switch to this user (and its
-    /// primary group). The output folder must be writable by it for rotation.
+    /// primary group). The output folder must be writable by it for rotation. Without it, a
+    /// root process keeps uid 0 but drops every capability.
     #[arg(long = "user", value_name = "USER")]
     user: Option<String>,
+
+    #[command(flatten)]
+    observability: ObservabilityArgs,
 }
 
 /// Runs `dnstel capture`.
@@ -62,17 +72,57 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
     let mut capture = open_capture(&config, args.interface.as_deref())?;
-    let output = setup::open_output(&config, target.as_ref())?;
+    let (output, output_handle) = reopenable(setup::open_output(&config, target.as_ref())?);
+    let metrics = args.observability.bind_metrics()?;
     drop_privileges(args.user.as_deref())?;
 
-    let stop = install_stop_flag()?;
+    let registry = Registry::shared();
+    args::start_metrics(metrics, &registry)?;
+    let signals = SignalFlags::install()?;
     let mut pipeline = Pipeline::new(sensor, builder, output);
-    capture_loop(&mut capture, &mut pipeline, &stop)?;
-
-    pipeline.finish()?;
+    let loop_ops = LoopOps {
+        signals: &signals,
+        registry: &registry,
+        output: &output_handle,
+        stats_interval: args.observability.stats_interval(),
+        reload_targets: Vec::new(),
+    };
+    let captured = capture_loop(&mut capture, &mut pipeline, &loop_ops);
+    let finished = pipeline.finish();
     pipeline.log_summary();
     log_capture_stats(&capture);
-    Ok(())
+    publish_sensor(&registry, &pipeline, &capture, &output_handle);
+    stats::log_stats(&registry.snapshot(), "summary");
+    captured?;
+    finished
+}
+
+/// What the capture loop needs besides the capture and the pipeline.
+pub struct LoopOps<'a> {
+    /// Stop and reload requests.
+    pub signals: &'a SignalFlags,
+    /// Where the loop publishes the capture-side counters.
+    pub registry: &'a Registry,
+    /// The event output's reopen flag and counters.
+    pub output: &'a OutputHandle,
+    /// Interval of the stats line; zero turns it off.
+    pub stats_interval: Duration,
+    /// Flags set on SIGHUP besides the event output's reopen flag.
+    pub reload_targets: Vec<Arc<AtomicBool>>,
+}
+
+/// Publishes the capture-side counters into the registry.
+pub fn publish_sensor(
+    registry: &Registry,
+    pipeline: &Pipeline,
+    capture: &LiveCapture,
+    output: &OutputHandle,
+) {
+    registry.publish_sensor(SensorCounters::collect(
+        pipeline,
+        &capture.stats(),
+        &output.stats(),
+    ));
 }
 
 /// Opens the live capture that `packetbeat.interfaces` (or `interface`) names.
@@ -89,16 +139,6 @@ pub fn open_capture(config: &Config, interface: Option<&str>) -> anyhow::Result<
     Ok(capture)
 }
 
-/// Switches to `user` when one is given; sockets and files opened before stay usable.
-pub fn drop_privileges(user: Option<&str>) -> anyhow::Result<()> {
-    if let Some(user) = user {
-        dnstel_capture::drop_privileges(user, None)
-            .with_context(|| format!("failed to switch to user {user}"))?;
-        info!(user, "dropped privileges");
-    }
-    Ok(())
-}
-
 /// Logs the capture's final counters.
 pub fn log_capture_stats(capture: &LiveCapture) {
     let stats = capture.stats();
@@ -111,15 +151,27 @@ pub fn log_capture_stats(capture: &LiveCapture) {
     );
 }
 
+/// Reads frames into the pipeline until a stop is requested, flushing, publishing counters,
+/// logging the stats line and handling SIGHUP along the way.
 pub fn capture_loop(
     capture: &mut LiveCapture,
     pipeline: &mut Pipeline,
-    stop: &AtomicBool,
+    ops: &LoopOps<'_>,
 ) -> anyhow::Result<()> {
     let mut last_flush = Instant::now();
     let mut last_drop_check = Instant::now();
+    let mut publish = Every::new(PUBLISH_INTERVAL);
+    let mut stats_line = Every::new(ops.stats_interval);
     let mut reported_drops = 0;
-    while !stop.load(Ordering::Relaxed) {
+    while !ops.signals.stop_requested() {
+        if ops.signals.take_reload() {
+            info!("SIGHUP received: reopening the event output");
+            ops.output.reopen_flag().store(true, Ordering::Relaxed);
+            for target in &ops.reload_targets {
+                target.store(true, Ordering::Relaxed);
+            }
+            pipeline.flush()?;
+        }
         match capture
             .next_frame(POLL_TIMEOUT)
             .context("live capture failed")?
@@ -147,6 +199,12 @@ pub fn capture_loop(
             }
             last_drop_check = Instant::now();
         }
+        if publish.due() {
+            publish_sensor(ops.registry, pipeline, capture, ops.output);
+        }
+        if stats_line.due() {
+            stats::log_stats(&ops.registry.snapshot(), "stats");
+        }
     }
     info!("stop requested, writing pending transactions");
     Ok(())
@@ -173,16 +231,6 @@ pub fn capture_config(config: &Config, interface: Option<&str>) -> anyhow::Resul
     }
     capture.validate().map_err(config_error)?;
     Ok(capture)
-}
-
-/// Sets a flag on SIGINT or SIGTERM; the capture loop checks it between polls.
-pub fn install_stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .with_context(|| format!("failed to install the handler of signal {signal}"))?;
-    }
-    Ok(stop)
 }
 
 pub fn wall_clock() -> Timestamp {

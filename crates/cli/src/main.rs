@@ -7,6 +7,7 @@ mod capture;
 mod exit;
 mod logging;
 mod logtest;
+mod ops;
 mod read;
 mod run;
 mod sensor;

@@ -5,36 +5,38 @@
 //! the compact JSON text that `dnstel analyze` would read back from `DIR/packetbeat`, with the
 //! same `location`, so both ways give the same alerts.
 
+mod rule_thread;
+
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Local;
 use clap::Args;
 use dnstel_analysis::loading::RulesetRequest;
-use dnstel_analysis::{AgentInfo, AlertWriter, AnalysisConfig, Analyzer, EventSource, Session};
+use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource};
 use dnstel_event::EventBuilder;
 use dnstel_sensor::Sensor;
 use tracing::{info, warn};
 
 use crate::analyzer_setup::{self, RulesetArgs};
-use crate::capture::{
-    capture_loop, drop_privileges, install_stop_flag, log_capture_stats, open_capture,
-};
+use crate::capture::{capture_loop, log_capture_stats, open_capture, publish_sensor, LoopOps};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
+use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
+use crate::ops::metrics::Registry;
+use crate::ops::privileges::drop_privileges;
+use crate::ops::reopen::reopenable;
+use crate::ops::signals::SignalFlags;
+use crate::ops::stats;
 use crate::sensor::setup::{self, OutputTarget};
 use crate::sensor::{EventTap, Pipeline};
+use rule_thread::RuleThread;
 
 /// Events waiting for the rules; when the queue is full, further events skip the rules (they
 /// are still written to the event file) and are counted.
 const ANALYSIS_QUEUE_EVENTS: usize = 65_536;
-/// How long the rule thread waits for an event before it flushes the alert files.
-const ALERT_FLUSH_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Options of `dnstel run`.
 #[derive(Debug, Args)]
@@ -53,7 +55,8 @@ pub struct RunArgs {
     data_dir: PathBuf,
 
     /// After the capture socket and the files are open, switch to this user. DIR must be
-    /// writable by it for rotation.
+    /// writable by it for rotation. Without it, a root process keeps uid 0 but drops every
+    /// capability.
     #[arg(long = "user", value_name = "USER")]
     user: Option<String>,
 
@@ -63,6 +66,12 @@ pub struct RunArgs {
 
     #[command(flatten)]
     ruleset: RulesetArgs,
+
+    #[command(flatten)]
+    rotation: AlertRotationArgs,
+
+    #[command(flatten)]
+    observability: ObservabilityArgs,
 }
 
 /// Runs `dnstel run`.
@@ -74,7 +83,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
 
-    let analyzer = build_analyzer(&args)?;
+    let analyzer = build_analyzer(&args.ruleset)?;
     let sensor = Sensor::new(setup::sensor_options(&config)?).map_err(config_error)?;
     let agent = setup::agent_identity(&args.data_dir);
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
@@ -82,11 +91,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let mut capture = open_capture(&config, args.interface.as_deref())?;
     let events_path = args.data_dir.join("packetbeat");
-    let output = setup::open_output(&config, Some(&OutputTarget::File(events_path.clone())))?;
-    let writer = AlertWriter::open(&args.data_dir)
-        .with_context(|| format!("cannot open the alert files in {}", args.data_dir.display()))?;
+    let target = OutputTarget::File(events_path.clone());
+    let (output, output_handle) = reopenable(setup::open_output(&config, Some(&target))?);
+    let writer = args.rotation.open_writer(&args.data_dir)?;
+    let metrics = args.observability.bind_metrics()?;
     drop_privileges(args.user.as_deref())?;
 
+    let registry = Registry::shared();
+    args::start_metrics(metrics, &registry)?;
+    let signals = SignalFlags::install()?;
     let source = EventSource {
         location: events_path.display().to_string(),
         agent: AgentInfo {
@@ -97,16 +110,35 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         },
     };
     let (sender, receiver) = sync_channel::<String>(ANALYSIS_QUEUE_EVENTS);
-    let rules = spawn_rule_thread(analyzer, writer, source, receiver)?;
     let queue_drops = Arc::new(AtomicU64::new(0));
+    let rules_reload = Arc::new(AtomicBool::new(false));
+    let ruleset = args.ruleset.clone();
+    let rules = RuleThread {
+        analyzer,
+        rebuild: Box::new(move || build_analyzer(&ruleset)),
+        writer,
+        source,
+        receiver,
+        reload: Arc::clone(&rules_reload),
+        registry: Arc::clone(&registry),
+        queue_drops: Arc::clone(&queue_drops),
+    }
+    .spawn()?;
 
-    let stop = install_stop_flag()?;
     let mut pipeline = Pipeline::new(sensor, builder, output);
     pipeline.set_tap(event_tap(sender, Arc::clone(&queue_drops)));
-    let captured = capture_loop(&mut capture, &mut pipeline, &stop);
+    let loop_ops = LoopOps {
+        signals: &signals,
+        registry: &registry,
+        output: &output_handle,
+        stats_interval: args.observability.stats_interval(),
+        reload_targets: vec![rules_reload],
+    };
+    let captured = capture_loop(&mut capture, &mut pipeline, &loop_ops);
     let finished = pipeline.finish();
     pipeline.log_summary();
     log_capture_stats(&capture);
+    publish_sensor(&registry, &pipeline, &capture, &output_handle);
     // Dropping the pipeline closes the queue, so the rule thread ends after the last event.
     drop(pipeline);
     let alerts = rules
@@ -117,29 +149,29 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         queue_drops = queue_drops.load(Ordering::Relaxed),
         "run stopped"
     );
+    stats::log_stats(&registry.snapshot(), "summary");
     captured?;
     finished
 }
 
-fn build_analyzer(args: &RunArgs) -> anyhow::Result<Analyzer> {
+/// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
+fn build_analyzer(args: &RulesetArgs) -> anyhow::Result<Analyzer> {
     let request = RulesetRequest {
-        dir: args.ruleset.ruleset.clone(),
-        extra_rules: args.ruleset.rules.clone(),
-        extra_decoders: args.ruleset.decoders.clone(),
+        dir: args.ruleset.clone(),
+        extra_rules: args.rules.clone(),
+        extra_decoders: args.decoders.clone(),
     };
     let loaded = analyzer_setup::load_ruleset(&request)?;
     let config = AnalysisConfig {
         log_alert_level: args
-            .ruleset
             .log_alert_level
             .unwrap_or(analyzer_setup::DEFAULT_LOG_ALERT_LEVEL),
         email_alert_level: analyzer_setup::DEFAULT_EMAIL_ALERT_LEVEL,
         manager_name: args
-            .ruleset
             .manager_name
             .clone()
             .unwrap_or_else(analyzer_setup::host_name),
-        mitre: analyzer_setup::mitre_table(&args.ruleset.mitre_version)?,
+        mitre: analyzer_setup::mitre_table(&args.mitre_version)?,
     };
     Ok(analyzer_setup::build_analyzer(loaded, config))
 }
@@ -181,37 +213,4 @@ fn event_tap(sender: SyncSender<String>, drops: Arc<AtomicU64>) -> EventTap {
             }
         }
     })
-}
-
-fn spawn_rule_thread(
-    analyzer: Analyzer,
-    mut writer: AlertWriter,
-    source: EventSource,
-    receiver: Receiver<String>,
-) -> anyhow::Result<JoinHandle<anyhow::Result<u64>>> {
-    std::thread::Builder::new()
-        .name("rules".to_owned())
-        .spawn(move || {
-            let mut session = Session::new();
-            let mut alerts = 0u64;
-            loop {
-                match receiver.recv_timeout(ALERT_FLUSH_INTERVAL) {
-                    Ok(event) => {
-                        let now = Local::now().fixed_offset();
-                        let outcome = analyzer.process(&mut session, &event, &source, now, false);
-                        if let (true, Some(alert)) = (outcome.logged, &outcome.alert) {
-                            writer.write(alert).context("failed to write an alert")?;
-                            alerts += 1;
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => {
-                        writer.flush().context("failed to flush the alert files")?;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                }
-            }
-            writer.flush().context("failed to flush the alert files")?;
-            Ok(alerts)
-        })
-        .context("failed to start the rule thread")
 }

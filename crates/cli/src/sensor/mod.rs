@@ -47,6 +47,16 @@ impl Pipeline {
         }
     }
 
+    /// The sensor, for reading its counters.
+    pub fn sensor(&self) -> &Sensor {
+        &self.sensor
+    }
+
+    /// What the event stage did with completed transactions so far.
+    pub fn event_counts(&self) -> EventCounts {
+        self.counts
+    }
+
     /// Hands every event written from now on to `tap` as well.
     pub fn set_tap(&mut self, tap: EventTap) {
         self.tap = Some(tap);

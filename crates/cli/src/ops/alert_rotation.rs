@@ -1,0 +1,267 @@
+//! Rotation of `alerts.json` and `alerts.log` in Wazuh's archive layout.
+//!
+//! Both files move together into `DIR/logs/alerts/YYYY/Mon/ossec-alerts-DD.json` and `.log`,
+//! named after the local day of the alerts they contain (`Mon` is the English month
+//! abbreviation). A second rotation on the same day adds a three-digit counter starting at
+//! `-001` (`ossec-alerts-DD-001.json`), the naming Wazuh 4 uses for its own rotated alert and
+//! archive files. Rotation happens
+//! - daily: at the first write or timer tick after local midnight, when the files are not empty;
+//! - by size: before a write, when either file has reached the size limit (off by default, as
+//!   in Wazuh).
+//!
+//! The new `alerts.log` starts empty, so alert ids restart at offset 0. After each rotation,
+//! archived alert files of days older than the retention are deleted. Rotated files keep mode
+//! 0600; archive folders are created with mode 0750.
+
+use std::fs::{self, DirBuilder};
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Local, NaiveDate};
+use dnstel_analysis::{Alert, AlertWriter};
+use tracing::{info, warn};
+
+/// When the alert files rotate and how long archives are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationPolicy {
+    /// Rotate when either file reaches this many bytes; `None` disables size rotation.
+    pub max_size: Option<u64>,
+    /// Delete archives of days more than this many days ago; 0 keeps archives forever.
+    pub keep_days: u32,
+}
+
+/// The default `--alerts-keep-days`.
+pub const DEFAULT_KEEP_DAYS: u32 = 31;
+/// Size rotations allowed per day; past it the last archive name would be reused, so size
+/// rotation stops for the rest of the day.
+const MAX_COUNTER: u32 = 999;
+
+/// An [`AlertWriter`] that rotates its files.
+#[derive(Debug)]
+pub struct RotatingAlertWriter {
+    writer: AlertWriter,
+    policy: RotationPolicy,
+    /// The local day of the alerts in the current files.
+    day: NaiveDate,
+    rotations: u64,
+}
+
+impl RotatingAlertWriter {
+    /// Opens the alert files in `directory`. Existing files are taken to belong to the day of
+    /// their last modification.
+    pub fn open(directory: &Path, policy: RotationPolicy) -> io::Result<RotatingAlertWriter> {
+        let writer = AlertWriter::open(directory)?;
+        let day = fs::metadata(directory.join("alerts.log"))
+            .and_then(|metadata| metadata.modified())
+            .map(|modified| DateTime::<Local>::from(modified).date_naive())
+            .unwrap_or_else(|_| Local::now().date_naive());
+        Ok(RotatingAlertWriter {
+            writer,
+            policy,
+            day,
+            rotations: 0,
+        })
+    }
+
+    /// Writes `alert`, rotating first when a day passed or a file is full. Returns the id.
+    pub fn write(&mut self, alert: &Alert) -> io::Result<String> {
+        self.rotate_if_due(Local::now())?;
+        self.writer.write(alert)
+    }
+
+    /// Rotates when the day changed, even without a new alert; called from the loop's timer.
+    pub fn tick(&mut self) -> io::Result<()> {
+        self.rotate_if_due(Local::now())
+    }
+
+    /// Flushes both files.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
+    /// Reopens both files, after something else moved them away.
+    pub fn reopen(&mut self) -> io::Result<()> {
+        self.writer.reopen()
+    }
+
+    /// Number of rotations since the writer was opened.
+    pub fn rotations(&self) -> u64 {
+        self.rotations
+    }
+
+    fn rotate_if_due(&mut self, now: DateTime<Local>) -> io::Result<()> {
+        let today = now.date_naive();
+        let empty = self.writer.log_size() == 0 && self.writer.json_size() == 0;
+        if today != self.day {
+            if !empty {
+                self.rotate()?;
+            }
+            self.day = today;
+            return Ok(());
+        }
+        let full = self
+            .policy
+            .max_size
+            .is_some_and(|max| self.writer.log_size() >= max || self.writer.json_size() >= max);
+        if full && !empty {
+            self.rotate()?;
+        }
+        Ok(())
+    }
+
+    /// Moves both files into the archive, reopens fresh ones and applies the retention.
+    fn rotate(&mut self) -> io::Result<()> {
+        self.writer.flush()?;
+        let directory = self.writer.directory().to_path_buf();
+        let Some(base) = archive_base(&directory, self.day)? else {
+            warn!(day = %self.day, "alert files not rotated: {MAX_COUNTER} archives exist for the day");
+            return Ok(());
+        };
+        for extension in ["json", "log"] {
+            let from = directory.join(format!("alerts.{extension}"));
+            let to = base.with_extension(extension);
+            fs::rename(&from, &to).map_err(|error| {
+                io::Error::new(
+                    error.kind(),
+                    format!(
+                        "failed to move {} to {}: {error}",
+                        from.display(),
+                        to.display()
+                    ),
+                )
+            })?;
+        }
+        self.writer.reopen()?;
+        self.rotations += 1;
+        info!(archive = %base.display(), "alert files rotated");
+        if self.policy.keep_days > 0 {
+            let oldest =
+                Local::now().date_naive() - chrono::Days::new(self.policy.keep_days.into());
+            prune_archives(&directory.join("logs/alerts"), oldest);
+        }
+        Ok(())
+    }
+}
+
+/// Returns the archive path without extension for `day`, creating its folders: the first free
+/// name among `ossec-alerts-DD`, `ossec-alerts-DD-001`, ... `-999`.
+fn archive_base(directory: &Path, day: NaiveDate) -> io::Result<Option<PathBuf>> {
+    let folder = directory
+        .join("logs/alerts")
+        .join(day.year().to_string())
+        .join(day.format("%b").to_string());
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(&folder)?;
+    for counter in 0..=MAX_COUNTER {
+        let name = match counter {
+            0 => format!("ossec-alerts-{:02}", day.day()),
+            _ => format!("ossec-alerts-{:02}-{counter:03}", day.day()),
+        };
+        let base = folder.join(name);
+        if !base.with_extension("json").exists() && !base.with_extension("log").exists() {
+            return Ok(Some(base));
+        }
+    }
+    Ok(None)
+}
+
+/// Deletes archived alert files of days before `oldest` under `root` (`logs/alerts`), and
+/// month and year folders left empty. Failures are logged and skipped.
+fn prune_archives(root: &Path, oldest: NaiveDate) {
+    for year_dir in subdirectories(root) {
+        for month_dir in subdirectories(&year_dir) {
+            prune_month(&year_dir, &month_dir, oldest);
+            let _ = fs::remove_dir(&month_dir);
+        }
+        let _ = fs::remove_dir(&year_dir);
+    }
+}
+
+fn prune_month(year_dir: &Path, month_dir: &Path, oldest: NaiveDate) {
+    let Ok(entries) = fs::read_dir(month_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(day) = archive_day(year_dir, month_dir, &path) else {
+            continue;
+        };
+        if day < oldest {
+            match fs::remove_file(&path) {
+                Ok(()) => info!(file = %path.display(), "deleted an alert archive past retention"),
+                Err(error) => {
+                    warn!(file = %path.display(), %error, "failed to delete an alert archive")
+                }
+            }
+        }
+    }
+}
+
+/// Returns the day an archive file belongs to, from its year folder, month folder and name.
+/// Files that do not follow the layout are left alone.
+fn archive_day(year_dir: &Path, month_dir: &Path, file: &Path) -> Option<NaiveDate> {
+    let year: i32 = year_dir.file_name()?.to_str()?.parse().ok()?;
+    let month = month_dir.file_name()?.to_str()?;
+    let name = file.file_name()?.to_str()?;
+    let day = name.strip_prefix("ossec-alerts-")?.get(..2)?;
+    let day: u32 = day.parse().ok()?;
+    NaiveDate::parse_from_str(&format!("{year}-{month}-{day:02}"), "%Y-%b-%d").ok()
+}
+
+fn subdirectories(path: &Path) -> Vec<PathBuf> {
+    fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.is_dir())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_names_count_from_001() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 7).expect("valid date");
+        let first = archive_base(directory.path(), day)
+            .expect("create")
+            .expect("free");
+        assert!(
+            first.ends_with("logs/alerts/2026/Mar/ossec-alerts-07"),
+            "{first:?}"
+        );
+        fs::write(first.with_extension("log"), "x").expect("write");
+        let second = archive_base(directory.path(), day)
+            .expect("create")
+            .expect("free");
+        assert!(second.ends_with("ossec-alerts-07-001"), "{second:?}");
+    }
+
+    #[test]
+    fn pruning_keeps_recent_days() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let root = directory.path().join("logs/alerts");
+        let old = root.join("2025/Dec");
+        let recent = root.join("2026/Jan");
+        fs::create_dir_all(&old).expect("create");
+        fs::create_dir_all(&recent).expect("create");
+        fs::write(old.join("ossec-alerts-30.json"), "x").expect("write");
+        fs::write(old.join("ossec-alerts-31-001.log"), "x").expect("write");
+        fs::write(recent.join("ossec-alerts-02.json"), "x").expect("write");
+        fs::write(recent.join("notes.txt"), "x").expect("write");
+        let oldest = NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date");
+        prune_archives(&root, oldest);
+        assert!(!old.exists(), "empty old month folder removed");
+        assert!(!root.join("2025").exists(), "empty old year folder removed");
+        assert!(recent.join("ossec-alerts-02.json").exists());
+        assert!(recent.join("notes.txt").exists());
+    }
+}

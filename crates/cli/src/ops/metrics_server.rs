@@ -1,0 +1,219 @@
+//! A minimal HTTP/1.1 server that answers `GET /metrics` with the Prometheus text format.
+//!
+//! One accept thread; each connection is served on a short-lived thread, at most
+//! [`MAX_CONNECTIONS`] at a time (more are closed at once). A request head larger than
+//! [`MAX_REQUEST_BYTES`] or slower than [`IO_TIMEOUT`] is rejected. Every response closes the
+//! connection.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tracing::{debug, info, warn};
+
+use super::metrics::Registry;
+use crate::exit::usage_error;
+
+/// Connections served at the same time.
+pub const MAX_CONNECTIONS: usize = 4;
+/// The largest request head accepted, in bytes.
+pub const MAX_REQUEST_BYTES: usize = 8192;
+/// Read and write timeout of one connection.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A bound listener, not yet serving.
+#[derive(Debug)]
+pub struct MetricsServer {
+    listener: TcpListener,
+}
+
+impl MetricsServer {
+    /// Binds `address`. A non-loopback address is a usage error unless `allow_remote` is set.
+    pub fn bind(address: SocketAddr, allow_remote: bool) -> anyhow::Result<MetricsServer> {
+        if !address.ip().is_loopback() && !allow_remote {
+            return Err(usage_error(anyhow::anyhow!(
+                "--metrics-listen {address} is not a loopback address; add \
+                 --metrics-allow-remote to serve metrics beyond this host"
+            )));
+        }
+        let listener = TcpListener::bind(address)
+            .with_context(|| format!("failed to listen for metrics on {address}"))?;
+        Ok(MetricsServer { listener })
+    }
+
+    /// The address actually bound (port 0 picks a free port).
+    pub fn local_address(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Starts the accept thread. It runs until the process exits.
+    pub fn spawn(self, registry: Arc<Registry>) -> anyhow::Result<()> {
+        let address = self.local_address()?;
+        std::thread::Builder::new()
+            .name("metrics".to_owned())
+            .spawn(move || accept_loop(self.listener, registry))
+            .context("failed to start the metrics thread")?;
+        info!(%address, "metrics endpoint listening");
+        Ok(())
+    }
+}
+
+fn accept_loop(listener: TcpListener, registry: Arc<Registry>) {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(error) => {
+                warn!(%error, "failed to accept a metrics connection");
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        if active.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::AcqRel);
+            debug!("metrics connection closed: too many open connections");
+            continue;
+        }
+        let registry = Arc::clone(&registry);
+        let done = Arc::clone(&active);
+        let spawned = std::thread::Builder::new()
+            .name("metrics-conn".to_owned())
+            .spawn(move || {
+                if let Err(error) = serve(stream, &registry) {
+                    debug!(%error, "metrics connection failed");
+                }
+                done.fetch_sub(1, Ordering::AcqRel);
+            });
+        if let Err(error) = spawned {
+            active.fetch_sub(1, Ordering::AcqRel);
+            warn!(%error, "failed to start a metrics connection thread");
+        }
+    }
+}
+
+fn serve(mut stream: TcpStream, registry: &Registry) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let response = match read_head(&mut stream)? {
+        Some(head) => respond(&head, registry),
+        None => plain(
+            431,
+            "Request Header Fields Too Large",
+            "request too large\n",
+        ),
+    };
+    stream.write_all(response.as_bytes())?;
+    stream.flush()
+}
+
+/// Reads up to the blank line that ends the request head. Returns `None` when the head is
+/// larger than [`MAX_REQUEST_BYTES`].
+fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
+    let mut head = Vec::with_capacity(512);
+    let mut chunk = [0u8; 1024];
+    loop {
+        if head.windows(4).any(|window| window == b"\r\n\r\n") || head.ends_with(b"\n\n") {
+            return Ok(Some(String::from_utf8_lossy(&head).into_owned()));
+        }
+        if head.len() > MAX_REQUEST_BYTES {
+            return Ok(None);
+        }
+        let read = stream.read(&mut chunk)?;
+        if read == 0 {
+            return Ok(Some(String::from_utf8_lossy(&head).into_owned()));
+        }
+        head.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// Builds the response to a request head.
+fn respond(head: &str, registry: &Registry) -> String {
+    let mut request_line = head.lines().next().unwrap_or("").split_whitespace();
+    let method = request_line.next().unwrap_or("");
+    let target = request_line.next().unwrap_or("");
+    let path = target.split('?').next().unwrap_or("");
+    match (method, path) {
+        ("GET", "/metrics") => {
+            let body = registry.snapshot().to_prometheus();
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        }
+        ("GET", _) => plain(404, "Not Found", "only /metrics is served\n"),
+        _ => plain(405, "Method Not Allowed", "only GET is supported\n"),
+    }
+}
+
+fn plain(code: u16, reason: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::metrics::SensorCounters;
+
+    fn get(address: SocketAddr, request: &str) -> String {
+        let mut stream = TcpStream::connect(address).expect("connect");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    }
+
+    #[test]
+    fn server_answers_metrics_and_errors() {
+        let registry = Registry::shared();
+        registry.publish_sensor(SensorCounters {
+            packets: 42,
+            ..SensorCounters::default()
+        });
+        let server = MetricsServer::bind("127.0.0.1:0".parse().expect("address"), false)
+            .expect("bind loopback");
+        let address = server.local_address().expect("local address");
+        server.spawn(registry).expect("spawn");
+
+        let metrics = get(address, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(metrics.starts_with("HTTP/1.1 200 OK\r\n"), "{metrics}");
+        assert!(
+            metrics.contains("\r\n\r\n# HELP dnstel_packets_total"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("\ndnstel_packets_total 42\n"), "{metrics}");
+
+        let missing = get(address, "GET /other HTTP/1.1\r\n\r\n");
+        assert!(missing.starts_with("HTTP/1.1 404 "), "{missing}");
+        let post = get(address, "POST /metrics HTTP/1.1\r\n\r\n");
+        assert!(post.starts_with("HTTP/1.1 405 "), "{post}");
+        // Larger than the limit, and small enough that the server reads all of it before it
+        // answers, so closing the connection does not reset it.
+        let huge = format!(
+            "GET /metrics HTTP/1.1\r\nX: {}",
+            "a".repeat(MAX_REQUEST_BYTES + 100)
+        );
+        let mut stream = TcpStream::connect(address).expect("connect");
+        stream.write_all(huge.as_bytes()).expect("send");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        assert!(response.starts_with("HTTP/1.1 431 "), "{response}");
+    }
+
+    #[test]
+    fn remote_address_needs_opt_in() {
+        let error = MetricsServer::bind("0.0.0.0:0".parse().expect("address"), false)
+            .expect_err("non-loopback rejected");
+        assert!(
+            error.to_string().contains("--metrics-allow-remote"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! Operation of the long-running commands: signals, privileges, counters, the stats line, the
+//! Prometheus endpoint and alert file rotation.
+
+pub mod alert_rotation;
+pub mod args;
+pub mod metrics;
+pub mod metrics_server;
+pub mod privileges;
+pub mod reopen;
+pub mod rule_stage;
+pub mod signals;
+pub mod stats;

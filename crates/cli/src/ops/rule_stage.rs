@@ -1,0 +1,95 @@
+//! The rule stage shared by `dnstel run` and `dnstel analyze`: evaluate an event, write its
+//! alert, count, and handle SIGHUP (reopen the alert files, reload the rules).
+
+use anyhow::Context;
+use chrono::Local;
+use dnstel_analysis::{Analyzer, EventSource, Session};
+use tracing::{info, warn};
+
+use super::alert_rotation::RotatingAlertWriter;
+use super::metrics::AnalysisCounters;
+
+/// Builds a fresh analyzer from the same ruleset request as the running one.
+pub type RebuildAnalyzer = Box<dyn Fn() -> anyhow::Result<Analyzer> + Send>;
+
+/// Rules, their correlation state, the alert files and the counters.
+pub struct RuleStage {
+    analyzer: Analyzer,
+    session: Session,
+    rebuild: RebuildAnalyzer,
+    writer: RotatingAlertWriter,
+    /// Counters that this stage keeps; callers fill in the input-side fields.
+    pub counters: AnalysisCounters,
+}
+
+impl RuleStage {
+    /// Connects the rules to the alert files.
+    pub fn new(
+        analyzer: Analyzer,
+        rebuild: RebuildAnalyzer,
+        writer: RotatingAlertWriter,
+    ) -> RuleStage {
+        RuleStage {
+            analyzer,
+            session: Session::new(),
+            rebuild,
+            writer,
+            counters: AnalysisCounters::default(),
+        }
+    }
+
+    /// Evaluates one event and writes its alert when the rule level asks for one.
+    pub fn process(&mut self, event: &str, source: &EventSource) -> anyhow::Result<()> {
+        let now = Local::now().fixed_offset();
+        let outcome = self
+            .analyzer
+            .process(&mut self.session, event, source, now, false);
+        self.counters.events_read += 1;
+        if outcome.alert.is_some() {
+            self.counters.rule_matches += 1;
+        }
+        if let (true, Some(alert)) = (outcome.logged, &outcome.alert) {
+            self.writer
+                .write(alert)
+                .context("failed to write an alert")?;
+            self.counters.alerts_written += 1;
+            self.counters.alert_rotations = self.writer.rotations();
+        }
+        Ok(())
+    }
+
+    /// Flushes the alert files and rotates them when the day changed.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        self.writer
+            .flush()
+            .context("failed to flush the alert files")?;
+        self.writer
+            .tick()
+            .context("failed to rotate the alert files")?;
+        self.counters.alert_rotations = self.writer.rotations();
+        Ok(())
+    }
+
+    /// Handles SIGHUP: reopens the alert files and reloads the rules. A ruleset that fails to
+    /// load keeps the running rules. A new ruleset starts with empty correlation state
+    /// (frequency counters and `if_matched_*` history).
+    pub fn reload(&mut self) {
+        if let Err(error) = self.writer.flush().and_then(|()| self.writer.reopen()) {
+            warn!(%error, "failed to reopen the alert files; still writing to the open ones");
+        } else {
+            info!("alert files reopened");
+        }
+        match (self.rebuild)() {
+            Ok(analyzer) => {
+                self.analyzer = analyzer;
+                self.session = Session::new();
+                self.counters.rule_reloads += 1;
+                info!("rules reloaded");
+            }
+            Err(error) => {
+                self.counters.rule_reload_failures += 1;
+                warn!("rule reload failed, keeping the running rules: {error:#}");
+            }
+        }
+    }
+}
