@@ -136,7 +136,19 @@ impl Pairing {
 
     /// Moves packet time to `now` (if later than any time seen) and closes what expired: idle
     /// TCP connections first, then unanswered queries, each oldest first.
+    ///
+    /// When `now` is earlier than the clock by more than the transaction timeout, the input has
+    /// started a new timeline (several capture files read as one stream, out of time order):
+    /// everything pending is closed as at the end of input and the clock restarts at `now`.
+    /// Smaller steps back (packets reordered between capture queues) leave the clock alone.
     pub fn advance(&mut self, now: Timestamp) {
+        if let Some(clock) = self.clock {
+            if now.0 < clock.0.saturating_sub(self.timeout_nanos) {
+                self.stats.clock_resets += 1;
+                self.flush_all();
+                self.clock = Some(now);
+            }
+        }
         let clock = self.clock.map_or(now, |clock| clock.max(now));
         self.clock = Some(clock);
         let deadline = Timestamp(clock.0.saturating_sub(self.timeout_nanos));

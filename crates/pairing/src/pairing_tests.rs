@@ -156,6 +156,26 @@ fn clock_never_moves_backwards() {
 }
 
 #[test]
+fn clock_resets_on_large_backward_jump() {
+    let mut pairing = pairing();
+    send_udp(&mut pairing, 100_000, CLIENT, SERVER, &Wire::query(1));
+    // A second capture file that starts 100 s earlier: its query still pairs.
+    send_udp(&mut pairing, 0, CLIENT, SERVER, &Wire::query(2));
+    send_udp(&mut pairing, 30, SERVER, CLIENT, &Wire::response(2));
+    let events = drain(&mut pairing);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].id(), Some(1));
+    assert_eq!(events[0].notes, [notes::NO_RESPONSE]);
+    assert_eq!(events[1].id(), Some(2));
+    assert!(
+        events[1].response.is_some(),
+        "query 2 pairs after the reset"
+    );
+    assert_eq!(pairing.stats().clock_resets, 1);
+    assert_eq!(pairing.stats().flushed, 1);
+}
+
+#[test]
 fn flush_all_emits_pending_queries() {
     let mut pairing = pairing();
     send_udp(&mut pairing, 0, CLIENT, SERVER, &Wire::query(1));

@@ -27,6 +27,10 @@ pub struct PairingStats {
     pub timeouts: u64,
     /// Queries emitted unanswered by [`Pairing::flush_all`](crate::Pairing::flush_all).
     pub flushed: u64,
+    /// Times packet time jumped back by more than the transaction timeout (a later capture
+    /// file that starts earlier than the one before); pending queries were then closed as
+    /// unanswered and counted in `flushed`.
+    pub clock_resets: u64,
     /// Queries emitted unanswered because the table was full.
     pub evicted: u64,
     /// Messages that parsed with anomalies (they still pair, with notes).
