@@ -1,5 +1,5 @@
-//! The seed Packetbeat event through rule 200300 gives the alert Wazuh wrote, key order
-//! included, apart from `timestamp`, `id` and `firedtimes`.
+//! A Packetbeat 7.16 DNS event through rule 200300, with ATT&CK 6.0, gives the alert a Wazuh
+//! 4.2 manager wrote for it, key order included, apart from `timestamp`, `id` and `firedtimes`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -26,10 +26,10 @@ fn without_volatile(mut value: JsonValue) -> JsonValue {
 }
 
 #[test]
-fn seed_event_gives_seed_alert() {
+fn packetbeat_event_matches_wazuh_alert() {
     let Ok(expected_text) = std::fs::read_to_string(shared().join("seed/alert-example.json"))
     else {
-        eprintln!("shared seed data not present; skipping");
+        eprintln!("reference alert not present; skipping");
         return;
     };
     let event_text = std::fs::read_to_string(shared().join("seed/event-example.json")).unwrap();
