@@ -1,5 +1,8 @@
 //! Runs `dnstel read` on capture files and looks up fields of the JSON events it writes.
 
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 use std::path::Path;
 
 use serde_json::Value;
