@@ -29,7 +29,7 @@ enum Command {
     /// Sniffs DNS on a live interface and writes Packetbeat DNS events.
     Capture(capture::CaptureArgs),
     /// Evaluates Wazuh rules over JSON events read from standard input.
-    Logtest(logtest::LogtestArgs),
+    Logtest(Box<logtest::LogtestArgs>),
     /// Follows event files and writes Wazuh-style alerts.
     Analyze(analyze::AnalyzeArgs),
     /// Captures DNS and raises alerts in one process.
@@ -41,7 +41,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Read(args) => read::run(args),
         Command::Capture(args) => capture::run(args),
-        Command::Logtest(args) => logtest::run(args),
+        Command::Logtest(args) => logtest::run(*args),
         Command::Analyze(args) => analyze::run(args),
         Command::Run(args) => run::run(args),
     };
