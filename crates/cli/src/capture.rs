@@ -29,6 +29,8 @@ use crate::sensor::Pipeline;
 const POLL_TIMEOUT: Duration = Duration::from_millis(200);
 /// How often buffered events are flushed to the output while traffic flows.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest time spent at stop on frames already in the capture ring.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// How often the kernel drop counter is read and logged when it changed.
 const DROP_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -206,8 +208,28 @@ pub fn capture_loop(
             stats::log_stats(&ops.registry.snapshot(), "stats");
         }
     }
-    info!("stop requested, writing pending transactions");
+    info!("stop requested, reading the frames already captured");
+    let drained = drain(capture, pipeline)?;
+    info!(frames = drained, "writing pending transactions");
     Ok(())
+}
+
+/// Processes the frames still in the capture ring at stop, for at most [`DRAIN_LIMIT`], and
+/// returns how many there were.
+fn drain(capture: &mut LiveCapture, pipeline: &mut Pipeline) -> anyhow::Result<u64> {
+    let started = Instant::now();
+    let mut frames = 0;
+    while started.elapsed() < DRAIN_LIMIT {
+        match capture
+            .next_frame(Duration::ZERO)
+            .context("live capture failed")?
+        {
+            Some(frame) => pipeline.process_frame(&frame)?,
+            None => break,
+        }
+        frames += 1;
+    }
+    Ok(frames)
 }
 
 /// Builds the live capture settings from `packetbeat.interfaces` and the DNS ports.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod live;
+pub mod ops;
 pub mod unbound;
 
 use std::path::PathBuf;
