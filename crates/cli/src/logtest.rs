@@ -9,26 +9,17 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset, Local};
 use clap::Args;
 use dnstel_analysis::json::JsonValue;
-use dnstel_analysis::loading::{self, LoadedRuleset, RulesetRequest};
+use dnstel_analysis::loading::RulesetRequest;
 use dnstel_analysis::testini::{parse_ini, run_sections};
-use dnstel_analysis::{
-    AgentInfo, AnalysisConfig, Analyzer, EventSource, MitreTable, Outcome, Session,
-};
+use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource, Outcome, Session};
 
-use crate::exit::{config_error, usage_error};
+use crate::analyzer_setup::{self, RulesetArgs};
+use crate::logging;
+use crate::run::parse_labels;
 
 /// Options of `dnstel logtest`.
 #[derive(Debug, Args)]
 pub struct LogtestArgs {
-    /// Wazuh-layout ruleset folder (rules/, decoders/, lists/), loaded in Wazuh's order.
-    #[arg(long, value_name = "DIR")]
-    ruleset: Option<PathBuf>,
-    /// Rule file or folder, loaded after the ruleset (repeatable).
-    #[arg(long, value_name = "PATH")]
-    rules: Vec<PathBuf>,
-    /// Decoder file or folder, loaded after the ruleset (repeatable).
-    #[arg(long, value_name = "PATH")]
-    decoders: Vec<PathBuf>,
     /// Location of the events, as alerts show it.
     #[arg(long, default_value = "stdin")]
     location: String,
@@ -44,15 +35,8 @@ pub struct LogtestArgs {
     /// Agent label KEY=VALUE (repeatable).
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
-    /// Manager name in alerts; defaults to the host name.
-    #[arg(long)]
-    manager_name: Option<String>,
-    /// MITRE ATT&CK version of the technique table (6.0, 11.3, 13.1, 18.1).
-    #[arg(long, default_value = dnstel_analysis::mitre::DEFAULT_VERSION)]
-    mitre_version: String,
-    /// Minimum rule level of alerts written to alerts.json.
-    #[arg(long, default_value_t = 3)]
-    log_alert_level: u8,
+    #[command(flatten)]
+    ruleset: RulesetArgs,
     /// Prints the rules tried for each event.
     #[arg(long)]
     trace: bool,
@@ -66,29 +50,27 @@ pub struct LogtestArgs {
 
 /// Runs `dnstel logtest`.
 pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
-    let mitre = MitreTable::bundled(&args.mitre_version).ok_or_else(|| {
-        usage_error(anyhow::anyhow!(
-            "unknown MITRE ATT&CK version {:?}; use one of {}",
-            args.mitre_version,
-            dnstel_analysis::mitre::versions()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let loaded = load(&args).map_err(config_error)?;
-    for warning in &loaded.warnings {
-        tracing::warn!("{warning}");
-    }
-    let config = AnalysisConfig {
-        log_alert_level: args.log_alert_level,
-        email_alert_level: 12,
-        manager_name: args.manager_name.clone().unwrap_or_else(host_name),
-        mitre,
+    logging::init("warn");
+    let request = RulesetRequest {
+        dir: args.ruleset.ruleset.clone(),
+        extra_rules: args.ruleset.rules.clone(),
+        extra_decoders: args.ruleset.decoders.clone(),
     };
-    let analyzer = Analyzer::new(loaded.rules, loaded.decoders, config);
-    for warning in analyzer.tree().warnings() {
-        tracing::warn!("{warning}");
-    }
+    let loaded = analyzer_setup::load_ruleset(&request)?;
+    let config = AnalysisConfig {
+        log_alert_level: args
+            .ruleset
+            .log_alert_level
+            .unwrap_or(analyzer_setup::DEFAULT_LOG_ALERT_LEVEL),
+        email_alert_level: analyzer_setup::DEFAULT_EMAIL_ALERT_LEVEL,
+        manager_name: args
+            .ruleset
+            .manager_name
+            .clone()
+            .unwrap_or_else(analyzer_setup::host_name),
+        mitre: analyzer_setup::mitre_table(&args.ruleset.mitre_version)?,
+    };
+    let analyzer = analyzer_setup::build_analyzer(loaded, config);
     if !args.test.is_empty() {
         return run_tests(&analyzer, &args.test);
     }
@@ -96,34 +78,8 @@ pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
     run_stdin(&analyzer, &source, &args)
 }
 
-fn load(args: &LogtestArgs) -> anyhow::Result<LoadedRuleset> {
-    let request = RulesetRequest {
-        dir: args.ruleset.clone(),
-        extra_rules: args.rules.clone(),
-        extra_decoders: args.decoders.clone(),
-    };
-    let loaded = loading::load(&request)?;
-    // Files given on the command line must load cleanly; a ruleset folder may contain files
-    // dnstel cannot read, which are reported and skipped.
-    if args.ruleset.is_none() {
-        return Ok(loaded.into_strict()?);
-    }
-    for error in &loaded.errors {
-        tracing::warn!("skipped: {error}");
-    }
-    Ok(loaded)
-}
-
 fn event_source(args: &LogtestArgs) -> anyhow::Result<EventSource> {
-    let mut labels = Vec::new();
-    for label in &args.labels {
-        let (key, value) = label.split_once('=').ok_or_else(|| {
-            usage_error(anyhow::anyhow!(
-                "invalid label {label:?}; expected KEY=VALUE"
-            ))
-        })?;
-        labels.push((key.to_string(), value.to_string()));
-    }
+    let labels = parse_labels(&args.labels)?;
     Ok(EventSource {
         location: args.location.clone(),
         agent: AgentInfo {
@@ -135,19 +91,13 @@ fn event_source(args: &LogtestArgs) -> anyhow::Result<EventSource> {
     })
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_string())
-        .unwrap_or_else(|_| "localhost".to_string())
-}
-
 fn now() -> DateTime<FixedOffset> {
     Local::now().fixed_offset()
 }
 
-/// Maximum length of an event line in bytes, the longest line Wazuh's logcollector reads as one
-/// line.
-const MAX_EVENT_BYTES: usize = 65_279;
+/// Maximum length of an event line in bytes, without its newline: the longest line Wazuh's
+/// logcollector reads as one line.
+const MAX_EVENT_BYTES: usize = dnstel_logcollector::MAX_LINE_BYTES - 1;
 
 fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> anyhow::Result<()> {
     let stdin = io::stdin();
