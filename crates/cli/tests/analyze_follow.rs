@@ -10,6 +10,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::live::stop;
 
 /// Appends events whose `dns.id` values are `ids`, built from the stock example event.
 fn append_events(path: &Path, ids: std::ops::Range<u32>) {
@@ -39,17 +40,6 @@ fn start_analyzer(config: &Path, data_dir: &Path) -> Child {
         .arg(rule)
         .spawn()
         .expect("start dnstel analyze")
-}
-
-fn stop(mut child: Child) {
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -TERM failed");
-    let exit = child.wait().expect("wait for dnstel");
-    assert!(exit.success(), "dnstel analyze exited with {exit}");
 }
 
 /// Returns the `dns.id` of every alert, waiting until there are `expected` of them.
