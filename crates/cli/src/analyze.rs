@@ -103,6 +103,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let mut publish = Every::new(PUBLISH_INTERVAL);
     let mut stats_line = Every::new(args.observability.stats_interval());
     let mut batch: Vec<CollectedLine> = Vec::with_capacity(BATCH_EVENTS);
+    publish_analysis(&registry, &mut stage, collector.stats());
     while !signals.stop_requested() {
         if signals.take_reload() {
             info!("SIGHUP received: reopening the alert files and reloading the rules");

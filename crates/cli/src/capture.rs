@@ -73,9 +73,10 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
+    // The metrics address is checked first, so a usage error does not wait for the capture.
+    let metrics = args.observability.bind_metrics()?;
     let mut capture = open_capture(&config, args.interface.as_deref())?;
     let (output, output_handle) = reopenable(setup::open_output(&config, target.as_ref())?);
-    let metrics = args.observability.bind_metrics()?;
     drop_privileges(args.user.as_deref())?;
 
     let registry = Registry::shared();

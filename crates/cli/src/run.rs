@@ -89,12 +89,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
+    let metrics = args.observability.bind_metrics()?;
     let mut capture = open_capture(&config, args.interface.as_deref())?;
     let events_path = args.data_dir.join("packetbeat");
     let target = OutputTarget::File(events_path.clone());
     let (output, output_handle) = reopenable(setup::open_output(&config, Some(&target))?);
     let writer = args.rotation.open_writer(&args.data_dir)?;
-    let metrics = args.observability.bind_metrics()?;
     drop_privileges(args.user.as_deref())?;
 
     let registry = Registry::shared();

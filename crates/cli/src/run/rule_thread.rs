@@ -55,6 +55,7 @@ impl RuleThread {
             stage.counters.queue_drops = self.queue_drops.load(Ordering::Relaxed);
             self.registry.publish_analysis(stage.counters.clone());
         };
+        publish_counters(&mut stage);
         loop {
             if self.reload.swap(false, Ordering::Relaxed) {
                 stage.reload();
