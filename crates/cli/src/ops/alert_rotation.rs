@@ -246,6 +246,48 @@ mod tests {
     }
 
     #[test]
+    fn day_change_archives_under_old_day() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let policy = RotationPolicy {
+            max_size: None,
+            keep_days: 0,
+        };
+        fs::write(directory.path().join("alerts.log"), "old record\n").expect("write");
+        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
+        let yesterday = Local::now().date_naive() - chrono::Days::new(1);
+        writer.day = yesterday;
+        writer.tick().expect("rotate");
+
+        let base = directory
+            .path()
+            .join("logs/alerts")
+            .join(yesterday.year().to_string())
+            .join(yesterday.format("%b").to_string())
+            .join(format!("ossec-alerts-{:02}", yesterday.day()));
+        let archived = fs::read_to_string(base.with_extension("log")).expect("archived log");
+        assert_eq!(archived, "old record\n");
+        assert!(base.with_extension("json").exists());
+        assert_eq!(writer.rotations(), 1);
+        assert_eq!(writer.writer.log_size(), 0, "id offsets restart");
+        writer.tick().expect("no second rotation");
+        assert_eq!(writer.rotations(), 1);
+    }
+
+    #[test]
+    fn empty_files_not_rotated_at_day_change() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let policy = RotationPolicy {
+            max_size: Some(1),
+            keep_days: 0,
+        };
+        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
+        writer.day = Local::now().date_naive() - chrono::Days::new(1);
+        writer.tick().expect("tick");
+        assert_eq!(writer.rotations(), 0);
+        assert!(!directory.path().join("logs").exists());
+    }
+
+    #[test]
     fn pruning_keeps_recent_days() {
         let directory = tempfile::tempdir().expect("temporary directory");
         let root = directory.path().join("logs/alerts");
