@@ -104,8 +104,7 @@ def send_pipelined_tcp():
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.sendall(segment)
         received = b""
-        deadline = time.time() + 2
-        while received.count(b"\x71") < 2 and time.time() < deadline:
+        while len(framed_messages(received)) < 2:
             try:
                 chunk = client.recv(4096)
             except socket.timeout:
@@ -113,9 +112,19 @@ def send_pipelined_tcp():
             if not chunk:
                 break
             received += chunk
-            if len(received) > 60:
-                break
         time.sleep(0.2)
+
+
+def framed_messages(stream):
+    """Return the complete length-prefixed DNS messages at the start of a TCP stream."""
+    messages = []
+    while len(stream) >= 2:
+        length = struct.unpack("!H", stream[:2])[0]
+        if len(stream) < 2 + length:
+            break
+        messages.append(stream[2:2 + length])
+        stream = stream[2 + length:]
+    return messages
 
 
 def send_live_traffic():
@@ -238,8 +247,8 @@ def craft_simple():
 
 
 def craft_edns_options():
-    """An EDNS exchange whose response echoes a client subnet (scope 24) and carries a client
-    and server cookie."""
+    """Write an EDNS exchange whose response echoes a client subnet with scope 24 and carries a
+    client and server cookie."""
     subnet = struct.pack("!HBB", 1, 24, 0) + bytes([192, 0, 2])
     client_cookie = bytes.fromhex("0102030405060708")
     server_cookie = bytes.fromhex("1112131415161718")
@@ -258,18 +267,16 @@ def craft_edns_options():
 def craft_names():
     """Damaged and unusual names: a pointer loop, chained pointers, escaped label bytes, and a
     broken record next to a good one."""
-    # Pointer loop: the answer owner points at offset 40, which points back at itself.
+    # Pointer loop: the answer's owner name is a pointer to its own offset.
     name = wire_name(b"loop", b"example", b"test")
-    body = question(name) + b"\xc0\x28" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, 1])
-    loop = header(0x1001, 0x8180, 1, 1, 0, 0) + body
-    # Offset 12 + len(question) = 12 + 22 + 4 = 38... place the loop pointer at its own offset.
     loop_offset = 12 + len(question(name))
-    loop = loop[:loop_offset] + struct.pack("!H", 0xc000 | loop_offset) + loop[loop_offset + 2:]
+    loop = header(0x1001, 0x8180, 1, 1, 0, 0) + question(name) + struct.pack("!H", 0xc000 | loop_offset) \
+        + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, 1])
     write("crafted-pointer-loop.pcap",
           [query4(0x1001, "loop.example.test", sport=40010), udp4(RESOLVER4, CLIENT4, 53, 40010, loop)])
 
-    # Chained pointers: answer 1 owner "www" + pointer to the question name; answer 2 owner is
-    # a pointer to answer 1's owner (a pointer to a name that itself ends in a pointer).
+    # Chained pointers: the first record's owner is "www" plus a pointer to the question name.
+    # The second record's owner points at the first owner, so one pointer leads to another.
     qname = wire_name(b"chain", b"example", b"test")
     message = header(0x1002, 0x8180, 1, 2, 0, 0) + question(qname)
     first_owner_offset = len(message)
@@ -307,7 +314,7 @@ def craft_fragments():
         / Raw(bytes(DNS(id=0x2004, rd=1, qd=DNSQR(qname=name4, qtype="TXT"), ar=DNSRROPT(rclass=1232))))
     reply = IP(src=RESOLVER4, dst=CLIENT4, id=0x4242) / UDP(sport=53, dport=40020) / Raw(large_txt_reply(0x2004, name4))
     fragments = [Ether(src=MAC["dst"], dst=MAC["src"]) / part for part in fragment(reply, fragsize=800)]
-    # The last fragment is sent first, as some routers do.
+    # The fragments are written in reverse order, so reassembly cannot rely on arrival order.
     write("crafted-ipv4-fragments.pcap", [query] + fragments[::-1])
 
     name6 = "frag6.example.test"
@@ -320,7 +327,7 @@ def craft_fragments():
 
 
 def craft_tcp_out_of_order():
-    """A TCP exchange whose response arrives in two segments, the second before the first."""
+    """Write a TCP exchange whose response arrives in two segments, the second one first."""
     client, server, sport = CLIENT4, RESOLVER4, 40030
     payload = query_bytes("tcp.example.test", "A", 0x3003)
     reply = bytes(DNS(id=0x3003, qr=1, rd=1, ra=1, qd=DNSQR(qname="tcp.example.test"),

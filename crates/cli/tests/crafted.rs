@@ -1,10 +1,11 @@
 //! Golden tests of `dnstel read` over captures recorded and crafted for this project.
 //!
 //! The `live-*` captures hold real traffic between dig (or a small Python client) and unbound on
-//! loopback, recorded with tcpdump; ids, ports and times change when they are regenerated, so the
-//! tests find events by question and check everything else exactly. The `crafted-*` captures are
+//! loopback, recorded with tcpdump. Their ids, ports and times change when they are regenerated,
+//! so the tests find events by question and check everything else exactly. The `crafted-*` captures are
 //! built with scapy with fixed addresses, ids and times. `scripts/make-fixtures.py` regenerates
-//! both. `network.direction` depends on the host's addresses and is not checked.
+//! both. Every destination is a loopback address, so `network.direction` is `ingress` on any
+//! host.
 
 #[path = "support/events.rs"]
 mod events;
@@ -60,7 +61,7 @@ fn live_event(query: &str) -> Value {
     events.remove(0)
 }
 
-/// Fields every answered query to unbound on 127.0.0.77 shares.
+/// Fields shared by every query that unbound on 127.0.0.77 replied to.
 fn assert_unbound_udp4(case: &str, event: &Value) {
     assert_fields(
         case,
@@ -72,13 +73,14 @@ fn assert_unbound_udp4(case: &str, event: &Value) {
             ("network.type", json!("ipv4")),
             ("network.transport", json!("udp")),
             ("network.protocol", json!("dns")),
+            ("network.direction", json!("ingress")),
             ("source.ip", json!("127.0.0.1")),
             ("destination.ip", json!("127.0.0.77")),
             ("destination.port", json!(53)),
             ("dns.type", json!("answer")),
             ("dns.op_code", json!("QUERY")),
             ("dns.response_code", json!("NOERROR")),
-            // unbound answers its local data authoritatively.
+            // unbound serves its local data with the AA flag.
             ("dns.header_flags", json!(["AA", "RD", "RA"])),
             ("dns.flags.authoritative", json!(true)),
             // dig sends EDNS with a 1232-byte UDP size, and unbound echoes it.
@@ -277,6 +279,8 @@ fn live_ipv6_transport() {
             ("network.transport", json!("udp")),
             ("source.ip", json!("::1")),
             ("destination.ip", json!("::1")),
+            ("network.type", json!("ipv6")),
+            ("network.direction", json!("ingress")),
             ("destination.port", json!(53)),
             ("related.ip", json!(["::1", "2001:db8::10"])),
             ("dns.answers[0].data", json!("2001:db8::10")),
@@ -458,6 +462,11 @@ fn crafted_orphan_response() {
             ("destination.port", json!(53)),
             ("destination.bytes", json!(72)),
             ("network.bytes", json!(72)),
+            ("network.direction", json!("ingress")),
+            (
+                "network.community_id",
+                json!("1:8zCvdJCL3bCeHhKQ3prbukQFLH0="),
+            ),
             ("event.end", json!("2026-01-02T03:04:05.000Z")),
             ("query", json!("class IN, type A, orphan.example.test")),
             ("dns.answers[0].data", json!("192.0.2.99")),
@@ -623,8 +632,8 @@ fn crafted_escaped_labels() {
     );
 }
 
-/// Packetbeat drops the whole message when one record's RDATA is malformed; dnstel skips that
-/// record with a note and keeps the good one, so answers_count counts the parsed records.
+/// Packetbeat drops the whole message when one record's RDATA is malformed. dnstel skips that
+/// record with a note and keeps the good one, so answers_count counts only parsed records.
 #[test]
 fn crafted_broken_record() {
     let case = "crafted-broken-record.pcap";
@@ -743,7 +752,7 @@ fn read_twice_identical_output() {
 }
 
 /// Files given in order are one stream, so a query in one file pairs with its response in the
-/// next; read alone, each file gives an unanswered query and an orphan response.
+/// next. Read alone, the files give an unanswered query and an orphan response.
 #[test]
 fn split_files_pair_across_files() {
     let events = read_fixtures(&["crafted-split-1.pcap", "crafted-split-2.pcap"]);

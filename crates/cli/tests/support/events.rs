@@ -29,6 +29,11 @@ pub fn read_raw(files: &[&Path], config: Option<&Path>) -> String {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("panicked"),
+        "dnstel read {files:?} panicked: {stderr}"
+    );
     String::from_utf8(output.stdout).expect("dnstel writes UTF-8 events")
 }
 
