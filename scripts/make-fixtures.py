@@ -232,6 +232,15 @@ def craft_simple():
           [query4(0xd0d0, "dup.example.test", sport=40005), query4(0xd0d0, "dup.example.test", sport=40005),
            udp4(RESOLVER4, CLIENT4, 53, 40005, bytes(duplicate_reply))])
 
+    # LLMNR: a query to the multicast group, and a unicast reply from a responder whose answer
+    # names another host.
+    llmnr_query = Ether(**MAC) / IP(src=CLIENT4, dst="224.0.0.252", ttl=1) / UDP(sport=40006, dport=5355) \
+        / Raw(bytes(DNS(id=0x11aa, qd=DNSQR(qname="printer"))))
+    llmnr_reply = DNS(id=0x11aa, qr=1, qd=DNSQR(qname="printer"),
+                      an=DNSRR(rrname="printer", type="A", ttl=30, rdata="192.0.2.60"))
+    write("crafted-llmnr-unicast-reply.pcap",
+          [llmnr_query, udp4("127.0.0.66", CLIENT4, 5355, 40006, bytes(llmnr_reply))])
+
     refused = header(0x5e5e, 0x8105, 0, 0, 0, 0)
     write("crafted-refused-header-only.pcap",
           [query4(0x5e5e, "refused.example.test", sport=40003),

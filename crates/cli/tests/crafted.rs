@@ -498,6 +498,32 @@ fn crafted_vlan_tagged_exchange() {
     );
 }
 
+/// An LLMNR query to the multicast group pairs with the unicast reply from the responder
+/// (127.0.0.66). Packetbeat would report the reply as an orphan and the query as unanswered.
+#[test]
+fn crafted_llmnr_unicast_reply() {
+    let case = "crafted-llmnr-unicast-reply.pcap";
+    let event = single_event(case);
+    assert_fields(
+        case,
+        &event,
+        &[
+            ("status", json!("OK")),
+            ("dns.id", json!(0x11aa)),
+            ("query", json!("class IN, type A, printer")),
+            ("source.ip", json!("127.0.0.10")),
+            ("source.port", json!(40006)),
+            ("source.bytes", json!(25)),
+            // NOTE: the event names the group address as the server, and the responder's
+            // address appears nowhere in it, so who answered an LLMNR query is lost.
+            ("destination.ip", json!("224.0.0.252")),
+            ("destination.bytes", json!(48)),
+            ("dns.answers[0].data", json!("192.0.2.60")),
+        ],
+    );
+    assert_absent(case, &event, &["error"]);
+}
+
 /// Packetbeat drops messages of 12 bytes or less, so its query would time out with
 /// `No response...`; dnstel pairs the header-only REFUSED reply with its query.
 #[test]
