@@ -335,6 +335,65 @@ def craft_fragments():
     write("crafted-ipv6-fragments.pcap", [query6] + fragments6)
 
 
+def craft_edns_notes():
+    """Write the three UDP size and EDNS mismatches that Packetbeat notes: an EDNS query answered
+    without OPT, a plain query answered with OPT, and a plain answer larger than 512 bytes."""
+    def exchange(ident, name, sport, query_opt, reply_opt, answers=1):
+        query = DNS(id=ident, rd=1, qd=DNSQR(qname=name), ar=DNSRROPT(rclass=1232) if query_opt else None)
+        records = [DNSRR(rrname=name, type="A", ttl=60, rdata=f"192.0.2.{index + 1}") for index in range(answers)]
+        reply = DNS(id=ident, qr=1, rd=1, ra=1, qd=DNSQR(qname=name), an=records,
+                    ar=DNSRROPT(rclass=1232) if reply_opt else None)
+        return [udp4(CLIENT4, RESOLVER4, sport, 53, bytes(query)), udp4(RESOLVER4, CLIENT4, 53, sport, bytes(reply))]
+    packets = exchange(0x6001, "noedns.example.test", 40050, True, False)
+    packets += exchange(0x6002, "unexpected.example.test", 40051, False, True)
+    packets += exchange(0x6003, "large.example.test", 40052, False, False, answers=40)
+    write("crafted-edns-notes.pcap", packets)
+
+
+def tcp_session(sport, client_payloads, server_payloads, close=True):
+    """Build a TCP session: handshake, the client's segments, the server's segments, then FINs."""
+    c_seq, s_seq = 1000, 5000
+
+    def to_server(flags, data=b""):
+        packet = Ether(**MAC) / IP(src=CLIENT4, dst=RESOLVER4) / TCP(sport=sport, dport=53, flags=flags, seq=c_seq, ack=s_seq)
+        return packet / Raw(data) if data else packet
+
+    def to_client(flags, data=b""):
+        packet = Ether(src=MAC["dst"], dst=MAC["src"]) / IP(src=RESOLVER4, dst=CLIENT4) \
+            / TCP(sport=53, dport=sport, flags=flags, seq=s_seq, ack=c_seq)
+        return packet / Raw(data) if data else packet
+
+    packets = [Ether(**MAC) / IP(src=CLIENT4, dst=RESOLVER4) / TCP(sport=sport, dport=53, flags="S", seq=c_seq - 1)]
+    packets.append(Ether(src=MAC["dst"], dst=MAC["src"]) / IP(src=RESOLVER4, dst=CLIENT4)
+                   / TCP(sport=53, dport=sport, flags="SA", seq=s_seq - 1, ack=c_seq))
+    packets.append(to_server("A"))
+    for payload in client_payloads:
+        packets.append(to_server("PA", payload))
+        c_seq += len(payload)
+    for payload in server_payloads:
+        packets.append(to_client("PA", payload))
+        s_seq += len(payload)
+    if close:
+        packets.append(to_client("FA"))
+        s_seq += 1
+        packets.append(to_server("FA"))
+    return packets
+
+
+def craft_tcp_errors():
+    """Write a TCP response cut short by FIN, and a TCP response with a zero length prefix."""
+    query = query_bytes("cut.example.test", "A", 0x7007)
+    reply = bytes(DNS(id=0x7007, qr=1, rd=1, ra=1, qd=DNSQR(qname="cut.example.test"),
+                      an=DNSRR(rrname="cut.example.test", type="A", ttl=60, rdata="192.0.2.70")))
+    framed_query = struct.pack("!H", len(query)) + query
+    framed_reply = struct.pack("!H", len(reply)) + reply
+    write("crafted-tcp-incomplete.pcap", tcp_session(40060, [framed_query], [framed_reply[:20]]))
+
+    query = query_bytes("zero.example.test", "A", 0x7008)
+    framed_query = struct.pack("!H", len(query)) + query
+    write("crafted-tcp-zero-length.pcap", tcp_session(40061, [framed_query], [b"\x00\x00"]))
+
+
 def craft_tcp_out_of_order():
     """Write a TCP exchange whose response arrives in two segments, the second one first."""
     client, server, sport = CLIENT4, RESOLVER4, 40030
@@ -382,8 +441,10 @@ def main():
     craft_simple()
     craft_names()
     craft_edns_options()
+    craft_edns_notes()
     craft_fragments()
     craft_tcp_out_of_order()
+    craft_tcp_errors()
     if "--crafted-only" not in sys.argv:
         record_live()
 

@@ -758,6 +758,86 @@ fn crafted_tcp_out_of_order() {
     assert_absent(case, &event, &["error"]);
 }
 
+/// The EDNS and size notes of UDP exchanges, with Packetbeat's exact texts. Notes do not change
+/// the status, which depends only on the response code.
+#[test]
+fn crafted_edns_mismatch_notes() {
+    let case = "crafted-edns-notes.pcap";
+    let events = read_fixtures(&[case]);
+    assert_eq!(events.len(), 3, "{case}: three exchanges");
+    let expected = [
+        (0x6001, "Responder does not support EDNS", 48, 72),
+        (0x6002, "Unexpected EDNS answer", 41, 91),
+        (
+            0x6003,
+            "Response: Non-EDNS packet has size greater than 512",
+            36,
+            1396,
+        ),
+    ];
+    for (event, (id, note, request_bytes, response_bytes)) in events.iter().zip(expected) {
+        assert_fields(
+            case,
+            event,
+            &[
+                ("dns.id", json!(id)),
+                ("status", json!("OK")),
+                ("error.message", json!(note)),
+                ("source.bytes", json!(request_bytes)),
+                ("destination.bytes", json!(response_bytes)),
+            ],
+        );
+    }
+    assert_absent(case, &events[0], &["dns.opt"]);
+    assert_fields(case, &events[1], &[("dns.opt.do", json!(true))]);
+    assert_fields(case, &events[2], &[("dns.answers_count", json!(40))]);
+}
+
+/// The server sends 20 bytes of a longer response and closes the connection.
+#[test]
+fn crafted_tcp_incomplete_response() {
+    let case = "crafted-tcp-incomplete.pcap";
+    let event = single_event(case);
+    assert_fields(
+        case,
+        &event,
+        &[
+            ("status", json!("Error")),
+            (
+                "error.message",
+                json!("Response: Message's data is incomplete"),
+            ),
+            ("network.transport", json!("tcp")),
+            ("dns.type", json!("query")),
+            ("dns.id", json!(0x7007)),
+            ("source.bytes", json!(36)),
+        ],
+    );
+    assert_absent(case, &event, &["destination.bytes"]);
+}
+
+#[test]
+fn crafted_tcp_zero_length() {
+    let case = "crafted-tcp-zero-length.pcap";
+    let event = single_event(case);
+    assert_fields(
+        case,
+        &event,
+        &[
+            ("status", json!("Error")),
+            (
+                "error.message",
+                json!("Response: Message's length was set to zero"),
+            ),
+            ("network.transport", json!("tcp")),
+            ("dns.type", json!("query")),
+            ("dns.id", json!(0x7008)),
+            ("source.bytes", json!(37)),
+        ],
+    );
+    assert_absent(case, &event, &["destination.bytes"]);
+}
+
 /// Reading the same captures twice writes byte-identical output.
 #[test]
 fn read_twice_identical_output() {
