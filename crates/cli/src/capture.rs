@@ -29,7 +29,7 @@ use crate::sensor::Pipeline;
 const POLL_TIMEOUT: Duration = Duration::from_millis(200);
 /// How often buffered events are flushed to the output while traffic flows.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// The longest time spent at stop on frames already in the capture ring.
+/// Maximum time spent at stop on frames already in the capture ring.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// How often the kernel drop counter is read and logged when it changed.
 const DROP_CHECK_INTERVAL: Duration = Duration::from_secs(10);
@@ -100,11 +100,11 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     finished
 }
 
-/// What the capture loop needs besides the capture and the pipeline.
+/// Signal flags, counters and timers of the capture loop.
 pub struct LoopOps<'a> {
     /// Stop and reload requests.
     pub signals: &'a SignalFlags,
-    /// Where the loop publishes the capture-side counters.
+    /// Registry that receives the capture-side counters.
     pub registry: &'a Registry,
     /// The event output's reopen flag and counters.
     pub output: &'a OutputHandle,

@@ -111,7 +111,10 @@ fn size_rotation_uses_wazuh_layout() {
         let relative = path
             .strip_prefix(data.join("logs/alerts"))
             .expect("under root");
-        let parts: Vec<&str> = relative.iter().map(|part| part.to_str().unwrap()).collect();
+        let parts: Vec<&str> = relative
+            .iter()
+            .map(|part| part.to_str().expect("UTF-8 name"))
+            .collect();
         assert_eq!(parts.len(), 3, "YYYY/Mon/file: {relative:?}");
         assert_eq!(parts[0].len(), 4, "year folder: {relative:?}");
         assert!(MONTHS.contains(&parts[1]), "month folder: {relative:?}");
@@ -162,7 +165,8 @@ fn size_rotation_uses_wazuh_layout() {
         .filter(|path| path.extension() == Some("json".as_ref()))
     {
         let first = fs::read_to_string(path).expect("read");
-        let alert: Value = serde_json::from_str(first.lines().next().expect("alert")).unwrap();
+        let alert: Value =
+            serde_json::from_str(first.lines().next().expect("alert")).expect("alert is JSON");
         let id = alert["id"].as_str().expect("alert id");
         assert!(
             id.ends_with(".0"),

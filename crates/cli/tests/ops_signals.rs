@@ -1,6 +1,7 @@
-//! `dnstel run` signal handling beside a real resolver: SIGHUP reopens the event and alert
-//! files and reloads the rules (a broken rule file keeps the running rules), SIGTERM analyses
-//! every queued event before exit, and a root process without `--user` keeps no capability.
+//! `dnstel run` signal handling beside a real resolver. SIGHUP reopens the event and alert
+//! files and reloads the rules, and a broken rule file keeps the running rules. SIGTERM
+//! analyses every queued event before exit. A root process without `--user` keeps no
+//! capability.
 //!
 //! Needs root for the packet socket and port 53 (see `support::live::live_tests_enabled`).
 

@@ -30,7 +30,7 @@ pub struct ObservabilityArgs {
 }
 
 impl ObservabilityArgs {
-    /// The stats line interval.
+    /// Returns the stats line interval.
     pub fn stats_interval(&self) -> Duration {
         Duration::from_secs(self.stats_interval)
     }
@@ -69,7 +69,7 @@ pub struct AlertRotationArgs {
 }
 
 impl AlertRotationArgs {
-    /// The rotation policy these options select.
+    /// Returns the rotation policy these options select.
     pub fn policy(&self) -> RotationPolicy {
         RotationPolicy {
             max_size: self

@@ -1,4 +1,4 @@
-//! A minimal HTTP/1.1 server that answers `GET /metrics` with the Prometheus text format.
+//! A minimal HTTP/1.1 server that serves `GET /metrics` in the Prometheus text format.
 //!
 //! One accept thread; each connection is served on a short-lived thread, at most
 //! [`MAX_CONNECTIONS`] at a time (more are closed at once). A request head larger than
@@ -44,7 +44,7 @@ impl MetricsServer {
         Ok(MetricsServer { listener })
     }
 
-    /// The address actually bound (port 0 picks a free port).
+    /// Returns the address actually bound (port 0 picks a free port).
     pub fn local_address(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
@@ -195,7 +195,7 @@ mod tests {
         let post = get(address, "POST /metrics HTTP/1.1\r\n\r\n");
         assert!(post.starts_with("HTTP/1.1 405 "), "{post}");
         // Larger than the limit, and small enough that the server reads all of it before it
-        // answers, so closing the connection does not reset it.
+        // responds, so closing the connection does not reset it.
         let huge = format!(
             "GET /metrics HTTP/1.1\r\nX: {}",
             "a".repeat(MAX_REQUEST_BYTES + 100)

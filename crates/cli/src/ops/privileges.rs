@@ -15,7 +15,7 @@ use anyhow::Context;
 use caps::CapSet;
 use tracing::info;
 
-/// What [`drop_privileges`] did.
+/// Outcome of [`drop_privileges`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dropped {
     /// Switched to the requested user.

@@ -15,12 +15,12 @@ pub struct OutputHandle {
 }
 
 impl OutputHandle {
-    /// The flag that requests a reopen at the next write or flush.
+    /// Returns the flag that requests a reopen at the next write or flush.
     pub fn reopen_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.reopen)
     }
 
-    /// The output counters as of the last flush.
+    /// Returns the output counters as of the last flush.
     pub fn stats(&self) -> OutputStats {
         *self
             .stats

@@ -38,7 +38,7 @@ impl RuleStage {
         }
     }
 
-    /// Evaluates one event and writes its alert when the rule level asks for one.
+    /// Evaluates one event and writes its alert when the rule level reaches the alert level.
     pub fn process(&mut self, event: &str, source: &EventSource) -> anyhow::Result<()> {
         let now = Local::now().fixed_offset();
         let outcome = self

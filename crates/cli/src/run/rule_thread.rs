@@ -32,7 +32,7 @@ pub struct RuleThread {
     pub receiver: Receiver<String>,
     /// Set by the capture loop on SIGHUP.
     pub reload: Arc<AtomicBool>,
-    /// Where the thread publishes its counters.
+    /// Registry that receives the rule-side counters.
     pub registry: Arc<Registry>,
     /// Events the tap could not queue.
     pub queue_drops: Arc<AtomicU64>,

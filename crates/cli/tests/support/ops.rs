@@ -109,7 +109,7 @@ pub fn wait_for_lines(path: &Path, lines: usize, timeout: Duration) -> String {
     }
 }
 
-/// A rule file with one rule, `id`, that matches every DNS query event.
+/// Returns a rule file with one rule, `id`, that matches every DNS query event.
 pub fn query_rule(id: u32) -> String {
     format!(
         "<group name=\"test,\">\n  <rule id=\"{id}\" level=\"5\">\n    \
