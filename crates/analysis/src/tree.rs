@@ -69,11 +69,12 @@ impl RuleTree {
         self.rules.push(rule);
         self.children.push(Vec::new());
         for parent in parents {
+            // Siblings are kept sorted by descending key, so a binary search finds the slot
+            // after the last sibling with a key at least as high; this keeps loading large
+            // flat rule files linear instead of quadratic.
             let siblings = &self.children[parent];
-            let position = siblings
-                .iter()
-                .position(|&sibling| sort_key(&self.rules[sibling]) < key)
-                .unwrap_or(siblings.len());
+            let position =
+                siblings.partition_point(|&sibling| sort_key(&self.rules[sibling]) >= key);
             self.children[parent].insert(position, index);
         }
     }
@@ -152,5 +153,57 @@ impl RuleTree {
     /// Category of a root rule (`syslog` when unset).
     pub fn root_category(&self, index: usize) -> Category {
         self.rules[index].category.unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Vec<Rule> {
+        let mut set = dnstel_ruleset::Ruleset::default();
+        set.add_rule_text("rules/test.xml", text.as_bytes());
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        set.rules
+    }
+
+    fn child_ids(tree: &RuleTree, parent: u32) -> Vec<u32> {
+        let index = tree.index_of(parent).expect("parent loaded");
+        tree.children(index)
+            .iter()
+            .map(|&child| tree.rule(child).id)
+            .collect()
+    }
+
+    #[test]
+    fn children_sorted_by_level_then_load() {
+        let tree = RuleTree::build(rules(
+            r#"<group name="t,">
+  <rule id="1" level="0"><description>root</description></rule>
+  <rule id="101" level="3"><if_sid>1</if_sid><description>a</description></rule>
+  <rule id="102" level="10"><if_sid>1</if_sid><description>b</description></rule>
+  <rule id="103" level="3"><if_sid>1</if_sid><description>c</description></rule>
+  <rule id="104" level="0"><if_sid>1</if_sid><description>d</description></rule>
+  <rule id="105" level="10"><if_sid>1</if_sid><description>e</description></rule>
+</group>"#,
+        ));
+        // Level 0 sorts first (key 9900), then higher levels, ties in load order.
+        assert_eq!(child_ids(&tree, 1), [104, 102, 105, 101, 103]);
+    }
+
+    #[test]
+    fn many_siblings_keep_load_order() {
+        let mut text = String::from(
+            r#"<group name="t,"><rule id="1" level="0"><description>root</description></rule>"#,
+        );
+        for id in 1000..6000 {
+            text.push_str(&format!(
+                r#"<rule id="{id}" level="3"><if_sid>1</if_sid><description>x</description></rule>"#
+            ));
+        }
+        text.push_str("</group>");
+        let tree = RuleTree::build(rules(&text));
+        let expected: Vec<u32> = (1000..6000).collect();
+        assert_eq!(child_ids(&tree, 1), expected);
     }
 }

@@ -7,7 +7,7 @@
 //! `rule_exclude`/`decoder_exclude` is skipped. Extra files given by the
 //! caller load after the folder, in the order given.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -76,6 +76,9 @@ pub struct Ruleset {
     pub errors: Vec<LoadError>,
     /// Problems Wazuh only warns about (duplicate rule ids).
     pub warnings: Vec<LoadError>,
+    /// Position in `rules` of each rule id, so inserting stays linear in the rule count.
+    /// Checked against `rules` on use, because callers may edit `rules` directly.
+    positions: HashMap<u32, usize>,
 }
 
 impl Ruleset {
@@ -173,7 +176,8 @@ impl Ruleset {
     /// earlier rule's tree placement (`if_sid`, `if_group`, `if_level`,
     /// `if_matched_*`), a plain duplicate is skipped with a warning.
     fn insert_rule(&mut self, mut rule: Rule) {
-        let Some(index) = self.rules.iter().position(|r| r.id == rule.id) else {
+        let Some(index) = self.position_of(rule.id) else {
+            self.positions.insert(rule.id, self.rules.len());
             self.rules.push(rule);
             return;
         };
@@ -194,6 +198,27 @@ impl Ruleset {
         rule.if_matched_group = old.if_matched_group.take();
         rule.if_matched_regex = old.if_matched_regex.take();
         *old = rule;
+    }
+
+    /// Finds the rule with `id` through the index, rebuilding the index first when `rules` was
+    /// changed without it.
+    fn position_of(&mut self, id: u32) -> Option<usize> {
+        if self.positions.len() != self.rules.len() {
+            self.reindex();
+        }
+        let index = *self.positions.get(&id)?;
+        if self.rules.get(index).is_some_and(|rule| rule.id == id) {
+            return Some(index);
+        }
+        self.reindex();
+        self.positions.get(&id).copied()
+    }
+
+    fn reindex(&mut self) {
+        self.positions.clear();
+        for (index, rule) in self.rules.iter().enumerate() {
+            self.positions.entry(rule.id).or_insert(index);
+        }
     }
 
     fn load_lists(&mut self, lists_dir: &Path) {
@@ -353,5 +378,68 @@ fn io_error(label: &str, err: &std::io::Error) -> LoadError {
         rule_id: None,
         decoder: None,
         kind: LoadErrorKind::Io(err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: u32, extra: &str, description: &str) -> String {
+        format!(
+            r#"<rule id="{id}" level="3" {extra}><match>m</match><description>{description}</description></rule>"#
+        )
+    }
+
+    fn group(rules: &[String]) -> Vec<u8> {
+        format!(r#"<group name="t,">{}</group>"#, rules.concat()).into_bytes()
+    }
+
+    #[test]
+    fn duplicate_id_skipped_with_warning() {
+        let mut set = Ruleset::default();
+        set.add_rule_text(
+            "a.xml",
+            &group(&[rule(100, "", "first"), rule(101, "", "x")]),
+        );
+        set.add_rule_text("b.xml", &group(&[rule(100, "", "second")]));
+        assert_eq!(set.rules.len(), 2);
+        assert_eq!(set.rules[0].description, "first");
+        assert_eq!(set.warnings.len(), 1);
+    }
+
+    #[test]
+    fn overwrite_replaces_in_place() {
+        let mut set = Ruleset::default();
+        set.add_rule_text(
+            "a.xml",
+            &group(&[rule(100, "", "first"), rule(101, "", "x")]),
+        );
+        set.add_rule_text("b.xml", &group(&[rule(100, r#"overwrite="yes""#, "new")]));
+        assert_eq!(set.rules.len(), 2);
+        assert_eq!(set.rules[0].id, 100);
+        assert_eq!(set.rules[0].description, "new");
+    }
+
+    #[test]
+    fn overwrite_after_direct_edit() {
+        let mut set = Ruleset::default();
+        set.add_rule_text("a.xml", &group(&[rule(100, "", "a"), rule(101, "", "b")]));
+        // A caller reorders the public vector; the id index must not point at the wrong rule.
+        set.rules.swap(0, 1);
+        set.add_rule_text("b.xml", &group(&[rule(101, r#"overwrite="yes""#, "new")]));
+        assert_eq!(set.rules[0].id, 101);
+        assert_eq!(set.rules[0].description, "new");
+        assert_eq!(set.rules[1].description, "a");
+    }
+
+    #[test]
+    fn many_rules_load_once_each() {
+        let rules: Vec<String> = (100_000..120_000).map(|id| rule(id, "", "x")).collect();
+        let mut set = Ruleset::default();
+        set.add_rule_text("many.xml", &group(&rules));
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        assert_eq!(set.rules.len(), 20_000);
+        assert!(set.warnings.is_empty());
     }
 }

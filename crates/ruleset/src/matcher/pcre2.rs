@@ -32,11 +32,12 @@ pub struct Pcre2Pattern {
 impl Pcre2Pattern {
     /// Compiles `source` as Wazuh does, with dnstel's match limits.
     pub fn new(source: &str) -> Result<Self, PatternError> {
-        let limited = format!("(*LIMIT_MATCH={MATCH_LIMIT})(*LIMIT_DEPTH={DEPTH_LIMIT}){source}");
+        let prefix = format!("(*LIMIT_MATCH={MATCH_LIMIT})(*LIMIT_DEPTH={DEPTH_LIMIT})");
+        let limited = format!("{prefix}{source}");
         let regex = RegexBuilder::new()
             .jit_if_available(cfg!(feature = "pcre2-jit"))
             .build(&limited)
-            .map_err(|err| PatternError::new(err.to_string()))?;
+            .map_err(|err| compile_error(&err, prefix.len()))?;
         Ok(Self {
             source: source.to_owned(),
             regex,
@@ -95,6 +96,20 @@ impl Matcher for Pcre2Pattern {
     }
 }
 
+/// Describes a compile error with its offset in the pattern as written, not counting the
+/// limit items placed before it.
+fn compile_error(error: &pcre2::Error, prefix_length: usize) -> PatternError {
+    let message = error.to_string();
+    let Some(offset) = error.offset() else {
+        return PatternError::new(message);
+    };
+    let in_source = offset.saturating_sub(prefix_length);
+    PatternError::new(message.replace(
+        &format!("at offset {offset}"),
+        &format!("at offset {in_source}"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +141,15 @@ mod tests {
     #[test]
     fn invalid_pattern_rejected() {
         assert!(Pcre2Pattern::new("(unclosed").is_err());
+    }
+
+    #[test]
+    fn compile_error_offset_in_source() {
+        let error = Pcre2Pattern::new("ab(unclosed[").expect_err("invalid pattern");
+        assert!(
+            error.reason.contains("at offset 12:"),
+            "unexpected message: {}",
+            error.reason
+        );
     }
 }
