@@ -61,6 +61,22 @@ fn bench_encode(criterion: &mut Criterion) {
         })
     });
 
+    group.bench_function("assemble_only", |bencher| {
+        bencher.iter(|| {
+            let event = plain.assemble(black_box(&transaction)).expect("assembled");
+            black_box(event.status)
+        })
+    });
+
+    let event = plain.assemble(&transaction).expect("assembled");
+    group.bench_function("write_only", |bencher| {
+        bencher.iter(|| {
+            out.clear();
+            plain.write(black_box(&event), &mut out);
+            black_box(out.len())
+        })
+    });
+
     let mut full_options = options();
     full_options.send_request = true;
     full_options.send_response = true;

@@ -7,18 +7,28 @@
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Bytes that may need escaping: control bytes, `"`, `\`, and 0xe2 (the first byte of
+/// U+2028 and U+2029).
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0xe2] = true;
+    table
+};
+
 /// Appends `text` as a quoted JSON string.
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
     let mut start = 0;
     for (index, &byte) in bytes.iter().enumerate() {
-        let needs_escape = match byte {
-            b'"' | b'\\' | 0x00..=0x1f => true,
-            0xe2 => is_line_separator(&bytes[index..]),
-            _ => false,
-        };
-        if !needs_escape {
+        if !SPECIAL[usize::from(byte)] || (byte == 0xe2 && !is_line_separator(&bytes[index..])) {
             continue;
         }
         out.extend_from_slice(&bytes[start..index]);

@@ -22,7 +22,8 @@ pub enum Processor {
     DropFields {
         /// Dotted paths to remove.
         fields: Vec<String>,
-        /// `ignore_missing` (only changes whether a missing field is logged).
+        /// `ignore_missing`. Accepted for compatibility: Packetbeat only logs missing fields
+        /// when it is false, and dnstel logs nothing for them either way.
         ignore_missing: bool,
         /// `when` condition.
         when: Option<Condition>,
