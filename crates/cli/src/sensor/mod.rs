@@ -1,14 +1,24 @@
 //! The sensor side of the command line: setup from `packetbeat.yml` and the loop that turns
 //! frames into written events.
 
+pub mod encoders;
 pub mod setup;
+
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use dnstel_event::{EventBuilder, Skipped};
 use dnstel_output::Output;
 use dnstel_packet::{Frame, Timestamp};
+use dnstel_pairing::Transaction;
 use dnstel_sensor::Sensor;
-use tracing::info;
+use tracing::{info, warn};
+
+use encoders::{EncodedBatch, EncoderPool, BATCH_TRANSACTIONS};
+pub use encoders::{QueuePolicy, QueueStats};
+
+/// Minimum time between two warnings about dropped batches.
+const DROP_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Counters of what the event stage did with completed transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,6 +35,11 @@ pub struct EventCounts {
 pub type EventTap = Box<dyn FnMut(&[u8])>;
 
 /// Frames in, events out: the sensor, the event encoder and one output.
+///
+/// With one worker everything runs on the calling thread. With [`Pipeline::set_workers`] above
+/// one, decoding, reassembly, pairing and writing stay on the calling thread and event encoding
+/// moves to worker threads behind bounded queues; the events come out in the same order, so the
+/// output is byte-identical.
 pub struct Pipeline {
     sensor: Sensor,
     builder: EventBuilder,
@@ -32,6 +47,10 @@ pub struct Pipeline {
     tap: Option<EventTap>,
     line: Vec<u8>,
     counts: EventCounts,
+    encoders: Option<EncoderPool>,
+    batch: Vec<Transaction>,
+    reported_drops: u64,
+    last_drop_warning: Option<Instant>,
 }
 
 impl Pipeline {
@@ -44,7 +63,42 @@ impl Pipeline {
             tap: None,
             line: Vec::with_capacity(4096),
             counts: EventCounts::default(),
+            encoders: None,
+            batch: Vec::new(),
+            reported_drops: 0,
+            last_drop_warning: None,
         }
+    }
+
+    /// Encodes events on `workers` threads (1, the default, keeps everything on the calling
+    /// thread). `policy` says what happens when the bounded queues to the workers are full.
+    /// Call before the first frame.
+    ///
+    /// # Errors
+    /// Returns an error when a worker thread cannot be started.
+    pub fn set_workers(&mut self, workers: usize, policy: QueuePolicy) -> anyhow::Result<()> {
+        self.encoders = if workers > 1 {
+            let pool = EncoderPool::start(workers, &self.builder, policy)
+                .context("failed to start the event encoder threads")?;
+            self.batch = Vec::with_capacity(BATCH_TRANSACTIONS);
+            Some(pool)
+        } else {
+            None
+        };
+        Ok(())
+    }
+
+    /// The output's counters.
+    pub fn output_stats(&self) -> dnstel_output::OutputStats {
+        self.output.stats()
+    }
+
+    /// Counters of the queues to the encoder threads (all zero with one worker).
+    pub fn queue_stats(&self) -> QueueStats {
+        self.encoders
+            .as_ref()
+            .map(EncoderPool::stats)
+            .unwrap_or_default()
     }
 
     /// The sensor, for reading its counters.
@@ -68,6 +122,13 @@ impl Pipeline {
     /// Returns the output's write error.
     pub fn process_frame(&mut self, frame: &Frame<'_>) -> anyhow::Result<()> {
         self.sensor.process_frame(frame);
+        if self.encoders.is_some() {
+            self.batch.extend(self.sensor.drain());
+            if self.batch.len() >= BATCH_TRANSACTIONS {
+                self.submit_batch()?;
+            }
+            return Ok(());
+        }
         self.write_completed()
     }
 
@@ -77,6 +138,10 @@ impl Pipeline {
     /// Returns the output's write error.
     pub fn advance(&mut self, now: Timestamp) -> anyhow::Result<()> {
         self.sensor.advance(now);
+        if self.encoders.is_some() {
+            self.batch.extend(self.sensor.drain());
+            return self.submit_batch();
+        }
         self.write_completed()
     }
 
@@ -86,10 +151,13 @@ impl Pipeline {
     /// Returns the output's write or flush error.
     pub fn finish(&mut self) -> anyhow::Result<()> {
         self.sensor.finish();
-        self.write_completed()?;
-        self.output
-            .flush()
-            .context("failed to flush the event output")
+        if self.encoders.is_some() {
+            self.batch.extend(self.sensor.drain());
+            self.submit_batch()?;
+        } else {
+            self.write_completed()?;
+        }
+        self.flush()
     }
 
     /// Flushes buffered events to the operating system.
@@ -97,9 +165,66 @@ impl Pipeline {
     /// # Errors
     /// Returns the output's flush error.
     pub fn flush(&mut self) -> anyhow::Result<()> {
+        if let Some(mut encoders) = self.encoders.take() {
+            let batch = std::mem::take(&mut self.batch);
+            let result = encoders
+                .submit(batch, &mut |encoded| self.write_batch(&encoded))
+                .and_then(|()| encoders.collect_all(&mut |encoded| self.write_batch(&encoded)));
+            self.encoders = Some(encoders);
+            result?;
+        }
         self.output
             .flush()
             .context("failed to flush the event output")
+    }
+
+    /// Hands the pending batch to the encoder threads and writes what they finished.
+    fn submit_batch(&mut self) -> anyhow::Result<()> {
+        let Some(mut encoders) = self.encoders.take() else {
+            return Ok(());
+        };
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_TRANSACTIONS));
+        let result = encoders
+            .submit(batch, &mut |encoded| self.write_batch(&encoded))
+            .and_then(|()| encoders.collect_ready(&mut |encoded| self.write_batch(&encoded)));
+        let dropped = encoders.stats().dropped_transactions;
+        self.encoders = Some(encoders);
+        self.warn_about_drops(dropped);
+        result
+    }
+
+    fn write_batch(&mut self, encoded: &EncodedBatch) -> anyhow::Result<()> {
+        self.counts.ignored_outgoing += encoded.ignored_outgoing;
+        self.counts.empty += encoded.empty;
+        for event in encoded.events() {
+            self.output
+                .write_event(event)
+                .context("failed to write an event")?;
+            self.counts.written += 1;
+            if let Some(tap) = &mut self.tap {
+                tap(event);
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs queue drops at most once per [`DROP_WARNING_INTERVAL`].
+    fn warn_about_drops(&mut self, dropped: u64) {
+        if dropped == self.reported_drops {
+            return;
+        }
+        let due = self
+            .last_drop_warning
+            .is_none_or(|last| last.elapsed() >= DROP_WARNING_INTERVAL);
+        if due {
+            warn!(
+                dropped_transactions = dropped,
+                new = dropped - self.reported_drops,
+                "the event encoders fell behind; transactions were dropped"
+            );
+            self.reported_drops = dropped;
+            self.last_drop_warning = Some(Instant::now());
+        }
     }
 
     fn write_completed(&mut self) -> anyhow::Result<()> {
@@ -150,5 +275,8 @@ impl Pipeline {
             ?output,
             "events"
         );
+        if self.encoders.is_some() {
+            info!(queues = ?self.queue_stats(), "encoder queues");
+        }
     }
 }

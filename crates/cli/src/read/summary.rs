@@ -1,0 +1,54 @@
+//! The summary `dnstel read` prints to standard error when it is done.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::sensor::Pipeline;
+
+/// Formats what the run read, built, wrote and dropped, with its speed.
+pub fn render(pipeline: &Pipeline, read_errors: u64, elapsed: Duration) -> String {
+    let stats = pipeline.sensor().stats();
+    let pairing = pipeline.sensor().pairing_stats();
+    let defrag = pipeline.sensor().defrag_stats();
+    let events = pipeline.event_counts();
+    let queues = pipeline.queue_stats();
+    let output = pipeline.output_stats();
+    let seconds = elapsed.as_secs_f64().max(1e-6);
+    let rate = stats.frames as f64 / seconds;
+
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "read {} frames in {seconds:.2} s ({rate:.0} packets/s): {} transactions, {} events written",
+        stats.frames, pairing.transactions, events.written
+    );
+    let drops = [
+        ("unreadable capture records", read_errors),
+        ("undecodable frames", stats.decode_errors.total()),
+        ("non-UDP/TCP packets", stats.other_protocols),
+        ("packets on other ports", pairing.ignored_packets),
+        ("undecodable DNS messages", pairing.undecodable),
+        ("fragments discarded", defrag.fragments_discarded),
+        ("TCP bytes over limits", pairing.tcp_limit_dropped_bytes),
+        ("incomplete TCP messages", pairing.tcp_incomplete_messages),
+        ("queries evicted (table full)", pairing.evicted),
+        ("skipped by ignore_outgoing", events.ignored_outgoing),
+        ("empty transactions", events.empty),
+        (
+            "dropped at full encoder queues",
+            queues.dropped_transactions,
+        ),
+        ("events lost by the output", output.lost_events),
+    ];
+    let listed: Vec<String> = drops
+        .iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(what, count)| format!("{what}: {count}"))
+        .collect();
+    if listed.is_empty() {
+        text.push_str("nothing dropped\n");
+    } else {
+        let _ = writeln!(text, "dropped or skipped: {}", listed.join(", "));
+    }
+    text
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of the dnstel sensor and analyzer, on loopback only.
+#
+# What it does, in one run:
+#   1. Generates a zone of ZONE_NAMES A records and a dnsperf query file (names inside the zone,
+#      plus 10% names outside it that get NXDOMAIN from unbound's static root zone).
+#   2. Starts unbound on $SERVER port 53 with that zone as local-data. The root zone is static, so
+#      unbound never sends a query beyond loopback.
+#   3. Records the traffic with tcpdump on lo while dnsperf sends load for LOAD_SECONDS over UDP
+#      and then over TCP (-m tcp). The UDP run's "Queries per second" is taken as unbound's
+#      maximum rate here.
+#   4. Times, each pinned to core READ_CORE with taskset and writing to /dev/null:
+#      `dnstel read` (release build, events to standard output), `tcpdump -nn -r` and
+#      `tshark -T ek -r` (on the first TSHARK_PACKETS packets only, because it is slow; its rate is
+#      per packet so it compares). Peak RSS comes from /usr/bin/time -v. `dnstel read` runs
+#      READ_RUNS times and the best run counts. It also runs with --workers 2, and once writing
+#      events to a real file under WORK_DISK (the disk-bound rate).
+#   5. Analyzer: `dnstel logtest --json` over the events of step 4, with the built-in ruleset and
+#      with Wazuh's default ruleset (WAZUH_RULESET) loaded, output to /dev/null.
+#   6. Live capture: `dnstel capture -i lo` while dnsperf sends at fixed rates (dnsperf -Q), at
+#      LIVE_FRACTIONS percent of the maximum measured in step 3; reports the kernel drops.
+#      This machine may have only 2 cores: dnsperf and unbound share core 0 and dnstel capture
+#      gets core 1 (on more cores each gets its own).
+#
+# Prints a markdown table to standard output; details go to $WORK/log. Needs: unbound, dnsperf,
+# tcpdump, tshark, editcap (wireshark-common), taskset, /usr/bin/time, and root for capture.
+#
+# Usage: scripts/bench/run.sh            (from the repository root)
+# Environment: WORK (default /dev/shm/dnstel-bench, a tmpfs), WORK_DISK (default target/bench),
+#   SERVER (127.0.0.53), ZONE_NAMES (20000), LOAD_SECONDS (10), TSHARK_PACKETS (20000),
+#   READ_RUNS (3), LIVE_SECONDS (8), LIVE_FRACTIONS ("20 40 60 80"), DNSTEL (path to a built
+#   binary; default builds target/release/dnstel), WAZUH_RULESET (../shared/wazuh/ruleset).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=${WORK:-/dev/shm/dnstel-bench}
+WORK_DISK=${WORK_DISK:-$ROOT/target/bench}
+SERVER=${SERVER:-127.0.0.53}
+ZONE_NAMES=${ZONE_NAMES:-20000}
+LOAD_SECONDS=${LOAD_SECONDS:-10}
+TSHARK_PACKETS=${TSHARK_PACKETS:-20000}
+READ_RUNS=${READ_RUNS:-3}
+LIVE_SECONDS=${LIVE_SECONDS:-8}
+LIVE_FRACTIONS=${LIVE_FRACTIONS:-"20 40 60 80"}
+WAZUH_RULESET=${WAZUH_RULESET:-$ROOT/../shared/wazuh/ruleset}
+CORES=$(nproc)
+READ_CORE=$((CORES > 1 ? 1 : 0))
+LOAD_CORE=0
+SERVER_CORE=$((CORES > 2 ? 2 : 0))
+
+mkdir -p "$WORK" "$WORK_DISK"
+LOG=$WORK/log
+: >"$LOG"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+note() { echo "# $*" >>"$LOG"; echo "# $*" >&2; }
+
+build() {
+    if [[ -z ${DNSTEL:-} ]]; then
+        (cd "$ROOT" && cargo build --release -p dnstel >>"$LOG" 2>&1)
+        DNSTEL=$ROOT/target/release/dnstel
+    fi
+}
+
+generate_zone() {
+    note "generating $ZONE_NAMES names"
+    {
+        echo "server:"
+        echo "  interface: $SERVER"
+        echo "  port: 53"
+        echo "  do-daemonize: no"
+        echo "  username: \"\""
+        echo "  chroot: \"\""
+        echo "  directory: \"$WORK\""
+        echo "  pidfile: \"$WORK/unbound.pid\""
+        echo "  use-syslog: no"
+        echo "  logfile: \"\""
+        echo "  verbosity: 0"
+        echo "  num-threads: 1"
+        echo "  do-ip6: no"
+        echo "  access-control: 127.0.0.0/8 allow"
+        echo "  module-config: \"iterator\""
+        echo "  incoming-num-tcp: 100"
+        echo "  local-zone: \".\" static"
+        echo "  local-zone: \"bench.test.\" static"
+        awk -v n="$ZONE_NAMES" 'BEGIN {
+            for (i = 0; i < n; i++)
+                printf "  local-data: \"host%d.bench.test. 300 IN A 192.0.2.%d\"\n", i, i % 250 + 1
+        }'
+        echo "remote-control:"
+        echo "  control-enable: no"
+    } >"$WORK/unbound.conf"
+    awk -v n="$ZONE_NAMES" 'BEGIN {
+        srand(7)
+        for (i = 0; i < n; i++) {
+            if (i % 10 == 9) printf "missing%d.example.invalid A\n", i
+            else if (i % 10 == 8) printf "host%d.bench.test AAAA\n", int(rand() * n)
+            else printf "host%d.bench.test A\n", int(rand() * n)
+        }
+    }' >"$WORK/queries.txt"
+}
+
+start_unbound() {
+    taskset -c "$SERVER_CORE" unbound -d -c "$WORK/unbound.conf" >>"$LOG" 2>&1 &
+    UNBOUND_PID=$!
+    PIDS+=("$UNBOUND_PID")
+    for _ in $(seq 50); do
+        if dig "@$SERVER" host1.bench.test A +tries=1 +time=1 2>/dev/null | grep -q 192.0.2.2; then
+            return
+        fi
+        sleep 0.2
+    done
+    echo "unbound on $SERVER did not answer" >&2
+    exit 1
+}
+
+# dnsperf QPS from its report on standard input.
+qps_of() { awk '/Queries per second/ { print int($4) }'; }
+
+record_capture() {
+    note "recording $LOAD_SECONDS s of UDP and $((LOAD_SECONDS / 2)) s of TCP load"
+    tcpdump -i lo -s 0 -B 262144 -w "$WORK/load.pcap" "host $SERVER and port 53" 2>>"$LOG" &
+    local tcpdump_pid=$!
+    sleep 1
+    taskset -c "$LOAD_CORE" dnsperf -s "$SERVER" -d "$WORK/queries.txt" -c 20 -q 500 \
+        -l "$LOAD_SECONDS" >"$WORK/dnsperf-udp.txt" 2>&1
+    taskset -c "$LOAD_CORE" dnsperf -s "$SERVER" -m tcp -d "$WORK/queries.txt" -c 20 -q 200 \
+        -l "$((LOAD_SECONDS / 2))" >"$WORK/dnsperf-tcp.txt" 2>&1
+    sleep 1
+    kill -INT "$tcpdump_pid"
+    wait "$tcpdump_pid" || true
+    MAX_QPS=$(qps_of <"$WORK/dnsperf-udp.txt")
+    TCP_QPS=$(qps_of <"$WORK/dnsperf-tcp.txt")
+    PACKETS=$(tcpdump -r "$WORK/load.pcap" 2>/dev/null | wc -l)
+    editcap -r "$WORK/load.pcap" "$WORK/slice.pcap" "1-$TSHARK_PACKETS" 2>>"$LOG"
+    SLICE_PACKETS=$(tcpdump -r "$WORK/slice.pcap" 2>/dev/null | wc -l)
+    note "capture: $PACKETS packets, unbound max $MAX_QPS qps (udp), $TCP_QPS qps (tcp)"
+}
+
+# Runs a command pinned to READ_CORE under /usr/bin/time -v; sets SECONDS_TAKEN and PEAK_KIB.
+timed() {
+    local report=$WORK/time.txt
+    taskset -c "$READ_CORE" /usr/bin/time -v -o "$report" "$@" >/dev/null 2>>"$LOG"
+    SECONDS_TAKEN=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+        n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$report")
+    PEAK_KIB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$report")
+}
+
+# Best of READ_RUNS runs; sets BEST_SECONDS and BEST_KIB.
+best_of() {
+    BEST_SECONDS=""
+    BEST_KIB=0
+    for _ in $(seq "$READ_RUNS"); do
+        timed "$@"
+        if [[ -z $BEST_SECONDS ]] || awk "BEGIN { exit !($SECONDS_TAKEN < $BEST_SECONDS) }"; then
+            BEST_SECONDS=$SECONDS_TAKEN
+        fi
+        ((PEAK_KIB > BEST_KIB)) && BEST_KIB=$PEAK_KIB
+    done
+}
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%d", n / s }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
+
+bench_read() {
+    note "timing readers on $PACKETS packets (tshark: $SLICE_PACKETS)"
+    best_of "$DNSTEL" read "$WORK/load.pcap"
+    DNSTEL_RATE=$(rate "$PACKETS" "$BEST_SECONDS")
+    row "dnstel read, 1 worker, events to /dev/null" "$PACKETS" "$BEST_SECONDS" \
+        "$DNSTEL_RATE packets/s" "$(mib "$BEST_KIB")"
+    best_of "$DNSTEL" read --workers 2 "$WORK/load.pcap"
+    row "dnstel read --workers 2 (2 cores)" "$PACKETS" "$BEST_SECONDS" \
+        "$(rate "$PACKETS" "$BEST_SECONDS") packets/s" "$(mib "$BEST_KIB")"
+    rm -f "$WORK_DISK"/events.json*
+    timed "$DNSTEL" read "$WORK/load.pcap" -o "$WORK_DISK/events.json"
+    row "dnstel read, events to a file on disk" "$PACKETS" "$SECONDS_TAKEN" \
+        "$(rate "$PACKETS" "$SECONDS_TAKEN") packets/s" "$(mib "$PEAK_KIB")"
+    best_of tcpdump -nn -r "$WORK/load.pcap"
+    TCPDUMP_RATE=$(rate "$PACKETS" "$BEST_SECONDS")
+    row "tcpdump -nn -r" "$PACKETS" "$BEST_SECONDS" "$TCPDUMP_RATE packets/s" \
+        "$(mib "$BEST_KIB")"
+    timed tshark -T ek -r "$WORK/slice.pcap"
+    TSHARK_RATE=$(rate "$SLICE_PACKETS" "$SECONDS_TAKEN")
+    row "tshark -T ek -r (slice)" "$SLICE_PACKETS" "$SECONDS_TAKEN" "$TSHARK_RATE packets/s" \
+        "$(mib "$PEAK_KIB")"
+}
+
+bench_analyzer() {
+    "$DNSTEL" read "$WORK/load.pcap" >"$WORK/events.json" 2>>"$LOG"
+    EVENTS=$(wc -l <"$WORK/events.json")
+    note "analyzer over $EVENTS events"
+    timed sh -c "\"$DNSTEL\" logtest --json <\"$WORK/events.json\""
+    row "dnstel logtest --json, built-in ruleset" "$EVENTS events" "$SECONDS_TAKEN" \
+        "$(rate "$EVENTS" "$SECONDS_TAKEN") events/s" "$(mib "$PEAK_KIB")"
+    if [[ -d $WAZUH_RULESET ]]; then
+        timed sh -c "\"$DNSTEL\" logtest --json --ruleset \"$WAZUH_RULESET\" <\"$WORK/events.json\""
+        row "dnstel logtest --json, Wazuh default ruleset" "$EVENTS events" "$SECONDS_TAKEN" \
+            "$(rate "$EVENTS" "$SECONDS_TAKEN") events/s" "$(mib "$PEAK_KIB")"
+    fi
+}
+
+bench_live() {
+    local fraction qps log capture_pid drops packets
+    for fraction in $LIVE_FRACTIONS; do
+        qps=$((MAX_QPS * fraction / 100))
+        log=$WORK/capture-$fraction.log
+        note "live capture at $qps qps ($fraction% of max)"
+        taskset -c "$READ_CORE" "$DNSTEL" capture -i lo -o /dev/null >"$log" 2>&1 &
+        capture_pid=$!
+        sleep 1
+        taskset -c "$LOAD_CORE" dnsperf -s "$SERVER" -d "$WORK/queries.txt" -c 20 -q 500 \
+            -Q "$qps" -l "$LIVE_SECONDS" >"$WORK/dnsperf-live-$fraction.txt" 2>&1
+        sleep 1
+        kill -INT "$capture_pid"
+        wait "$capture_pid" || true
+        drops=$(grep -o 'kernel_drops=[0-9]*' "$log" | tail -1 | cut -d= -f2)
+        packets=$(grep 'capture stopped' "$log" | grep -o ' packets=[0-9]*' | cut -d= -f2)
+        row "dnstel capture -i lo at $fraction% of max" "${packets:-?} packets" \
+            "$LIVE_SECONDS" "$qps qps sent" "kernel drops: ${drops:-?}"
+    done
+}
+
+print_table() {
+    echo "Capture: $PACKETS packets from dnsperf against unbound ($ZONE_NAMES names);"
+    echo "unbound maximum: $MAX_QPS qps over UDP, $TCP_QPS qps over TCP (dnsperf, $CORES cores)."
+    echo
+    echo "| run | input | seconds | rate | peak RSS MiB / notes |"
+    echo "| --- | --- | --- | --- | --- |"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    awk -v d="$DNSTEL_RATE" -v t="$TCPDUMP_RATE" -v s="$TSHARK_RATE" 'BEGIN {
+        printf "dnstel read vs tcpdump -nn -r: %.2fx; vs tshark -T ek -r: %.0fx\n", d / t, d / s
+    }'
+}
+
+build
+generate_zone
+start_unbound
+record_capture
+bench_read
+bench_analyzer
+if [[ $(id -u) == 0 ]]; then
+    bench_live
+else
+    note "not root: live capture skipped"
+fi
+print_table
