@@ -18,7 +18,7 @@ use dnstel_analysis::loading::RulesetRequest;
 use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource};
 use dnstel_event::EventBuilder;
 use dnstel_sensor::Sensor;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::analyzer_setup::{self, RulesetArgs};
 use crate::capture::{capture_loop, log_capture_stats, open_capture, publish_sensor, LoopOps};
@@ -126,7 +126,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     .spawn()?;
 
     let mut pipeline = Pipeline::new(sensor, builder, output);
-    pipeline.set_tap(event_tap(sender, Arc::clone(&queue_drops)));
+    pipeline.set_tap(event_tap(
+        sender,
+        Arc::clone(&queue_drops),
+        Arc::clone(&signals.stop),
+    ));
     let loop_ops = LoopOps {
         signals: &signals,
         registry: &registry,
@@ -194,8 +198,9 @@ pub fn parse_labels(labels: &[String]) -> anyhow::Result<Vec<(String, String)>> 
 }
 
 /// Returns the tap that queues each written event for the rules, counting what a full queue
-/// turns away.
-fn event_tap(sender: SyncSender<String>, drops: Arc<AtomicU64>) -> EventTap {
+/// turns away. When the rule thread has ended (an alert write failed), the tap counts the
+/// event as a drop and sets `stop`, so the process exits with the rule thread's error.
+fn event_tap(sender: SyncSender<String>, drops: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> EventTap {
     Box::new(move |event: &[u8]| {
         // The same re-encoding the log collector applies to lines it reads from the file.
         let text = match dnstel_logcollector::encode_line(event, &[]) {
@@ -205,11 +210,20 @@ fn event_tap(sender: SyncSender<String>, drops: Arc<AtomicU64>) -> EventTap {
                 return;
             }
         };
-        if let Err(TrySendError::Full(_)) = sender.try_send(text) {
-            let dropped = drops.fetch_add(1, Ordering::Relaxed) + 1;
-            // The first ten drops are logged, then one in ten thousand.
-            if dropped <= 10 || dropped % 10_000 == 0 {
-                warn!(dropped, "rule queue full; event written but not analysed");
+        match sender.try_send(text) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let dropped = drops.fetch_add(1, Ordering::Relaxed) + 1;
+                // The first ten drops are logged, then one in ten thousand.
+                if dropped <= 10 || dropped % 10_000 == 0 {
+                    warn!(dropped, "rule queue full; event written but not analysed");
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                drops.fetch_add(1, Ordering::Relaxed);
+                if !stop.swap(true, Ordering::Relaxed) {
+                    error!("the rule thread has stopped; stopping the capture");
+                }
             }
         }
     })
