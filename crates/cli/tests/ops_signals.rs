@@ -222,3 +222,50 @@ fn root_without_user_keeps_no_capabilities() {
     let status = process.stop();
     assert!(status.success(), "dnstel exited with {status}");
 }
+
+#[test]
+fn user_option_switches_user() {
+    if !live_tests_enabled() {
+        return;
+    }
+    let _serial = serial();
+    let ids = std::process::Command::new("id")
+        .args(["-u", "nobody"])
+        .output()
+        .expect("run id");
+    if !ids.status.success() {
+        eprintln!("not running: no user named nobody");
+        return;
+    }
+    let uid = String::from_utf8_lossy(&ids.stdout).trim().to_owned();
+    let _server = Unbound::start(SERVER);
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let data = directory.path().join("data");
+    std::fs::create_dir(&data).expect("create the data folder");
+    let numeric_uid: u32 = uid.parse().expect("numeric uid");
+    std::os::unix::fs::chown(&data, Some(numeric_uid), None).expect("chown the data folder");
+    let process = start_run(&data, &["--user", "nobody"]);
+    process.wait_for_log("dropped privileges", WAIT);
+
+    query("www.example.test");
+    wait_for_lines(&data.join("alerts.json"), 1, WAIT);
+    let status_path = Path::new("/proc")
+        .join(process.child.id().to_string())
+        .join("status");
+    let status = std::fs::read_to_string(status_path).expect("process status");
+    let uids = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .expect("Uid line");
+    for field in uids.split_whitespace() {
+        assert_eq!(field, uid, "real, effective, saved and file uid: {uids}");
+    }
+    let effective = status
+        .lines()
+        .find_map(|line| line.strip_prefix("CapEff:"))
+        .map(str::trim);
+    assert_eq!(effective, Some("0000000000000000"));
+    let exit = process.stop();
+    assert!(exit.success(), "dnstel exited with {exit}");
+    assert_eq!(read_json_lines(&data.join("packetbeat")).len(), 1);
+}
