@@ -3,8 +3,8 @@
 //! Both files move together into `DIR/logs/alerts/YYYY/Mon/ossec-alerts-DD.json` and `.log`,
 //! named after the local day of the alerts they contain (`Mon` is the English month
 //! abbreviation). A second rotation on the same day adds a three-digit counter starting at
-//! `-001` (`ossec-alerts-DD-001.json`), the naming Wazuh 4 uses for its own rotated alert and
-//! archive files. Rotation happens
+//! `-001` (`ossec-alerts-DD-001.json`), as Wazuh 3.12 and later name rotated alert files.
+//! Unlike Wazuh, dnstel does not compress the archives. Rotation happens
 //! - daily: at the first write or timer tick after local midnight, when the files are not empty;
 //! - by size: before a write, when either file has reached the size limit (off by default, as
 //!   in Wazuh).
