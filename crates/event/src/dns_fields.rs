@@ -149,12 +149,13 @@ fn write_opt(mut object: ObjectWriter<'_>, opt: &Opt) {
     version.push(b'"');
     object.u64("udp_size", u64::from(opt.udp_size));
 
-    for (index, option) in opt.options.iter().enumerate() {
+    // Option keys form a small fixed set, so the list of keys written stays short and the
+    // loop is linear in the number of options.
+    let mut written: Vec<&'static str> = Vec::new();
+    for option in &opt.options {
         let key = option.key();
-        let first = opt.options[..index]
-            .iter()
-            .all(|earlier| earlier.key() != key);
-        if first {
+        if !written.contains(&key) {
+            written.push(key);
             write_option(&mut object, key, &opt.options);
         }
     }

@@ -409,3 +409,49 @@ fn ipv6_network_type_and_ids() {
         .as_str()
         .is_some_and(|id| id.starts_with("1:") && id.len() == 30));
 }
+
+#[test]
+fn opt_new_keys_rendered() {
+    let mut ede = vec![0u8, 3];
+    ede.extend_from_slice(b"stale");
+    let response = Wire::new(13, QR | RD | RA)
+        .question("example.com", A)
+        .opt(
+            1232,
+            false,
+            &[
+                (15, &ede),
+                (9, &[0, 0, 0x0e, 0x10]),
+                (11, &[0, 50]),
+                (15, &[0, 22]),
+            ],
+        )
+        .finish();
+    let event = encode_json(
+        &plain_options(),
+        &transaction("10.0.0.1:5000", "10.0.0.2:53", None, Some((&response, 0))),
+    );
+    let opt = &event["dns"]["opt"];
+    assert_eq!(opt["expire"], json!(3600));
+    assert_eq!(opt["tcp_keepalive"], json!(50));
+    assert_eq!(opt["ede"][0]["code"], json!(3));
+    assert_eq!(opt["ede"][0]["purpose"], "Stale Answer");
+    assert_eq!(opt["ede"][0]["text"], "stale");
+    assert_eq!(opt["ede"][1]["code"], json!(22));
+    assert_eq!(opt["ede"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn opt_empty_keepalive_omitted() {
+    let query = Wire::new(14, RD)
+        .question("example.com", A)
+        .opt(1232, false, &[(11, &[]), (9, &[])])
+        .finish();
+    let event = encode_json(
+        &plain_options(),
+        &transaction("10.0.0.1:5000", "10.0.0.2:53", Some((&query, 0)), None),
+    );
+    let opt = &event["dns"]["opt"];
+    assert!(opt.get("tcp_keepalive").is_none(), "{opt}");
+    assert!(opt.get("expire").is_none(), "{opt}");
+}
