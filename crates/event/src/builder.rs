@@ -57,3 +57,15 @@ impl EventBuilder {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn builder_is_send_sync() {
+        assert_send_sync::<EventBuilder>();
+    }
+}
