@@ -56,6 +56,8 @@ pub struct AnalyzeArgs {
 /// Runs `dnstel analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     logging::init("info");
+    // Installed first, so a stop requested during startup ends the run cleanly at its start.
+    let signals = SignalFlags::install()?;
     let file_config = config::load(&args.config).map_err(config_error)?;
     if !file_config.not_applied.is_empty() {
         info!(
@@ -87,7 +89,6 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
 
     let registry = Registry::shared();
     args::start_metrics(args.observability.bind_metrics()?, &registry)?;
-    let signals = SignalFlags::install()?;
     info!(data_dir = %args.data_dir.display(), "analyzer started");
 
     let agent = AgentInfo {

@@ -66,6 +66,8 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let config = setup::load_config(args.config.as_deref())?;
     logging::init(setup::log_level(&config));
     setup::report_not_applied(&config);
+    // Installed first, so a stop requested during startup ends the run cleanly at its start.
+    let signals = SignalFlags::install()?;
 
     let target = args.output.as_deref().map(OutputTarget::parse);
     let sensor = Sensor::new(setup::sensor_options(&config)?).map_err(config_error)?;
@@ -81,7 +83,6 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;
-    let signals = SignalFlags::install()?;
     let mut pipeline = Pipeline::new(sensor, builder, output);
     let loop_ops = LoopOps {
         signals: &signals,

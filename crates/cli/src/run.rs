@@ -79,6 +79,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut config = setup::load_config(args.config.as_deref())?;
     logging::init(setup::log_level(&config));
     setup::report_not_applied(&config);
+    // Installed first, so a stop requested during startup ends the run cleanly at its start.
+    let signals = SignalFlags::install()?;
     config.paths.data = Some(args.data_dir.clone());
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
@@ -99,7 +101,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;
-    let signals = SignalFlags::install()?;
     let source = EventSource {
         location: events_path.display().to_string(),
         agent: AgentInfo {
