@@ -19,7 +19,7 @@ mod datagram;
 use crate::{decode_transport, VlanTags};
 use crate::{DecodeError, Decoded, IpFragment, IpHeader, IpVersion, Timestamp, Transport};
 use datagram::{AddOutcome, PendingDatagram, MAX_DATAGRAM_PAYLOAD};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -118,9 +118,11 @@ struct DatagramKey {
 pub struct Defragmenter {
     config: DefragConfig,
     pending: HashMap<DatagramKey, PendingDatagram>,
+    /// The keys of `pending` ordered by first fragment time, then creation, so expiry and
+    /// eviction find the oldest datagram without scanning the table.
+    by_age: BTreeMap<(Timestamp, u64), DatagramKey>,
+    created: u64,
     buffered_bytes: usize,
-    /// No pending datagram expires before this time; skips scans while nothing can expire.
-    next_expiry: Option<Timestamp>,
     stats: DefragStats,
 }
 
@@ -259,14 +261,13 @@ impl Defragmenter {
         vlans: VlanTags,
         fragment: &IpFragment<'_>,
     ) -> Option<Reassembled> {
-        let deadline = self.deadline(timestamp);
-        let datagram = self
-            .pending
-            .entry(key)
-            .or_insert_with(|| PendingDatagram::new(timestamp, *ip, vlans));
-        if self.next_expiry.is_none_or(|next| deadline < next) {
-            self.next_expiry = Some(deadline);
-        }
+        let datagram = self.pending.entry(key).or_insert_with(|| {
+            let mut datagram = PendingDatagram::new(timestamp, *ip, vlans);
+            datagram.sequence = self.created;
+            self.created += 1;
+            self.by_age.insert((timestamp, datagram.sequence), key);
+            datagram
+        });
         if fragment.offset == 0 && !datagram.has_first {
             datagram.ip = *ip;
             datagram.vlans = vlans;
@@ -306,41 +307,21 @@ impl Defragmenter {
     /// Drops every datagram whose first fragment is older than [`DefragConfig::max_hold`] at
     /// `now`. [`Defragmenter::insert`] calls this; call it directly when packets stop arriving.
     pub fn expire(&mut self, now: Timestamp) {
-        match self.next_expiry {
-            Some(next) if now > next => {}
-            _ => return,
-        }
         let hold = self.hold_nanos();
-        let mut expired_bytes = 0;
-        let mut expired_fragments = 0u64;
-        let mut expired = 0u64;
-        self.pending.retain(|_, datagram| {
-            let keep = now.0 <= datagram.first_seen.0.saturating_add(hold);
-            if !keep {
-                expired += 1;
-                expired_fragments += u64::from(datagram.fragments);
-                expired_bytes += datagram.data.len();
+        while let Some((&(first_seen, _), &key)) = self.by_age.first_key_value() {
+            if now.0 <= first_seen.0.saturating_add(hold) {
+                break;
             }
-            keep
-        });
-        self.buffered_bytes -= expired_bytes;
-        self.stats.expired_datagrams += expired;
-        self.stats.fragments_discarded += expired_fragments;
-        self.next_expiry = self
-            .pending
-            .values()
-            .map(|datagram| Timestamp(datagram.first_seen.0.saturating_add(hold)))
-            .min();
+            if let Some(datagram) = self.remove(&key) {
+                self.stats.expired_datagrams += 1;
+                self.stats.fragments_discarded += u64::from(datagram.fragments);
+            }
+        }
     }
 
     /// Drops the oldest datagram other than `keep`; returns `false` if there is none.
     fn evict_oldest(&mut self, keep: &DatagramKey, reason: Eviction) -> bool {
-        let oldest = self
-            .pending
-            .iter()
-            .filter(|(key, _)| *key != keep)
-            .min_by_key(|(_, datagram)| datagram.first_seen)
-            .map(|(key, _)| *key);
+        let oldest = self.by_age.values().find(|key| *key != keep).copied();
         let Some(datagram) = oldest.and_then(|key| self.remove(&key)) else {
             return false;
         };
@@ -355,16 +336,14 @@ impl Defragmenter {
     /// Removes a datagram and releases its bytes from the buffered total.
     fn remove(&mut self, key: &DatagramKey) -> Option<PendingDatagram> {
         let datagram = self.pending.remove(key)?;
+        self.by_age
+            .remove(&(datagram.first_seen, datagram.sequence));
         self.buffered_bytes -= datagram.data.len();
         Some(datagram)
     }
 
     fn hold_nanos(&self) -> i64 {
         i64::try_from(self.config.max_hold.as_nanos()).unwrap_or(i64::MAX)
-    }
-
-    fn deadline(&self, first_seen: Timestamp) -> Timestamp {
-        Timestamp(first_seen.0.saturating_add(self.hold_nanos()))
     }
 }
 

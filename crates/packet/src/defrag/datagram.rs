@@ -22,6 +22,8 @@ pub(crate) enum AddOutcome {
 pub(crate) struct PendingDatagram {
     /// Timestamp of the first fragment seen; expiry counts from here.
     pub(crate) first_seen: Timestamp,
+    /// Creation number, which orders datagrams with equal `first_seen` in the age index.
+    pub(crate) sequence: u64,
     /// The IP header of the offset-0 fragment, or of the first fragment until that arrives.
     pub(crate) ip: IpHeader,
     /// VLAN tags of the fragment `ip` came from.
@@ -43,6 +45,7 @@ impl PendingDatagram {
     pub(crate) fn new(first_seen: Timestamp, ip: IpHeader, vlans: VlanTags) -> Self {
         PendingDatagram {
             first_seen,
+            sequence: 0,
             ip,
             vlans,
             has_first: false,

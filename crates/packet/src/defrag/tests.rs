@@ -320,3 +320,47 @@ fn same_id_different_protocol_kept_apart() {
     assert!(feed(&mut defragmenter, &[udp_first, tcp_last], 0).is_empty());
     assert_eq!(defragmenter.pending_datagrams(), 2);
 }
+
+#[test]
+fn first_fragment_flood_stays_bounded() {
+    let mut defragmenter = Defragmenter::new(DefragConfig::default());
+    let datagram = dns_datagram(2000);
+    // A burst of 1000 first fragments at one instant overflows the 512-datagram limit, then
+    // one every 3 ms stays under it, so those datagrams expire after a second instead.
+    for identification in 0..3000u16 {
+        let fragments = ipv4_fragments(identification, &datagram, 1000);
+        let start = i64::from(identification.saturating_sub(1000)) * 3 * MILLISECOND;
+        feed(&mut defragmenter, &fragments[..1], start);
+        assert!(defragmenter.pending_datagrams() <= 512);
+    }
+    let stats = defragmenter.stats();
+    assert!(stats.evicted_for_count > 0);
+    assert!(stats.expired_datagrams > 0);
+    assert_fragments_accounted(&defragmenter, 0);
+    defragmenter.expire(Timestamp(10_000 * MILLISECOND));
+    assert_eq!(defragmenter.pending_datagrams(), 0);
+    assert_eq!(defragmenter.buffered_bytes(), 0);
+    assert_fragments_accounted(&defragmenter, 0);
+}
+
+#[test]
+fn eviction_order_ties_by_arrival() {
+    let config = DefragConfig {
+        max_datagrams: 2,
+        ..DefragConfig::default()
+    };
+    let mut defragmenter = Defragmenter::new(config);
+    let datagram = dns_datagram(2000);
+    // Three datagrams started at the same instant: the first one started is evicted.
+    for identification in [7u16, 3, 5] {
+        let fragments = ipv4_fragments(identification, &datagram, 1000);
+        feed(&mut defragmenter, &fragments[..1], 0);
+    }
+    assert_eq!(defragmenter.stats().evicted_for_count, 1);
+    for identification in [3u16, 5] {
+        let rest = ipv4_fragments(identification, &datagram, 1000);
+        assert_eq!(feed(&mut defragmenter, &rest[1..], MILLISECOND).len(), 1);
+    }
+    let evicted = ipv4_fragments(7, &datagram, 1000);
+    assert!(feed(&mut defragmenter, &evicted[1..], MILLISECOND).is_empty());
+}
