@@ -225,7 +225,7 @@ impl<'a> RuleBuilder<'a> {
             "ignore" => self.rule.ignore_fields.extend(split_names(text)),
             "check_if_ignored" => self.rule.check_if_ignored.extend(split_names(text)),
             "check_diff" => self.flag_unevaluated("check_diff", |r| r.check_diff = true),
-            "if_fts" => self.flag_unevaluated("if_fts", |r| r.if_fts = true),
+            "if_fts" => self.rule.if_fts = true,
             "list" => self.list(option)?,
             "description" => self.rule.description.push_str(&text.replacen('\n', " ", 1)),
             "info" => self.rule.info.push(RuleInfo {
