@@ -5,9 +5,9 @@ use std::path::Path;
 use crate::reader::{Context, Section};
 use crate::tree::TreeBuilder;
 use crate::{
-    general, interfaces, output, processors, protocols, yaml, ConfigError, DnsProtocolConfig,
-    GeneralConfig, InterfaceConfig, LogLevel, LoggingConfig, OutputConfig, PathConfig,
-    ProcessorConfig,
+    general, interfaces, limits, output, processors, protocols, yaml, ConfigError,
+    DnsProtocolConfig, GeneralConfig, InterfaceConfig, LimitsConfig, LogLevel, LoggingConfig,
+    OutputConfig, PathConfig, ProcessorConfig,
 };
 
 /// The built-in configuration: the effective settings of Packetbeat 7.17's stock
@@ -72,6 +72,8 @@ pub struct Config {
     pub paths: PathConfig,
     /// `logging.*`.
     pub logging: LoggingConfig,
+    /// `dnstel.limits.*`: caps on the tables traffic can grow (dnstel's own keys).
+    pub limits: LimitsConfig,
     /// Dotted paths of Packetbeat options present in the file that dnstel does not implement,
     /// in file order. The caller logs them once at startup. Entries of `packetbeat.protocols`
     /// read `packetbeat.protocols.<index> (type: <name>)`.
@@ -149,6 +151,7 @@ fn read_top(top: &mut Section<'_>, cx: &mut Context) -> Result<Config, ConfigErr
     let output = output::read(top.section("output", cx)?, cx)?;
     let paths = read_paths(top.section("path", cx)?, cx)?;
     let logging = read_logging(top.section("logging", cx)?, cx)?;
+    let limits = limits::read(top.section("dnstel", cx)?, cx)?;
     Ok(Config {
         interfaces,
         ignore_outgoing,
@@ -158,6 +161,7 @@ fn read_top(top: &mut Section<'_>, cx: &mut Context) -> Result<Config, ConfigErr
         output,
         paths,
         logging,
+        limits,
         not_applied: Vec::new(),
     })
 }

@@ -28,6 +28,7 @@ mod env;
 mod error;
 mod general;
 mod interfaces;
+mod limits;
 mod model;
 mod output;
 mod processors;
@@ -39,6 +40,7 @@ mod yaml;
 
 pub use config::Config;
 pub use error::ConfigError;
+pub use limits::LimitsConfig;
 pub use model::{
     AddCloudMetadataConfig, AddDockerMetadataConfig, AddHostMetadataConfig, CaptureType, Condition,
     ConsoleOutputConfig, DnsProtocolConfig, DropFieldsConfig, FieldValue, FileOutputConfig,

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use dnstel_config::{
-    Condition as ConfigCondition, Config, FieldValue, LogLevel, OutputConfig, ProcessorConfig,
+    Condition as ConfigCondition, Config, FieldValue, LimitsConfig, LogLevel, OutputConfig,
+    ProcessorConfig,
 };
 use dnstel_event::network::InternalNetworks;
 use dnstel_event::processors::{Condition, Processor};
@@ -82,10 +83,43 @@ pub fn sensor_options(config: &Config) -> anyhow::Result<SensorOptions> {
             "no enabled `type: dns` entry in packetbeat.protocols; add one with `ports: [53]`"
         ))),
     }
-    Ok(SensorOptions {
+    let mut options = SensorOptions {
         pairing,
         ..SensorOptions::default()
-    })
+    };
+    apply_limits(&config.limits, &mut options);
+    Ok(options)
+}
+
+/// Applies the `dnstel.limits` caps that are set; the others keep their crate defaults.
+fn apply_limits(limits: &LimitsConfig, options: &mut SensorOptions) {
+    let count = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
+    let pairing = &mut options.pairing;
+    if let Some(value) = limits.max_transactions {
+        pairing.max_transactions = count(value);
+    }
+    if let Some(value) = limits.tcp_max_connections {
+        pairing.tcp.max_connections = count(value);
+    }
+    if let Some(value) = limits.tcp_max_stream_bytes {
+        pairing.tcp.max_stream_bytes = count(value);
+    }
+    if let Some(value) = limits.tcp_max_total_bytes {
+        pairing.tcp.max_total_bytes = count(value);
+    }
+    let defrag = &mut options.defrag;
+    if let Some(value) = limits.defrag_max_datagrams {
+        defrag.max_datagrams = count(value);
+    }
+    if let Some(value) = limits.defrag_max_fragments {
+        defrag.max_fragments = u32::try_from(value).unwrap_or(u32::MAX);
+    }
+    if let Some(value) = limits.defrag_max_bytes {
+        defrag.max_buffered_bytes = count(value);
+    }
+    if let Some(value) = limits.defrag_max_hold {
+        defrag.max_hold = value;
+    }
 }
 
 /// Returns the data folder: `path.data`, else `path.home`/data, else [`DEFAULT_DATA_DIR`].
