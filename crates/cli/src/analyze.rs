@@ -9,12 +9,13 @@ use anyhow::Context;
 use clap::Args;
 use dnstel_analysis::loading::RulesetRequest;
 use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource};
-use dnstel_logcollector::{CollectedLine, Collector, CollectorOptions, CollectorStats};
+use dnstel_logcollector::{CollectedLine, Collector, CollectorOptions, CollectorStats, SkipReason};
 use tracing::{info, warn};
 
 use crate::analyzer_setup::{self, RulesetArgs};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
+use crate::logtest::{read_bounded_line, MAX_EVENT_BYTES};
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
 use crate::ops::metrics::Registry;
 use crate::ops::rule_stage::RuleStage;
@@ -30,9 +31,19 @@ const BATCH_EVENTS: usize = 1000;
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// An analyzer configuration in Wazuh's ossec.conf format (<localfile>, <ruleset>,
-    /// <labels>, <global>, <alerts> blocks).
-    #[arg(short = 'c', long = "config", value_name = "FILE")]
-    config: PathBuf,
+    /// <labels>, <global>, <alerts> blocks). Optional with --stdin.
+    #[arg(
+        short = 'c',
+        long = "config",
+        value_name = "FILE",
+        required_unless_present = "stdin"
+    )]
+    config: Option<PathBuf>,
+
+    /// Reads events from standard input, one per line, until it ends, instead of the
+    /// configured files; alerts show the location `stdin`.
+    #[arg(long)]
+    stdin: bool,
 
     /// Folder for alerts.json, alerts.log and the read positions.
     #[arg(long, value_name = "DIR", default_value = "/var/lib/dnstel")]
@@ -58,18 +69,23 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     logging::init("info");
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
-    let file_config = config::load(&args.config).map_err(config_error)?;
+    let file_config = match &args.config {
+        Some(path) => config::load(path).map_err(config_error)?,
+        None => config::AnalyzeConfig::default(),
+    };
     if !file_config.not_applied.is_empty() {
         info!(
             options = %file_config.not_applied.join(", "),
             "configuration options accepted but not applied by dnstel"
         );
     }
-    if file_config.local_files.is_empty() {
-        return Err(config_error(anyhow::anyhow!(
-            "{} has no <localfile> with log_format json; nothing to read",
-            args.config.display()
-        )));
+    if let (Some(path), false) = (&args.config, args.stdin) {
+        if file_config.local_files.is_empty() {
+            return Err(config_error(anyhow::anyhow!(
+                "{} has no <localfile> with log_format json; nothing to read",
+                path.display()
+            )));
+        }
     }
     let analyzer = build_analyzer(&args.ruleset, &file_config)?;
     let manager_name = analyzer.config().manager_name.clone();
@@ -101,6 +117,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let rebuild_config = file_config.clone();
     let rebuild = Box::new(move || build_analyzer(&ruleset, &rebuild_config));
     let mut stage = RuleStage::new(analyzer, rebuild, writer);
+    if args.stdin {
+        let read = read_stdin(&mut stage, &agent);
+        stage.flush()?;
+        registry.publish_analysis(stage.counters.clone());
+        stats::log_stats(&registry.snapshot(), "summary");
+        return read;
+    }
     let mut publish = Every::new(PUBLISH_INTERVAL);
     let mut stats_line = Every::new(args.observability.stats_interval());
     let mut batch: Vec<CollectedLine> = Vec::with_capacity(BATCH_EVENTS);
@@ -152,6 +175,44 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         "analyzer stopped"
     );
     stats::log_stats(&registry.snapshot(), "summary");
+    Ok(())
+}
+
+/// Analyses events from standard input until it ends, with the same line checks and
+/// re-encoding as lines read from files.
+fn read_stdin(stage: &mut RuleStage, agent: &AgentInfo) -> anyhow::Result<()> {
+    let source = EventSource {
+        location: "stdin".to_owned(),
+        agent: agent.clone(),
+    };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
+    let mut skipped = 0u64;
+    while let Some(too_long) = read_bounded_line(&mut input, &mut line, MAX_EVENT_BYTES)
+        .context("failed to read standard input")?
+    {
+        let encoded = if too_long {
+            Err(SkipReason::TooLong)
+        } else {
+            dnstel_logcollector::encode_line(&line, &[])
+        };
+        match encoded {
+            Ok(event) => stage.process(&event, &source)?,
+            Err(reason) => {
+                skipped += 1;
+                // The first ten are logged, then one in a thousand.
+                if skipped <= 10 || skipped % 1000 == 0 {
+                    warn!(
+                        skipped,
+                        "skipped a line of standard input: {}",
+                        reason.describe()
+                    );
+                }
+            }
+        }
+    }
+    info!(skipped, "standard input ended");
     Ok(())
 }
 

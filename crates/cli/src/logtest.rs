@@ -97,7 +97,7 @@ fn now() -> DateTime<FixedOffset> {
 
 /// Maximum length of an event line in bytes, without its newline: the longest line Wazuh's
 /// logcollector reads as one line.
-const MAX_EVENT_BYTES: usize = dnstel_logcollector::MAX_LINE_BYTES - 1;
+pub(crate) const MAX_EVENT_BYTES: usize = dnstel_logcollector::MAX_LINE_BYTES - 1;
 
 fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> anyhow::Result<()> {
     let stdin = io::stdin();
@@ -146,7 +146,7 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
 
 /// Reads one line (without its newline) into `line`, keeping at most `max` bytes. Returns
 /// `None` at end of input, else whether the line was longer than `max`.
-fn read_bounded_line(
+pub(crate) fn read_bounded_line(
     input: &mut impl BufRead,
     line: &mut Vec<u8>,
     max: usize,

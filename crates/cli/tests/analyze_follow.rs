@@ -157,3 +157,34 @@ fn analyze_rejects_bad_config() {
         "{stderr}"
     );
 }
+
+#[test]
+fn analyze_reads_standard_input() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let events = directory.path().join("events");
+    append_events(&events, 0..4);
+    let mut input = fs::read(&events).expect("read events");
+    input.extend_from_slice(b"not json\n");
+    let data_dir = directory.path().join("data");
+    let mut child = support::dnstel()
+        .args(["analyze", "--stdin", "--data-dir"])
+        .arg(&data_dir)
+        .arg("--rules")
+        .arg(support::shared_dir().join("seed/rule-200300.xml"))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("start dnstel analyze --stdin");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(&input)
+        .expect("write events");
+    assert!(child.wait().expect("wait").success());
+    let alerts = fs::read_to_string(data_dir.join("alerts.json")).expect("alerts.json");
+    let locations: Vec<Value> = alerts
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("alert JSON")["location"].clone())
+        .collect();
+    assert_eq!(locations, vec![Value::from("stdin"); 4]);
+}
