@@ -9,19 +9,25 @@
 #   3. Records the traffic with tcpdump on lo while dnsperf sends load for LOAD_SECONDS over UDP
 #      and then over TCP (-m tcp). The UDP run's "Queries per second" is taken as unbound's
 #      maximum rate here.
-#   4. Times, each pinned to core READ_CORE with taskset and writing to /dev/null:
+#   4. Times, each pinned to core READ_CORE with taskset and writing to the same tmpfs file
+#      ($WORK/sink, emptied before each run). /dev/null is avoided because it may be a regular
+#      file in containers.
 #      `dnstel read` (release build, events to standard output), `tcpdump -nn -r` and
-#      `tshark -T ek -r` (on the first TSHARK_PACKETS packets only, because it is slow; its rate is
-#      per packet so it compares). Peak RSS comes from /usr/bin/time -v. `dnstel read` runs
+#      `tshark -T ek -r`. Because tshark is slow it reads only the first TSHARK_PACKETS packets,
+#      and its rate is per packet so it still compares. Peak RSS comes from /usr/bin/time -v. `dnstel read` runs
 #      READ_RUNS times and the best run counts. It also runs with --workers 2, and once writing
 #      events to a real file under WORK_DISK (the disk-bound rate).
 #   5. Analyzer: `dnstel logtest --json` over the events of step 4, with the built-in ruleset and
-#      with Wazuh's default ruleset (WAZUH_RULESET) loaded, output to /dev/null.
-#   6. Live capture: `dnstel capture -i lo` while dnsperf sends at fixed rates (dnsperf -Q), at
+#      with Wazuh's default ruleset (WAZUH_RULESET) loaded, output to the tmpfs sink.
+#   6. Memory: `dnstel read` of a generated flood (scripts/bench/flood.py) of FLOOD_QUERIES
+#      unanswered random-ID queries and FLOOD_STREAMS half-open TCP streams; peak RSS.
+#   7. Live capture: `dnstel capture -i lo` while dnsperf sends at fixed rates (dnsperf -Q), at
 #      LIVE_FRACTIONS percent of the maximum measured in step 3; reports the kernel drops.
 #      This machine may have only 2 cores: dnsperf and unbound share core 0 and dnstel capture
 #      gets core 1 (on more cores each gets its own).
 #
+# Rates are per wall-clock second and per CPU second (user + system time of the process), which
+# stays meaningful when other work shares the cores.
 # Prints a markdown table to standard output; details go to $WORK/log. Needs: unbound, dnsperf,
 # tcpdump, tshark, editcap (wireshark-common), taskset, /usr/bin/time, and root for capture.
 #
@@ -29,7 +35,8 @@
 # Environment: WORK (default /dev/shm/dnstel-bench, a tmpfs), WORK_DISK (default target/bench),
 #   SERVER (127.0.0.53), ZONE_NAMES (20000), LOAD_SECONDS (10), TSHARK_PACKETS (20000),
 #   READ_RUNS (3), LIVE_SECONDS (8), LIVE_FRACTIONS ("20 40 60 80"), DNSTEL (path to a built
-#   binary; default builds target/release/dnstel), WAZUH_RULESET (../shared/wazuh/ruleset).
+#   binary; default builds target/release/dnstel), WAZUH_RULESET (../shared/wazuh/ruleset),
+#   FLOOD_QUERIES (300000), FLOOD_STREAMS (20000).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +49,8 @@ TSHARK_PACKETS=${TSHARK_PACKETS:-20000}
 READ_RUNS=${READ_RUNS:-3}
 LIVE_SECONDS=${LIVE_SECONDS:-8}
 LIVE_FRACTIONS=${LIVE_FRACTIONS:-"20 40 60 80"}
+FLOOD_QUERIES=${FLOOD_QUERIES:-300000}
+FLOOD_STREAMS=${FLOOD_STREAMS:-20000}
 WAZUH_RULESET=${WAZUH_RULESET:-$ROOT/../shared/wazuh/ruleset}
 CORES=$(nproc)
 READ_CORE=$((CORES > 1 ? 1 : 0))
@@ -117,7 +126,7 @@ start_unbound() {
         fi
         sleep 0.2
     done
-    echo "unbound on $SERVER did not answer" >&2
+    echo "unbound on $SERVER did not respond within 10 s; see $LOG" >&2
     exit 1
 }
 
@@ -144,25 +153,35 @@ record_capture() {
     note "capture: $PACKETS packets, unbound max $MAX_QPS qps (udp), $TCP_QPS qps (tcp)"
 }
 
-# Runs a command pinned to READ_CORE under /usr/bin/time -v; sets SECONDS_TAKEN and PEAK_KIB.
+# Runs a command pinned to READ_CORE under /usr/bin/time -v, with standard output to the tmpfs
+# sink and standard input from TIMED_INPUT when set. Sets SECONDS_TAKEN (wall clock),
+# CPU_SECONDS (user + system) and PEAK_KIB.
 timed() {
     local report=$WORK/time.txt
-    taskset -c "$READ_CORE" /usr/bin/time -v -o "$report" "$@" >/dev/null 2>>"$LOG"
+    : >"$WORK/sink"
+    taskset -c "$READ_CORE" /usr/bin/time -v -o "$report" "$@" \
+        <"${TIMED_INPUT:-/dev/stdin}" >"$WORK/sink" 2>>"$LOG"
     SECONDS_TAKEN=$(awk -F': ' '/Elapsed \(wall clock\)/ {
         n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$report")
+    CPU_SECONDS=$(awk -F': ' '/(User|System) time/ { s += $2 } END { print s }' "$report")
     PEAK_KIB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$report")
+    : >"$WORK/sink"
 }
 
-# Best of READ_RUNS runs; sets BEST_SECONDS and BEST_KIB.
+# Best of READ_RUNS runs by CPU time; sets BEST_SECONDS, BEST_CPU and BEST_KIB (the largest).
 best_of() {
     BEST_SECONDS=""
+    BEST_CPU=""
     BEST_KIB=0
     for _ in $(seq "$READ_RUNS"); do
         timed "$@"
-        if [[ -z $BEST_SECONDS ]] || awk "BEGIN { exit !($SECONDS_TAKEN < $BEST_SECONDS) }"; then
+        if [[ -z $BEST_CPU ]] || awk "BEGIN { exit !($CPU_SECONDS < $BEST_CPU) }"; then
+            BEST_CPU=$CPU_SECONDS
             BEST_SECONDS=$SECONDS_TAKEN
         fi
-        ((PEAK_KIB > BEST_KIB)) && BEST_KIB=$PEAK_KIB
+        if ((PEAK_KIB > BEST_KIB)); then
+            BEST_KIB=$PEAK_KIB
+        fi
     done
 }
 
@@ -170,43 +189,59 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%d", n 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 ROWS=()
-row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
+# row NAME INPUT WALL_SECONDS CPU_SECONDS RATE NOTES
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
 bench_read() {
     note "timing readers on $PACKETS packets (tshark: $SLICE_PACKETS)"
     best_of "$DNSTEL" read "$WORK/load.pcap"
-    DNSTEL_RATE=$(rate "$PACKETS" "$BEST_SECONDS")
-    row "dnstel read, 1 worker, events to /dev/null" "$PACKETS" "$BEST_SECONDS" \
-        "$DNSTEL_RATE packets/s" "$(mib "$BEST_KIB")"
+    DNSTEL_RATE=$(rate "$PACKETS" "$BEST_CPU")
+    row "dnstel read, 1 worker" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
+        "$DNSTEL_RATE packets/CPU-s, $(rate "$PACKETS" "$BEST_SECONDS") packets/s" \
+        "$(mib "$BEST_KIB") MiB"
     best_of "$DNSTEL" read --workers 2 "$WORK/load.pcap"
-    row "dnstel read --workers 2 (2 cores)" "$PACKETS" "$BEST_SECONDS" \
-        "$(rate "$PACKETS" "$BEST_SECONDS") packets/s" "$(mib "$BEST_KIB")"
+    row "dnstel read --workers 2" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
+        "$(rate "$PACKETS" "$BEST_SECONDS") packets/s" "$(mib "$BEST_KIB") MiB"
     rm -f "$WORK_DISK"/events.json*
     timed "$DNSTEL" read "$WORK/load.pcap" -o "$WORK_DISK/events.json"
-    row "dnstel read, events to a file on disk" "$PACKETS" "$SECONDS_TAKEN" \
-        "$(rate "$PACKETS" "$SECONDS_TAKEN") packets/s" "$(mib "$PEAK_KIB")"
+    row "dnstel read, events to a file on disk" "$PACKETS packets" "$SECONDS_TAKEN" \
+        "$CPU_SECONDS" "$(rate "$PACKETS" "$SECONDS_TAKEN") packets/s" "$(mib "$PEAK_KIB") MiB"
+    rm -f "$WORK_DISK"/events.json*
     best_of tcpdump -nn -r "$WORK/load.pcap"
-    TCPDUMP_RATE=$(rate "$PACKETS" "$BEST_SECONDS")
-    row "tcpdump -nn -r" "$PACKETS" "$BEST_SECONDS" "$TCPDUMP_RATE packets/s" \
-        "$(mib "$BEST_KIB")"
+    TCPDUMP_RATE=$(rate "$PACKETS" "$BEST_CPU")
+    row "tcpdump -nn -r" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
+        "$TCPDUMP_RATE packets/CPU-s, $(rate "$PACKETS" "$BEST_SECONDS") packets/s" \
+        "$(mib "$BEST_KIB") MiB"
     timed tshark -T ek -r "$WORK/slice.pcap"
-    TSHARK_RATE=$(rate "$SLICE_PACKETS" "$SECONDS_TAKEN")
-    row "tshark -T ek -r (slice)" "$SLICE_PACKETS" "$SECONDS_TAKEN" "$TSHARK_RATE packets/s" \
-        "$(mib "$PEAK_KIB")"
+    TSHARK_RATE=$(rate "$SLICE_PACKETS" "$CPU_SECONDS")
+    row "tshark -T ek -r (slice)" "$SLICE_PACKETS packets" "$SECONDS_TAKEN" "$CPU_SECONDS" \
+        "$TSHARK_RATE packets/CPU-s" "$(mib "$PEAK_KIB") MiB"
 }
 
 bench_analyzer() {
     "$DNSTEL" read "$WORK/load.pcap" >"$WORK/events.json" 2>>"$LOG"
     EVENTS=$(wc -l <"$WORK/events.json")
     note "analyzer over $EVENTS events"
-    timed sh -c "\"$DNSTEL\" logtest --json <\"$WORK/events.json\""
+    TIMED_INPUT=$WORK/events.json timed "$DNSTEL" logtest --json
     row "dnstel logtest --json, built-in ruleset" "$EVENTS events" "$SECONDS_TAKEN" \
-        "$(rate "$EVENTS" "$SECONDS_TAKEN") events/s" "$(mib "$PEAK_KIB")"
+        "$CPU_SECONDS" "$(rate "$EVENTS" "$CPU_SECONDS") events/CPU-s" "$(mib "$PEAK_KIB") MiB"
     if [[ -d $WAZUH_RULESET ]]; then
-        timed sh -c "\"$DNSTEL\" logtest --json --ruleset \"$WAZUH_RULESET\" <\"$WORK/events.json\""
+        TIMED_INPUT=$WORK/events.json timed "$DNSTEL" logtest --json --ruleset "$WAZUH_RULESET"
         row "dnstel logtest --json, Wazuh default ruleset" "$EVENTS events" "$SECONDS_TAKEN" \
-            "$(rate "$EVENTS" "$SECONDS_TAKEN") events/s" "$(mib "$PEAK_KIB")"
+            "$CPU_SECONDS" "$(rate "$EVENTS" "$CPU_SECONDS") events/CPU-s" \
+            "$(mib "$PEAK_KIB") MiB"
     fi
+}
+
+bench_flood() {
+    note "memory under a flood of unanswered queries and half-open TCP streams"
+    python3 "$ROOT/scripts/bench/flood.py" "$WORK/flood.pcap" "$FLOOD_QUERIES" "$FLOOD_STREAMS" \
+        4000
+    timed "$DNSTEL" read "$WORK/flood.pcap"
+    row "dnstel read, flood: $FLOOD_QUERIES unanswered queries, $FLOOD_STREAMS half-open TCP" \
+        "$((FLOOD_QUERIES + 2 * FLOOD_STREAMS)) packets" "$SECONDS_TAKEN" "$CPU_SECONDS" \
+        "default caps: 100000 queries, 10000 connections, 64 MiB TCP" "$(mib "$PEAK_KIB") MiB"
+    rm -f "$WORK/flood.pcap"
 }
 
 bench_live() {
@@ -215,7 +250,9 @@ bench_live() {
         qps=$((MAX_QPS * fraction / 100))
         log=$WORK/capture-$fraction.log
         note "live capture at $qps qps ($fraction% of max)"
-        taskset -c "$READ_CORE" "$DNSTEL" capture -i lo -o /dev/null >"$log" 2>&1 &
+        rm -rf "$WORK/live"
+        mkdir -p "$WORK/live"
+        taskset -c "$READ_CORE" "$DNSTEL" capture -i lo -o "$WORK/live/events.json" >"$log" 2>&1 &
         capture_pid=$!
         sleep 1
         taskset -c "$LOAD_CORE" dnsperf -s "$SERVER" -d "$WORK/queries.txt" -c 20 -q 500 \
@@ -226,29 +263,36 @@ bench_live() {
         drops=$(grep -o 'kernel_drops=[0-9]*' "$log" | tail -1 | cut -d= -f2)
         packets=$(grep 'capture stopped' "$log" | grep -o ' packets=[0-9]*' | cut -d= -f2)
         row "dnstel capture -i lo at $fraction% of max" "${packets:-?} packets" \
-            "$LIVE_SECONDS" "$qps qps sent" "kernel drops: ${drops:-?}"
+            "$LIVE_SECONDS" "-" "$qps qps sent" "kernel drops: ${drops:-?}"
     done
 }
 
 print_table() {
+    echo "Machine: $(lscpu | awk -F': +' '/Model name/ { print $2 }'), $CORES cores" \
+        "($(lscpu | awk -F': +' '/Hypervisor vendor/ { print $2 " guest" }')), kernel $(uname -r)," \
+        "$(free -g | awk '/Mem:/ { print $2 }') GiB RAM; disk file on" \
+        "$(df --output=source,fstype "$WORK_DISK" | tail -1 | tr -s ' '); load average before" \
+        "the run: $LOAD_BEFORE."
     echo "Capture: $PACKETS packets from dnsperf against unbound ($ZONE_NAMES names);"
     echo "unbound maximum: $MAX_QPS qps over UDP, $TCP_QPS qps over TCP (dnsperf, $CORES cores)."
     echo
-    echo "| run | input | seconds | rate | peak RSS MiB / notes |"
-    echo "| --- | --- | --- | --- | --- |"
+    echo "| run | input | wall s | CPU s | rate | peak RSS / notes |"
+    echo "| --- | --- | --- | --- | --- | --- |"
     printf '%s\n' "${ROWS[@]}"
     echo
     awk -v d="$DNSTEL_RATE" -v t="$TCPDUMP_RATE" -v s="$TSHARK_RATE" 'BEGIN {
-        printf "dnstel read vs tcpdump -nn -r: %.2fx; vs tshark -T ek -r: %.0fx\n", d / t, d / s
+        printf "Per CPU second, dnstel read vs tcpdump -nn -r: %.2fx; vs tshark -T ek -r: %.0fx\n", d / t, d / s
     }'
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 build
 generate_zone
 start_unbound
 record_capture
 bench_read
 bench_analyzer
+bench_flood
 if [[ $(id -u) == 0 ]]; then
     bench_live
 else
