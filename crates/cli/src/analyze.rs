@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use dnstel_analysis::loading::RulesetRequest;
-use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource};
+use dnstel_analysis::{AgentInfo, Analyzer, EventSource};
 use dnstel_logcollector::{CollectedLine, Collector, CollectorOptions, CollectorStats, SkipReason};
 use tracing::{info, warn};
 
-use crate::analyzer_setup::{self, RulesetArgs};
+use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
 use crate::logtest::{read_bounded_line, MAX_EVENT_BYTES};
@@ -231,32 +230,17 @@ fn build_analyzer(
     args: &RulesetArgs,
     file_config: &config::AnalyzeConfig,
 ) -> anyhow::Result<Analyzer> {
-    let mut request = RulesetRequest {
-        dir: args.ruleset.clone().or(file_config.ruleset_dir.clone()),
-        extra_rules: file_config.rules.clone(),
-        extra_decoders: file_config.decoders.clone(),
-    };
-    request.extra_rules.extend(args.rules.iter().cloned());
-    request.extra_decoders.extend(args.decoders.iter().cloned());
-    let loaded = analyzer_setup::load_ruleset(&request)?;
     if file_config.json_output == Some(false) || file_config.alerts_log == Some(false) {
         return Err(usage_error(anyhow::anyhow!(
             "jsonout_output and alerts_log set to no are not supported; dnstel writes both files"
         )));
     }
-    let config = AnalysisConfig {
-        log_alert_level: args
-            .log_alert_level
-            .or(file_config.log_alert_level)
-            .unwrap_or(analyzer_setup::DEFAULT_LOG_ALERT_LEVEL),
-        email_alert_level: file_config
-            .email_alert_level
-            .unwrap_or(analyzer_setup::DEFAULT_EMAIL_ALERT_LEVEL),
-        manager_name: args
-            .manager_name
-            .clone()
-            .unwrap_or_else(analyzer_setup::host_name),
-        mitre: analyzer_setup::mitre_table(&args.mitre_version)?,
+    let settings = FileSettings {
+        ruleset_dir: file_config.ruleset_dir.clone(),
+        rules: file_config.rules.clone(),
+        decoders: file_config.decoders.clone(),
+        log_alert_level: file_config.log_alert_level,
+        email_alert_level: file_config.email_alert_level,
     };
-    Ok(analyzer_setup::build_analyzer(loaded, config))
+    analyzer_setup::analyzer_from_args(args, &settings)
 }

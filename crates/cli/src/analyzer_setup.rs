@@ -82,3 +82,41 @@ pub fn build_analyzer(loaded: LoadedRuleset, config: AnalysisConfig) -> Analyzer
     }
     analyzer
 }
+
+/// Settings from a configuration file that the command line can override.
+#[derive(Debug, Clone, Default)]
+pub struct FileSettings {
+    /// A ruleset folder the file names; `--ruleset` wins over it.
+    pub ruleset_dir: Option<PathBuf>,
+    /// Rule files the file names, loaded before `--rules`.
+    pub rules: Vec<PathBuf>,
+    /// Decoder files the file names, loaded before `--decoders`.
+    pub decoders: Vec<PathBuf>,
+    /// `log_alert_level`; `--log-alert-level` wins over it.
+    pub log_alert_level: Option<u8>,
+    /// `email_alert_level`.
+    pub email_alert_level: Option<u8>,
+}
+
+/// Loads the ruleset and builds the analyzer that `args` and `file` describe. Also used to
+/// reload the rules on SIGHUP.
+pub fn analyzer_from_args(args: &RulesetArgs, file: &FileSettings) -> anyhow::Result<Analyzer> {
+    let mut request = RulesetRequest {
+        dir: args.ruleset.clone().or(file.ruleset_dir.clone()),
+        extra_rules: file.rules.clone(),
+        extra_decoders: file.decoders.clone(),
+    };
+    request.extra_rules.extend(args.rules.iter().cloned());
+    request.extra_decoders.extend(args.decoders.iter().cloned());
+    let loaded = load_ruleset(&request)?;
+    let config = AnalysisConfig {
+        log_alert_level: args
+            .log_alert_level
+            .or(file.log_alert_level)
+            .unwrap_or(DEFAULT_LOG_ALERT_LEVEL),
+        email_alert_level: file.email_alert_level.unwrap_or(DEFAULT_EMAIL_ALERT_LEVEL),
+        manager_name: args.manager_name.clone().unwrap_or_else(host_name),
+        mitre: mitre_table(&args.mitre_version)?,
+    };
+    Ok(build_analyzer(loaded, config))
+}

@@ -9,11 +9,10 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset, Local};
 use clap::Args;
 use dnstel_analysis::json::JsonValue;
-use dnstel_analysis::loading::RulesetRequest;
 use dnstel_analysis::testini::{parse_ini, run_sections};
-use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource, Outcome, Session};
+use dnstel_analysis::{AgentInfo, Analyzer, EventSource, Outcome, Session};
 
-use crate::analyzer_setup::{self, RulesetArgs};
+use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::logging;
 use crate::run::parse_labels;
 
@@ -51,26 +50,7 @@ pub struct LogtestArgs {
 /// Runs `dnstel logtest`.
 pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
     logging::init("warn");
-    let request = RulesetRequest {
-        dir: args.ruleset.ruleset.clone(),
-        extra_rules: args.ruleset.rules.clone(),
-        extra_decoders: args.ruleset.decoders.clone(),
-    };
-    let loaded = analyzer_setup::load_ruleset(&request)?;
-    let config = AnalysisConfig {
-        log_alert_level: args
-            .ruleset
-            .log_alert_level
-            .unwrap_or(analyzer_setup::DEFAULT_LOG_ALERT_LEVEL),
-        email_alert_level: analyzer_setup::DEFAULT_EMAIL_ALERT_LEVEL,
-        manager_name: args
-            .ruleset
-            .manager_name
-            .clone()
-            .unwrap_or_else(analyzer_setup::host_name),
-        mitre: analyzer_setup::mitre_table(&args.ruleset.mitre_version)?,
-    };
-    let analyzer = analyzer_setup::build_analyzer(loaded, config);
+    let analyzer = analyzer_setup::analyzer_from_args(&args.ruleset, &FileSettings::default())?;
     if !args.test.is_empty() {
         return run_tests(&analyzer, &args.test);
     }

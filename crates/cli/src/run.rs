@@ -14,13 +14,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use dnstel_analysis::loading::RulesetRequest;
-use dnstel_analysis::{AgentInfo, AnalysisConfig, Analyzer, EventSource};
+use dnstel_analysis::{AgentInfo, Analyzer, EventSource};
 use dnstel_event::EventBuilder;
 use dnstel_sensor::Sensor;
 use tracing::{error, info, warn};
 
-use crate::analyzer_setup::{self, RulesetArgs};
+use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::capture::{capture_loop, log_capture_stats, open_capture, publish_sensor, LoopOps};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
@@ -161,24 +160,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
 fn build_analyzer(args: &RulesetArgs) -> anyhow::Result<Analyzer> {
-    let request = RulesetRequest {
-        dir: args.ruleset.clone(),
-        extra_rules: args.rules.clone(),
-        extra_decoders: args.decoders.clone(),
-    };
-    let loaded = analyzer_setup::load_ruleset(&request)?;
-    let config = AnalysisConfig {
-        log_alert_level: args
-            .log_alert_level
-            .unwrap_or(analyzer_setup::DEFAULT_LOG_ALERT_LEVEL),
-        email_alert_level: analyzer_setup::DEFAULT_EMAIL_ALERT_LEVEL,
-        manager_name: args
-            .manager_name
-            .clone()
-            .unwrap_or_else(analyzer_setup::host_name),
-        mitre: analyzer_setup::mitre_table(&args.mitre_version)?,
-    };
-    Ok(analyzer_setup::build_analyzer(loaded, config))
+    analyzer_setup::analyzer_from_args(args, &FileSettings::default())
 }
 
 /// Parses `KEY=VALUE` labels.
