@@ -9,7 +9,7 @@ use std::collections::vec_deque::Drain;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use dnstel_dns::{Anomaly, Message};
+use dnstel_dns::Message;
 use dnstel_packet::Timestamp;
 
 use crate::config::{ConfigError, PairingConfig};
@@ -271,8 +271,8 @@ impl Pairing {
         transaction
     }
 
-    /// Adds one note per parser anomaly (trailing bytes only if configured), and counts the
-    /// message as malformed if it has any anomaly.
+    /// Adds one note per parser anomaly, and counts the message as malformed if it has any
+    /// anomaly. Informational anomalies (trailing bytes) get a note only if configured.
     pub(crate) fn add_anomaly_notes(
         &mut self,
         transaction: &mut Transaction,
@@ -284,8 +284,7 @@ impl Pairing {
         }
         self.stats.malformed += 1;
         for anomaly in &message.anomalies {
-            let trailing = matches!(anomaly, Anomaly::TrailingBytes { .. });
-            if trailing && !self.config.note_trailing_bytes {
+            if anomaly.is_informational() && !self.config.note_trailing_bytes {
                 continue;
             }
             transaction.notes.push(format!("{prefix}{anomaly}"));
