@@ -10,6 +10,7 @@
 //! This crate does no I/O and no logging.
 
 mod anomaly;
+mod civil;
 mod edns;
 mod message;
 mod name;
@@ -23,6 +24,7 @@ mod text;
 mod types;
 
 pub use anomaly::{Anomaly, MAX_ANOMALIES};
+pub use civil::civil_from_days;
 pub use edns::{EdnsOption, ExtendedError, Opt, OptionValue};
 pub use message::{
     Header, HeaderError, Message, ParseOptions, Question, Record, Section, HEADER_LEN,

@@ -1,6 +1,7 @@
 //! Text encodings shared by record and EDNS rendering: string escaping, hex, base64,
 //! DNSSEC algorithm names and timestamps.
 
+use crate::civil::civil_from_days;
 use crate::name::push_decimal_escape;
 
 /// Appends a character-string with miekg's TXT escaping: `"` and `\` get a backslash, bytes
@@ -97,26 +98,6 @@ pub(crate) fn signature_time(seconds: u32) -> String {
         in_day / 60 % 60,
         in_day % 60
     )
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day), using
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month as u32, day as u32)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! (not rounded) to the millisecond: `2015-08-27T08:00:55.638Z`. The formatter works on
 //! nanoseconds since the Unix epoch and writes straight into the output buffer.
 
+use dnstel_dns::civil_from_days;
+
 /// Length in bytes of a formatted timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
 pub const TIMESTAMP_LEN: usize = 24;
 
@@ -28,9 +30,9 @@ pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
     let mut text = [0u8; TIMESTAMP_LEN];
     put_digits(&mut text[0..4], year);
     text[4] = b'-';
-    put_digits(&mut text[5..7], month);
+    put_digits(&mut text[5..7], i64::from(month));
     text[7] = b'-';
-    put_digits(&mut text[8..10], day);
+    put_digits(&mut text[8..10], i64::from(day));
     text[10] = b'T';
     put_digits(&mut text[11..13], hour);
     text[13] = b':';
@@ -63,28 +65,6 @@ fn put_digits(slot: &mut [u8], mut value: i64) {
         *byte = b'0' + (value % 10) as u8;
         value /= 10;
     }
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-///
-/// This is Howard Hinnant's `civil_from_days` algorithm, exact for every `i64` day count
-/// whose year fits in an `i64`.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
