@@ -9,13 +9,12 @@ use dnstel_pairing::Transport;
 
 #[test]
 fn golden_logs_match() {
-    let dir = common::shared_dir().join("packetbeat-pcaps/community_id");
+    let dir = common::require_shared("packetbeat-pcaps/community_id");
     let mut checked = 0;
     for name in ["udp.pcap.log", "tcp.pcap.log", "ipv6.pcap.log"] {
-        let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
-            eprintln!("skipping: {name} is not present");
-            continue;
-        };
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("failed to read {}: {error}", path.display()));
         for line in text.lines() {
             let parts: Vec<&str> = line.split(" | ").collect();
             let tuple: Vec<&str> = parts.get(2).map_or(Vec::new(), |t| t.split(' ').collect());
@@ -39,4 +38,5 @@ fn golden_logs_match() {
         }
     }
     eprintln!("checked {checked} flows");
+    assert!(checked > 0, "no flow lines found in {}", dir.display());
 }

@@ -21,11 +21,9 @@ fn seed_event_byte_identical() {
 
 #[test]
 fn seed_fixture_matches_shared_copy() {
-    let shared = common::shared_dir().join("seed/event-example.json");
-    let Ok(text) = std::fs::read_to_string(&shared) else {
-        eprintln!("skipping: {} is not present", shared.display());
-        return;
-    };
+    let shared = common::require_shared("seed/event-example.json");
+    let text = std::fs::read_to_string(&shared)
+        .unwrap_or_else(|error| panic!("failed to read {}: {error}", shared.display()));
     assert_eq!(text, EXPECTED);
 }
 

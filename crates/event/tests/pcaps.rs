@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use dnstel_event::network::InternalNetworks;
 use dnstel_event::{EventBuilder, EventOptions};
 use dnstel_packet::{decode, DefragConfig, Defragmenter, IpHeader, Timestamp, Transport as Layer4};
@@ -19,13 +17,10 @@ fn feed(pairing: &mut Pairing, timestamp: Timestamp, ip: &IpHeader, layer: &Laye
     }
 }
 
-/// Reads a capture and returns its events as JSON, or `None` when the file is absent.
-fn capture_events(name: &str, options: &EventOptions) -> Option<Vec<Value>> {
-    let path = common::shared_dir().join("packetbeat-pcaps").join(name);
-    if !Path::new(&path).exists() {
-        eprintln!("skipping: {} is not present", path.display());
-        return None;
-    }
+/// Reads a capture and returns its events as JSON. Fails when the file is missing.
+fn capture_events(name: &str, options: &EventOptions) -> Vec<Value> {
+    let path = common::require_shared("packetbeat-pcaps").join(name);
+    assert!(path.exists(), "capture {} not found", path.display());
     let mut reader = dnstel_pcap::open(&path).expect("capture opens");
     let mut pairing = Pairing::new(PairingConfig::default()).expect("default config");
     let mut defragmenter = Defragmenter::new(DefragConfig::default());
@@ -63,7 +58,7 @@ fn capture_events(name: &str, options: &EventOptions) -> Option<Vec<Value>> {
         .filter(|line| !line.is_empty())
         .map(|line| serde_json::from_slice(line).expect("valid JSON line"))
         .collect();
-    Some(events)
+    events
 }
 
 fn options() -> EventOptions {
@@ -73,8 +68,8 @@ fn options() -> EventOptions {
 }
 
 /// Checks the per-capture values: times, endpoints, bytes and Community ID.
-fn check_single(name: &str, expected: Value) -> Option<Value> {
-    let mut events = capture_events(name, &options())?;
+fn check_single(name: &str, expected: Value) -> Value {
+    let mut events = capture_events(name, &options());
     assert_eq!(events.len(), 1, "{name}: {events:#?}");
     let event = events.remove(0);
     let fields = [
@@ -90,12 +85,12 @@ fn check_single(name: &str, expected: Value) -> Option<Value> {
         assert_eq!(got, &expected[path], "{name}: {path}");
     }
     assert_eq!(event["status"], "OK", "{name}");
-    Some(event)
+    event
 }
 
 #[test]
 fn google_com_event() {
-    let Some(event) = check_single(
+    let event = check_single(
         "dns_google_com.pcap",
         json!({
             "event.start": "2015-08-27T08:00:55.638Z", "event.end": "2015-08-27T08:00:55.700Z",
@@ -104,9 +99,7 @@ fn google_com_event() {
             "destination": {"ip": "192.168.238.1", "port": 53, "bytes": 284},
             "network.bytes": 312, "network.community_id": "1:Pix/jA+kRGP8oB9kgM7RKCq76kk="
         }),
-    ) else {
-        return;
-    };
+    );
     assert_eq!(event["@timestamp"], "2015-08-27T08:00:55.638Z");
     assert_eq!(event["query"], "class IN, type A, google.com");
     assert_eq!(event["dns"]["answers_count"], json!(16));
@@ -119,7 +112,7 @@ fn google_com_event() {
 
 #[test]
 fn not_found_event() {
-    let Some(event) = check_single_error(
+    let event = check_single_error(
         "dns_not_found.pcap",
         json!({
             "event.start": "2015-08-27T08:28:12.304Z", "event.end": "2015-08-27T08:28:12.354Z",
@@ -128,9 +121,7 @@ fn not_found_event() {
             "destination": {"ip": "8.8.8.8", "port": 53, "bytes": 121},
             "network.bytes": 157, "network.community_id": "1:qYA6Pi3oK/YLNdQXD2WrnEBi118="
         }),
-    ) else {
-        return;
-    };
+    );
     assert_eq!(event["dns"]["response_code"], "NXDOMAIN");
     assert_eq!(event["dns"]["authorities_count"], json!(1));
     assert!(event["dns"].get("authorities").is_none());
@@ -138,8 +129,8 @@ fn not_found_event() {
 }
 
 /// Like [`check_single`] for a transaction whose status is `Error`.
-fn check_single_error(name: &str, expected: Value) -> Option<Value> {
-    let mut events = capture_events(name, &options())?;
+fn check_single_error(name: &str, expected: Value) -> Value {
+    let mut events = capture_events(name, &options());
     assert_eq!(events.len(), 1, "{name}");
     let event = events.remove(0);
     assert_eq!(event["status"], "Error", "{name}");
@@ -155,7 +146,7 @@ fn check_single_error(name: &str, expected: Value) -> Option<Value> {
         event["network"]["community_id"],
         expected["network.community_id"]
     );
-    Some(event)
+    event
 }
 
 #[test]
@@ -221,7 +212,7 @@ fn mx_ns_txt_additional_edns_events() {
 
 #[test]
 fn edns_ds_event() {
-    let Some(event) = check_single(
+    let event = check_single(
         "dns_udp_edns_ds.pcap",
         json!({
             "event.start": "2013-01-23T02:48:51.102Z", "event.end": "2013-01-23T02:48:51.171Z",
@@ -230,9 +221,7 @@ fn edns_ds_event() {
             "destination": {"ip": "75.75.75.75", "port": 53, "bytes": 284},
             "network.bytes": 321, "network.community_id": "1:B1ESDYl2EK6/RQvtfyTS/L+QUTw="
         }),
-    ) else {
-        return;
-    };
+    );
     let opt = &event["dns"]["opt"];
     assert_eq!(opt["do"], json!(true));
     assert_eq!(opt["version"], "0");
@@ -247,7 +236,7 @@ fn edns_ds_event() {
 
 #[test]
 fn tcp_axfr_event() {
-    let Some(event) = check_single(
+    let event = check_single(
         "dns_tcp_axfr.pcap",
         json!({
             "event.start": "2015-03-26T11:25:18.287Z", "event.end": "2015-03-26T11:25:18.287Z",
@@ -256,9 +245,7 @@ fn tcp_axfr_event() {
             "destination": {"ip": "1.1.1.1", "port": 53, "bytes": 197},
             "network.bytes": 227, "network.community_id": "1:d2CjEdZBFJgieI3mD5ov3hvYp8I="
         }),
-    ) else {
-        return;
-    };
+    );
     assert_eq!(event["network"]["transport"], "tcp");
     assert_eq!(event["dns"]["answers_count"], json!(4));
     assert_eq!(event["dns"]["question"]["name"], "etas.com");
@@ -270,9 +257,7 @@ fn txt_request_response_texts() {
     let mut options = options();
     options.send_request = true;
     options.send_response = true;
-    let Some(events) = capture_events("dns_txt.pcap", &options) else {
-        return;
-    };
+    let events = capture_events("dns_txt.pcap", &options);
     let event = &events[0];
     assert_eq!(
         event["request"],
@@ -289,9 +274,7 @@ fn additional_included_event() {
     let mut options = options();
     options.include_authorities = true;
     options.include_additionals = true;
-    let Some(events) = capture_events("dns_additional.pcap", &options) else {
-        return;
-    };
+    let events = capture_events("dns_additional.pcap", &options);
     let dns = &events[0]["dns"];
     assert_eq!(dns["authorities"].as_array().map(Vec::len), Some(5));
     assert_eq!(dns["additionals"][0]["name"], "ns.heise.de");

@@ -17,6 +17,18 @@ pub fn shared_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
+/// Returns `relative` inside the shared reference folder, failing the test when it is
+/// missing: CI clones that folder beside the checkout, so its absence is a setup error.
+pub fn require_shared(relative: &str) -> PathBuf {
+    let path = shared_dir().join(relative);
+    assert!(
+        path.exists(),
+        "{} not found: clone the shared reference folder beside the checkout",
+        path.display()
+    );
+    path
+}
+
 /// 2022-01-08T10:27:37Z in seconds since the epoch.
 pub const EXAMPLE_SECOND: i64 = 1_641_637_657;
 
