@@ -11,7 +11,7 @@ pub mod decoding;
 pub mod description;
 pub mod engine;
 pub mod event;
-pub mod json;
+pub use dnstel_cjson as json;
 pub mod json_decoder;
 pub mod matching;
 pub mod mitre;

@@ -11,6 +11,5 @@ mod follower;
 mod line;
 mod positions;
 
-pub use cjson::format_number;
 pub use collector::{CollectedLine, Collector, CollectorOptions, CollectorStats, LocalFile};
 pub use line::{encode_line, SkipReason, MAX_LINE_BYTES};

@@ -40,13 +40,11 @@ pub fn encode_line(raw: &[u8], labels: &[(String, String)]) -> Result<String, Sk
         return Err(SkipReason::NulByte);
     }
     let text = String::from_utf8_lossy(raw);
-    let mut object = cjson::parse_object(&text).ok_or(SkipReason::NotJsonObject)?;
+    let mut members = cjson::parse_object(&text).ok_or(SkipReason::NotJsonObject)?;
     for (key, value) in labels {
-        cjson::add_label(&mut object, key, value);
+        cjson::add_label(&mut members, key, value);
     }
-    let mut out = String::with_capacity(raw.len() + 16);
-    cjson::write_object(&object, &mut out);
-    Ok(out)
+    Ok(cjson::write_object(members))
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! them (`%d` when the value equals its saturated `int`, else `%1.15g`, or `%1.17g` when needed
 //! to round-trip).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use std::fmt::Write as _;
 
 /// Nesting depth at which parsing is rejected, as in cJSON.
