@@ -1,22 +1,19 @@
-//! Parses every DNS payload of the shared real-capture corpus and compares the result with
-//! tshark's dissection of the same frame. The corpus sits beside the repository checkout;
-//! the test is skipped when it is absent.
+//! Parses every DNS message of the shared real-capture corpus and compares the result with
+//! tshark's dissection of the same frame. The corpus sits in the shared reference folder
+//! beside the repository checkout, and the test fails when it is missing.
 //!
-//! Only classic pcap files over Ethernet, Linux SLL, BSD loopback and raw IP are read, and
-//! only unfragmented UDP on ports 53, 5353 and 5355. That covers most of the corpus.
+//! Captures are read with dnstel-pcap (pcap and pcapng) and dnstel-packet (IP reassembly
+//! included). Messages come from UDP and TCP on ports 53, 5353, 5355 and the non-standard
+//! ports the corpus manifest names. Link types dnstel-packet does not decode are skipped.
 
 use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dnstel_dns::{parse, ParseOptions};
-use support::pcap::udp_dns_payloads;
+use support::capture::{capture_files, dns_messages, manifest_dns_ports, require_shared};
 
 mod support;
-
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
 
 /// tshark's row for one frame: column name to value.
 fn tshark_rows(path: &Path) -> HashMap<usize, HashMap<String, String>> {
@@ -48,33 +45,34 @@ fn is_plain_name(name: &str) -> bool {
 
 #[test]
 fn corpus_agrees_with_tshark() {
-    let pcaps = corpus_dir().join("pcaps");
-    let Ok(entries) = fs::read_dir(&pcaps) else {
-        eprintln!("corpus not found at {}; skipping", pcaps.display());
-        return;
-    };
+    let corpus = require_shared("corpus");
+    let ports = manifest_dns_ports(&corpus.join("MANIFEST.tsv"));
+    let mut files = 0;
+    let mut pcapng_messages = 0;
     let mut messages = 0;
     let mut compared = 0;
     let mut mismatches = Vec::new();
-    for entry in entries {
-        let path = entry.expect("directory entry is readable").path();
+    for path in capture_files(&corpus.join("pcaps")) {
         let file_name = path
             .file_name()
             .and_then(|name| name.to_str())
             .unwrap_or("");
-        if !file_name.ends_with(".pcap") {
-            continue;
-        }
-        let bytes = fs::read(&path).expect("capture is readable");
-        let tshark_path = corpus_dir().join("tshark").join(format!("{file_name}.tsv"));
+        files += 1;
+        let tshark_path = corpus.join("tshark").join(format!("{file_name}.tsv"));
         let rows = tshark_rows(&tshark_path);
-        for (frame, payload) in udp_dns_payloads(&bytes) {
+        let extra_ports = ports.get(file_name).map_or(&[][..], Vec::as_slice);
+        let extraction = dns_messages(&path, extra_ports);
+        for payload in &extraction.messages {
+            let frame = payload.frame;
             let multicast = ParseOptions {
                 multicast_class_bit: true,
             };
-            let Ok(message) = parse(&payload, &multicast) else {
+            let Ok(message) = parse(&payload.bytes, &multicast) else {
                 continue;
             };
+            if file_name.ends_with(".pcapng") {
+                pcapng_messages += 1;
+            }
             messages += 1;
             let Some(row) = rows.get(&frame) else {
                 continue;
@@ -129,7 +127,11 @@ fn corpus_agrees_with_tshark() {
             }
         }
     }
-    eprintln!("parsed {messages} messages, compared {compared} with tshark");
+    eprintln!(
+        "{files} captures: parsed {messages} messages ({pcapng_messages} from pcapng), \
+         compared {compared} with tshark"
+    );
     assert!(compared > 1000, "too few messages compared: {compared}");
+    assert!(pcapng_messages > 0, "no message read from a pcapng capture");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

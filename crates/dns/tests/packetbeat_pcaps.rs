@@ -1,28 +1,22 @@
 //! Packetbeat's own DNS test captures, checked against the values Packetbeat's tests assert.
-//! The captures sit beside the repository checkout; each test is skipped when they are absent.
+//! The captures sit in the shared reference folder beside the repository checkout, and each
+//! test fails when they are missing.
 
 mod support;
 
-use std::fs;
-use std::path::PathBuf;
-
 use dnstel_dns::{parse, FieldValue, Message, ParseOptions, Record, Rtype};
-use support::pcap::{tcp_dns_messages, udp_dns_payloads};
+use support::capture::{dns_messages, require_shared};
 
-/// Returns the parsed DNS messages of a capture, or `None` when it is not available.
-fn messages(file: &str) -> Option<Vec<Message>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/packetbeat-pcaps")
-        .join(file);
-    let Ok(bytes) = fs::read(&path) else {
-        eprintln!("{} not found; skipping", path.display());
-        return None;
-    };
-    let mut payloads = udp_dns_payloads(&bytes);
-    payloads.extend(tcp_dns_messages(&bytes));
-    let parsed = payloads
+/// Returns the parsed DNS messages of a capture, UDP and TCP, in capture order.
+fn messages(file: &str) -> Vec<Message> {
+    let path = require_shared("packetbeat-pcaps").join(file);
+    assert!(path.exists(), "capture {} not found", path.display());
+    let extraction = dns_messages(&path, &[]);
+    assert_eq!(extraction.error, None, "{file}");
+    let parsed = extraction
+        .messages
         .iter()
-        .map(|(_, payload)| parse(payload, &ParseOptions::default()).expect("header"))
+        .map(|payload| parse(&payload.bytes, &ParseOptions::default()).expect("header"))
         .collect::<Vec<_>>();
     for message in &parsed {
         let serious: Vec<_> = message
@@ -32,7 +26,7 @@ fn messages(file: &str) -> Option<Vec<Message>> {
             .collect();
         assert!(serious.is_empty(), "{file}: {serious:?}");
     }
-    Some(parsed)
+    parsed
 }
 
 fn response(messages: &[Message]) -> &Message {
@@ -56,9 +50,7 @@ fn text(value: &str) -> FieldValue {
 
 #[test]
 fn google_com_sixteen_answers() {
-    let Some(messages) = messages("dns_google_com.pcap") else {
-        return;
-    };
+    let messages = messages("dns_google_com.pcap");
     let query = &messages[0];
     assert_eq!(query.header.id, 0x4807);
     assert_eq!(query.questions[0].name, "google.com");
@@ -73,9 +65,7 @@ fn google_com_sixteen_answers() {
 
 #[test]
 fn not_found_soa_authority() {
-    let Some(messages) = messages("dns_not_found.pcap") else {
-        return;
-    };
+    let messages = messages("dns_not_found.pcap");
     let response = response(&messages);
     assert_eq!(response.rcode().to_string(), "NXDOMAIN");
     assert_eq!(response.answers.len(), 0);
@@ -96,9 +86,7 @@ fn not_found_soa_authority() {
 
 #[test]
 fn mx_preferences_and_ns() {
-    let Some(messages) = messages("dns_mx.pcap") else {
-        return;
-    };
+    let messages = messages("dns_mx.pcap");
     let response = response(&messages);
     let preferences: Vec<Option<&FieldValue>> = response
         .answers
@@ -117,9 +105,7 @@ fn mx_preferences_and_ns() {
 
 #[test]
 fn txt_strings_as_packetbeat() {
-    let Some(messages) = messages("dns_txt.pcap") else {
-        return;
-    };
+    let messages = messages("dns_txt.pcap");
     let response = response(&messages);
     assert_eq!(response.header.id, 6075);
     let texts: Vec<&str> = response.answers.iter().map(data).collect();
@@ -135,9 +121,7 @@ fn txt_strings_as_packetbeat() {
 
 #[test]
 fn additional_a_record() {
-    let Some(messages) = messages("dns_additional.pcap") else {
-        return;
-    };
+    let messages = messages("dns_additional.pcap");
     let response = response(&messages);
     assert_eq!(data(&response.answers[0]), "193.99.144.80");
     assert_eq!(response.authorities.len(), 5);
@@ -149,9 +133,7 @@ fn additional_a_record() {
 
 #[test]
 fn edns_ds_and_rrsig() {
-    let Some(messages) = messages("dns_udp_edns_ds.pcap") else {
-        return;
-    };
+    let messages = messages("dns_udp_edns_ds.pcap");
     let query = &messages[0];
     assert_eq!(query.opt.as_ref().map(|opt| opt.udp_size), Some(4096));
     let response = response(&messages);
@@ -190,9 +172,7 @@ fn edns_ds_and_rrsig() {
 
 #[test]
 fn tcp_axfr_four_answers() {
-    let Some(messages) = messages("dns_tcp_axfr.pcap") else {
-        return;
-    };
+    let messages = messages("dns_tcp_axfr.pcap");
     let response = response(&messages);
     let types: Vec<String> = response
         .answers

@@ -1,8 +1,8 @@
-//! Byte builders for hand-written DNS messages.
+//! Byte builders for hand-written DNS messages, and DNS messages read from capture files.
 
 #![allow(dead_code)]
 
-pub mod pcap;
+pub mod capture;
 
 /// Builds a header with the given id, flag bytes and section counts.
 pub fn header(id: u16, flags: u16, counts: [u16; 4]) -> Vec<u8> {
