@@ -5,6 +5,8 @@
 //! with the 2-byte length prefix, reading each direction of a connection in sequence order.
 //! A flow whose next segment leaves a gap stops yielding messages, so a lost segment never
 //! turns the middle of a message into a false one. Retransmitted bytes are dropped.
+//! DNS quoted in ICMP errors, carried in tunnels (GRE, VXLAN, ...) or in DNS over HTTPS is
+//! not extracted.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
