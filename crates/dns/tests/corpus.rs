@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use dnstel_dns::{parse, ParseOptions};
-use support::capture::{capture_files, dns_messages, manifest_dns_ports, require_shared};
+use dnstel_dns::{parse, Message, ParseOptions, Rtype};
+use support::capture::{capture_files, dns_messages, manifest_dns_ports, require_shared, Carrier};
 
 mod support;
 
@@ -47,11 +47,16 @@ fn is_plain_name(name: &str) -> bool {
 fn corpus_agrees_with_tshark() {
     let corpus = require_shared("corpus");
     let ports = manifest_dns_ports(&corpus.join("MANIFEST.tsv"));
+    let multicast = ParseOptions {
+        multicast_class_bit: true,
+    };
     let mut files = 0;
-    let mut pcapng_messages = 0;
     let mut messages = 0;
     let mut compared = 0;
+    let mut pcapng_compared = 0;
+    let mut tcp_compared = 0;
     let mut mismatches = Vec::new();
+
     for path in capture_files(&corpus.join("pcaps")) {
         let file_name = path
             .file_name()
@@ -61,77 +66,95 @@ fn corpus_agrees_with_tshark() {
         let tshark_path = corpus.join("tshark").join(format!("{file_name}.tsv"));
         let rows = tshark_rows(&tshark_path);
         let extra_ports = ports.get(file_name).map_or(&[][..], Vec::as_slice);
-        let extraction = dns_messages(&path, extra_ports);
-        for payload in &extraction.messages {
+
+        for payload in dns_messages(&path, extra_ports).messages {
             let frame = payload.frame;
-            let multicast = ParseOptions {
-                multicast_class_bit: true,
-            };
             let Ok(message) = parse(&payload.bytes, &multicast) else {
                 continue;
             };
-            if file_name.ends_with(".pcapng") {
-                pcapng_messages += 1;
-            }
             messages += 1;
             let Some(row) = rows.get(&frame) else {
                 continue;
             };
             if !message.anomalies.is_empty() {
-                if std::env::var_os("DNSTEL_PRINT_ANOMALIES").is_some() {
-                    for anomaly in &message.anomalies {
-                        eprintln!("{file_name} frame {frame}: {anomaly}");
-                    }
-                }
+                print_anomalies(file_name, frame, &message);
                 continue;
             }
-            let field = |name: &str| row.get(name).map(String::as_str).unwrap_or("");
             let id = format!("0x{:04x}", message.header.id);
-            if field("dns.id") != id {
+            if row.get("dns.id") != Some(&id) {
                 // Several messages in one frame, or DNS quoted in ICMP: not comparable.
                 continue;
             }
+
             compared += 1;
-            let tshark_name = field("dns.qry.name").split(',').next().unwrap_or("");
-            if let Some(question) = message.first_question() {
-                // tshark prints a dot inside a label unescaped.
-                let unescaped = question.name.replace("\\.", ".");
-                if is_plain_name(tshark_name) && unescaped != tshark_name {
-                    mismatches.push(format!(
-                        "{file_name} frame {frame}: name {} vs tshark {tshark_name}",
-                        question.name
-                    ));
-                }
+            if file_name.ends_with(".pcapng") {
+                pcapng_compared += 1;
             }
-            let answers = field("dns.count.answers");
-            if answers != message.header.ancount.to_string() && !answers.is_empty() {
-                mismatches.push(format!("{file_name} frame {frame}: ancount vs {answers}"));
+            if payload.carrier == Carrier::Tcp {
+                tcp_compared += 1;
             }
-            if message.answers.len() != usize::from(message.header.ancount) {
-                mismatches.push(format!("{file_name} frame {frame}: answers dropped"));
-            }
-            let our_a: Vec<String> = message
-                .answers
-                .iter()
-                .chain(&message.authorities)
-                .chain(&message.additionals)
-                .filter(|record| record.rtype == dnstel_dns::Rtype::A)
-                .filter_map(|record| record.data.as_ref().map(|rdata| rdata.data.clone()))
-                .collect();
-            if !field("dns.a").is_empty() && our_a.join(",") != field("dns.a") {
-                mismatches.push(format!(
-                    "{file_name} frame {frame}: A {} vs tshark {}",
-                    our_a.join(","),
-                    field("dns.a")
-                ));
+            for mismatch in compare_with_tshark(&message, row) {
+                mismatches.push(format!("{file_name} frame {frame}: {mismatch}"));
             }
         }
     }
+
     eprintln!(
-        "{files} captures: parsed {messages} messages ({pcapng_messages} from pcapng), \
-         compared {compared} with tshark"
+        "{files} captures: parsed {messages} messages, compared {compared} with tshark \
+         ({pcapng_compared} from pcapng, {tcp_compared} over TCP)"
     );
     assert!(compared > 1000, "too few messages compared: {compared}");
-    assert!(pcapng_messages > 0, "no message read from a pcapng capture");
+    assert!(pcapng_compared > 0, "no pcapng message compared");
+    assert!(tcp_compared > 0, "no TCP message compared");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Prints the anomalies of a message when `DNSTEL_PRINT_ANOMALIES` is set.
+fn print_anomalies(file_name: &str, frame: usize, message: &Message) {
+    if std::env::var_os("DNSTEL_PRINT_ANOMALIES").is_none() {
+        return;
+    }
+    for anomaly in &message.anomalies {
+        eprintln!("{file_name} frame {frame}: {anomaly}");
+    }
+}
+
+/// Returns how a clean message differs from tshark's row for its frame: first question
+/// name, answer count and A record addresses.
+fn compare_with_tshark(message: &Message, row: &HashMap<String, String>) -> Vec<String> {
+    let field = |name: &str| row.get(name).map(String::as_str).unwrap_or("");
+    let mut mismatches = Vec::new();
+    let tshark_name = field("dns.qry.name").split(',').next().unwrap_or("");
+    if let Some(question) = message.first_question() {
+        // tshark prints a dot inside a label unescaped.
+        let unescaped = question.name.replace("\\.", ".");
+        if is_plain_name(tshark_name) && unescaped != tshark_name {
+            mismatches.push(format!("name {} vs tshark {tshark_name}", question.name));
+        }
+    }
+
+    let answers = field("dns.count.answers");
+    if answers != message.header.ancount.to_string() && !answers.is_empty() {
+        mismatches.push(format!("ancount vs {answers}"));
+    }
+    if message.answers.len() != usize::from(message.header.ancount) {
+        mismatches.push("answers dropped".to_owned());
+    }
+
+    let our_a: Vec<String> = message
+        .answers
+        .iter()
+        .chain(&message.authorities)
+        .chain(&message.additionals)
+        .filter(|record| record.rtype == Rtype::A)
+        .filter_map(|record| record.data.as_ref().map(|rdata| rdata.data.clone()))
+        .collect();
+    if !field("dns.a").is_empty() && our_a.join(",") != field("dns.a") {
+        mismatches.push(format!(
+            "A {} vs tshark {}",
+            our_a.join(","),
+            field("dns.a")
+        ));
+    }
+    mismatches
 }
