@@ -3,7 +3,7 @@
 //!
 //! Compared: header fields and flags, the EDNS-merged rcode, the OPT record's fields and
 //! option codes, questions, section counts, and each record's owner name, type, class, TTL
-//! and data for A, AAAA, CNAME, NS, PTR, MX, TXT, SOA and SRV. Names are compared as raw label bytes, so escaping plays no part.
+//! and data for A, AAAA, CNAME, NS, PTR, MX, TXT, SOA, SRV, NULL, HINFO, SSHFP and CAA. Names are compared as raw label bytes, so escaping plays no part.
 //!
 //! hickory rejects a whole message where dnstel keeps what it can and reports an anomaly, so
 //! a message hickory rejects must carry a non-informational anomaly in our parse, or be
@@ -82,8 +82,9 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Record types whose data is compared: A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, SRV.
-const COMPARED_TYPES: [u16; 9] = [1, 2, 5, 6, 12, 15, 16, 28, 33];
+/// Record types whose data is compared: A, NS, CNAME, SOA, NULL, PTR, HINFO, MX, TXT, AAAA,
+/// SRV, SSHFP and CAA.
+const COMPARED_TYPES: [u16; 13] = [1, 2, 5, 6, 10, 12, 13, 15, 16, 28, 33, 44, 257];
 
 /// Totals over all captures.
 #[derive(Debug, Default)]
@@ -374,6 +375,10 @@ enum Data {
     Numbered(Vec<u64>, Vec<Vec<u8>>),
     Strings(Vec<u8>),
     Soa(Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<u64>),
+    Bytes(Vec<u8>),
+    StringList(Vec<Vec<u8>>),
+    NumbersThenBytes(Vec<u64>, Vec<u8>),
+    Caa(u64, String, Vec<u8>),
 }
 
 /// Returns hickory's data for the compared types, or `None` for the others.
@@ -381,6 +386,8 @@ fn hickory_data(data: &RData) -> Option<Data> {
     let value = match data {
         // dnstel renders both empty RDATA and one empty character-string as "".
         RData::Update0(RecordType::TXT) => Data::Strings(Vec::new()),
+        // dnstel prints empty NULL data in generic form, `\# 0`.
+        RData::Update0(RecordType::NULL) => Data::Bytes(Vec::new()),
         RData::Update0(_) => Data::Empty,
         RData::A(address) => Data::Ipv4(address.0),
         RData::AAAA(address) => Data::Ipv6(address.0),
@@ -410,6 +417,20 @@ fn hickory_data(data: &RData) -> Option<Data> {
                 u64::from(soa.expire() as u32),
                 u64::from(soa.minimum()),
             ],
+        ),
+        RData::NULL(null) => Data::Bytes(null.anything().to_vec()),
+        RData::HINFO(hinfo) => Data::StringList(vec![hinfo.cpu().to_vec(), hinfo.os().to_vec()]),
+        RData::SSHFP(sshfp) => Data::NumbersThenBytes(
+            vec![
+                u64::from(u8::from(sshfp.algorithm())),
+                u64::from(u8::from(sshfp.fingerprint_type())),
+            ],
+            sshfp.fingerprint().to_vec(),
+        ),
+        RData::CAA(caa) => Data::Caa(
+            u64::from(caa.flags()),
+            caa.tag().as_str().to_owned(),
+            caa.raw_value().to_vec(),
         ),
         _ => return None,
     };
@@ -456,8 +477,78 @@ fn our_data(record: &Record) -> Data {
                 .map(number)
                 .to_vec(),
         ),
+        // NULL, in RFC 3597 generic form: \# <length> <hex>
+        10 => Data::Bytes(
+            rdata
+                .data
+                .split(' ')
+                .nth(2)
+                .map_or_else(Vec::new, decode_hex),
+        ),
+        // HINFO: two quoted character-strings
+        13 => Data::StringList(quoted_strings(&rdata.data)),
+        // SSHFP: algorithm, fingerprint type, uppercase hex fingerprint
+        44 => {
+            let fields: Vec<&str> = rdata.data.split(' ').collect();
+            let numbers = fields[..2]
+                .iter()
+                .map(|field| field.parse().expect("SSHFP number"))
+                .collect();
+            Data::NumbersThenBytes(numbers, decode_hex(fields[2]))
+        }
+        // CAA: flags, tag, quoted value
+        257 => {
+            let mut fields = rdata.data.splitn(3, ' ');
+            let flags = fields.next().and_then(|flags| flags.parse().ok());
+            let tag = fields.next().unwrap_or_default().to_owned();
+            let value = quoted_strings(fields.next().unwrap_or_default()).concat();
+            Data::Caa(flags.expect("CAA flags"), tag, value)
+        }
         other => panic!("type {other} is not compared"),
     }
+}
+
+/// Decodes hex digits of either case; the caller's text comes from dnstel's renderer.
+fn decode_hex(text: &str) -> Vec<u8> {
+    let digits: Vec<u8> = text
+        .bytes()
+        .map(|digit| match digit {
+            b'0'..=b'9' => digit - b'0',
+            b'a'..=b'f' => digit - b'a' + 10,
+            b'A'..=b'F' => digit - b'A' + 10,
+            other => panic!("invalid hex digit {:?} in {text:?}", char::from(other)),
+        })
+        .collect();
+    digits
+        .chunks(2)
+        .map(|pair| pair.iter().fold(0, |byte, digit| byte * 16 + digit))
+        .collect()
+}
+
+/// Returns the unescaped contents of each `"..."` string in `text`.
+fn quoted_strings(text: &str) -> Vec<Vec<u8>> {
+    let mut strings = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('"') {
+        let body = &rest[start + 1..];
+        let mut end = None;
+        let mut escaped = false;
+        for (index, byte) in body.bytes().enumerate() {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => {
+                    end = Some(index);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let end = end.unwrap_or_else(|| panic!("unterminated string in {text:?}"));
+        strings.push(unescape(&body[..end], false).concat());
+        rest = &body[end + 1..];
+    }
+    strings
 }
 
 fn hickory_labels(name: &Name) -> Vec<Vec<u8>> {
@@ -519,6 +610,13 @@ fn unescape_splits_labels() {
     assert_eq!(labels("a\\.b.c"), vec![b"a.b".to_vec(), b"c".to_vec()]);
     assert_eq!(labels("\\000\\255x"), vec![vec![0, 255, b'x']]);
     assert_eq!(unescape("a.b \\\"", false), vec![b"a.b \"".to_vec()]);
+}
+
+#[test]
+fn quoted_strings_unescape() {
+    let strings = quoted_strings("\"a\\\"b\" \"\\255\"");
+    assert_eq!(strings, vec![b"a\"b".to_vec(), vec![255]]);
+    assert_eq!(decode_hex("0aFf"), vec![0x0a, 0xff]);
 }
 
 #[test]
