@@ -3,7 +3,8 @@
 //!
 //! Compared: header fields and flags, the EDNS-merged rcode, the OPT record's fields and
 //! option codes, questions, section counts, and each record's owner name, type, class, TTL
-//! and data for A, AAAA, CNAME, NS, PTR, MX, TXT, SOA, SRV, NULL, HINFO, SSHFP and CAA. Names are compared as raw label bytes, so escaping plays no part.
+//! and data for A, AAAA, CNAME, NS, PTR, MX, TXT, SOA, SRV, NULL, HINFO, SSHFP and CAA.
+//! Names are compared as raw label bytes, so escaping plays no part.
 //!
 //! hickory rejects a whole message where dnstel keeps what it can and reports an anomaly, so
 //! a message hickory rejects must carry a non-informational anomaly in our parse, or be
