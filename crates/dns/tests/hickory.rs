@@ -1,10 +1,11 @@
 //! Differential test against hickory-proto 0.25: every DNS message of the shared capture
 //! corpus and of Packetbeat's test captures is parsed by both, and the results must agree.
 //!
-//! Compared: header fields and flags, the EDNS-merged rcode, the OPT record's fields and
-//! option codes, questions, section counts, and each record's owner name, type, class, TTL
-//! and data for A, AAAA, CNAME, NS, PTR, MX, TXT, SOA, SRV, NULL, HINFO, SSHFP and CAA.
-//! Names are compared as raw label bytes, so escaping plays no part.
+//! The comparison covers header fields and flags, the EDNS-merged rcode, and the OPT record's
+//! fields and option codes. It covers questions, section counts, and each record's owner
+//! name, type, class and TTL. Record data is compared for A, AAAA, CNAME, NS, PTR, MX, TXT,
+//! SOA, SRV, NULL, HINFO, SSHFP and CAA. Names are compared as raw label bytes, so escaping
+//! plays no part.
 //!
 //! hickory rejects a whole message where dnstel keeps what it can and reports an anomaly, so
 //! a message hickory rejects must carry a non-informational anomaly in our parse, or be
