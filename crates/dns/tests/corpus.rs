@@ -15,11 +15,11 @@ use support::capture::{capture_files, dns_messages, manifest_dns_ports, require_
 
 mod support;
 
-/// tshark's row for one frame: column name to value.
+/// Reads tshark's dissection of one capture: frame number to (column name to value).
+/// Fails when the file is missing, because every corpus capture has one.
 fn tshark_rows(path: &Path) -> HashMap<usize, HashMap<String, String>> {
-    let Ok(text) = fs::read_to_string(path) else {
-        return HashMap::new();
-    };
+    let text = fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("failed to read {}: {error}", path.display()));
     let mut lines = text.lines();
     let columns: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
     let mut rows = HashMap::new();
