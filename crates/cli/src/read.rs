@@ -37,9 +37,9 @@ pub struct ReadArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE|-")]
     output: Option<String>,
 
-    /// Threads that encode events. 1 keeps everything on one thread. With more, decoding and
-    /// pairing stay on the main thread and encoding runs on the workers; the output is the same
-    /// bytes in the same order.
+    /// Threads to use. 1 keeps everything on one thread. With N > 1, the main thread reads,
+    /// decodes, pairs and writes while N - 1 threads encode events. The output is the same bytes
+    /// in the same order.
     #[arg(long, value_name = "N", default_value = "1")]
     workers: NonZeroUsize,
 }

@@ -29,7 +29,7 @@ fn captures_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Reads `files` as one stream with `workers` encoder threads and returns standard output.
+/// Reads `files` as one stream with `--workers workers` and returns standard output.
 fn read_all(files: &[PathBuf], workers: usize) -> Vec<u8> {
     let output = support::dnstel()
         .arg("read")

@@ -64,6 +64,14 @@ pub struct EncodedBatch {
 }
 
 impl EncodedBatch {
+    /// Empties the batch and keeps its buffers.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.ignored_outgoing = 0;
+        self.empty = 0;
+    }
+
     /// Iterates over the events, oldest first.
     pub fn events(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
@@ -76,12 +84,16 @@ impl EncodedBatch {
 struct Worker {
     input: Option<SyncSender<Vec<Transaction>>>,
     output: Receiver<EncodedBatch>,
+    /// Written batches going back for reuse, so their buffers are not allocated per batch.
+    spare: SyncSender<EncodedBatch>,
     thread: Option<JoinHandle<()>>,
 }
 
 /// Encoder threads fed through bounded queues.
 pub struct EncoderPool {
     workers: Vec<Worker>,
+    /// Emptied transaction batches coming back from the workers for reuse.
+    empty_batches: Receiver<Vec<Transaction>>,
     /// Worker index of each batch in flight, oldest first.
     in_flight: VecDeque<usize>,
     next_worker: usize,
@@ -100,21 +112,31 @@ impl EncoderPool {
         policy: QueuePolicy,
     ) -> std::io::Result<EncoderPool> {
         let mut started = Vec::with_capacity(workers);
+        let (empty_sender, empty_batches) = sync_channel::<Vec<Transaction>>(MAX_IN_FLIGHT);
         for index in 0..workers.max(1) {
             let (input, batches) = sync_channel::<Vec<Transaction>>(MAX_IN_FLIGHT);
             let (results, output) = sync_channel::<EncodedBatch>(MAX_IN_FLIGHT);
+            let (spare, spares) = sync_channel::<EncodedBatch>(MAX_IN_FLIGHT);
             let builder = builder.clone();
+            let queues = WorkerQueues {
+                batches,
+                results,
+                spares,
+                empty_batches: empty_sender.clone(),
+            };
             let thread = std::thread::Builder::new()
                 .name(format!("dnstel-encode-{index}"))
-                .spawn(move || encode_loop(&builder, &batches, &results))?;
+                .spawn(move || encode_loop(&builder, &queues))?;
             started.push(Worker {
                 input: Some(input),
                 output,
+                spare,
                 thread: Some(thread),
             });
         }
         Ok(EncoderPool {
             workers: started,
+            empty_batches,
             in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT),
             next_worker: 0,
             policy,
@@ -127,6 +149,13 @@ impl EncoderPool {
         self.stats
     }
 
+    /// Returns an empty transaction batch, reusing one a worker finished with when there is one.
+    pub fn empty_batch(&self) -> Vec<Transaction> {
+        self.empty_batches
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH_TRANSACTIONS))
+    }
+
     /// Hands a batch to the next worker. When the queues are full it first waits for the oldest
     /// batch (or drops this one, per policy); finished batches go to `sink` in order.
     ///
@@ -135,7 +164,7 @@ impl EncoderPool {
     pub fn submit<E>(
         &mut self,
         batch: Vec<Transaction>,
-        sink: &mut impl FnMut(EncodedBatch) -> Result<(), E>,
+        sink: &mut impl FnMut(&EncodedBatch) -> Result<(), E>,
     ) -> Result<(), E> {
         if batch.is_empty() {
             return Ok(());
@@ -175,13 +204,15 @@ impl EncoderPool {
     /// Returns the first error of `sink`.
     pub fn collect_ready<E>(
         &mut self,
-        sink: &mut impl FnMut(EncodedBatch) -> Result<(), E>,
+        sink: &mut impl FnMut(&EncodedBatch) -> Result<(), E>,
     ) -> Result<(), E> {
         while let Some(&index) = self.in_flight.front() {
             match self.workers[index].output.try_recv() {
                 Ok(batch) => {
                     self.in_flight.pop_front();
-                    sink(batch)?;
+                    let result = sink(&batch);
+                    self.recycle(index, batch);
+                    result?;
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
@@ -198,7 +229,7 @@ impl EncoderPool {
     /// Returns the first error of `sink`.
     pub fn collect_all<E>(
         &mut self,
-        sink: &mut impl FnMut(EncodedBatch) -> Result<(), E>,
+        sink: &mut impl FnMut(&EncodedBatch) -> Result<(), E>,
     ) -> Result<(), E> {
         while !self.in_flight.is_empty() {
             self.collect_oldest(sink)?;
@@ -208,7 +239,7 @@ impl EncoderPool {
 
     fn collect_oldest<E>(
         &mut self,
-        sink: &mut impl FnMut(EncodedBatch) -> Result<(), E>,
+        sink: &mut impl FnMut(&EncodedBatch) -> Result<(), E>,
     ) -> Result<(), E> {
         let Some(index) = self.in_flight.pop_front() else {
             return Ok(());
@@ -216,9 +247,18 @@ impl EncoderPool {
         // A closed channel means the worker thread panicked; its batch is lost and the panic
         // is reported when the pool is dropped.
         match self.workers[index].output.recv() {
-            Ok(batch) => sink(batch),
+            Ok(batch) => {
+                let result = sink(&batch);
+                self.recycle(index, batch);
+                result
+            }
             Err(_) => Ok(()),
         }
+    }
+
+    /// Hands a written batch back to its worker for reuse; a full or closed queue drops it.
+    fn recycle(&self, index: usize, batch: EncodedBatch) {
+        let _ = self.workers[index].spare.try_send(batch);
     }
 }
 
@@ -237,16 +277,26 @@ impl Drop for EncoderPool {
     }
 }
 
-fn encode_loop(
-    builder: &EventBuilder,
-    batches: &Receiver<Vec<Transaction>>,
-    results: &SyncSender<EncodedBatch>,
-) {
-    while let Ok(batch) = batches.recv() {
-        let mut encoded = EncodedBatch {
-            bytes: Vec::with_capacity(batch.len() * 2048),
-            ends: Vec::with_capacity(batch.len()),
-            ..EncodedBatch::default()
+/// The channels of one encoder thread.
+struct WorkerQueues {
+    batches: Receiver<Vec<Transaction>>,
+    results: SyncSender<EncodedBatch>,
+    spares: Receiver<EncodedBatch>,
+    empty_batches: SyncSender<Vec<Transaction>>,
+}
+
+fn encode_loop(builder: &EventBuilder, queues: &WorkerQueues) {
+    while let Ok(mut batch) = queues.batches.recv() {
+        let mut encoded = match queues.spares.try_recv() {
+            Ok(mut spare) => {
+                spare.clear();
+                spare
+            }
+            Err(_) => EncodedBatch {
+                bytes: Vec::with_capacity(batch.len() * 2048),
+                ends: Vec::with_capacity(batch.len()),
+                ..EncodedBatch::default()
+            },
         };
         for transaction in &batch {
             // `encode` appends a whole line or nothing; the newline is cut so `bytes` holds
@@ -262,8 +312,9 @@ fn encode_loop(
                 Err(Skipped::NoMessage) => encoded.empty += 1,
             }
         }
-        drop(batch);
-        if results.send(encoded).is_err() {
+        batch.clear();
+        let _ = queues.empty_batches.try_send(batch);
+        if queues.results.send(encoded).is_err() {
             return;
         }
     }
@@ -315,7 +366,7 @@ mod tests {
 
     fn pooled(pool: &mut EncoderPool, all: &[Transaction]) -> Vec<u8> {
         let mut out = Vec::new();
-        let mut sink = |batch: EncodedBatch| -> Result<(), ()> {
+        let mut sink = |batch: &EncodedBatch| -> Result<(), ()> {
             for event in batch.events() {
                 out.extend_from_slice(event);
                 out.push(b'\n');

@@ -38,8 +38,8 @@ pub type EventTap = Box<dyn FnMut(&[u8])>;
 ///
 /// With one worker everything runs on the calling thread. With [`Pipeline::set_workers`] above
 /// one, decoding, reassembly, pairing and writing stay on the calling thread and event encoding
-/// moves to worker threads behind bounded queues; the events come out in the same order, so the
-/// output is byte-identical.
+/// moves to the other worker threads behind bounded queues. The events come out in the same
+/// order, so the output is byte-identical.
 pub struct Pipeline {
     sensor: Sensor,
     builder: EventBuilder,
@@ -70,15 +70,16 @@ impl Pipeline {
         }
     }
 
-    /// Encodes events on `workers` threads (1, the default, keeps everything on the calling
-    /// thread). `policy` says what happens when the bounded queues to the workers are full.
-    /// Call before the first frame.
+    /// Spreads the work over `workers` threads: 1, the default, keeps everything on the calling
+    /// thread, and N > 1 adds N - 1 threads that encode events while the calling thread
+    /// decodes, pairs and writes. `policy` says what happens when the bounded queues to the
+    /// encoders are full. Call before the first frame.
     ///
     /// # Errors
     /// Returns an error when a worker thread cannot be started.
     pub fn set_workers(&mut self, workers: usize, policy: QueuePolicy) -> anyhow::Result<()> {
         self.encoders = if workers > 1 {
-            let pool = EncoderPool::start(workers, &self.builder, policy)
+            let pool = EncoderPool::start(workers - 1, &self.builder, policy)
                 .context("failed to start the event encoder threads")?;
             self.batch = Vec::with_capacity(BATCH_TRANSACTIONS);
             Some(pool)
@@ -168,8 +169,8 @@ impl Pipeline {
         if let Some(mut encoders) = self.encoders.take() {
             let batch = std::mem::take(&mut self.batch);
             let result = encoders
-                .submit(batch, &mut |encoded| self.write_batch(&encoded))
-                .and_then(|()| encoders.collect_all(&mut |encoded| self.write_batch(&encoded)));
+                .submit(batch, &mut |encoded| self.write_batch(encoded))
+                .and_then(|()| encoders.collect_all(&mut |encoded| self.write_batch(encoded)));
             self.encoders = Some(encoders);
             result?;
         }
@@ -183,10 +184,10 @@ impl Pipeline {
         let Some(mut encoders) = self.encoders.take() else {
             return Ok(());
         };
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_TRANSACTIONS));
+        let batch = std::mem::replace(&mut self.batch, encoders.empty_batch());
         let result = encoders
-            .submit(batch, &mut |encoded| self.write_batch(&encoded))
-            .and_then(|()| encoders.collect_ready(&mut |encoded| self.write_batch(&encoded)));
+            .submit(batch, &mut |encoded| self.write_batch(encoded))
+            .and_then(|()| encoders.collect_ready(&mut |encoded| self.write_batch(encoded)));
         let dropped = encoders.stats().dropped_transactions;
         self.encoders = Some(encoders);
         self.warn_about_drops(dropped);
