@@ -80,7 +80,7 @@ fn enhanced_packet(interface: u32, data: &[u8], captured_length: u32) -> Vec<u8>
     pcapng_block(6, &body, None)
 }
 
-/// Damaged captures, each with whether it still holds one readable query before the damage.
+/// Damaged captures, each with whether it still contains one readable query before the damage.
 fn damaged_captures() -> Vec<(&'static str, Vec<u8>, bool)> {
     let frame = hex(QUERY_FRAME);
     let good = [
