@@ -16,6 +16,9 @@ const BUILTIN_YAML: &str = include_str!("builtin.yml");
 
 /// Name used for the built-in configuration in error messages.
 const BUILTIN_NAME: &str = "builtin packetbeat.yml";
+/// Largest configuration file read, in bytes. Packetbeat configurations are a few kilobytes, so
+/// anything near this size is a mistake, and the limit keeps it from being read into memory.
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Top-level keys of Packetbeat 7.17 that dnstel does not implement.
 const UNIMPLEMENTED_TOP: [&str; 13] = [
@@ -89,7 +92,7 @@ impl Config {
 
     /// Loads a packetbeat.yml file. `${NAME}` references read the process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = read_text(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
@@ -216,6 +219,33 @@ fn read_logging(mut section: Section<'_>, cx: &mut Context) -> Result<LoggingCon
     Ok(config)
 }
 
+/// Reads a configuration file of at most [`MAX_CONFIG_BYTES`] as UTF-8, naming the line of
+/// the first invalid byte.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!("file is larger than the maximum of {MAX_CONFIG_BYTES} bytes"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "invalid UTF-8 on line {line} at byte offset {}",
+                valid.len()
+            ),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +264,38 @@ mod tests {
         assert_eq!(config.output, OutputConfig::None);
         assert_eq!(config.logging, LoggingConfig::default());
         assert!(config.not_applied.is_empty());
+    }
+
+    /// A file path in the temporary folder that no other test process uses.
+    fn scratch_path(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("dnstel-config-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn load_rejects_oversized_file() {
+        let path = scratch_path("oversized.yml");
+        let mut text = String::from("packetbeat.interfaces.device: any\n");
+        text.push_str(&"#".repeat(MAX_CONFIG_BYTES as usize));
+        std::fs::write(&path, text).expect("write config");
+        let error = Config::load(&path).expect_err("oversized file rejected");
+        let _ = std::fs::remove_file(&path);
+        assert!(matches!(error, ConfigError::Read { .. }), "{error:?}");
+        assert!(
+            error.to_string().contains("larger than the maximum"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn load_names_invalid_utf8_line() {
+        let path = scratch_path("invalid-utf8.yml");
+        std::fs::write(
+            &path,
+            b"logging.level: info\npacketbeat.interfaces.device: \xff\n",
+        )
+        .expect("write config");
+        let error = Config::load(&path).expect_err("invalid UTF-8 rejected");
+        let _ = std::fs::remove_file(&path);
+        assert!(error.to_string().contains("line 2"), "{error}");
     }
 }
