@@ -4,7 +4,7 @@
 //! the record is written, as in Wazuh. Files are created with mode 0600.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -96,13 +96,34 @@ fn open_files(directory: &Path) -> io::Result<(File, File, u64)> {
     Ok((json, log, log_offset))
 }
 
+/// Opens a file for appending. A file whose last line was cut short (the process was killed
+/// during a write) first gets a newline, so the partial line stays one line on its own and the
+/// next alert starts a line of its own.
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
+    let with_path =
+        |error: io::Error| io::Error::new(error.kind(), format!("{}: {error}", path.display()));
+    let mut file = OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .mode(0o600)
         .open(path)
-        .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))
+        .map_err(with_path)?;
+    end_partial_line(&mut file).map_err(with_path)?;
+    Ok(file)
+}
+
+fn end_partial_line(file: &mut File) -> io::Result<()> {
+    if file.metadata()?.len() == 0 {
+        return Ok(());
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    if last[0] != b'\n' {
+        file.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -159,5 +180,29 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn partial_last_lines_ended_on_open() {
+        let dir =
+            std::env::temp_dir().join(format!("dnstel-writer-partial-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create test folder");
+        std::fs::write(dir.join("alerts.json"), "{\"partial\":tru").expect("write alerts.json");
+        std::fs::write(dir.join("alerts.log"), "** Alert 1.0: cut").expect("write alerts.log");
+        let mut writer = AlertWriter::open(&dir).expect("open writer");
+        let id = writer.write(&alert()).expect("write alert");
+        writer.flush().expect("flush");
+        let json = std::fs::read_to_string(dir.join("alerts.json")).expect("read alerts.json");
+        let lines: Vec<&str> = json.lines().collect();
+        assert_eq!(lines.len(), 2, "{json}");
+        assert_eq!(lines[0], "{\"partial\":tru");
+        assert!(lines[1].starts_with('{'), "{json}");
+        assert!(lines[1].contains(&format!("\"id\":\"{id}\"")), "{json}");
+        let log = std::fs::read_to_string(dir.join("alerts.log")).expect("read alerts.log");
+        assert!(log.starts_with("** Alert 1.0: cut\n"), "{log}");
+        assert!(log.contains(&format!("\n** Alert {id}:")), "{log}");
+        // The id offset counts the newline that ended the partial record.
+        assert_eq!(id, "1704067200.18");
+        std::fs::remove_dir_all(&dir).expect("remove test folder");
     }
 }
