@@ -43,7 +43,8 @@ done
 python3 - "$work" "$kills" <<'PY'
 import glob, json, os, sys
 work, kills = sys.argv[1], int(sys.argv[2])
-files = sorted(glob.glob(os.path.join(work, "out", "*")) + glob.glob(os.path.join(work, "data", "alerts.json*")))
+files = sorted(glob.glob(os.path.join(work, "out", "*")) + glob.glob(os.path.join(work, "data", "packetbeat*"))
+               + glob.glob(os.path.join(work, "data", "alerts.json*")))
 bad = partial_tails = events = 0
 for path in files:
     with open(path, "rb") as handle:
