@@ -171,6 +171,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         rotations = collected.rotations,
         truncations = collected.truncations,
         read_errors = collected.read_errors,
+        not_regular_files = collected.not_regular_files,
         "analyzer stopped"
     );
     stats::log_stats(&registry.snapshot(), "summary");

@@ -73,6 +73,8 @@ pub struct CollectorStats {
     pub files_over_limit: u64,
     /// Failed reads or opens.
     pub read_errors: u64,
+    /// Matched paths that are not regular files (devices, FIFOs, folders), skipped.
+    pub not_regular_files: u64,
 }
 
 /// Follows files like the Wazuh logcollector reading `log_format` json.
@@ -82,6 +84,10 @@ pub struct Collector {
     followers: Vec<(usize, Follower)>,
     stored: Vec<StoredPosition>,
     first_scan_done: bool,
+    /// The positions last written, so an idle collector does not rewrite the file.
+    saved: Option<Vec<StoredPosition>>,
+    /// Paths already reported as not regular files, so each is logged once.
+    not_regular: HashSet<PathBuf>,
     stats: CollectorStats,
 }
 
@@ -92,7 +98,7 @@ impl Collector {
     /// Returns an error when the positions file exists but cannot be read.
     pub fn new(files: Vec<LocalFile>, options: CollectorOptions) -> io::Result<Collector> {
         let stored = match &options.positions_path {
-            Some(path) => positions::load(path)?,
+            Some(path) => load_positions(path)?,
             None => Vec::new(),
         };
         Ok(Collector {
@@ -101,6 +107,8 @@ impl Collector {
             followers: Vec::new(),
             stored,
             first_scan_done: false,
+            saved: None,
+            not_regular: HashSet::new(),
             stats: CollectorStats::default(),
         })
     }
@@ -169,11 +177,11 @@ impl Collector {
         all_at_end
     }
 
-    /// Writes the read positions of all followed files.
+    /// Writes the read positions of all followed files, when they changed since the last write.
     ///
     /// # Errors
     /// Returns the I/O error of the write.
-    pub fn save_positions(&self) -> io::Result<()> {
+    pub fn save_positions(&mut self) -> io::Result<()> {
         let Some(path) = &self.options.positions_path else {
             return Ok(());
         };
@@ -196,7 +204,12 @@ impl Collector {
                 .filter(|record| !followed.contains(&record.path))
                 .cloned(),
         );
-        positions::save(path, &records)
+        if self.saved.as_ref() == Some(&records) {
+            return Ok(());
+        }
+        positions::save(path, &records)?;
+        self.saved = Some(records);
+        Ok(())
     }
 
     /// Matches every location against the file system and opens new files.
@@ -204,9 +217,18 @@ impl Collector {
         let mut seen = HashSet::new();
         for file_index in 0..self.files.len() {
             for path in expand_location(&self.files[file_index].location) {
-                let Ok(key) = FileKey::of_path(&path) else {
+                let Ok(metadata) = std::fs::metadata(&path) else {
                     continue;
                 };
+                // Devices, FIFOs and folders never end, or are not logs: follow regular files only.
+                if !metadata.is_file() {
+                    if self.not_regular.insert(path.clone()) {
+                        self.stats.not_regular_files += 1;
+                        warn!(path = %path.display(), "not a regular file, not following");
+                    }
+                    continue;
+                }
+                let key = FileKey::from_metadata(&metadata);
                 if !seen.insert(key) {
                     continue;
                 }
@@ -315,6 +337,27 @@ impl Collector {
                 warn!(path = %renamed.display(), %error, "failed to read rotated file");
             }
         }
+    }
+}
+
+/// Loads stored positions. A damaged file (for example cut short by a power loss) is set
+/// aside as `<name>.invalid` and reading starts without positions: events may be read twice,
+/// but none is lost.
+fn load_positions(path: &Path) -> io::Result<Vec<StoredPosition>> {
+    match positions::load(path) {
+        Ok(stored) => Ok(stored),
+        Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+            let aside = path.with_extension("json.invalid");
+            warn!(
+                path = %path.display(),
+                moved_to = %aside.display(),
+                %error,
+                "read positions are damaged; setting them aside and reading the files again"
+            );
+            std::fs::rename(path, &aside)?;
+            Ok(Vec::new())
+        }
+        Err(error) => Err(error),
     }
 }
 

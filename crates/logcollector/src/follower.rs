@@ -21,11 +21,15 @@ pub struct FileKey {
 impl FileKey {
     /// Reads the identity of the file at `path`.
     pub fn of_path(path: &Path) -> io::Result<FileKey> {
-        let metadata = std::fs::metadata(path)?;
-        Ok(FileKey {
+        Ok(FileKey::from_metadata(&std::fs::metadata(path)?))
+    }
+
+    /// Returns the identity recorded in `metadata`.
+    pub fn from_metadata(metadata: &std::fs::Metadata) -> FileKey {
+        FileKey {
             device: metadata.dev(),
             inode: metadata.ino(),
-        })
+        }
     }
 }
 

@@ -70,7 +70,15 @@ pub fn save(path: &Path, positions: &[StoredPosition]) -> io::Result<()> {
     file.write_all(text.as_bytes())?;
     file.sync_all()?;
     drop(file);
-    fs::rename(&temporary, path)
+    fs::rename(&temporary, path)?;
+    // The rename is durable only once the folder itself is synced.
+    if let Some(folder) = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+    {
+        fs::File::open(folder)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Returns the SHA-1 state of the first `length` bytes of `path`, or `None` when the file is

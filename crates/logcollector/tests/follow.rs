@@ -234,3 +234,68 @@ fn labels_are_added() {
     let lines = poll_all(&mut collector);
     assert_eq!(lines[0].event, r#"{"n":0,"site":{"name":"lab"}}"#);
 }
+
+#[test]
+fn damaged_positions_are_set_aside() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..2);
+    fs::write(&positions, "{\"files\":[{\"pa").expect("write a cut-off positions file");
+    let mut collector = Collector::new(
+        vec![local_file(&path, true)],
+        options(Some(positions.clone())),
+    )
+    .expect("a damaged positions file must not stop the collector");
+    assert!(directory.path().join("positions.json.invalid").exists());
+    // Without a usable position the file is treated as new: only-future-events applies.
+    assert!(poll_all(&mut collector).is_empty());
+    append(&path, 2..3);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2]);
+    collector.save_positions().expect("save positions");
+    assert!(positions.exists());
+}
+
+#[test]
+fn idle_collector_does_not_rewrite_positions() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..2);
+    let mut collector = Collector::new(
+        vec![local_file(&path, false)],
+        options(Some(positions.clone())),
+    )
+    .expect("collector");
+    poll_all(&mut collector);
+    collector.save_positions().expect("first save");
+    fs::remove_file(&positions).expect("remove positions");
+    poll_all(&mut collector);
+    collector.save_positions().expect("second save");
+    assert!(
+        !positions.exists(),
+        "nothing changed, so nothing was written"
+    );
+    append(&path, 2..3);
+    poll_all(&mut collector);
+    collector.save_positions().expect("third save");
+    assert!(positions.exists(), "a new line moves the position");
+}
+
+#[test]
+fn devices_are_not_followed() {
+    let mut collector = Collector::new(
+        vec![local_file(Path::new("/dev/zero"), false)],
+        options(None),
+    )
+    .expect("collector");
+    let mut lines = Vec::new();
+    assert!(
+        collector.poll(1000, &mut lines),
+        "nothing to read means at end"
+    );
+    assert!(lines.is_empty());
+    assert_eq!(collector.stats().not_regular_files, 1);
+    collector.poll(1000, &mut lines);
+    assert_eq!(collector.stats().not_regular_files, 1, "reported once");
+}
