@@ -31,6 +31,8 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(200);
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Maximum time spent at stop on frames already in the capture ring.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// The most frames counted (not processed) in the ring after [`DRAIN_LIMIT`].
+const MAX_FRAMES_COUNTED_AT_STOP: u64 = 10_000_000;
 /// How often the kernel drop counter is read and logged when it changed.
 const DROP_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -217,7 +219,8 @@ pub fn capture_loop(
 }
 
 /// Processes the frames still in the capture ring at stop, for at most [`DRAIN_LIMIT`], and
-/// returns how many there were.
+/// returns how many there were. Frames still in the ring after that are counted and logged
+/// as lost, never dropped silently.
 fn drain(capture: &mut LiveCapture, pipeline: &mut Pipeline) -> anyhow::Result<u64> {
     let started = Instant::now();
     let mut frames = 0;
@@ -227,10 +230,27 @@ fn drain(capture: &mut LiveCapture, pipeline: &mut Pipeline) -> anyhow::Result<u
             .context("live capture failed")?
         {
             Some(frame) => pipeline.process_frame(&frame)?,
-            None => break,
+            None => return Ok(frames),
         }
         frames += 1;
     }
+    let mut left = 0u64;
+    // New packets keep arriving while this counts, so the count is bounded.
+    while left < MAX_FRAMES_COUNTED_AT_STOP {
+        if capture
+            .next_frame(Duration::ZERO)
+            .context("live capture failed")?
+            .is_none()
+        {
+            break;
+        }
+        left += 1;
+    }
+    warn!(
+        frames_left = left,
+        limit_seconds = DRAIN_LIMIT.as_secs(),
+        "frames still in the capture ring at stop were not processed"
+    );
     Ok(frames)
 }
 
