@@ -92,9 +92,9 @@ impl Config {
 
     /// Loads a packetbeat.yml file. `${NAME}` references read the process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = read_text(path).map_err(|source| ConfigError::Read {
+        let text = read_text(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let lookup = |name: &str| std::env::var(name).ok();
         Config::from_yaml_with_env(&text, &path.display().to_string(), &lookup)

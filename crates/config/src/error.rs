@@ -8,13 +8,14 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("failed to read {path}: {source}")]
+    // The I/O error is part of the message and deliberately not a `#[source]`, so an error
+    // chain printed with its causes does not show it twice.
+    #[error("failed to read {path}: {error}")]
     Read {
         /// The configuration file.
         path: PathBuf,
         /// The operating-system error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// The text is not valid YAML, or uses YAML that a configuration cannot contain.
     #[error("{file}:{line}:{column}: invalid YAML: {message}")]

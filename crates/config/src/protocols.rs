@@ -112,6 +112,20 @@ fn check_type(kind: &str, key: &str, line: usize, cx: &Context) -> Result<(), Co
     })
 }
 
+/// Reads `transaction_timeout`, which must be positive: a zero timeout would close every query
+/// before its response.
+fn read_timeout(section: &mut Section<'_>, cx: &Context) -> Result<Duration, ConfigError> {
+    let Some(value) = section.take_raw("transaction_timeout") else {
+        return Ok(Duration::from_secs(10));
+    };
+    let key = section.key_path("transaction_timeout");
+    let timeout = crate::reader::read_duration(value, &key, cx)?;
+    if timeout.is_zero() {
+        return Err(cx.invalid(&key, value, "a duration above zero, such as 10s"));
+    }
+    Ok(timeout)
+}
+
 fn read_dns(mut section: Section<'_>, cx: &mut Context) -> Result<DnsProtocolConfig, ConfigError> {
     let mut config = DnsProtocolConfig {
         enabled: section.bool("enabled", cx)?.unwrap_or(true),
@@ -120,9 +134,7 @@ fn read_dns(mut section: Section<'_>, cx: &mut Context) -> Result<DnsProtocolCon
         include_additionals: section.bool("include_additionals", cx)?.unwrap_or(false),
         send_request: section.bool("send_request", cx)?.unwrap_or(false),
         send_response: section.bool("send_response", cx)?.unwrap_or(false),
-        transaction_timeout: section
-            .duration("transaction_timeout", cx)?
-            .unwrap_or(Duration::from_secs(10)),
+        transaction_timeout: read_timeout(&mut section, cx)?,
         general: crate::general::read(&mut section, false, cx)?,
         processors: Vec::new(),
     };

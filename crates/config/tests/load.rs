@@ -714,3 +714,14 @@ fn crlf_and_byte_order_mark() {
     assert_eq!(file.path, PathBuf::from("/tmp/x"));
     assert_eq!(file.filename, "pb");
 }
+
+#[test]
+fn zero_transaction_timeout_names_line() {
+    let text = "packetbeat.protocols:\n- type: dns\n  ports: [53]\n  transaction_timeout: 0s\n";
+    let error = load(text)
+        .expect_err("a zero timeout must fail")
+        .to_string();
+    assert!(error.contains("transaction_timeout"), "{error}");
+    assert!(error.contains(":4"), "the error names line 4: {error}");
+    assert!(error.contains("above zero"), "{error}");
+}
