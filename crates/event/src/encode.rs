@@ -234,8 +234,29 @@ fn write_ip_text(out: &mut Vec<u8>, address: IpAddr) {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         v4 => v4,
     };
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{address}");
+    match address {
+        IpAddr::V4(v4) => write_ipv4_text(out, v4),
+        // Writing to a Vec cannot fail.
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Writes dotted-decimal IPv4 without `core::fmt`, which cost 8% of `dnstel read` in profiles.
+fn write_ipv4_text(out: &mut Vec<u8>, address: std::net::Ipv4Addr) {
+    for (index, &octet) in address.octets().iter().enumerate() {
+        if index > 0 {
+            out.push(b'.');
+        }
+        if octet >= 100 {
+            out.push(b'0' + octet / 100);
+        }
+        if octet >= 10 {
+            out.push(b'0' + octet / 10 % 10);
+        }
+        out.push(b'0' + octet % 10);
+    }
 }
 
 /// Writes a registry value's `Display` as a JSON string; those texts are plain ASCII
@@ -244,4 +265,28 @@ pub(crate) fn write_display(out: &mut Vec<u8>, value: &dyn std::fmt::Display) {
     out.push(b'"');
     let _ = write!(out, "{value}");
     out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_text_matches_display() {
+        for first in [0u8, 1, 9, 10, 99, 100, 199, 255] {
+            for last in [0u8, 7, 42, 127, 250] {
+                let address = std::net::Ipv4Addr::new(first, last, 255 - first, last);
+                let mut out = Vec::new();
+                write_ipv4_text(&mut out, address);
+                assert_eq!(out, address.to_string().into_bytes(), "{address}");
+            }
+        }
+    }
+
+    #[test]
+    fn mapped_ipv6_prints_as_ipv4() {
+        let mut out = Vec::new();
+        write_ip_text(&mut out, "::ffff:192.0.2.7".parse().expect("valid address"));
+        assert_eq!(out, b"192.0.2.7");
+    }
 }
