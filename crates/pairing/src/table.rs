@@ -36,7 +36,8 @@ pub(crate) struct Pending {
 /// Pending queries by key, with an index by age.
 #[derive(Debug, Default)]
 pub(crate) struct TransactionTable {
-    entries: BTreeMap<TransactionKey, Pending>,
+    /// Boxed so B-tree node splits and merges move pointers, not whole transactions.
+    entries: BTreeMap<TransactionKey, Box<Pending>>,
     by_age: BTreeMap<Age, TransactionKey>,
     inserted: u64,
 }
@@ -61,7 +62,7 @@ impl TransactionTable {
             multicast,
             age,
         };
-        if let Some(replaced) = self.entries.insert(key, pending) {
+        if let Some(replaced) = self.entries.insert(key, Box::new(pending)) {
             self.by_age.remove(&replaced.age);
         }
         self.by_age.insert(age, key);
@@ -70,13 +71,13 @@ impl TransactionTable {
     pub fn remove(&mut self, key: &TransactionKey) -> Option<Pending> {
         let pending = self.entries.remove(key)?;
         self.by_age.remove(&pending.age);
-        Some(pending)
+        Some(*pending)
     }
 
     /// Removes the oldest entry.
     pub fn pop_oldest(&mut self) -> Option<Pending> {
         let (_, key) = self.by_age.pop_first()?;
-        self.entries.remove(&key)
+        self.entries.remove(&key).map(|pending| *pending)
     }
 
     /// Removes the oldest entry if its query is at or before `deadline`.
