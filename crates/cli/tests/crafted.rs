@@ -514,9 +514,9 @@ fn crafted_llmnr_unicast_reply() {
             ("source.ip", json!("127.0.0.10")),
             ("source.port", json!(40006)),
             ("source.bytes", json!(25)),
-            // NOTE: the event names the group address as the server, and the responder's
-            // address appears nowhere in it, so who answered an LLMNR query is lost.
-            ("destination.ip", json!("224.0.0.252")),
+            // The responder, not the group the query went to: who answered an LLMNR query is
+            // what poisoning detection needs.
+            ("destination.ip", json!("127.0.0.66")),
             ("destination.bytes", json!(48)),
             ("dns.answers[0].data", json!("192.0.2.60")),
         ],

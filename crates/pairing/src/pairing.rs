@@ -231,12 +231,14 @@ impl Pairing {
             id: message.header.id,
         };
         let mut pending = self.table.remove(&key);
+        let mut answers_group_query = false;
         if pending.is_none() && arrival.multicast {
             let server_port = arrival.source.port();
             let query = self
                 .table
                 .multicast_query(key.transport, key.client, server_port, key.id);
             pending = query.and_then(|query| self.table.remove(&query));
+            answers_group_query = pending.is_some();
         }
         let mut transaction = match pending {
             Some(pending) => {
@@ -245,7 +247,14 @@ impl Pairing {
             }
             None => self.response_only(arrival),
         };
-        if arrival.transport == Transport::Udp {
+        if answers_group_query {
+            // The query went to the multicast group; the event names the host that answered,
+            // which is what matters for spotting LLMNR and mDNS poisoning.
+            transaction.server = arrival.source;
+        }
+        // mDNS and LLMNR responders do not echo EDNS the way unicast servers must, so the
+        // EDNS mismatch notes would only be noise there.
+        if arrival.transport == Transport::Udp && !arrival.multicast {
             add_edns_notes(&mut transaction, &message, arrival.bytes);
         }
         self.add_anomaly_notes(&mut transaction, notes::RESPONSE_ANOMALY_PREFIX, &message);
