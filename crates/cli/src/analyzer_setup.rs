@@ -59,6 +59,9 @@ pub fn host_name() -> String {
 /// Loads the ruleset a request names. Files named one by one must load cleanly; a ruleset
 /// folder may contain files dnstel cannot read, which are logged and skipped.
 pub fn load_ruleset(request: &RulesetRequest) -> anyhow::Result<LoadedRuleset> {
+    if let Some(dir) = &request.dir {
+        check_ruleset_dir(dir)?;
+    }
     let loaded = loading::load(request).map_err(config_error)?;
     let loaded = if request.dir.is_none() {
         loaded.into_strict().map_err(config_error)?
@@ -72,6 +75,25 @@ pub fn load_ruleset(request: &RulesetRequest) -> anyhow::Result<LoadedRuleset> {
         tracing::warn!("{warning}");
     }
     Ok(loaded)
+}
+
+/// Rejects a ruleset folder without a `rules/` subfolder, the usual slip of naming Wazuh's
+/// installation folder instead of its ruleset folder; it would load no rule at all.
+fn check_ruleset_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        return Err(config_error(anyhow::anyhow!(
+            "ruleset folder {} does not exist",
+            dir.display()
+        )));
+    }
+    if !dir.join("rules").is_dir() {
+        return Err(config_error(anyhow::anyhow!(
+            "ruleset folder {} has no rules/ subfolder; name a Wazuh-layout ruleset folder \
+             such as /var/ossec/ruleset (with rules/, decoders/ and lists/)",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Builds an analyzer from a loaded ruleset and output settings.

@@ -188,3 +188,21 @@ fn analyze_reads_standard_input() {
         .collect();
     assert_eq!(locations, vec![Value::from("stdin"); 4]);
 }
+
+#[test]
+fn ruleset_folder_without_rules_is_rejected() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let output = support::dnstel()
+        .args(["logtest", "--ruleset"])
+        .arg(directory.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run dnstel logtest");
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "a useless ruleset folder is a configuration error"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has no rules/ subfolder"), "{stderr}");
+}
