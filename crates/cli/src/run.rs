@@ -92,7 +92,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let metrics = args.observability.bind_metrics()?;
     let mut capture = open_capture(&config, args.interface.as_deref())?;
-    let events_path = args.data_dir.join("packetbeat");
+    // Alerts name the event file as their location; an absolute path keeps it the same
+    // whatever folder dnstel was started from, as Wazuh shows its configured path.
+    let data_dir = std::fs::canonicalize(&args.data_dir)
+        .with_context(|| format!("cannot resolve the data folder {}", args.data_dir.display()))?;
+    let events_path = data_dir.join("packetbeat");
     let target = OutputTarget::File(events_path.clone());
     let (output, output_handle) = reopenable(setup::open_output(&config, Some(&target))?);
     let writer = args.rotation.open_writer(&args.data_dir)?;

@@ -46,7 +46,13 @@ impl OutputTarget {
 pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     match path {
         Some(path) => dnstel_config::Config::load(path).map_err(config_error),
-        None => Ok(Config::builtin()),
+        None => {
+            let mut config = Config::builtin();
+            // The stock options dnstel does not apply were not written by the user, so they are
+            // not worth a log line on every start.
+            config.not_applied.clear();
+            Ok(config)
+        }
     }
 }
 
