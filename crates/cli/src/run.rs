@@ -100,6 +100,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let target = OutputTarget::File(events_path.clone());
     let (output, output_handle) = reopenable(setup::open_output(&config, Some(&target))?);
     let writer = args.rotation.open_writer(&args.data_dir)?;
+    if let Some(user) = &args.user {
+        crate::ops::privileges::hand_over_folder(&data_dir, user)?;
+    }
     drop_privileges(args.user.as_deref())?;
 
     let registry = Registry::shared();

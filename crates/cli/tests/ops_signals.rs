@@ -240,10 +240,9 @@ fn user_option_switches_user() {
     let uid = String::from_utf8_lossy(&ids.stdout).trim().to_owned();
     let _server = Unbound::start(SERVER);
     let directory = tempfile::tempdir().expect("temporary directory");
+    // The folder does not exist yet: dnstel creates it as root and gives it to the user.
     let data = directory.path().join("data");
-    std::fs::create_dir(&data).expect("create the data folder");
     let numeric_uid: u32 = uid.parse().expect("numeric uid");
-    std::os::unix::fs::chown(&data, Some(numeric_uid), None).expect("chown the data folder");
     let process = start_run(&data, &["--user", "nobody"]);
     process.wait_for_log("dropped privileges", WAIT);
 
@@ -265,6 +264,12 @@ fn user_option_switches_user() {
         .find_map(|line| line.strip_prefix("CapEff:"))
         .map(str::trim);
     assert_eq!(effective, Some("0000000000000000"));
+    for name in ["packetbeat", "alerts.json", "alerts.log", "meta.json"] {
+        let owner = std::os::unix::fs::MetadataExt::uid(
+            &std::fs::metadata(data.join(name)).expect("data file"),
+        );
+        assert_eq!(owner, numeric_uid, "{name} belongs to the switched user");
+    }
     let exit = process.stop();
     assert!(exit.success(), "dnstel exited with {exit}");
     assert_eq!(read_json_lines(&data.join("packetbeat")).len(), 1);

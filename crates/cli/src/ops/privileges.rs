@@ -24,6 +24,30 @@ pub enum Dropped {
     CapabilitiesCleared,
 }
 
+/// Gives `folder` and the entries directly inside it to `user` and its primary group, so the
+/// process can still rotate and reopen its files there after switching to that user.
+///
+/// # Errors
+/// Returns an error naming the user or the path that could not be changed.
+pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<()> {
+    let account = nix::unistd::User::from_name(user)
+        .with_context(|| format!("failed to look up user {user}"))?
+        .with_context(|| format!("user {user} does not exist"))?;
+    let change = |path: &std::path::Path| {
+        std::os::unix::fs::chown(path, Some(account.uid.as_raw()), Some(account.gid.as_raw()))
+            .with_context(|| format!("failed to give {} to user {user}", path.display()))
+    };
+    change(folder)?;
+    let entries = std::fs::read_dir(folder)
+        .with_context(|| format!("failed to list {}", folder.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("failed to list {}", folder.display()))?;
+        change(&entry.path())?;
+    }
+    info!(folder = %folder.display(), user, "gave the data folder to the user");
+    Ok(())
+}
+
 /// Switches to `user`, or clears every capability when no user is given.
 pub fn drop_privileges(user: Option<&str>) -> anyhow::Result<Dropped> {
     if let Some(user) = user {
