@@ -102,6 +102,12 @@ pub fn build_analyzer(loaded: LoadedRuleset, config: AnalysisConfig) -> Analyzer
     for warning in analyzer.tree().warnings() {
         tracing::warn!("{warning}");
     }
+    tracing::info!(
+        rules = analyzer.tree().len(),
+        decoders = analyzer.decoder_count(),
+        log_alert_level = analyzer.config().log_alert_level,
+        "rules loaded"
+    );
     analyzer
 }
 

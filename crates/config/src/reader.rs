@@ -73,6 +73,10 @@ impl<'v> Section<'v> {
         let entries = match &value.kind {
             ValueKind::Map(entries) => entries.iter().map(|e| (e, false)).collect(),
             _ if value.is_null() => Vec::new(),
+            _ if path.is_empty() => {
+                let expected = "a YAML map of packetbeat.yml settings at the top level";
+                return Err(cx.invalid("the document", value, expected));
+            }
             _ => return Err(cx.invalid(path, value, "a map")),
         };
         Ok(Section {

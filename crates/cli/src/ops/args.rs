@@ -82,7 +82,13 @@ impl AlertRotationArgs {
     /// Opens the alert files in `directory` with this policy.
     pub fn open_writer(&self, directory: &Path) -> anyhow::Result<RotatingAlertWriter> {
         use anyhow::Context;
-        RotatingAlertWriter::open(directory, self.policy())
-            .with_context(|| format!("cannot open the alert files in {}", directory.display()))
+        let writer = RotatingAlertWriter::open(directory, self.policy())
+            .with_context(|| format!("cannot open the alert files in {}", directory.display()))?;
+        tracing::info!(
+            alerts_json = %directory.join("alerts.json").display(),
+            alerts_log = %directory.join("alerts.log").display(),
+            "writing alerts"
+        );
+        Ok(writer)
     }
 }
