@@ -88,6 +88,8 @@ pub struct Collector {
     saved: Option<Vec<StoredPosition>>,
     /// Paths already reported as not regular files, so each is logged once.
     not_regular: HashSet<PathBuf>,
+    /// Configured paths found missing, so each absence is logged once.
+    missing: HashSet<PathBuf>,
     stats: CollectorStats,
 }
 
@@ -109,6 +111,7 @@ impl Collector {
             first_scan_done: false,
             saved: None,
             not_regular: HashSet::new(),
+            missing: HashSet::new(),
             stats: CollectorStats::default(),
         })
     }
@@ -218,8 +221,13 @@ impl Collector {
         for file_index in 0..self.files.len() {
             for path in expand_location(&self.files[file_index].location) {
                 let Ok(metadata) = std::fs::metadata(&path) else {
+                    // Logged once per absence, as Wazuh warns that it cannot open the file.
+                    if self.missing.insert(path.clone()) {
+                        warn!(path = %path.display(), "file not found; waiting for it to appear");
+                    }
                     continue;
                 };
+                self.missing.remove(&path);
                 // Devices, FIFOs and folders never end, or are not logs: follow regular files only.
                 if !metadata.is_file() {
                     if self.not_regular.insert(path.clone()) {
