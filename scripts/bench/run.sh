@@ -153,13 +153,13 @@ record_capture() {
     note "capture: $PACKETS packets, unbound max $MAX_QPS qps (udp), $TCP_QPS qps (tcp)"
 }
 
-# Runs a command pinned to READ_CORE under /usr/bin/time -v, with standard output to the tmpfs
-# sink and standard input from TIMED_INPUT when set. Sets SECONDS_TAKEN (wall clock),
+# Runs a command pinned to READ_CORE (or the cores in PIN) under /usr/bin/time -v, with
+# standard output to the tmpfs sink and standard input from TIMED_INPUT when set. Sets SECONDS_TAKEN (wall clock),
 # CPU_SECONDS (user + system) and PEAK_KIB.
 timed() {
     local report=$WORK/time.txt
     : >"$WORK/sink"
-    taskset -c "$READ_CORE" /usr/bin/time -v -o "$report" "$@" \
+    taskset -c "${PIN:-$READ_CORE}" /usr/bin/time -v -o "$report" "$@" \
         <"${TIMED_INPUT:-/dev/stdin}" >"$WORK/sink" 2>>"$LOG"
     SECONDS_TAKEN=$(awk -F': ' '/Elapsed \(wall clock\)/ {
         n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$report")
@@ -199,8 +199,8 @@ bench_read() {
     row "dnstel read, 1 worker" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
         "$DNSTEL_RATE packets/CPU-s, $(rate "$PACKETS" "$BEST_SECONDS") packets/s" \
         "$(mib "$BEST_KIB") MiB"
-    best_of "$DNSTEL" read --workers 2 "$WORK/load.pcap"
-    row "dnstel read --workers 2" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
+    PIN=0-$((CORES - 1)) best_of "$DNSTEL" read --workers 2 "$WORK/load.pcap"
+    row "dnstel read --workers 2, all cores" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
         "$(rate "$PACKETS" "$BEST_SECONDS") packets/s" "$(mib "$BEST_KIB") MiB"
     rm -f "$WORK_DISK"/events.json*
     timed "$DNSTEL" read "$WORK/load.pcap" -o "$WORK_DISK/events.json"
