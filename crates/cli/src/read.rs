@@ -63,8 +63,13 @@ pub fn run(args: ReadArgs) -> anyhow::Result<()> {
     let builder = EventBuilder::new(&options).map_err(config_error)?;
     let output = setup::open_output(&config, target.as_ref())?;
 
+    // Check every regular file up front, so a typo in the last name fails before any output.
+    // A FIFO or other stream can be read only once, so it is left to the reader below.
     for file in &args.files {
-        dnstel_pcap::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let regular = std::fs::metadata(file).map_or(true, |metadata| metadata.is_file());
+        if regular {
+            dnstel_pcap::open(file).context("cannot read a capture file")?;
+        }
     }
     let started = Instant::now();
     let mut pipeline = Pipeline::new(sensor, builder, output);
