@@ -267,17 +267,28 @@ impl Pipeline {
             reassembled = stats.reassembled,
             "packets"
         );
-        info!(?defrag, "ip reassembly");
-        info!(?pairing, "transactions");
+        info!("ip reassembly {}", key_values(&defrag));
+        info!("transactions {}", key_values(pairing));
         info!(
             written = self.counts.written,
             ignored_outgoing = self.counts.ignored_outgoing,
             empty = self.counts.empty,
-            ?output,
-            "events"
+            "events {}",
+            key_values(&output)
         );
         if self.encoders.is_some() {
-            info!(queues = ?self.queue_stats(), "encoder queues");
+            info!("encoder queues {}", key_values(&self.queue_stats()));
         }
     }
+}
+
+/// Renders a flat counter struct as `name=value` pairs, the form of every other log field, so
+/// summaries stay easy to search. Relies on the derived `Debug` layout `Name { a: 1, b: 2 }`.
+fn key_values(counters: &impl std::fmt::Debug) -> String {
+    let text = format!("{counters:?}");
+    let inner = match (text.find('{'), text.rfind('}')) {
+        (Some(open), Some(close)) if open < close => &text[open + 1..close],
+        _ => return text,
+    };
+    inner.trim().replace(": ", "=").replace(", ", " ")
 }
