@@ -9,12 +9,12 @@ pub mod unbound;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The `dnstel` binary built for these tests.
+/// Returns a command that runs the `dnstel` binary built for these tests.
 pub fn dnstel() -> Command {
     Command::new(env!("CARGO_BIN_EXE_dnstel"))
 }
 
-/// The shared reference folder that CI places beside the checkout.
+/// Returns the shared reference folder that CI places beside the checkout.
 pub fn shared_dir() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     assert!(
