@@ -63,11 +63,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<()> {
     let builder = EventBuilder::new(&options).map_err(config_error)?;
     let output = setup::open_output(&config, target.as_ref())?;
 
-    // Check every regular file up front, so a typo in the last name fails before any output.
-    // A FIFO or other stream can be read only once, so it is left to the reader below.
+    // Check every input up front, so a typo in the last name fails before any output. A named
+    // pipe can be read only once, so it is left to the reader below.
     for file in &args.files {
-        let regular = std::fs::metadata(file).map_or(true, |metadata| metadata.is_file());
-        if regular {
+        let is_pipe = std::fs::metadata(file)
+            .is_ok_and(|metadata| std::os::unix::fs::FileTypeExt::is_fifo(&metadata.file_type()));
+        if !is_pipe {
             dnstel_pcap::open(file).context("cannot read a capture file")?;
         }
     }
