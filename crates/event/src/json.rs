@@ -24,10 +24,23 @@ const SPECIAL: [bool; 256] = {
 
 /// Appends `text` as a quoted JSON string.
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
+    out.reserve(text.len() + 2);
     out.push(b'"');
     let bytes = text.as_bytes();
+    let plain = plain_prefix_len(bytes);
+    if plain == bytes.len() {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    write_escaped(out, bytes, plain);
+    out.push(b'"');
+}
+
+/// Escapes `bytes` from `from` on, where `bytes[..from]` contains no byte that needs escaping.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], from: usize) {
     let mut start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
+    for (index, &byte) in bytes.iter().enumerate().skip(from) {
         if !SPECIAL[usize::from(byte)] || (byte == 0xe2 && !is_line_separator(&bytes[index..])) {
             continue;
         }
@@ -54,7 +67,38 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
         }
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+}
+
+/// Returns the length of the leading run of `bytes` that contains no [`SPECIAL`] byte,
+/// checking eight bytes at a time. A block with a candidate byte ends the run at the block
+/// start, so the result may be short of the true run but never past it.
+fn plain_prefix_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Sets the high bit of a byte lane when that lane is zero (exact for "any lane zero").
+    let zero_lanes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut blocks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for block in &mut blocks {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(block);
+        let word = u64::from_ne_bytes(lanes);
+        // Lanes below 0x20: subtracting 0x20 borrows into the high bit of such a lane.
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let quote = zero_lanes(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero_lanes(word ^ (ONES * u64::from(b'\\')));
+        let separator = zero_lanes(word ^ (ONES * 0xe2));
+        if control | quote | backslash | separator != 0 {
+            return offset;
+        }
+        offset += 8;
+    }
+    let tail = blocks.remainder();
+    offset
+        + tail
+            .iter()
+            .position(|&byte| SPECIAL[usize::from(byte)])
+            .unwrap_or(tail.len())
 }
 
 /// Reports whether `rest` starts with the UTF-8 encoding of U+2028 or U+2029.
@@ -205,6 +249,22 @@ mod tests {
         let text = "q\u{7}\u{2028}\"\\é\u{1b}";
         let parsed: String = serde_json::from_str(&escaped(text)).expect("valid JSON string");
         assert_eq!(parsed, text);
+    }
+
+    #[test]
+    fn escape_any_block_position() {
+        let specials = ["\"", "\\", "\n", "\u{1f}", "\u{2028}", "\u{e2}x", "é"];
+        for length in 0..20 {
+            for special in specials {
+                for at in 0..=length {
+                    let text = format!("{}{special}{}", "a".repeat(at), "b".repeat(length - at));
+                    let parsed: String =
+                        serde_json::from_str(&escaped(&text)).expect("valid JSON string");
+                    assert_eq!(parsed, text);
+                    assert!(!escaped(&text).contains('\u{2028}'));
+                }
+            }
+        }
     }
 
     #[test]
