@@ -160,21 +160,35 @@ impl DecoderSet {
                 DecoderOffset::AfterPrematch => after_prematch,
                 DecoderOffset::AfterRegex => after_regex,
             };
-            let log = event.log.clone();
-            let Some(text) = log.get(start..) else {
-                continue;
-            };
-            let Some(span) = regex.pattern.find(text) else {
-                continue;
-            };
-            after_regex = next_offset(&log, start + span.end);
-            for (group, name) in decoder.order.iter().enumerate() {
-                if let Some(value) = span.group(text, group) {
-                    store_ordered(event, name, value.into_owned());
-                }
+            // The log is moved out while fields are stored, so it is not copied for each
+            // decoder. Storing fields does not read it.
+            let log = std::mem::take(&mut event.log);
+            let end = run_regex(event, &decoder.order, &regex.pattern, &log, start);
+            event.log = log;
+            if let Some(end) = end {
+                after_regex = end;
             }
         }
     }
+}
+
+/// Runs a decoder regex on `log` from `start` and stores its captures. Returns the offset
+/// after the match, or `None` when it does not match.
+fn run_regex(
+    event: &mut Event,
+    order: &[String],
+    pattern: &Pattern,
+    log: &str,
+    start: usize,
+) -> Option<usize> {
+    let text = log.get(start..)?;
+    let span = pattern.find(text)?;
+    for (group, name) in order.iter().enumerate() {
+        if let Some(value) = span.group(text, group) {
+            store_ordered(event, name, value.into_owned());
+        }
+    }
+    Some(next_offset(log, start + span.end))
 }
 
 fn run_plugin(
@@ -203,9 +217,9 @@ fn run_plugin(
             JsonArrayStructure::Csv => ArrayMode::Csv,
         },
     };
-    let log = event.log.clone();
-    let input = log.get(start..).unwrap_or("");
-    decode_json(event, input, options);
+    let log = std::mem::take(&mut event.log);
+    decode_json(event, log.get(start..).unwrap_or(""), options);
+    event.log = log;
 }
 
 /// Stores a captured `<order>` value: static names fill their slot, others are dynamic.

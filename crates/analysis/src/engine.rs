@@ -240,7 +240,8 @@ impl Analyzer {
     fn predecode(&self, line: &str, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
         let mut event = Event::new(line.to_string(), source.location.clone(), time);
         let header = parse_header(line);
-        event.log = line[header.log_start..].to_string();
+        // `Event::new` starts `log` as the whole line, so the header is cut off in place.
+        event.log.replace_range(..header.log_start, "");
         event.program_name = header.program_name;
         event.header_timestamp = header.timestamp;
         event.header_hostname = header.hostname;

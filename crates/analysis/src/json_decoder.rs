@@ -53,7 +53,7 @@ pub enum JsonDecodeOutcome {
 pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> JsonDecodeOutcome {
     match JsonValue::parse_prefix(input) {
         Ok(JsonValue::Object(members)) => {
-            add_members(event, &members, None, options);
+            add_members(event, members, None, options);
             JsonDecodeOutcome::Decoded
         }
         Ok(_) => JsonDecodeOutcome::Decoded,
@@ -63,27 +63,27 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
 
 fn add_members(
     event: &mut Event,
-    members: &[(String, JsonValue)],
+    members: Vec<(String, JsonValue)>,
     parent: Option<&str>,
     options: JsonOptions,
 ) {
     for (name, value) in members {
         let key = match parent {
             Some(prefix) => format!("{prefix}.{name}"),
-            None => name.clone(),
+            None => name,
         };
         match value {
             JsonValue::Object(children) => add_members(event, children, Some(&key), options),
-            JsonValue::String(text) => fill(event, key, text.clone()),
-            JsonValue::Number(number) => fill(event, key, format_decoder_number(*number)),
+            JsonValue::String(text) => fill(event, key, text),
+            JsonValue::Number(number) => fill(event, key, format_decoder_number(number)),
             JsonValue::Bool(flag) => fill(event, key, flag.to_string()),
             JsonValue::Null => {
                 if options.null_mode == NullMode::String {
                     fill(event, key, "null".to_string());
                 }
             }
-            JsonValue::Array(items) => {
-                if let Some(text) = render_array(items, value, options.array_mode) {
+            JsonValue::Array(ref items) => {
+                if let Some(text) = render_array(items, &value, options.array_mode) {
                     fill(event, key, text);
                 }
             }
