@@ -1,6 +1,8 @@
 //! The alert record: what rule fired on which event, laid out as Wazuh's `alerts.json` line
 //! (key order included) and carrying what `alerts.log` needs.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, FixedOffset};
 
 use crate::data::build_data;
@@ -74,8 +76,8 @@ pub struct Alert {
     pub manager_name: String,
     /// Full logs of the previous events of a correlation, oldest last.
     pub previous_output: Vec<String>,
-    /// The decoded event.
-    pub event: Event,
+    /// The decoded event, shared with the session's correlation state.
+    pub event: Arc<Event>,
 }
 
 impl Alert {

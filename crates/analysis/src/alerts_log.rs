@@ -110,7 +110,7 @@ mod tests {
             },
             manager_name: "manager".into(),
             previous_output: Vec::new(),
-            event,
+            event: event.into(),
         };
         let expected = "** Alert 1641637661.0: - linux,packetbeat,dns\n\
             2022 Jan 08 10:27:41 (web01) 10.0.0.5->/var/log/packetbeat\n\

@@ -7,6 +7,7 @@
 //! events.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
 use dnstel_ruleset::matcher::Matcher;
 use dnstel_ruleset::{CorrelationField, Rule};
@@ -28,7 +29,7 @@ const MAX_PREVIOUS_LOGS: usize = 11;
 /// A previous event with the rule it ended on.
 #[derive(Debug)]
 struct StoredEvent {
-    event: Event,
+    event: Arc<Event>,
     rule_id: u32,
     group_string: String,
     /// Level of the last correlation rule this event completed; it stops later searches by
@@ -60,13 +61,13 @@ impl CorrelationState {
     }
 
     /// Remembers `event` as having ended on `rule`.
-    pub fn store(&mut self, event: &Event, rule: &Rule) {
+    pub fn store(&mut self, event: Arc<Event>, rule: &Rule) {
         if self.events.len() >= MAX_STORED_EVENTS {
             self.events.pop_front();
             self.stats.events_evicted += 1;
         }
         self.events.push_back(StoredEvent {
-            event: event.clone(),
+            event,
             rule_id: rule.id,
             group_string: rule.group_string.clone(),
             matched: 0,

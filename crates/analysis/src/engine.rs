@@ -2,6 +2,7 @@
 //! counters of one event stream): decode an event, walk the rule tree, build the alert.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use dnstel_ruleset::{Category, Decoder, Rule};
@@ -222,13 +223,15 @@ impl Analyzer {
         }
         session.remember_ignored(rule, &event);
         let firedtimes = session.count_firing(rule.id, event.time);
+        // One copy of the event serves both the alert and the correlation state.
+        let shared = Arc::new(event.clone());
         if rule.level > 0 {
-            session.correlation.store(&event, rule);
+            session.correlation.store(Arc::clone(&shared), rule);
         }
         let logged = rule.level > 0
             && (rule.level >= self.config.log_alert_level || rule.options.log_alert)
             && !rule.options.no_log;
-        let alert = self.build_alert(rule, firedtimes, found.previous, event.clone(), source);
+        let alert = self.build_alert(rule, firedtimes, found.previous, shared, source);
         Outcome {
             event,
             alert: Some(alert),
@@ -361,7 +364,7 @@ impl Analyzer {
         rule: &Rule,
         firedtimes: u64,
         previous: Vec<String>,
-        event: Event,
+        event: Arc<Event>,
         source: &EventSource,
     ) -> Alert {
         // NOTE: unknown technique ids are dropped from tactic/technique without a warning;

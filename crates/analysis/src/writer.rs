@@ -151,7 +151,7 @@ mod tests {
             },
             manager_name: "m".into(),
             previous_output: Vec::new(),
-            event: Event::new("{}".into(), "stdin".into(), time),
+            event: Event::new("{}".into(), "stdin".into(), time).into(),
         }
     }
 
