@@ -37,7 +37,8 @@ pub(crate) fn read_name(
     start: usize,
     section: Section,
 ) -> Result<WireName, NameError> {
-    let mut text = String::new();
+    // Most names fit, so the text is allocated once.
+    let mut text = String::with_capacity(32);
     let mut position = start;
     let mut end = None;
     let mut wire_len = 1usize;
@@ -135,6 +136,13 @@ pub(crate) fn read_name(
 /// Appends `label` with miekg's name escaping: `. space ' @ ; ( ) " \` get a backslash, and
 /// bytes outside 0x20..=0x7e become `\DDD` (three decimal digits).
 fn escape_label(label: &[u8], out: &mut String) {
+    out.reserve(label.len());
+    if label.iter().all(|&byte| is_plain(byte)) {
+        if let Ok(plain) = std::str::from_utf8(label) {
+            out.push_str(plain);
+            return;
+        }
+    }
     for &byte in label {
         match byte {
             b'.' | b' ' | b'\'' | b'@' | b';' | b'(' | b')' | b'"' | b'\\' => {
@@ -145,6 +153,15 @@ fn escape_label(label: &[u8], out: &mut String) {
             _ => push_decimal_escape(byte, out),
         }
     }
+}
+
+/// Reports whether `byte` is printable ASCII that names keep as is.
+fn is_plain(byte: u8) -> bool {
+    matches!(byte, 0x20..=0x7e)
+        && !matches!(
+            byte,
+            b'.' | b' ' | b'\'' | b'@' | b';' | b'(' | b')' | b'"' | b'\\'
+        )
 }
 
 /// Appends `\DDD` for `byte`.

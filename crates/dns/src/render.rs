@@ -131,7 +131,7 @@ fn packetbeat_renderer(rtype: Rtype) -> Option<Renderer> {
 
 fn address_v4(input: &RdataInput<'_>) -> Result<Option<Rdata>, Anomaly> {
     match <[u8; 4]>::try_from(input.bytes()) {
-        Ok(octets) => Ok(Some(Rdata::plain(Ipv4Addr::from(octets).to_string()))),
+        Ok(octets) => Ok(Some(Rdata::plain(format_ipv4(Ipv4Addr::from(octets))))),
         Err(_) if input.bytes().is_empty() => Ok(None),
         Err(_) => Err(input.invalid("address is not 4 bytes")),
     }
@@ -149,9 +149,28 @@ fn address_v6(input: &RdataInput<'_>) -> Result<Option<Rdata>, Anomaly> {
 /// IPv4-mapped address prints as plain dotted IPv4.
 pub(crate) fn format_ipv6(address: Ipv6Addr) -> String {
     match address.to_ipv4_mapped() {
-        Some(v4) => v4.to_string(),
+        Some(v4) => format_ipv4(v4),
         None => address.to_string(),
     }
+}
+
+/// Formats dotted-decimal IPv4 as `Ipv4Addr`'s `Display` does, without going through
+/// `core::fmt`, which took about 5% of the instructions of `dnstel read` on A records.
+pub(crate) fn format_ipv4(address: Ipv4Addr) -> String {
+    let mut text = String::with_capacity(15);
+    for (index, octet) in address.octets().into_iter().enumerate() {
+        if index > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
 }
 
 /// Returns a name as Packetbeat prints names in record data: without the trailing dot.
@@ -380,4 +399,19 @@ pub(crate) fn type_bitmap(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_text_matches_display() {
+        for first in [0u8, 1, 9, 10, 99, 100, 199, 255] {
+            for last in [0u8, 7, 42, 127, 250] {
+                let address = Ipv4Addr::new(first, last, 255 - first, last);
+                assert_eq!(format_ipv4(address), address.to_string());
+            }
+        }
+    }
 }
