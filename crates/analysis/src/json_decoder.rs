@@ -69,7 +69,7 @@ fn add_members(
 ) {
     for (name, value) in members {
         let key = match parent {
-            Some(prefix) => format!("{prefix}.{name}"),
+            Some(prefix) => dotted_key(prefix, &name),
             None => name,
         };
         match value {
@@ -89,6 +89,15 @@ fn add_members(
             }
         }
     }
+}
+
+/// Joins a parent name and a member name with a dot, allocating once.
+fn dotted_key(prefix: &str, name: &str) -> String {
+    let mut key = String::with_capacity(prefix.len() + 1 + name.len());
+    key.push_str(prefix);
+    key.push('.');
+    key.push_str(name);
+    key
 }
 
 fn render_array(items: &[JsonValue], whole: &JsonValue, mode: ArrayMode) -> Option<String> {
