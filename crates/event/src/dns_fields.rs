@@ -7,7 +7,7 @@
 
 use dnstel_dns::{EdnsOption, FieldValue, Message, Opt, OptionValue, Record};
 
-use crate::encode::write_display;
+use crate::encode::{write_display, write_named};
 use crate::event::DnsFields;
 use crate::json::{self, ObjectWriter};
 
@@ -40,7 +40,11 @@ pub(crate) fn write_dns(mut object: ObjectWriter<'_>, dns: &DnsFields<'_>) {
     }
 
     object.str("type", dns.kind.as_str());
-    write_display(object.key("op_code"), &message.header.opcode);
+    write_named(
+        object.key("op_code"),
+        message.header.opcode.mnemonic(),
+        &message.header.opcode,
+    );
     write_question(&mut object, dns);
     if let Some(opt) = &message.opt {
         write_opt(object.object("opt"), opt);
@@ -77,8 +81,16 @@ fn write_question(object: &mut ObjectWriter<'_>, dns: &DnsFields<'_>) {
         }
     }
     inner.str("name", &question.name);
-    write_display(inner.key("type"), &question.qtype);
-    write_display(inner.key("class"), &question.qclass);
+    write_named(
+        inner.key("type"),
+        question.qtype.mnemonic(),
+        &question.qtype,
+    );
+    write_named(
+        inner.key("class"),
+        question.qclass.mnemonic(),
+        &question.qclass,
+    );
     if let Some(domain) = &dns.domain {
         if let Some(etld_plus_one) = domain.etld_plus_one() {
             inner.str("etld_plus_one", etld_plus_one);
@@ -119,14 +131,14 @@ fn write_record(out: &mut Vec<u8>, record: &Record) {
         return;
     };
     let mut object = ObjectWriter::new(out);
-    write_display(object.key("class"), &record.class);
+    write_named(object.key("class"), record.class.mnemonic(), &record.class);
     let ttl = object.key("ttl");
     ttl.push(b'"');
     json::write_u64(ttl, u64::from(record.ttl));
     ttl.push(b'"');
     object.str("data", &rdata.data);
     object.str("name", &record.name);
-    write_display(object.key("type"), &record.rtype);
+    write_named(object.key("type"), record.rtype.mnemonic(), &record.rtype);
     for (key, value) in &rdata.extra {
         match value {
             FieldValue::Str(text) => object.str(key, text),

@@ -53,7 +53,7 @@ fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
         TopKey::Event => write_event_times(object, event),
         TopKey::Error => write_error(object, event.notes),
         TopKey::Dns => write_dns(object.object(name), &event.dns),
-        TopKey::Method => write_display(object.key(name), &event.method),
+        TopKey::Method => write_named(object.key(name), event.method.mnemonic(), &event.method),
         TopKey::Resource => {
             if let Some(question) = event.question {
                 object.str(name, &question.name);
@@ -259,6 +259,23 @@ fn write_ipv4_text(out: &mut Vec<u8>, address: std::net::Ipv4Addr) {
     }
 }
 
+/// Writes a registry value as a JSON string: `mnemonic` when the value has one (its
+/// `Display` prints the same text), else its `Display`. Skips `core::fmt` for common values.
+pub(crate) fn write_named(
+    out: &mut Vec<u8>,
+    mnemonic: Option<&str>,
+    value: &dyn std::fmt::Display,
+) {
+    match mnemonic {
+        Some(name) => {
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'"');
+        }
+        None => write_display(out, value),
+    }
+}
+
 /// Writes a registry value's `Display` as a JSON string; those texts are plain ASCII
 /// letters, digits, spaces and dashes, so no escaping is needed.
 pub(crate) fn write_display(out: &mut Vec<u8>, value: &dyn std::fmt::Display) {
@@ -280,6 +297,18 @@ mod tests {
                 write_ipv4_text(&mut out, address);
                 assert_eq!(out, address.to_string().into_bytes(), "{address}");
             }
+        }
+    }
+
+    #[test]
+    fn named_value_matches_display() {
+        for number in [1u16, 5, 28, 255, 65280] {
+            let rtype = dnstel_dns::Rtype(number);
+            let mut fast = Vec::new();
+            write_named(&mut fast, rtype.mnemonic(), &rtype);
+            let mut slow = Vec::new();
+            write_display(&mut slow, &rtype);
+            assert_eq!(fast, slow, "{rtype}");
         }
     }
 
