@@ -14,6 +14,11 @@ mod sensor;
 
 use clap::{Parser, Subcommand};
 
+/// Allocator of the whole process. mimalloc replaces the system allocator because analysis
+/// allocates many short strings per event.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// DNS telemetry and detection for Linux.
 #[derive(Debug, Parser)]
 #[command(name = "dnstel", version, about, propagate_version = true)]
