@@ -43,8 +43,8 @@ pub struct EventSource {
 /// The result of analysing one event.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The decoded event.
-    pub event: Event,
+    /// The decoded event, shared with the alert.
+    pub event: Arc<Event>,
     /// The rule the event ended on, with its alert data (also for rules below the alert level).
     pub alert: Option<Alert>,
     /// Whether the alert is written to the alert files.
@@ -197,7 +197,7 @@ impl Analyzer {
         let found = self.walk_roots(session, &event, category, trace_sink);
         let Some(found) = found else {
             return Outcome {
-                event,
+                event: Arc::new(event),
                 alert: None,
                 logged: false,
                 trace: trace_lines,
@@ -206,7 +206,7 @@ impl Analyzer {
         let index = self.apply_ignore(session, &found, &event);
         let Some(index) = index else {
             return Outcome {
-                event,
+                event: Arc::new(event),
                 alert: None,
                 logged: false,
                 trace: trace_lines,
@@ -215,7 +215,7 @@ impl Analyzer {
         let rule = self.tree.rule(index);
         if session.is_ignored(rule, &event) {
             return Outcome {
-                event,
+                event: Arc::new(event),
                 alert: None,
                 logged: false,
                 trace: trace_lines,
@@ -223,17 +223,23 @@ impl Analyzer {
         }
         session.remember_ignored(rule, &event);
         let firedtimes = session.count_firing(rule.id, event.time);
-        // One copy of the event serves both the alert and the correlation state.
-        let shared = Arc::new(event.clone());
+        // One copy of the event serves the outcome, the alert and the correlation state.
+        let shared = Arc::new(event);
         if rule.level > 0 {
             session.correlation.store(Arc::clone(&shared), rule);
         }
         let logged = rule.level > 0
             && (rule.level >= self.config.log_alert_level || rule.options.log_alert)
             && !rule.options.no_log;
-        let alert = self.build_alert(rule, firedtimes, found.previous, shared, source);
+        let alert = self.build_alert(
+            rule,
+            firedtimes,
+            found.previous,
+            Arc::clone(&shared),
+            source,
+        );
         Outcome {
-            event,
+            event: shared,
             alert: Some(alert),
             logged,
             trace: trace_lines,
