@@ -45,6 +45,9 @@ pub struct CaptureStats {
     pub malformed_ring_entries: u64,
 }
 
+/// How often an idle capture on a named interface checks that the interface still exists.
+const IDLE_INTERFACE_CHECK: Duration = Duration::from_secs(1);
+
 /// A live capture on one interface or on all interfaces.
 #[derive(Debug)]
 pub struct LiveCapture {
@@ -62,6 +65,8 @@ pub struct LiveCapture {
     ifindex: u32,
     /// Set after the kernel reported ENETDOWN, until the next frame arrives.
     interface_down: bool,
+    /// When the bound interface was last looked up while idle.
+    last_interface_check: Instant,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,6 +130,7 @@ impl LiveCapture {
             stop: None,
             ifindex: mode.ifindex,
             interface_down: false,
+            last_interface_check: Instant::now(),
         })
     }
 
@@ -186,7 +192,12 @@ impl LiveCapture {
             match self.socket.poll(wait_ms)? {
                 Readiness::Readable => {}
                 Readiness::Idle => {
-                    if self.interface_down {
+                    // The kernel may report ENETDOWN only once, or not at all before a delete,
+                    // so an idle named interface is also looked up every second.
+                    let check_due = self.ifindex != 0
+                        && self.last_interface_check.elapsed() >= IDLE_INTERFACE_CHECK;
+                    if self.interface_down || check_due {
+                        self.last_interface_check = Instant::now();
                         self.check_interface()?;
                     }
                     if Instant::now() >= deadline {
