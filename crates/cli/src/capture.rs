@@ -31,7 +31,7 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(200);
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Maximum time spent at stop on frames already in the capture ring.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
-/// The most frames counted (not processed) in the ring after [`DRAIN_LIMIT`].
+/// The maximum number of frames counted, not processed, in the ring after [`DRAIN_LIMIT`].
 const MAX_FRAMES_COUNTED_AT_STOP: u64 = 10_000_000;
 /// How often the kernel drop counter is read and logged when it changed.
 const DROP_CHECK_INTERVAL: Duration = Duration::from_secs(10);

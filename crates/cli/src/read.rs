@@ -27,7 +27,7 @@ pub struct ReadArgs {
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 
-    /// A packetbeat.yml; events go where its output section says. Without it, the built-in
+    /// A packetbeat.yml; events go to its configured output. Without it, the built-in
     /// defaults apply and events go to standard output.
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     config: Option<PathBuf>,

@@ -33,8 +33,8 @@ use crate::sensor::setup::{self, OutputTarget};
 use crate::sensor::{EventTap, Pipeline};
 use rule_thread::RuleThread;
 
-/// Events waiting for the rules; when the queue is full, further events skip the rules (they
-/// are still written to the event file) and are counted.
+/// Events waiting for the rules. When the queue is full, further events skip the rules and
+/// are counted, but they are still written to the event file.
 const ANALYSIS_QUEUE_EVENTS: usize = 65_536;
 
 /// Options of `dnstel run`.
@@ -92,7 +92,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let metrics = args.observability.bind_metrics()?;
     let mut capture = open_capture(&config, args.interface.as_deref())?;
-    // Alerts name the event file as their location; an absolute path keeps it the same
+    // Alerts name the event file as their location. An absolute path keeps it the same
     // whatever folder dnstel was started from, as Wazuh shows its configured path.
     let data_dir = std::fs::canonicalize(&args.data_dir)
         .with_context(|| format!("cannot resolve the data folder {}", args.data_dir.display()))?;

@@ -6,7 +6,7 @@ use crate::cjson;
 /// `fgets` buffer holds 65,279 bytes and the terminating NUL).
 pub const MAX_LINE_BYTES: usize = 65_279;
 
-/// Why a line was skipped.
+/// The reason a line was skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
     /// The line, newline included, was longer than [`MAX_LINE_BYTES`].
@@ -18,7 +18,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    /// A short description for logs.
+    /// Returns a short description for logs.
     pub fn describe(self) -> &'static str {
         match self {
             SkipReason::TooLong => "line longer than 65279 bytes",

@@ -72,7 +72,7 @@ impl Pipeline {
 
     /// Spreads the work over `workers` threads: 1, the default, keeps everything on the calling
     /// thread, and N > 1 adds N - 1 threads that encode events while the calling thread
-    /// decodes, pairs and writes. `policy` says what happens when the bounded queues to the
+    /// decodes, pairs and writes. `policy` sets what happens when the bounded queues to the
     /// encoders are full. Call before the first frame.
     ///
     /// # Errors

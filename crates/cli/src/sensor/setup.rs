@@ -22,7 +22,7 @@ use crate::exit::config_error;
 /// The data folder used when `path.data` is not set.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/dnstel";
 
-/// Where events go, when the command line overrides the configuration.
+/// The event destination that the command line sets in place of the configured output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutputTarget {
     /// Standard output, one event per line.
@@ -142,7 +142,7 @@ pub fn data_dir(config: &Config) -> PathBuf {
 /// Loads the persisted agent identity from the data folder.
 ///
 /// When the folder cannot be written (for example a user without rights on
-/// `/var/lib/dnstel`), the run goes on with a new identity that is not saved, and says so.
+/// `/var/lib/dnstel`), the run goes on with a new identity that is not saved, and logs a warning.
 pub fn agent_identity(data_dir: &Path) -> AgentIdentity {
     match AgentIdentity::load(data_dir) {
         Ok(identity) => identity,
