@@ -17,8 +17,9 @@
 #      and its rate is per packet so it still compares. Peak RSS comes from /usr/bin/time -v. `dnstel read` runs
 #      READ_RUNS times and the best run counts. It also runs with --workers 2, and once writing
 #      events to a real file under WORK_DISK (the disk-bound rate).
-#   5. Analyzer: `dnstel logtest --json` over the events of step 4, with the built-in ruleset and
-#      with Wazuh's default ruleset (WAZUH_RULESET) loaded, output to the tmpfs sink.
+#   5. Analyzer: `dnstel analyze --stdin --once` (alerts.json and alerts.log in a tmpfs folder)
+#      and `dnstel logtest --json` over the first ANALYZER_EVENTS events of step 4 with the
+#      built-in ruleset, and `analyze` once more with Wazuh's default ruleset (WAZUH_RULESET).
 #   6. Memory: `dnstel read` of a generated flood (scripts/bench/flood.py) of FLOOD_QUERIES
 #      unanswered random-ID queries and FLOOD_STREAMS half-open TCP streams; peak RSS.
 #   7. Live capture: `dnstel capture -i lo` while dnsperf sends at fixed rates (dnsperf -Q), at
@@ -36,7 +37,7 @@
 #   SERVER (127.0.0.53), ZONE_NAMES (20000), LOAD_SECONDS (10), TSHARK_PACKETS (20000),
 #   READ_RUNS (3), LIVE_SECONDS (8), LIVE_FRACTIONS ("20 40 60 80"), DNSTEL (path to a built
 #   binary; default builds target/release/dnstel), WAZUH_RULESET (../shared/wazuh/ruleset),
-#   FLOOD_QUERIES (300000), FLOOD_STREAMS (20000).
+#   FLOOD_QUERIES (300000), FLOOD_STREAMS (20000), ANALYZER_EVENTS (200000).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,6 +52,7 @@ LIVE_SECONDS=${LIVE_SECONDS:-8}
 LIVE_FRACTIONS=${LIVE_FRACTIONS:-"20 40 60 80"}
 FLOOD_QUERIES=${FLOOD_QUERIES:-300000}
 FLOOD_STREAMS=${FLOOD_STREAMS:-20000}
+ANALYZER_EVENTS=${ANALYZER_EVENTS:-200000}
 WAZUH_RULESET=${WAZUH_RULESET:-$ROOT/../shared/wazuh/ruleset}
 CORES=$(nproc)
 READ_CORE=$((CORES > 1 ? 1 : 0))
@@ -219,17 +221,28 @@ bench_read() {
 }
 
 bench_analyzer() {
-    "$DNSTEL" read "$WORK/load.pcap" >"$WORK/events.json" 2>>"$LOG"
+    "$DNSTEL" read "$WORK/load.pcap" >"$WORK/events-all.json" 2>>"$LOG"
+    head -n "$ANALYZER_EVENTS" "$WORK/events-all.json" >"$WORK/events.json"
+    rm -f "$WORK/events-all.json"
     EVENTS=$(wc -l <"$WORK/events.json")
     note "analyzer over $EVENTS events"
-    TIMED_INPUT=$WORK/events.json timed "$DNSTEL" logtest --json
-    row "dnstel logtest --json, built-in ruleset" "$EVENTS events" "$SECONDS_TAKEN" \
-        "$CPU_SECONDS" "$(rate "$EVENTS" "$CPU_SECONDS") events/CPU-s" "$(mib "$PEAK_KIB") MiB"
+    TIMED_INPUT=$WORK/events.json best_of "$DNSTEL" analyze --stdin --once \
+        --data-dir "$WORK/analyze"
+    ANALYZE_RATE=$(rate "$EVENTS" "$BEST_CPU")
+    row "dnstel analyze --stdin --once, built-in ruleset, alerts.json + alerts.log on tmpfs" \
+        "$EVENTS events" "$BEST_SECONDS" "$BEST_CPU" "$ANALYZE_RATE events/CPU-s" \
+        "$(mib "$BEST_KIB") MiB"
+    rm -rf "$WORK/analyze"
+    TIMED_INPUT=$WORK/events.json best_of "$DNSTEL" logtest --json
+    row "dnstel logtest --json, built-in ruleset" "$EVENTS events" "$BEST_SECONDS" \
+        "$BEST_CPU" "$(rate "$EVENTS" "$BEST_CPU") events/CPU-s" "$(mib "$BEST_KIB") MiB"
     if [[ -d $WAZUH_RULESET ]]; then
-        TIMED_INPUT=$WORK/events.json timed "$DNSTEL" logtest --json --ruleset "$WAZUH_RULESET"
-        row "dnstel logtest --json, Wazuh default ruleset" "$EVENTS events" "$SECONDS_TAKEN" \
-            "$CPU_SECONDS" "$(rate "$EVENTS" "$CPU_SECONDS") events/CPU-s" \
+        TIMED_INPUT=$WORK/events.json timed "$DNSTEL" analyze --stdin --once \
+            --data-dir "$WORK/analyze" --ruleset "$WAZUH_RULESET"
+        row "dnstel analyze --stdin --once, Wazuh default ruleset" "$EVENTS events" \
+            "$SECONDS_TAKEN" "$CPU_SECONDS" "$(rate "$EVENTS" "$CPU_SECONDS") events/CPU-s" \
             "$(mib "$PEAK_KIB") MiB"
+        rm -rf "$WORK/analyze"
     fi
 }
 
