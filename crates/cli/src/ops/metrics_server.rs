@@ -115,8 +115,11 @@ fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
     let mut head = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
     loop {
-        if head.windows(4).any(|window| window == b"\r\n\r\n") || head.ends_with(b"\n\n") {
-            return Ok(Some(String::from_utf8_lossy(&head).into_owned()));
+        if let Some(end) = head_end(&head) {
+            if end > MAX_REQUEST_BYTES {
+                return Ok(None);
+            }
+            return Ok(Some(String::from_utf8_lossy(&head[..end]).into_owned()));
         }
         if head.len() > MAX_REQUEST_BYTES {
             return Ok(None);
@@ -126,6 +129,23 @@ fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
             return Ok(Some(String::from_utf8_lossy(&head).into_owned()));
         }
         head.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// Returns the length of the request head in `bytes` up to and including the blank line that
+/// ends it (CRLF CRLF, or LF LF from lenient clients), if that line has arrived.
+fn head_end(bytes: &[u8]) -> Option<usize> {
+    let crlf = bytes
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|start| start + 4);
+    let lf = bytes
+        .windows(2)
+        .position(|window| window == b"\n\n")
+        .map(|start| start + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -205,6 +225,29 @@ mod tests {
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
         assert!(response.starts_with("HTTP/1.1 431 "), "{response}");
+    }
+
+    /// A GET request head of exactly `length` bytes, terminator included.
+    fn head_of_length(length: usize) -> String {
+        let start = "GET /metrics HTTP/1.1\r\nX: ";
+        let end = "\r\n\r\n";
+        format!(
+            "{start}{}{end}",
+            "a".repeat(length - start.len() - end.len())
+        )
+    }
+
+    #[test]
+    fn head_size_limit_exact() {
+        let server = MetricsServer::bind("127.0.0.1:0".parse().expect("address"), false)
+            .expect("bind loopback");
+        let address = server.local_address().expect("local address");
+        server.spawn(Registry::shared()).expect("spawn");
+
+        let at_limit = get(address, &head_of_length(MAX_REQUEST_BYTES));
+        assert!(at_limit.starts_with("HTTP/1.1 200 "), "{at_limit}");
+        let over_limit = get(address, &head_of_length(MAX_REQUEST_BYTES + 1));
+        assert!(over_limit.starts_with("HTTP/1.1 431 "), "{over_limit}");
     }
 
     #[test]
