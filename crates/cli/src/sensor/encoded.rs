@@ -18,6 +18,14 @@ pub struct EncodedBatch {
 }
 
 impl EncodedBatch {
+    /// Empties the batch and keeps its buffers.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.ignored_outgoing = 0;
+        self.empty = 0;
+    }
+
     /// Number of events.
     pub fn len(&self) -> usize {
         self.ends.len()

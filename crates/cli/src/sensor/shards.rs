@@ -27,7 +27,7 @@ use super::encoded::EncodedBatch;
 use super::{EventCounts, QueueStats};
 
 /// Batches submitted but not yet merged.
-pub const MAX_IN_FLIGHT: usize = 16;
+pub const MAX_IN_FLIGHT: usize = 8;
 
 /// Packets per batch.
 pub const BATCH_PACKETS: usize = 1024;
@@ -56,7 +56,16 @@ struct ShardOutput {
 struct ShardThread {
     input: Option<SyncSender<Job>>,
     output: Receiver<ShardOutput>,
+    /// Merged results going back for reuse, so their buffers are not allocated per batch.
+    spare: SyncSender<ShardOutput>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// The channels of one shard thread.
+struct ShardQueues {
+    jobs: Receiver<Job>,
+    results: SyncSender<ShardOutput>,
+    spares: Receiver<ShardOutput>,
 }
 
 /// Shard threads fed through bounded queues.
@@ -92,14 +101,21 @@ impl ShardPool {
                 .map_err(crate::exit::config_error)?;
             let (input, jobs) = sync_channel::<Job>(MAX_IN_FLIGHT + 1);
             let (results, output) = sync_channel::<ShardOutput>(MAX_IN_FLIGHT + 1);
+            let (spare, spares) = sync_channel::<ShardOutput>(MAX_IN_FLIGHT + 1);
             let builder = builder.clone();
+            let queues = ShardQueues {
+                jobs,
+                results,
+                spares,
+            };
             let thread = std::thread::Builder::new()
                 .name(format!("dnstel-shard-{index}"))
-                .spawn(move || shard_loop(sensor, &builder, &jobs, &results))
+                .spawn(move || shard_loop(sensor, &builder, &queues))
                 .context("failed to start a shard thread")?;
             started.push(ShardThread {
                 input: Some(input),
                 output,
+                spare,
                 thread: Some(thread),
             });
         }
@@ -262,7 +278,12 @@ impl ShardPool {
             self.counts.ignored_outgoing += output.events.ignored_outgoing;
             self.counts.empty += output.events.empty;
         }
-        merge(&outputs, sink)
+        let merged = merge(&outputs, sink);
+        for (shard, output) in self.shards.iter().zip(outputs) {
+            // A full or closed queue drops the buffers, which only costs an allocation.
+            let _ = shard.spare.try_send(output);
+        }
+        merged
     }
 }
 
@@ -305,14 +326,11 @@ impl Drop for ShardPool {
     }
 }
 
-fn shard_loop(
-    mut sensor: ShardSensor,
-    builder: &EventBuilder,
-    jobs: &Receiver<Job>,
-    results: &SyncSender<ShardOutput>,
-) {
-    while let Ok(job) = jobs.recv() {
-        let mut output = ShardOutput::default();
+fn shard_loop(mut sensor: ShardSensor, builder: &EventBuilder, queues: &ShardQueues) {
+    while let Ok(job) = queues.jobs.recv() {
+        let mut output = queues.spares.try_recv().unwrap_or_default();
+        output.events.clear();
+        output.completions.clear();
         let mut sink = |completion, transaction| {
             if output.events.encode(builder, &transaction) {
                 output.completions.push(completion);
@@ -323,8 +341,57 @@ fn shard_loop(
             Job::Finish => sensor.finish(&mut sink),
         }
         output.pairing = sensor.pairing_stats().clone();
-        if results.send(output).is_err() {
+        if queues.results.send(output).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dnstel_packet::Timestamp;
+    use dnstel_sensor::Phase;
+
+    use super::*;
+
+    /// Builds a shard result whose events are their own labels.
+    fn output(events: &[(u64, Phase, &str)]) -> ShardOutput {
+        let mut result = ShardOutput::default();
+        for &(packet, phase, label) in events {
+            result.events.bytes.extend_from_slice(label.as_bytes());
+            result.events.ends.push(result.events.bytes.len());
+            result.completions.push(Completion {
+                packet,
+                phase,
+                age: Timestamp::default(),
+            });
+        }
+        result
+    }
+
+    #[test]
+    fn merge_orders_by_completion_then_shard() {
+        let outputs = [
+            output(&[
+                (1, Phase::Paired, "a1"),
+                (3, Phase::Expired, "a3-expired"),
+                (9, Phase::Paired, "a9"),
+            ]),
+            output(&[
+                (2, Phase::Paired, "b2"),
+                (3, Phase::Expired, "b3-expired"),
+                (3, Phase::Paired, "b3"),
+            ]),
+        ];
+        let mut written = Vec::new();
+        merge(&outputs, &mut |event| {
+            written.push(String::from_utf8_lossy(event).into_owned());
+            Ok(())
+        })
+        .expect("sink never fails");
+        assert_eq!(
+            written,
+            ["a1", "b2", "a3-expired", "b3-expired", "b3", "a9"]
+        );
     }
 }
