@@ -1,5 +1,12 @@
 //! The `dnstel capture` subcommand: live DNS capture into Packetbeat events.
+//!
+//! With one worker, one thread reads the capture ring, pairs, encodes and writes. With N
+//! workers, N sockets share the traffic through an AF_PACKET fanout group and N threads each
+//! pair and encode their share, while the calling thread writes (see [`threaded`]).
 
+mod threaded;
+
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -7,11 +14,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::Args;
-use dnstel_capture::{CaptureConfig, LiveCapture};
+use dnstel_capture::{CaptureConfig, CaptureStats, LiveCapture};
 use dnstel_config::Config;
 use dnstel_event::EventBuilder;
-use dnstel_packet::Timestamp;
-use dnstel_sensor::Sensor;
+use dnstel_output::Output;
+use dnstel_packet::{Frame, Timestamp};
+use dnstel_sensor::{Sensor, SensorOptions};
 use tracing::{info, warn};
 
 use crate::exit::config_error;
@@ -23,7 +31,7 @@ use crate::ops::reopen::{reopenable, OutputHandle};
 use crate::ops::signals::SignalFlags;
 use crate::ops::stats::{self, Every, PUBLISH_INTERVAL};
 use crate::sensor::setup::{self, OutputTarget};
-use crate::sensor::Pipeline;
+use crate::sensor::{EventTap, FramePipeline, Pipeline, PipelineCounters};
 
 /// How long one wait for a packet lasts before timers and the stop flag are checked.
 const POLL_TIMEOUT: Duration = Duration::from_millis(200);
@@ -59,6 +67,12 @@ pub struct CaptureArgs {
     #[arg(long = "user", value_name = "USER")]
     user: Option<String>,
 
+    /// Capture threads. 1 reads, pairs, encodes and writes on one thread. With N > 1, N
+    /// sockets in one AF_PACKET fanout group split the traffic by flow, N threads pair and
+    /// encode, and one more thread writes. Each socket gets a ring of the configured size.
+    #[arg(long, value_name = "N", default_value = "1")]
+    workers: NonZeroUsize,
+
     #[command(flatten)]
     observability: ObservabilityArgs,
 }
@@ -72,20 +86,21 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let signals = SignalFlags::install()?;
 
     let target = args.output.as_deref().map(OutputTarget::parse);
-    let sensor = Sensor::new(setup::sensor_options(&config)?).map_err(config_error)?;
+    let sensor_options = setup::sensor_options(&config)?;
+    // Checked here, so a bad option fails before any socket is opened.
+    sensor_options.pairing.validate().map_err(config_error)?;
     let agent = setup::agent_identity(&setup::data_dir(&config));
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
     // The metrics address is checked first, so a usage error does not wait for the capture.
     let metrics = args.observability.bind_metrics()?;
-    let mut capture = open_capture(&config, args.interface.as_deref())?;
+    let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
     let (output, output_handle) = reopenable(setup::open_output(&config, target.as_ref())?);
     drop_privileges(args.user.as_deref())?;
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;
-    let mut pipeline = Pipeline::new(sensor, builder, output);
     let loop_ops = LoopOps {
         signals: &signals,
         registry: &registry,
@@ -93,14 +108,67 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
         stats_interval: args.observability.stats_interval(),
         reload_targets: Vec::new(),
     };
-    let captured = capture_loop(&mut capture, &mut pipeline, &loop_ops);
-    let finished = pipeline.finish();
-    pipeline.log_summary();
-    log_capture_stats(&capture);
-    publish_sensor(&registry, &pipeline, &capture, &output_handle);
+    let live = LiveSensor {
+        captures,
+        options: sensor_options,
+        builder,
+        output,
+        tap: None,
+    };
+    let result = live.run(&loop_ops);
     stats::log_stats(&registry.snapshot(), "summary");
-    captured?;
-    finished
+    result
+}
+
+/// Everything a live capture run needs once its sockets and output are open.
+pub struct LiveSensor {
+    /// One socket per worker; several sockets must share a fanout group.
+    pub captures: Vec<LiveCapture>,
+    /// Sensor options; each worker builds its own sensor from them.
+    pub options: SensorOptions,
+    /// The event encoder; each worker gets a copy.
+    pub builder: EventBuilder,
+    /// The event output.
+    pub output: Box<dyn Output>,
+    /// Receives every written event as well (the rules of `dnstel run`).
+    pub tap: Option<EventTap>,
+}
+
+impl LiveSensor {
+    /// Captures until a stop is requested, then writes what is still open, logs the summary
+    /// and publishes the final counters.
+    ///
+    /// # Errors
+    /// Returns the first capture or output error.
+    pub fn run(self, ops: &LoopOps<'_>) -> anyhow::Result<()> {
+        if self.captures.len() > 1 {
+            return threaded::run(self, ops);
+        }
+        let LiveSensor {
+            mut captures,
+            options,
+            builder,
+            output,
+            tap,
+        } = self;
+        let Some(capture) = captures.first_mut() else {
+            return Err(anyhow::anyhow!("no capture socket is open"));
+        };
+        let sensor = Sensor::new(options).map_err(config_error)?;
+        let mut pipeline = Pipeline::new(sensor, builder, output);
+        if let Some(tap) = tap {
+            pipeline.set_tap(tap);
+        }
+        let captured = capture_loop(capture, &mut pipeline, ops);
+        let finished = pipeline.finish();
+        let counters = pipeline.counters();
+        counters.log_summary();
+        let capture_stats = capture.stats();
+        log_capture_stats(&capture_stats);
+        publish_counters(ops.registry, &counters, &capture_stats, ops.output);
+        captured?;
+        finished
+    }
 }
 
 /// Signal flags, counters and timers of the capture loop.
@@ -117,37 +185,99 @@ pub struct LoopOps<'a> {
     pub reload_targets: Vec<Arc<AtomicBool>>,
 }
 
-/// Publishes the capture-side counters into the registry.
-pub fn publish_sensor(
-    registry: &Registry,
-    pipeline: &Pipeline,
-    capture: &LiveCapture,
-    output: &OutputHandle,
-) {
-    registry.publish_sensor(SensorCounters::collect(
-        pipeline,
-        &capture.stats(),
-        &output.stats(),
-    ));
+impl LoopOps<'_> {
+    /// Takes a pending SIGHUP and, if there was one, sets the event output's reopen flag and
+    /// every reload target. Returns whether there was one, so the caller can flush.
+    pub fn take_reload(&self) -> bool {
+        if !self.signals.take_reload() {
+            return false;
+        }
+        info!("SIGHUP received: reopening the event output");
+        self.output.reopen_flag().store(true, Ordering::Relaxed);
+        for target in &self.reload_targets {
+            target.store(true, Ordering::Relaxed);
+        }
+        true
+    }
 }
 
-/// Opens the live capture that `packetbeat.interfaces` (or `interface`) names.
-pub fn open_capture(config: &Config, interface: Option<&str>) -> anyhow::Result<LiveCapture> {
-    let capture_config = capture_config(config, interface)?;
-    let capture = LiveCapture::open(&capture_config)
-        .with_context(|| format!("failed to open live capture on {}", capture_config.device))?;
+/// Logs the kernel drop counter at most once per [`DROP_CHECK_INTERVAL`], when it grew.
+pub struct KernelDropWarning {
+    last_check: Instant,
+    reported: u64,
+}
+
+impl KernelDropWarning {
+    /// Starts with nothing reported.
+    pub fn new() -> KernelDropWarning {
+        KernelDropWarning {
+            last_check: Instant::now(),
+            reported: 0,
+        }
+    }
+
+    /// Reads the drop count with `read_drops` when a check is due and warns when it grew.
+    pub fn check(&mut self, read_drops: impl FnOnce() -> u64) {
+        if self.last_check.elapsed() < DROP_CHECK_INTERVAL {
+            return;
+        }
+        self.last_check = Instant::now();
+        let drops = read_drops();
+        if drops > self.reported {
+            warn!(
+                kernel_drops = drops,
+                new_drops = drops - self.reported,
+                "the kernel dropped packets because the capture ring was full"
+            );
+            self.reported = drops;
+        }
+    }
+}
+
+/// Publishes the capture-side counters into the registry.
+pub fn publish_counters(
+    registry: &Registry,
+    counters: &PipelineCounters,
+    capture: &CaptureStats,
+    output: &OutputHandle,
+) {
+    registry.publish_sensor(SensorCounters::collect(counters, capture, &output.stats()));
+}
+
+/// Opens the live capture that `packetbeat.interfaces` (or `interface`) names: one socket, or
+/// with `workers` above one, that many sockets in one fanout group.
+///
+/// The group id is this process's id modulo 65 536, so two dnstel processes in one network
+/// namespace use different groups unless their ids collide that way.
+pub fn open_captures(
+    config: &Config,
+    interface: Option<&str>,
+    workers: usize,
+) -> anyhow::Result<Vec<LiveCapture>> {
+    let mut capture_config = capture_config(config, interface)?;
+    if workers > 1 {
+        // Keeping the low 16 bits is the point: fanout group ids are 16 bits wide.
+        capture_config.fanout_group = Some((std::process::id() & 0xffff) as u16);
+    }
+    let mut captures = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let capture = LiveCapture::open(&capture_config)
+            .with_context(|| format!("failed to open live capture on {}", capture_config.device))?;
+        captures.push(capture);
+    }
     info!(
         device = %capture_config.device,
         ports = ?capture_config.dns_ports,
         filter = capture_config.bpf_filter.as_deref().unwrap_or(""),
+        sockets = workers,
+        fanout_group = capture_config.fanout_group,
         "capture started"
     );
-    Ok(capture)
+    Ok(captures)
 }
 
-/// Logs the capture's final counters.
-pub fn log_capture_stats(capture: &LiveCapture) {
-    let stats = capture.stats();
+/// Logs the capture's final counters, summed over its sockets.
+pub fn log_capture_stats(stats: &CaptureStats) {
     info!(
         packets = stats.packets,
         kernel_drops = stats.drops,
@@ -165,17 +295,11 @@ pub fn capture_loop(
     ops: &LoopOps<'_>,
 ) -> anyhow::Result<()> {
     let mut last_flush = Instant::now();
-    let mut last_drop_check = Instant::now();
+    let mut kernel_drops = KernelDropWarning::new();
     let mut publish = Every::new(PUBLISH_INTERVAL);
     let mut stats_line = Every::new(ops.stats_interval);
-    let mut reported_drops = 0;
     while !ops.signals.stop_requested() {
-        if ops.signals.take_reload() {
-            info!("SIGHUP received: reopening the event output");
-            ops.output.reopen_flag().store(true, Ordering::Relaxed);
-            for target in &ops.reload_targets {
-                target.store(true, Ordering::Relaxed);
-            }
+        if ops.take_reload() {
             pipeline.flush()?;
         }
         match capture
@@ -193,43 +317,43 @@ pub fn capture_loop(
             pipeline.flush()?;
             last_flush = Instant::now();
         }
-        if last_drop_check.elapsed() >= DROP_CHECK_INTERVAL {
-            let stats = capture.stats();
-            if stats.drops > reported_drops {
-                warn!(
-                    kernel_drops = stats.drops,
-                    new_drops = stats.drops - reported_drops,
-                    "the kernel dropped packets because the capture ring was full"
-                );
-                reported_drops = stats.drops;
-            }
-            last_drop_check = Instant::now();
-        }
+        kernel_drops.check(|| capture.stats().drops);
         if publish.due() {
-            publish_sensor(ops.registry, pipeline, capture, ops.output);
+            publish_counters(
+                ops.registry,
+                &pipeline.counters(),
+                &capture.stats(),
+                ops.output,
+            );
         }
         if stats_line.due() {
             stats::log_stats(&ops.registry.snapshot(), "stats");
         }
     }
     info!("stop requested, reading the frames already captured");
-    let drained = drain(capture, pipeline)?;
+    let drained = drain_ring(capture, DRAIN_LIMIT, &mut |frame| {
+        pipeline.process_frame(frame)
+    })?;
     info!(frames = drained, "writing pending transactions");
     Ok(())
 }
 
-/// Processes the frames still in the capture ring at stop, for at most [`DRAIN_LIMIT`], and
+/// Passes the frames still in the capture ring at stop to `process`, for at most `limit`, and
 /// returns how many there were. Frames still in the ring after that are counted and logged
 /// as lost, never dropped silently.
-fn drain(capture: &mut LiveCapture, pipeline: &mut Pipeline) -> anyhow::Result<u64> {
+pub fn drain_ring(
+    capture: &mut LiveCapture,
+    limit: Duration,
+    process: &mut dyn FnMut(&Frame<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
     let started = Instant::now();
     let mut frames = 0;
-    while started.elapsed() < DRAIN_LIMIT {
+    while started.elapsed() < limit {
         match capture
             .next_frame(Duration::ZERO)
             .context("live capture failed")?
         {
-            Some(frame) => pipeline.process_frame(&frame)?,
+            Some(frame) => process(&frame)?,
             None => return Ok(frames),
         }
         frames += 1;
@@ -248,7 +372,7 @@ fn drain(capture: &mut LiveCapture, pipeline: &mut Pipeline) -> anyhow::Result<u
     }
     warn!(
         frames_left = left,
-        limit_seconds = DRAIN_LIMIT.as_secs(),
+        limit_seconds = limit.as_secs(),
         "frames still in the capture ring at stop were not processed"
     );
     Ok(frames)
@@ -277,6 +401,7 @@ pub fn capture_config(config: &Config, interface: Option<&str>) -> anyhow::Resul
     Ok(capture)
 }
 
+/// Returns the current time as a packet timestamp, for idle ticks.
 pub fn wall_clock() -> Timestamp {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)

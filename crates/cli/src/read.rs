@@ -11,13 +11,13 @@ use anyhow::Context;
 use clap::Args;
 use dnstel_event::EventBuilder;
 use dnstel_pcap::MultiReader;
-use dnstel_sensor::Sensor;
+use dnstel_sensor::{Sensor, SensorOptions};
 use tracing::warn;
 
 use crate::exit::config_error;
 use crate::logging;
 use crate::sensor::setup::{self, OutputTarget};
-use crate::sensor::{Pipeline, QueuePolicy};
+use crate::sensor::{FramePipeline, Pipeline, ShardedPipeline};
 use progress::Progress;
 
 /// Options of `dnstel read`.
@@ -37,9 +37,12 @@ pub struct ReadArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE|-")]
     output: Option<String>,
 
-    /// Threads to use. 1 keeps everything on one thread. With N > 1, the main thread reads,
-    /// decodes, pairs and writes while N - 1 threads encode events. The output is the same bytes
-    /// in the same order.
+    /// Threads that pair and encode. 1 keeps everything on one thread. With N > 1, the main
+    /// thread reads, decodes, reassembles fragments and writes, and N threads each pair and
+    /// encode the flows of one shard. The output is the same for every run with the same N,
+    /// and contains the same events as with 1. Only the order of events that complete at the
+    /// same packet in different shards, and evictions at the table caps (divided between
+    /// shards), can differ.
     #[arg(long, value_name = "N", default_value = "1")]
     workers: NonZeroUsize,
 }
@@ -55,7 +58,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<()> {
         (None, None) => Some(OutputTarget::Stdout),
         (None, Some(_)) => None,
     };
-    let sensor = Sensor::new(setup::sensor_options(&config)?).map_err(config_error)?;
+    let sensor_options = setup::sensor_options(&config)?;
     let mut agent = setup::agent_identity(&setup::data_dir(&config));
     agent.ephemeral_id = reproducible_ephemeral_id(&agent.id, &args.files);
     let local_ips = dnstel_event::host::local_ips();
@@ -73,8 +76,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<()> {
         }
     }
     let started = Instant::now();
-    let mut pipeline = Pipeline::new(sensor, builder, output);
-    pipeline.set_workers(args.workers.get(), QueuePolicy::Block)?;
+    let mut pipeline = build_pipeline(&sensor_options, args.workers.get(), builder, output)?;
     let mut progress = Progress::new(&args.files);
     let mut reader = MultiReader::new(args.files.iter().cloned());
     let mut read_errors = 0u64;
@@ -92,15 +94,31 @@ pub fn run(args: ReadArgs) -> anyhow::Result<()> {
     }
     pipeline.finish()?;
     progress.finish();
-    pipeline.log_summary();
+    let counters = pipeline.counters();
+    counters.log_summary();
     if read_errors > 0 {
         warn!(read_errors, "some capture records could not be read");
     }
     eprint!(
         "{}",
-        summary::render(&pipeline, read_errors, started.elapsed())
+        summary::render(&counters, read_errors, started.elapsed())
     );
     Ok(())
+}
+
+/// Builds the single-threaded pipeline for one worker, the sharded one for more.
+fn build_pipeline(
+    options: &SensorOptions,
+    workers: usize,
+    builder: EventBuilder,
+    output: Box<dyn dnstel_output::Output>,
+) -> anyhow::Result<Box<dyn FramePipeline>> {
+    if workers > 1 {
+        let pipeline = ShardedPipeline::start(options, workers, &builder, output)?;
+        return Ok(Box::new(pipeline));
+    }
+    let sensor = Sensor::new(options.clone()).map_err(config_error)?;
+    Ok(Box::new(Pipeline::new(sensor, builder, output)))
 }
 
 /// Derives `agent.ephemeral_id` from the agent ID and the input file names, so reading the same

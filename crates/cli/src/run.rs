@@ -16,11 +16,11 @@ use anyhow::Context;
 use clap::Args;
 use dnstel_analysis::{AgentInfo, Analyzer, EventSource};
 use dnstel_event::EventBuilder;
-use dnstel_sensor::Sensor;
+use std::num::NonZeroUsize;
 use tracing::{error, info, warn};
 
 use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
-use crate::capture::{capture_loop, log_capture_stats, open_capture, publish_sensor, LoopOps};
+use crate::capture::{open_captures, LiveSensor, LoopOps};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
@@ -30,7 +30,7 @@ use crate::ops::reopen::reopenable;
 use crate::ops::signals::SignalFlags;
 use crate::ops::stats;
 use crate::sensor::setup::{self, OutputTarget};
-use crate::sensor::{EventTap, Pipeline};
+use crate::sensor::EventTap;
 use rule_thread::RuleThread;
 
 /// Events waiting for the rules. When the queue is full, further events skip the rules and
@@ -63,6 +63,11 @@ pub struct RunArgs {
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
 
+    /// Capture threads, as for `dnstel capture --workers`: N > 1 opens N sockets in one
+    /// AF_PACKET fanout group. Events reach the rules from the one thread that writes them.
+    #[arg(long, value_name = "N", default_value = "1")]
+    workers: NonZeroUsize,
+
     #[command(flatten)]
     ruleset: RulesetArgs,
 
@@ -85,13 +90,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
 
     let analyzer = build_analyzer(&args.ruleset)?;
-    let sensor = Sensor::new(setup::sensor_options(&config)?).map_err(config_error)?;
+    let sensor_options = setup::sensor_options(&config)?;
+    // Checked here, so a bad option fails before any socket is opened.
+    sensor_options.pairing.validate().map_err(config_error)?;
     let agent = setup::agent_identity(&args.data_dir);
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
     let metrics = args.observability.bind_metrics()?;
-    let mut capture = open_capture(&config, args.interface.as_deref())?;
+    let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
     // Alerts name the event file as their location. An absolute path keeps it the same
     // whatever folder dnstel was started from, as Wazuh shows its configured path.
     let data_dir = std::fs::canonicalize(&args.data_dir)
@@ -132,12 +139,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     .spawn()?;
 
-    let mut pipeline = Pipeline::new(sensor, builder, output);
-    pipeline.set_tap(event_tap(
-        sender,
-        Arc::clone(&queue_drops),
-        Arc::clone(&signals.stop),
-    ));
+    let tap = event_tap(sender, Arc::clone(&queue_drops), Arc::clone(&signals.stop));
     let loop_ops = LoopOps {
         signals: &signals,
         registry: &registry,
@@ -145,13 +147,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         stats_interval: args.observability.stats_interval(),
         reload_targets: vec![rules_reload],
     };
-    let captured = capture_loop(&mut capture, &mut pipeline, &loop_ops);
-    let finished = pipeline.finish();
-    pipeline.log_summary();
-    log_capture_stats(&capture);
-    publish_sensor(&registry, &pipeline, &capture, &output_handle);
-    // Dropping the pipeline closes the queue, so the rule thread ends after the last event.
-    drop(pipeline);
+    let live = LiveSensor {
+        captures,
+        options: sensor_options,
+        builder,
+        output,
+        tap: Some(tap),
+    };
+    // Ending the live sensor drops the tap and closes the queue, so the rule thread ends after
+    // the last event.
+    let captured = live.run(&loop_ops);
     let alerts = rules
         .join()
         .map_err(|_| anyhow::anyhow!("the rule thread panicked"))??;
@@ -161,8 +166,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         "run stopped"
     );
     stats::log_stats(&registry.snapshot(), "summary");
-    captured?;
-    finished
+    captured
 }
 
 /// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.

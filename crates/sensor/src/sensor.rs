@@ -1,12 +1,9 @@
 //! The per-frame pipeline: decode, defragment, pair.
 
-use dnstel_packet::{
-    decode, DefragConfig, DefragStats, Defragmenter, Frame, Reassembled, Timestamp, Transport,
-};
-use dnstel_pairing::{
-    ConfigError, DnsDatagram, DnsSegment, Pairing, PairingConfig, PairingStats, Transaction,
-};
+use dnstel_packet::{DefragConfig, DefragStats, Defragmenter, Frame, Timestamp};
+use dnstel_pairing::{ConfigError, Pairing, PairingConfig, PairingStats, Transaction};
 
+use crate::route::{route_frame, PairingInput};
 use crate::stats::SensorStats;
 
 /// Settings of every sensor stage.
@@ -40,49 +37,16 @@ impl Sensor {
 
     /// Decodes one frame and feeds it to reassembly and pairing.
     pub fn process_frame(&mut self, frame: &Frame<'_>) {
-        self.stats.frames += 1;
-        let decoded = match decode(frame) {
-            Ok(decoded) => decoded,
-            Err(error) => {
-                self.stats.decode_errors.record(&error);
-                return;
-            }
-        };
-        let timestamp = frame.timestamp;
-        match decoded.transport {
-            Transport::Udp(udp) => {
-                let datagram = DnsDatagram::from_packet(timestamp, &decoded.ip, &udp);
-                self.pairing.process_udp(&datagram);
-            }
-            Transport::Tcp(tcp) => {
-                let segment = DnsSegment::from_packet(timestamp, &decoded.ip, &tcp);
-                self.pairing.process_tcp(&segment);
-            }
-            Transport::Fragment(_) => {
-                self.stats.fragments += 1;
-                if let Some(datagram) = self.defrag.insert_decoded(timestamp, &decoded) {
-                    self.process_reassembled(timestamp, &datagram);
-                }
-            }
-            Transport::Other { .. } => self.stats.other_protocols += 1,
-        }
-    }
-
-    /// Feeds a datagram rebuilt from fragments; its time is the last fragment's.
-    fn process_reassembled(&mut self, timestamp: Timestamp, datagram: &Reassembled) {
-        self.stats.reassembled += 1;
-        match datagram.transport() {
-            Ok(Transport::Udp(udp)) => {
-                let input = DnsDatagram::from_packet(timestamp, &datagram.ip, &udp);
-                self.pairing.process_udp(&input);
-            }
-            Ok(Transport::Tcp(tcp)) => {
-                let input = DnsSegment::from_packet(timestamp, &datagram.ip, &tcp);
-                self.pairing.process_tcp(&input);
-            }
-            Ok(Transport::Fragment(_) | Transport::Other { .. }) => self.stats.other_protocols += 1,
-            Err(_) => self.stats.reassembled_decode_errors += 1,
-        }
+        let pairing = &mut self.pairing;
+        route_frame(
+            frame,
+            &mut self.defrag,
+            &mut self.stats,
+            |input| match input {
+                PairingInput::Udp(datagram) => pairing.process_udp(&datagram),
+                PairingInput::Tcp(segment) => pairing.process_tcp(&segment),
+            },
+        );
     }
 
     /// Moves time to `now` without a packet (live capture idle ticks), expiring what timed out.
@@ -121,4 +85,18 @@ impl Sensor {
     pub fn pending_transactions(&self) -> usize {
         self.pairing.pending_transactions()
     }
+}
+
+/// Returns the options of one of `shards` shards: the pairing caps that bound the whole table
+/// (`max_transactions`, `tcp.max_connections`, `tcp.max_total_bytes`) are divided by the shard
+/// count, at least 1 each, so all shards together stay within the configured caps. Per-stream
+/// and per-connection limits stay as configured.
+pub fn shard_options(options: &SensorOptions, shards: usize) -> SensorOptions {
+    let shards = shards.max(1);
+    let share = |total: usize| (total / shards).max(1);
+    let mut shard = options.clone();
+    shard.pairing.max_transactions = share(options.pairing.max_transactions);
+    shard.pairing.tcp.max_connections = share(options.pairing.tcp.max_connections);
+    shard.pairing.tcp.max_total_bytes = share(options.pairing.tcp.max_total_bytes);
+    shard
 }

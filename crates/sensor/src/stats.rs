@@ -1,6 +1,7 @@
 //! Counters of the frames the sensor saw and why it set any aside.
 
 use dnstel_packet::DecodeError;
+use dnstel_pairing::PairingStats;
 
 /// Frames that could not be decoded, by cause.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,4 +51,82 @@ pub struct SensorStats {
     pub reassembled: u64,
     /// Reassembled datagrams whose UDP or TCP header was invalid.
     pub reassembled_decode_errors: u64,
+}
+
+/// Adds every counter of `other` to `total`, for summing the pairing counters of shards.
+pub fn add_pairing_stats(total: &mut PairingStats, other: &PairingStats) {
+    // Destructured without `..`, so a counter added to `PairingStats` fails to compile here
+    // until it is summed too.
+    let PairingStats {
+        ignored_packets,
+        requests,
+        responses,
+        paired,
+        orphans,
+        multicast_responses,
+        duplicates,
+        timeouts,
+        flushed,
+        clock_resets,
+        evicted,
+        malformed,
+        undecodable,
+        transactions,
+        tcp_connections,
+        tcp_connections_evicted,
+        tcp_connections_timed_out,
+        tcp_non_dns_connections,
+        tcp_zero_length_messages,
+        tcp_retransmissions,
+        tcp_overlaps,
+        tcp_out_of_order,
+        tcp_gaps,
+        tcp_resyncs,
+        tcp_skipped_bytes,
+        tcp_limit_dropped_bytes,
+        tcp_incomplete_messages,
+        tcp_responses_split,
+    } = other;
+    total.ignored_packets += ignored_packets;
+    total.requests += requests;
+    total.responses += responses;
+    total.paired += paired;
+    total.orphans += orphans;
+    total.multicast_responses += multicast_responses;
+    total.duplicates += duplicates;
+    total.timeouts += timeouts;
+    total.flushed += flushed;
+    total.clock_resets += clock_resets;
+    total.evicted += evicted;
+    total.malformed += malformed;
+    total.undecodable += undecodable;
+    total.transactions += transactions;
+    total.tcp_connections += tcp_connections;
+    total.tcp_connections_evicted += tcp_connections_evicted;
+    total.tcp_connections_timed_out += tcp_connections_timed_out;
+    total.tcp_non_dns_connections += tcp_non_dns_connections;
+    total.tcp_zero_length_messages += tcp_zero_length_messages;
+    total.tcp_retransmissions += tcp_retransmissions;
+    total.tcp_overlaps += tcp_overlaps;
+    total.tcp_out_of_order += tcp_out_of_order;
+    total.tcp_gaps += tcp_gaps;
+    total.tcp_resyncs += tcp_resyncs;
+    total.tcp_skipped_bytes += tcp_skipped_bytes;
+    total.tcp_limit_dropped_bytes += tcp_limit_dropped_bytes;
+    total.tcp_incomplete_messages += tcp_incomplete_messages;
+    total.tcp_responses_split += tcp_responses_split;
+}
+
+/// Adds every counter of `other` to `total`, for summing the sensor counters of capture
+/// workers.
+pub fn add_sensor_stats(total: &mut SensorStats, other: &SensorStats) {
+    total.frames += other.frames;
+    total.decode_errors.truncated += other.decode_errors.truncated;
+    total.decode_errors.unsupported_link_type += other.decode_errors.unsupported_link_type;
+    total.decode_errors.not_ip += other.decode_errors.not_ip;
+    total.decode_errors.invalid_header += other.decode_errors.invalid_header;
+    total.other_protocols += other.other_protocols;
+    total.fragments += other.fragments;
+    total.reassembled += other.reassembled;
+    total.reassembled_decode_errors += other.reassembled_decode_errors;
 }

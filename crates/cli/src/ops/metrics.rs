@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use dnstel_capture::CaptureStats;
 use dnstel_output::OutputStats;
 
-use crate::sensor::Pipeline;
+use crate::sensor::PipelineCounters;
 
 /// Counters of the capture side: packets, decoding, pairing and the event output.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,18 +28,20 @@ pub struct SensorCounters {
     pub events_written: u64,
     /// Event writes or flushes that failed.
     pub output_write_errors: u64,
+    /// Events dropped because the queue from the capture workers to the writer was full
+    /// (`--workers` above one only).
+    pub event_queue_drops: u64,
 }
 
 impl SensorCounters {
     /// Collects the counters of a pipeline, its capture and its output.
     pub fn collect(
-        pipeline: &Pipeline,
+        pipeline: &PipelineCounters,
         capture: &CaptureStats,
         output: &OutputStats,
     ) -> SensorCounters {
-        let sensor = pipeline.sensor();
-        let decode = &sensor.stats().decode_errors;
-        let pairing = sensor.pairing_stats();
+        let decode = &pipeline.sensor.decode_errors;
+        let pairing = &pipeline.pairing;
         SensorCounters {
             packets: capture.packets,
             kernel_drops: capture.drops,
@@ -54,6 +56,7 @@ impl SensorCounters {
             unmatched_responses: pairing.orphans,
             events_written: output.events_written,
             output_write_errors: output.write_errors,
+            event_queue_drops: pipeline.queues.map_or(0, |queues| queues.dropped_events),
         }
     }
 }
@@ -186,6 +189,12 @@ fn render_sensor(text: &mut String, sensor: &SensorCounters) {
         "output_write_errors",
         "Event writes or flushes that failed.",
         sensor.output_write_errors,
+    );
+    counter(
+        text,
+        "event_queue_drops",
+        "Events dropped because the queue from the capture workers to the writer was full.",
+        sensor.event_queue_drops,
     );
 }
 

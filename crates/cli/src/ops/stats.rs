@@ -58,6 +58,7 @@ pub fn format_fields(snapshot: &Snapshot) -> String {
             ("unmatched_responses", sensor.unmatched_responses),
             ("events_written", sensor.events_written),
             ("output_write_errors", sensor.output_write_errors),
+            ("event_queue_drops", sensor.event_queue_drops),
         ]);
     }
     if let Some(analysis) = &snapshot.analysis {

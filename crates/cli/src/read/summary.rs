@@ -3,16 +3,16 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::sensor::Pipeline;
+use crate::sensor::PipelineCounters;
 
 /// Formats what the run read, built, wrote and dropped, with its speed.
-pub fn render(pipeline: &Pipeline, read_errors: u64, elapsed: Duration) -> String {
-    let stats = pipeline.sensor().stats();
-    let pairing = pipeline.sensor().pairing_stats();
-    let defrag = pipeline.sensor().defrag_stats();
-    let events = pipeline.event_counts();
-    let queues = pipeline.queue_stats();
-    let output = pipeline.output_stats();
+pub fn render(counters: &PipelineCounters, read_errors: u64, elapsed: Duration) -> String {
+    let stats = &counters.sensor;
+    let pairing = &counters.pairing;
+    let defrag = &counters.defrag;
+    let events = &counters.events;
+    let queues = counters.queues.unwrap_or_default();
+    let output = &counters.output;
     let seconds = elapsed.as_secs_f64().max(1e-6);
     let rate = stats.frames as f64 / seconds;
 
@@ -38,10 +38,7 @@ pub fn render(pipeline: &Pipeline, read_errors: u64, elapsed: Duration) -> Strin
         ("queries evicted (table full)", pairing.evicted),
         ("skipped by ignore_outgoing", events.ignored_outgoing),
         ("empty transactions", events.empty),
-        (
-            "dropped at full encoder queues",
-            queues.dropped_transactions,
-        ),
+        ("dropped at full queues", queues.dropped_events),
         ("events lost by the output", output.lost_events),
     ];
     let listed: Vec<String> = drops
