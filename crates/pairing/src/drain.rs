@@ -10,7 +10,8 @@ pub(crate) enum Completed {
     /// A transaction with a response, or a response alone. Boxed so the queue stays small when
     /// a flush fills it with closed queries.
     Transaction(Box<Transaction>),
-    /// A query closed without a response, still in its wire form, with the note that closed it.
+    /// A query closed without a response, still in its stored form, with the note that closed
+    /// it.
     Query {
         query: Box<PendingQuery>,
         note: Option<&'static str>,
@@ -18,8 +19,8 @@ pub(crate) enum Completed {
 }
 
 /// Iterator over the completed transactions of a [`Pairing`], returned by
-/// [`Pairing::drain`]. Each closed query is parsed as the iterator reaches it. Dropping the
-/// iterator discards the transactions it has not returned yet.
+/// [`Pairing::drain`]. A closed query stored as wire bytes is parsed as the iterator reaches it.
+/// Dropping the iterator discards the transactions it has not returned yet.
 #[derive(Debug)]
 pub struct Drain<'a> {
     pairing: &'a mut Pairing,
@@ -59,5 +60,52 @@ impl ExactSizeIterator for Drain<'_> {}
 impl Drop for Drain<'_> {
     fn drop(&mut self) {
         self.pairing.output.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+
+    #[test]
+    fn queue_entry_stays_small() {
+        assert!(std::mem::size_of::<Completed>() <= 24);
+    }
+
+    #[test]
+    fn drain_reports_exact_length() {
+        let mut pairing = pairing();
+        for id in 0..3 {
+            send_udp(
+                &mut pairing,
+                0,
+                "192.0.2.10:40000",
+                "192.0.2.53:53",
+                &Wire::query(id),
+            );
+        }
+        pairing.flush_all();
+        let mut drain = pairing.drain();
+        assert_eq!(drain.len(), 3);
+        assert!(drain.next().is_some());
+        assert_eq!(drain.len(), 2);
+    }
+
+    #[test]
+    fn dropped_drain_discards_rest() {
+        let mut pairing = pairing();
+        for id in 0..3 {
+            send_udp(
+                &mut pairing,
+                0,
+                "192.0.2.10:40000",
+                "192.0.2.53:53",
+                &Wire::query(id),
+            );
+        }
+        pairing.flush_all();
+        assert!(pairing.drain().next().is_some());
+        assert_eq!(pairing.drain().count(), 0);
     }
 }

@@ -16,7 +16,9 @@ use crate::decode::decode;
 use crate::drain::{Completed, Drain};
 use crate::input::{DnsDatagram, Transport};
 use crate::notes;
-use crate::pending::{push_anomaly_notes, PendingQuery, TransactionKey};
+use crate::pending::{
+    push_anomaly_notes, PendingQuery, QueryBody, TransactionKey, PARSED_QUERY_LIMIT,
+};
 use crate::stats::PairingStats;
 use crate::table::{TransactionTable, MAX_ENTRIES};
 use crate::tcp::ConnectionTable;
@@ -49,11 +51,13 @@ pub struct Pairing {
     pub(crate) table: TransactionTable,
     pub(crate) connections: ConnectionTable,
     pub(crate) stats: PairingStats,
-    /// Completed transactions, oldest completion first. Closed queries wait here unparsed, so
-    /// emitting the whole table at the end of input costs no more memory than the table.
+    /// Completed transactions, oldest completion first. Closed queries wait here in their stored
+    /// form, so emitting the whole table at the end of input adds only 24 bytes per query.
     pub(crate) output: VecDeque<Completed>,
     /// Reused buffer of decoded TCP stream events.
     pub(crate) tcp_items: Vec<TcpItem>,
+    /// [`PARSED_QUERY_LIMIT`], lowered by tests to compare both forms of a pending query.
+    pub(crate) parsed_query_limit: usize,
 }
 
 impl Pairing {
@@ -69,6 +73,7 @@ impl Pairing {
             stats: PairingStats::default(),
             output: VecDeque::new(),
             tcp_items: Vec::new(),
+            parsed_query_limit: PARSED_QUERY_LIMIT,
         })
     }
 
@@ -103,8 +108,8 @@ impl Pairing {
     }
 
     /// Removes and returns the completed transactions, oldest completion first. The queue's
-    /// memory is kept for reuse. A closed query is parsed again as the iterator reaches it, and
-    /// dropping the iterator discards the transactions it has not returned.
+    /// memory is kept for reuse. A closed query stored as wire bytes is parsed again as the
+    /// iterator reaches it. Dropping the iterator discards the transactions it has not returned.
     pub fn drain(&mut self) -> Drain<'_> {
         Drain::new(self)
     }
@@ -135,7 +140,7 @@ impl Pairing {
             let transaction = self.receive_response(arrival, message);
             self.emit(transaction);
         } else {
-            self.receive_query(arrival, &message, payload.into());
+            self.receive_query(arrival, message, payload);
         }
     }
 
@@ -180,9 +185,10 @@ impl Pairing {
     }
 
     /// Stores a query, closing a pending duplicate first and evicting the oldest query when the
-    /// table is full. `wire` is the message without a TCP length prefix; the table keeps it
-    /// instead of `message`, and the query's notes are added when it is parsed again.
-    pub(crate) fn receive_query(&mut self, arrival: Arrival, message: &Message, wire: Box<[u8]>) {
+    /// table is full. `wire` is the message without a TCP length prefix, which the table keeps
+    /// in place of `message` once it contains [`PARSED_QUERY_LIMIT`] queries. The query's own notes
+    /// are added when its transaction is built.
+    pub(crate) fn receive_query(&mut self, arrival: Arrival, message: Message, wire: &[u8]) {
         self.stats.requests += 1;
         if !message.anomalies.is_empty() {
             self.stats.malformed += 1;
@@ -208,11 +214,16 @@ impl Pairing {
             self.stats.evicted += 1;
             self.emit_unanswered(oldest);
         }
+        let body = if self.table.len() < self.parsed_query_limit {
+            QueryBody::Parsed(Box::new(message))
+        } else {
+            QueryBody::Wire(wire.into())
+        };
         self.table.insert(Box::new(PendingQuery {
             key,
             timestamp: arrival.timestamp,
             multicast: arrival.multicast,
-            wire,
+            body,
         }));
     }
 

@@ -11,7 +11,7 @@
 //! instead, and the oldest entry is the older of the two heads.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 
 use dnstel_packet::Timestamp;
@@ -99,23 +99,29 @@ impl TransactionTable {
         }
         let position = self.allocate(query, age);
         self.link(position);
-        let hash = self.hasher.hash_one(key);
+        let hash = hash_key(&self.hasher, &key);
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.index.insert_unique(hash, position, |&other| {
-            hasher.hash_one(slots[other as usize].key())
+            hash_key(hasher, slots[other as usize].key())
         });
         self.len += 1;
     }
 
     pub fn remove(&mut self, key: &TransactionKey) -> Option<Box<PendingQuery>> {
-        let position = self.find(key)?;
+        let hash = hash_key(&self.hasher, key);
+        let slots = &self.slots;
+        let entry = self
+            .index
+            .find_entry(hash, |&position| slots[position as usize].key() == key)
+            .ok()?;
+        let (position, _) = entry.remove();
         Some(self.take(position))
     }
 
     /// Removes the oldest entry.
     pub fn pop_oldest(&mut self) -> Option<Box<PendingQuery>> {
         let position = self.oldest()?;
-        Some(self.take(position))
+        Some(self.take_indexed(position))
     }
 
     /// Removes the oldest entry if its query is at or before `deadline`.
@@ -124,7 +130,7 @@ impl TransactionTable {
         if self.slots[position as usize].age.0 > deadline {
             return None;
         }
-        Some(self.take(position))
+        Some(self.take_indexed(position))
     }
 
     /// Returns the key of a pending query from `client` with `id` that went to a multicast
@@ -172,7 +178,7 @@ impl TransactionTable {
     }
 
     fn find(&self, key: &TransactionKey) -> Option<u32> {
-        let hash = self.hasher.hash_one(key);
+        let hash = hash_key(&self.hasher, key);
         let slots = &self.slots;
         self.index
             .find(hash, |&position| slots[position as usize].key() == key)
@@ -255,7 +261,17 @@ impl TransactionTable {
         }
     }
 
-    /// Removes the entry at `position` from every index and frees its slot.
+    /// Removes the entry at `position` from the hash index, then as [`Self::take`] does.
+    fn take_indexed(&mut self, position: u32) -> Box<PendingQuery> {
+        let hash = hash_key(&self.hasher, self.slots[position as usize].key());
+        if let Ok(entry) = self.index.find_entry(hash, |&other| other == position) {
+            entry.remove();
+        }
+        self.take(position)
+    }
+
+    /// Removes the entry at `position`, already gone from the hash index, from the age order and
+    /// the ordered keys, and frees its slot.
     fn take(&mut self, position: u32) -> Box<PendingQuery> {
         self.unlink(position);
         let slot = &mut self.slots[position as usize];
@@ -263,16 +279,33 @@ impl TransactionTable {
         slot.prev = NIL;
         slot.next = self.free;
         self.free = position;
-        let hash = self.hasher.hash_one(query.key);
-        if let Ok(entry) = self.index.find_entry(hash, |&other| other == position) {
-            entry.remove();
-        }
         if query.key.transport == Transport::Tcp || query.multicast {
             self.ordered.remove(&query.key);
         }
         self.len -= 1;
         query
     }
+}
+
+/// Hashes a key from its fields packed into a few machine words, which is cheaper than the
+/// derived `Hash` of two `SocketAddr`s. Equal keys still hash equally: IPv6 flow labels and scope
+/// IDs, left out here, only take part in the equality check.
+fn hash_key(hasher: &foldhash::fast::RandomState, key: &TransactionKey) -> u64 {
+    let mut state = hasher.build_hasher();
+    for endpoint in [key.client, key.server] {
+        match endpoint {
+            SocketAddr::V4(v4) => {
+                state.write_u64(u64::from(u32::from(*v4.ip())) << 16 | u64::from(v4.port()));
+            }
+            SocketAddr::V6(v6) => {
+                state.write_u128(u128::from(*v6.ip()));
+                state.write_u16(v6.port());
+            }
+        }
+    }
+    let tcp = u32::from(key.transport == Transport::Tcp);
+    state.write_u32(u32::from(key.id) << 1 | tcp);
+    state.finish()
 }
 
 impl Slot {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::pending::QueryBody;
 
 fn key(id: u16) -> TransactionKey {
     TransactionKey {
@@ -14,7 +15,7 @@ fn query(key: TransactionKey, timestamp: i64) -> Box<PendingQuery> {
         key,
         timestamp: Timestamp(timestamp),
         multicast: false,
-        wire: Box::new([]),
+        body: QueryBody::Wire(Box::new([])),
     })
 }
 

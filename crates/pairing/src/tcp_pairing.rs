@@ -235,7 +235,7 @@ impl Pairing {
     ) {
         if let Some(wire) = query_wire {
             self.emit_open_responses(key, None);
-            self.receive_query(arrival, &message, wire);
+            self.receive_query(arrival, message, &wire);
             return;
         }
         let id = message.header.id;
