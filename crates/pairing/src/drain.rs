@@ -73,19 +73,20 @@ mod tests {
         assert!(std::mem::size_of::<Completed>() <= 24);
     }
 
-    #[test]
-    fn drain_reports_exact_length() {
+    /// Returns a pairing with three unanswered queries in its output queue.
+    fn flushed_pairing() -> Pairing {
         let mut pairing = pairing();
         for id in 0..3 {
-            send_udp(
-                &mut pairing,
-                0,
-                "192.0.2.10:40000",
-                "192.0.2.53:53",
-                &Wire::query(id),
-            );
+            let query = Wire::query(id);
+            send_udp(&mut pairing, 0, "192.0.2.10:40000", "192.0.2.53:53", &query);
         }
         pairing.flush_all();
+        pairing
+    }
+
+    #[test]
+    fn drain_reports_exact_length() {
+        let mut pairing = flushed_pairing();
         let mut drain = pairing.drain();
         assert_eq!(drain.len(), 3);
         assert!(drain.next().is_some());
@@ -94,17 +95,7 @@ mod tests {
 
     #[test]
     fn dropped_drain_discards_rest() {
-        let mut pairing = pairing();
-        for id in 0..3 {
-            send_udp(
-                &mut pairing,
-                0,
-                "192.0.2.10:40000",
-                "192.0.2.53:53",
-                &Wire::query(id),
-            );
-        }
-        pairing.flush_all();
+        let mut pairing = flushed_pairing();
         assert!(pairing.drain().next().is_some());
         assert_eq!(pairing.drain().count(), 0);
     }
