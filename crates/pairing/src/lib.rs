@@ -38,6 +38,7 @@ mod input;
 pub mod notes;
 mod pairing;
 mod pending;
+mod slab;
 mod stats;
 mod table;
 mod tcp;

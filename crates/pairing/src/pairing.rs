@@ -178,6 +178,9 @@ impl Pairing {
         while let Some(key) = self.connections.least_active() {
             self.close_connection(key);
         }
+        // One exact allocation, because doubling would keep the old and new queue resident at
+        // once when a full table is flushed.
+        self.output.reserve(self.table.len());
         while let Some(pending) = self.table.pop_oldest() {
             self.stats.flushed += 1;
             self.emit_unanswered(pending);

@@ -19,6 +19,7 @@ use hashbrown::HashTable;
 
 use crate::input::Transport;
 use crate::pending::{PendingQuery, TransactionKey};
+use crate::slab::Slab;
 
 /// Maximum number of entries: slab positions are `u32`, and two values are markers.
 pub(crate) const MAX_ENTRIES: usize = (u32::MAX - 2) as usize;
@@ -47,7 +48,7 @@ struct Slot {
 /// Pending queries by key, with an age order for expiry and eviction.
 #[derive(Debug)]
 pub(crate) struct TransactionTable {
-    slots: Vec<Slot>,
+    slots: Slab<Slot>,
     /// First vacant slot, or [`NIL`].
     free: u32,
     /// Slab positions of the entries, hashed by key.
@@ -68,7 +69,7 @@ pub(crate) struct TransactionTable {
 impl Default for TransactionTable {
     fn default() -> Self {
         TransactionTable {
-            slots: Vec::new(),
+            slots: Slab::default(),
             free: NIL,
             index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
@@ -102,7 +103,7 @@ impl TransactionTable {
         let hash = hash_key(&self.hasher, &key);
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.index.insert_unique(hash, position, |&other| {
-            hash_key(hasher, slots[other as usize].key())
+            hash_key(hasher, slots.get(other).key())
         });
         self.len += 1;
     }
@@ -112,7 +113,7 @@ impl TransactionTable {
         let slots = &self.slots;
         let entry = self
             .index
-            .find_entry(hash, |&position| slots[position as usize].key() == key)
+            .find_entry(hash, |&position| slots.get(position).key() == key)
             .ok()?;
         let (position, _) = entry.remove();
         Some(self.take(position))
@@ -127,7 +128,7 @@ impl TransactionTable {
     /// Removes the oldest entry if its query is at or before `deadline`.
     pub fn pop_expired(&mut self, deadline: Timestamp) -> Option<Box<PendingQuery>> {
         let position = self.oldest()?;
-        if self.slots[position as usize].age.0 > deadline {
+        if self.slots.get(position).age.0 > deadline {
             return None;
         }
         Some(self.take_indexed(position))
@@ -181,7 +182,7 @@ impl TransactionTable {
         let hash = hash_key(&self.hasher, key);
         let slots = &self.slots;
         self.index
-            .find(hash, |&position| slots[position as usize].key() == key)
+            .find(hash, |&position| slots.get(position).key() == key)
             .copied()
     }
 
@@ -191,7 +192,7 @@ impl TransactionTable {
         let straggler = self.stragglers.first_key_value();
         match (listed, straggler) {
             (Some(head), Some((age, &position))) => {
-                let head_age = self.slots[head as usize].age;
+                let head_age = self.slots.get(head).age;
                 Some(if *age < head_age { position } else { head })
             }
             (Some(head), None) => Some(head),
@@ -209,15 +210,14 @@ impl TransactionTable {
             next: NIL,
         };
         if self.free == NIL {
-            let position = u32::try_from(self.slots.len())
+            let position = u32::try_from(self.slots.push(slot))
                 .ok()
                 .filter(|&position| position < STRAGGLER)
                 .expect("the caller keeps the table below MAX_ENTRIES");
-            self.slots.push(slot);
             return position;
         }
         let position = self.free;
-        let vacant = &mut self.slots[position as usize];
+        let vacant = self.slots.get_mut(position);
         self.free = vacant.next;
         *vacant = slot;
         position
@@ -226,17 +226,17 @@ impl TransactionTable {
     /// Adds an entry to the age order: at the list's tail when it is not older than the tail,
     /// or among the stragglers.
     fn link(&mut self, position: u32) {
-        let age = self.slots[position as usize].age;
-        if self.tail != NIL && age < self.slots[self.tail as usize].age {
-            self.slots[position as usize].prev = STRAGGLER;
+        let age = self.slots.get(position).age;
+        if self.tail != NIL && age < self.slots.get(self.tail).age {
+            self.slots.get_mut(position).prev = STRAGGLER;
             self.stragglers.insert(age, position);
             return;
         }
-        self.slots[position as usize].prev = self.tail;
+        self.slots.get_mut(position).prev = self.tail;
         if self.tail == NIL {
             self.head = position;
         } else {
-            self.slots[self.tail as usize].next = position;
+            self.slots.get_mut(self.tail).next = position;
         }
         self.tail = position;
     }
@@ -244,7 +244,7 @@ impl TransactionTable {
     fn unlink(&mut self, position: u32) {
         let Slot {
             age, prev, next, ..
-        } = self.slots[position as usize];
+        } = *self.slots.get(position);
         if prev == STRAGGLER {
             self.stragglers.remove(&age);
             return;
@@ -252,18 +252,18 @@ impl TransactionTable {
         if prev == NIL {
             self.head = next;
         } else {
-            self.slots[prev as usize].next = next;
+            self.slots.get_mut(prev).next = next;
         }
         if next == NIL {
             self.tail = prev;
         } else {
-            self.slots[next as usize].prev = prev;
+            self.slots.get_mut(next).prev = prev;
         }
     }
 
     /// Removes the entry at `position` from the hash index, then as [`Self::take`] does.
     fn take_indexed(&mut self, position: u32) -> Box<PendingQuery> {
-        let hash = hash_key(&self.hasher, self.slots[position as usize].key());
+        let hash = hash_key(&self.hasher, self.slots.get(position).key());
         if let Ok(entry) = self.index.find_entry(hash, |&other| other == position) {
             entry.remove();
         }
@@ -274,7 +274,7 @@ impl TransactionTable {
     /// the ordered keys, and frees its slot.
     fn take(&mut self, position: u32) -> Box<PendingQuery> {
         self.unlink(position);
-        let slot = &mut self.slots[position as usize];
+        let slot = self.slots.get_mut(position);
         let query = slot.query.take().expect("indexed positions hold an entry");
         slot.prev = NIL;
         slot.next = self.free;
