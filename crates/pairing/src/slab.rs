@@ -1,8 +1,8 @@
 //! A growable array in fixed-size chunks, so growing it never copies or frees what it holds.
 //!
 //! A `Vec` doubles by allocating a new buffer and copying into it, so at the moment it grows the
-//! old and new buffers are both resident: a table of 100 000 entries briefly needs room for
-//! 300 000. The pending-query table grows in chunks of [`CHUNK_LEN`] elements instead.
+//! old and new buffers are both resident: growing past 65 536 elements briefly needs room for
+//! 196 608. The pending-query table grows in chunks of [`CHUNK_LEN`] elements instead.
 
 /// Elements per chunk.
 pub(crate) const CHUNK_LEN: usize = 1024;
