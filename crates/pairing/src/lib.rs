@@ -31,11 +31,14 @@
 
 mod config;
 mod decode;
+mod drain;
 #[doc(hidden)]
 pub mod fuzzing;
 mod input;
 pub mod notes;
 mod pairing;
+mod pending;
+mod slab;
 mod stats;
 mod table;
 mod tcp;
@@ -48,6 +51,7 @@ mod property_tests;
 mod test_support;
 
 pub use config::{ConfigError, PairingConfig, TcpLimits, MAX_TCP_MESSAGE_LEN};
+pub use drain::Drain;
 pub use input::{DnsDatagram, DnsSegment, TcpFlags, Transport};
 pub use pairing::Pairing;
 pub use stats::PairingStats;

@@ -5,7 +5,6 @@
 //! [`Pairing::advance`] lets the caller move it on idle ticks. Completed transactions queue up
 //! in the order they complete and leave through [`Pairing::drain`].
 
-use std::collections::vec_deque::Drain;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
@@ -14,10 +13,14 @@ use dnstel_packet::Timestamp;
 
 use crate::config::{ConfigError, PairingConfig};
 use crate::decode::decode;
+use crate::drain::{Completed, Drain};
 use crate::input::{DnsDatagram, Transport};
 use crate::notes;
+use crate::pending::{
+    push_anomaly_notes, PendingQuery, QueryBody, TransactionKey, PARSED_QUERY_LIMIT,
+};
 use crate::stats::PairingStats;
-use crate::table::{TransactionKey, TransactionTable};
+use crate::table::{TransactionTable, MAX_ENTRIES};
 use crate::tcp::ConnectionTable;
 use crate::tcp_pairing::TcpItem;
 use crate::transaction::{Side, Transaction};
@@ -48,9 +51,13 @@ pub struct Pairing {
     pub(crate) table: TransactionTable,
     pub(crate) connections: ConnectionTable,
     pub(crate) stats: PairingStats,
-    output: VecDeque<Transaction>,
+    /// Completed transactions, oldest completion first. Closed queries wait here in their stored
+    /// form, so emitting the whole table at the end of input adds only 24 bytes per query.
+    pub(crate) output: VecDeque<Completed>,
     /// Reused buffer of decoded TCP stream events.
     pub(crate) tcp_items: Vec<TcpItem>,
+    /// [`PARSED_QUERY_LIMIT`], lowered by tests to compare both forms of a pending query.
+    pub(crate) parsed_query_limit: usize,
 }
 
 impl Pairing {
@@ -66,6 +73,7 @@ impl Pairing {
             stats: PairingStats::default(),
             output: VecDeque::new(),
             tcp_items: Vec::new(),
+            parsed_query_limit: PARSED_QUERY_LIMIT,
         })
     }
 
@@ -100,9 +108,10 @@ impl Pairing {
     }
 
     /// Removes and returns the completed transactions, oldest completion first. The queue's
-    /// memory is kept for reuse.
-    pub fn drain(&mut self) -> Drain<'_, Transaction> {
-        self.output.drain(..)
+    /// memory is kept for reuse. A closed query stored as wire bytes is parsed again as the
+    /// iterator reaches it. Dropping the iterator discards the transactions it has not returned.
+    pub fn drain(&mut self) -> Drain<'_> {
+        Drain::new(self)
     }
 
     /// Handles one UDP datagram: its payload is one DNS message.
@@ -114,7 +123,8 @@ impl Pairing {
             return;
         }
         self.advance(datagram.timestamp);
-        let Some(message) = decode(datagram.payload, &self.config.parse_options) else {
+        let payload = datagram.payload;
+        let Some(message) = decode(payload, &self.config.parse_options) else {
             self.stats.undecodable += 1;
             return;
         };
@@ -130,7 +140,7 @@ impl Pairing {
             let transaction = self.receive_response(arrival, message);
             self.emit(transaction);
         } else {
-            self.receive_query(arrival, message);
+            self.receive_query(arrival, message, payload);
         }
     }
 
@@ -158,7 +168,7 @@ impl Pairing {
         }
         while let Some(pending) = self.table.pop_expired(deadline) {
             self.stats.timeouts += 1;
-            self.emit_unanswered(pending.transaction, pending.multicast);
+            self.emit_unanswered(pending);
         }
     }
 
@@ -168,16 +178,24 @@ impl Pairing {
         while let Some(key) = self.connections.least_active() {
             self.close_connection(key);
         }
+        // One exact allocation, because doubling would keep the old and new queue resident at
+        // once when a full table is flushed.
+        self.output.reserve(self.table.len());
         while let Some(pending) = self.table.pop_oldest() {
             self.stats.flushed += 1;
-            self.emit_unanswered(pending.transaction, pending.multicast);
+            self.emit_unanswered(pending);
         }
     }
 
     /// Stores a query, closing a pending duplicate first and evicting the oldest query when the
-    /// table is full.
-    pub(crate) fn receive_query(&mut self, arrival: Arrival, message: Message) {
+    /// table is full. `wire` is the message without a TCP length prefix, which the table keeps
+    /// in place of `message` once it contains [`PARSED_QUERY_LIMIT`] queries. The query's own notes
+    /// are added when its transaction is built.
+    pub(crate) fn receive_query(&mut self, arrival: Arrival, message: Message, wire: &[u8]) {
         self.stats.requests += 1;
+        if !message.anomalies.is_empty() {
+            self.stats.malformed += 1;
+        }
         let key = TransactionKey {
             transport: arrival.transport,
             client: arrival.source,
@@ -185,38 +203,31 @@ impl Pairing {
             id: message.header.id,
         };
         if let Some(earlier) = self.table.remove(&key) {
-            let mut transaction = earlier.transaction;
             // mDNS and LLMNR resend queries with the same ID by design, so a repeat there is
             // not worth a note.
-            if !earlier.multicast {
-                transaction.add_note(notes::DUPLICATE_QUERY);
-            }
+            let note = (!earlier.multicast).then_some(notes::DUPLICATE_QUERY);
             self.stats.duplicates += 1;
-            self.emit(transaction);
+            self.emit_closed(earlier, note);
         }
-        while self.table.len() >= self.config.max_transactions {
+        let max_transactions = self.config.max_transactions.min(MAX_ENTRIES);
+        while self.table.len() >= max_transactions {
             let Some(oldest) = self.table.pop_oldest() else {
                 break;
             };
             self.stats.evicted += 1;
-            self.emit_unanswered(oldest.transaction, oldest.multicast);
+            self.emit_unanswered(oldest);
         }
-        let mut transaction = Transaction {
-            transport: arrival.transport,
-            client: arrival.source,
-            server: arrival.destination,
-            request: None,
-            response: None,
-            notes: Vec::new(),
+        let body = if self.table.len() < self.parsed_query_limit {
+            QueryBody::Parsed(Box::new(message))
+        } else {
+            QueryBody::Wire(wire.into())
         };
-        let udp = arrival.transport == Transport::Udp;
-        if udp && message.opt.is_none() && arrival.bytes > notes::MAX_NON_EDNS_UDP_SIZE {
-            transaction.add_note(notes::REQUEST_TOO_LARGE);
-        }
-        self.add_anomaly_notes(&mut transaction, notes::REQUEST_ANOMALY_PREFIX, &message);
-        transaction.request = Some(Side::new(message, arrival.timestamp, arrival.bytes));
-        self.table
-            .insert(key, transaction, arrival.timestamp, arrival.multicast);
+        self.table.insert(Box::new(PendingQuery {
+            key,
+            timestamp: arrival.timestamp,
+            multicast: arrival.multicast,
+            body,
+        }));
     }
 
     /// Attaches a response to its pending query, or builds a response-only transaction, and
@@ -243,7 +254,7 @@ impl Pairing {
         let mut transaction = match pending {
             Some(pending) => {
                 self.stats.paired += 1;
-                pending.transaction
+                pending.into_transaction(&self.config)
             }
             None => self.response_only(arrival),
         };
@@ -292,24 +303,28 @@ impl Pairing {
             return;
         }
         self.stats.malformed += 1;
-        for anomaly in &message.anomalies {
-            if anomaly.is_informational() && !self.config.note_trailing_bytes {
-                continue;
-            }
-            transaction.notes.push(format!("{prefix}{anomaly}"));
-        }
+        let note_trailing_bytes = self.config.note_trailing_bytes;
+        push_anomaly_notes(&mut transaction.notes, prefix, message, note_trailing_bytes);
     }
 
-    fn emit_unanswered(&mut self, mut transaction: Transaction, multicast: bool) {
-        if !multicast {
-            transaction.add_note(notes::NO_RESPONSE);
-        }
-        self.emit(transaction);
+    /// Emits a query that timed out, was evicted or was flushed, with the "No response" note
+    /// unless it used a multicast port.
+    fn emit_unanswered(&mut self, query: Box<PendingQuery>) {
+        let note = (!query.multicast).then_some(notes::NO_RESPONSE);
+        self.emit_closed(query, note);
+    }
+
+    /// Emits a query closed without a response, to be parsed when it is drained. `note` goes
+    /// after the query's own notes.
+    pub(crate) fn emit_closed(&mut self, query: Box<PendingQuery>, note: Option<&'static str>) {
+        self.stats.transactions += 1;
+        self.output.push_back(Completed::Query { query, note });
     }
 
     pub(crate) fn emit(&mut self, transaction: Transaction) {
         self.stats.transactions += 1;
-        self.output.push_back(transaction);
+        self.output
+            .push_back(Completed::Transaction(Box::new(transaction)));
     }
 }
 

@@ -95,7 +95,84 @@ fn emitted_ids(pairing: &mut Pairing) -> BTreeMap<u16, usize> {
     counts
 }
 
+/// Builds two pairings that differ only in the form of their pending queries: parsed in the
+/// first, wire bytes in the second.
+fn pairings_of_both_forms(config: PairingConfig) -> [Pairing; 2] {
+    let parsed = Pairing::new(config.clone()).expect("valid configuration");
+    let mut wire = Pairing::new(config).expect("valid configuration");
+    wire.parsed_query_limit = 0;
+    [parsed, wire]
+}
+
+/// Feeds datagrams whose EDNS, trailing bytes, size and truncation vary the notes, and returns
+/// every transaction with the final counters.
+fn run_varied_udp(
+    mut pairing: Pairing,
+    datagrams: &[Datagram],
+) -> (Vec<Transaction>, crate::PairingStats) {
+    let mut transactions = Vec::new();
+    let mut now = 0;
+    for datagram in datagrams {
+        now += datagram.delay_millis;
+        let mut wire = if datagram.response {
+            Wire::response(datagram.id).answers(datagram.answers)
+        } else {
+            Wire::query(datagram.id)
+        };
+        wire = match datagram.answers {
+            1 => wire.edns(0),
+            2 => wire.trailing(&[0; 600]),
+            _ => wire,
+        };
+        if datagram.delay_millis % 7 == 0 {
+            wire = wire.missing_answers(1);
+        }
+        let (client, server) = (CLIENTS[datagram.flow], SERVERS[datagram.flow]);
+        if datagram.response {
+            send_udp(&mut pairing, now, server, client, &wire);
+        } else {
+            send_udp(&mut pairing, now, client, server, &wire);
+        }
+        transactions.extend(pairing.drain());
+    }
+    pairing.flush_all();
+    transactions.extend(pairing.drain());
+    (transactions, pairing.stats().clone())
+}
+
 proptest! {
+    #[test]
+    fn udp_query_forms_give_same_output(
+        datagrams in proptest::collection::vec(datagram(), 0..120),
+        max_transactions in 1..8usize,
+    ) {
+        let config = PairingConfig { max_transactions, ..PairingConfig::default() };
+        let [parsed, wire] = pairings_of_both_forms(config);
+        prop_assert_eq!(run_varied_udp(parsed, &datagrams), run_varied_udp(wire, &datagrams));
+    }
+
+    #[test]
+    fn tcp_query_forms_give_same_output(
+        count in 1..20u16,
+        points in proptest::collection::vec(any::<usize>(), 0..40),
+        lost in proptest::collection::vec(any::<usize>(), 0..3),
+    ) {
+        let mut segments = cut(&query_stream(count), &points);
+        for position in lost {
+            if !segments.is_empty() {
+                let index = position % segments.len();
+                segments.remove(index);
+            }
+        }
+        let mut outputs = Vec::new();
+        for mut pairing in pairings_of_both_forms(PairingConfig::default()) {
+            send_client_segments(&mut pairing, &segments);
+            let transactions: Vec<Transaction> = pairing.drain().collect();
+            outputs.push((transactions, pairing.stats().clone()));
+        }
+        prop_assert_eq!(&outputs[0], &outputs[1]);
+    }
+
     #[test]
     fn udp_every_message_in_one_transaction(
         datagrams in proptest::collection::vec(datagram(), 0..200),

@@ -1,92 +1,137 @@
-//! The table of pending queries, ordered for expiry and eviction.
+//! The table of pending queries, found by key and aged for expiry and eviction.
 //!
-//! Entries are found by [`TransactionKey`] and aged by (query timestamp, insertion number), so
-//! timeouts and evictions come out oldest first, ties in insertion order, whatever the hash seed.
+//! Entries live in a slab. A hash index finds them by [`TransactionKey`], and an age order of
+//! (query timestamp, insertion number) decides which entry times out or is evicted first, ties in
+//! insertion order. Nothing is ever read in hash order, so the output does not depend on the
+//! hash seed.
+//!
+//! Queries arrive in capture order, so their timestamps almost always grow. The age order is a
+//! linked list through the slab that such queries join at the tail in O(1). A query older than
+//! the tail (packets reordered between capture queues) goes to a small B-tree of stragglers
+//! instead, and the oldest entry is the older of the two heads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 
 use dnstel_packet::Timestamp;
+use hashbrown::HashTable;
 
 use crate::input::Transport;
-use crate::transaction::Transaction;
+use crate::pending::{PendingQuery, TransactionKey};
+use crate::slab::Slab;
 
-/// Packetbeat's matching key: a response matches a query when it travels the reverse path with
-/// the same ID over the same transport. The question is not part of the key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct TransactionKey {
-    pub transport: Transport,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-    pub id: u16,
-}
+/// Maximum number of entries: slab positions are `u32`, and two values are markers.
+pub(crate) const MAX_ENTRIES: usize = (u32::MAX - 2) as usize;
+
+/// Link value for "no entry".
+const NIL: u32 = u32::MAX;
+/// `prev` of an entry that sits in the straggler B-tree rather than the list.
+const STRAGGLER: u32 = u32::MAX - 1;
 
 /// Expiry order: query timestamp, then insertion number.
 type Age = (Timestamp, u64);
 
-/// A query waiting for its response.
+/// One slab position: an entry with its age links, or a vacant position in the free list.
 #[derive(Debug)]
-pub(crate) struct Pending {
-    pub transaction: Transaction,
-    /// Whether the query used a multicast port (no "No response" note at expiry).
-    pub multicast: bool,
+struct Slot {
+    /// Boxed so that an expired entry moves to the output queue without copying, and a vacant
+    /// slot costs 32 bytes.
+    query: Option<Box<PendingQuery>>,
     age: Age,
+    /// Previous entry in the age list, [`NIL`] at the head, or [`STRAGGLER`].
+    prev: u32,
+    /// Next entry in the age list, or the next vacant slot.
+    next: u32,
 }
 
-/// Pending queries by key, with an index by age.
-#[derive(Debug, Default)]
+/// Pending queries by key, with an age order for expiry and eviction.
+#[derive(Debug)]
 pub(crate) struct TransactionTable {
-    /// Boxed so B-tree node splits and merges move pointers, not whole transactions.
-    entries: BTreeMap<TransactionKey, Box<Pending>>,
-    by_age: BTreeMap<Age, TransactionKey>,
+    slots: Slab<Slot>,
+    /// First vacant slot, or [`NIL`].
+    free: u32,
+    /// Slab positions of the entries, hashed by key.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    /// Oldest and newest entry of the age list.
+    head: u32,
+    tail: u32,
+    /// Entries older than the list's tail when they arrived.
+    stragglers: BTreeMap<Age, u32>,
+    /// Keys of TCP entries and of entries on multicast ports, in key order, for the searches by
+    /// connection and by multicast client.
+    ordered: BTreeSet<TransactionKey>,
+    len: usize,
     inserted: u64,
+}
+
+impl Default for TransactionTable {
+    fn default() -> Self {
+        TransactionTable {
+            slots: Slab::default(),
+            free: NIL,
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            head: NIL,
+            tail: NIL,
+            stragglers: BTreeMap::new(),
+            ordered: BTreeSet::new(),
+            len: 0,
+            inserted: 0,
+        }
+    }
 }
 
 impl TransactionTable {
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
-    /// Stores a query. The caller has removed any entry under the same key first.
-    pub fn insert(
-        &mut self,
-        key: TransactionKey,
-        transaction: Transaction,
-        timestamp: Timestamp,
-        multicast: bool,
-    ) {
-        let age = (timestamp, self.inserted);
+    /// Stores a query. The caller has removed any entry under the same key first and keeps the
+    /// table below [`MAX_ENTRIES`].
+    pub fn insert(&mut self, query: Box<PendingQuery>) {
+        debug_assert!(self.find(&query.key).is_none(), "keys are unique");
+        let age = (query.timestamp, self.inserted);
         self.inserted += 1;
-        let pending = Pending {
-            transaction,
-            multicast,
-            age,
-        };
-        if let Some(replaced) = self.entries.insert(key, Box::new(pending)) {
-            self.by_age.remove(&replaced.age);
+        let key = query.key;
+        if key.transport == Transport::Tcp || query.multicast {
+            self.ordered.insert(key);
         }
-        self.by_age.insert(age, key);
+        let position = self.allocate(query, age);
+        self.link(position);
+        let hash = hash_key(&self.hasher, &key);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index.insert_unique(hash, position, |&other| {
+            hash_key(hasher, slots.get(other).key())
+        });
+        self.len += 1;
     }
 
-    pub fn remove(&mut self, key: &TransactionKey) -> Option<Pending> {
-        let pending = self.entries.remove(key)?;
-        self.by_age.remove(&pending.age);
-        Some(*pending)
+    pub fn remove(&mut self, key: &TransactionKey) -> Option<Box<PendingQuery>> {
+        let hash = hash_key(&self.hasher, key);
+        let slots = &self.slots;
+        let entry = self
+            .index
+            .find_entry(hash, |&position| slots.get(position).key() == key)
+            .ok()?;
+        let (position, _) = entry.remove();
+        Some(self.take(position))
     }
 
     /// Removes the oldest entry.
-    pub fn pop_oldest(&mut self) -> Option<Pending> {
-        let (_, key) = self.by_age.pop_first()?;
-        self.entries.remove(&key).map(|pending| *pending)
+    pub fn pop_oldest(&mut self) -> Option<Box<PendingQuery>> {
+        let position = self.oldest()?;
+        Some(self.take_indexed(position))
     }
 
     /// Removes the oldest entry if its query is at or before `deadline`.
-    pub fn pop_expired(&mut self, deadline: Timestamp) -> Option<Pending> {
-        let (&(timestamp, _), _) = self.by_age.first_key_value()?;
-        if timestamp > deadline {
+    pub fn pop_expired(&mut self, deadline: Timestamp) -> Option<Box<PendingQuery>> {
+        let position = self.oldest()?;
+        if self.slots.get(position).age.0 > deadline {
             return None;
         }
-        self.pop_oldest()
+        Some(self.take_indexed(position))
     }
 
     /// Returns the key of a pending query from `client` with `id` that went to a multicast
@@ -105,16 +150,17 @@ impl TransactionTable {
             server: unspecified,
             id: 0,
         };
-        // NOTE: only the first 64 pending queries of the client are searched, which bounds the
-        // cost of a response when one client has many queries in flight.
-        self.entries
+        // NOTE: only the first 64 keys of the client among its TCP and multicast-port queries
+        // are searched, which bounds the cost of a response when one client has many queries
+        // in flight. Its unicast UDP queries do not count towards the 64.
+        self.ordered
             .range(low..)
-            .take_while(|(key, _)| key.transport == transport && key.client == client)
+            .take_while(|key| key.transport == transport && key.client == client)
             .take(64)
-            .map(|(key, _)| *key)
             .find(|key| {
                 key.id == id && key.server.port() == server_port && key.server.ip().is_multicast()
             })
+            .copied()
     }
 
     /// Returns the keys of pending TCP queries sent by `client` to `server`, in ID order.
@@ -129,66 +175,149 @@ impl TransactionTable {
             id: u16::MAX,
             ..low
         };
-        self.entries
-            .range(low..=high)
-            .map(|(key, _)| *key)
-            .collect()
+        self.ordered.range(low..=high).copied().collect()
+    }
+
+    fn find(&self, key: &TransactionKey) -> Option<u32> {
+        let hash = hash_key(&self.hasher, key);
+        let slots = &self.slots;
+        self.index
+            .find(hash, |&position| slots.get(position).key() == key)
+            .copied()
+    }
+
+    /// Returns the slab position of the oldest entry.
+    fn oldest(&self) -> Option<u32> {
+        let listed = (self.head != NIL).then_some(self.head);
+        let straggler = self.stragglers.first_key_value();
+        match (listed, straggler) {
+            (Some(head), Some((age, &position))) => {
+                let head_age = self.slots.get(head).age;
+                Some(if *age < head_age { position } else { head })
+            }
+            (Some(head), None) => Some(head),
+            (None, Some((_, &position))) => Some(position),
+            (None, None) => None,
+        }
+    }
+
+    /// Puts a query in a vacant slot, growing the slab when none is free.
+    fn allocate(&mut self, query: Box<PendingQuery>, age: Age) -> u32 {
+        let slot = Slot {
+            query: Some(query),
+            age,
+            prev: NIL,
+            next: NIL,
+        };
+        if self.free == NIL {
+            let position = u32::try_from(self.slots.push(slot))
+                .ok()
+                .filter(|&position| position < STRAGGLER)
+                .expect("the caller keeps the table below MAX_ENTRIES");
+            return position;
+        }
+        let position = self.free;
+        let vacant = self.slots.get_mut(position);
+        self.free = vacant.next;
+        *vacant = slot;
+        position
+    }
+
+    /// Adds an entry to the age order: at the list's tail when it is not older than the tail,
+    /// or among the stragglers.
+    fn link(&mut self, position: u32) {
+        let age = self.slots.get(position).age;
+        if self.tail != NIL && age < self.slots.get(self.tail).age {
+            self.slots.get_mut(position).prev = STRAGGLER;
+            self.stragglers.insert(age, position);
+            return;
+        }
+        self.slots.get_mut(position).prev = self.tail;
+        if self.tail == NIL {
+            self.head = position;
+        } else {
+            self.slots.get_mut(self.tail).next = position;
+        }
+        self.tail = position;
+    }
+
+    fn unlink(&mut self, position: u32) {
+        let Slot {
+            age, prev, next, ..
+        } = *self.slots.get(position);
+        if prev == STRAGGLER {
+            self.stragglers.remove(&age);
+            return;
+        }
+        if prev == NIL {
+            self.head = next;
+        } else {
+            self.slots.get_mut(prev).next = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.slots.get_mut(next).prev = prev;
+        }
+    }
+
+    /// Removes the entry at `position` from the hash index, then as [`Self::take`] does.
+    fn take_indexed(&mut self, position: u32) -> Box<PendingQuery> {
+        let hash = hash_key(&self.hasher, self.slots.get(position).key());
+        if let Ok(entry) = self.index.find_entry(hash, |&other| other == position) {
+            entry.remove();
+        }
+        self.take(position)
+    }
+
+    /// Removes the entry at `position`, already gone from the hash index, from the age order and
+    /// the ordered keys, and frees its slot.
+    fn take(&mut self, position: u32) -> Box<PendingQuery> {
+        self.unlink(position);
+        let slot = self.slots.get_mut(position);
+        let query = slot.query.take().expect("indexed positions hold an entry");
+        slot.prev = NIL;
+        slot.next = self.free;
+        self.free = position;
+        if query.key.transport == Transport::Tcp || query.multicast {
+            self.ordered.remove(&query.key);
+        }
+        self.len -= 1;
+        query
+    }
+}
+
+/// Hashes a key from its fields packed into a few machine words, which is cheaper than the
+/// derived `Hash` of two `SocketAddr`s. Equal keys still hash equally: IPv6 flow labels and scope
+/// IDs, left out here, only take part in the equality check.
+fn hash_key(hasher: &foldhash::fast::RandomState, key: &TransactionKey) -> u64 {
+    let mut state = hasher.build_hasher();
+    for endpoint in [key.client, key.server] {
+        match endpoint {
+            SocketAddr::V4(v4) => {
+                state.write_u64(u64::from(u32::from(*v4.ip())) << 16 | u64::from(v4.port()));
+            }
+            SocketAddr::V6(v6) => {
+                state.write_u128(u128::from(*v6.ip()));
+                state.write_u16(v6.port());
+            }
+        }
+    }
+    let tcp = u32::from(key.transport == Transport::Tcp);
+    state.write_u32(u32::from(key.id) << 1 | tcp);
+    state.finish()
+}
+
+impl Slot {
+    fn key(&self) -> &TransactionKey {
+        &self
+            .query
+            .as_ref()
+            .expect("indexed positions hold an entry")
+            .key
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(id: u16) -> TransactionKey {
-        TransactionKey {
-            transport: Transport::Udp,
-            client: "10.0.0.1:4000".parse().expect("literal address"),
-            server: "10.0.0.2:53".parse().expect("literal address"),
-            id,
-        }
-    }
-
-    fn transaction(id: u16) -> Transaction {
-        let key = key(id);
-        Transaction {
-            transport: key.transport,
-            client: key.client,
-            server: key.server,
-            request: None,
-            response: None,
-            notes: vec![id.to_string()],
-        }
-    }
-
-    #[test]
-    fn expiry_follows_time_then_insertion() {
-        let mut table = TransactionTable::default();
-        table.insert(key(1), transaction(1), Timestamp(20), false);
-        table.insert(key(2), transaction(2), Timestamp(10), false);
-        table.insert(key(3), transaction(3), Timestamp(10), false);
-        let order: Vec<String> = std::iter::from_fn(|| table.pop_expired(Timestamp(100)))
-            .map(|pending| pending.transaction.notes[0].clone())
-            .collect();
-        assert_eq!(order, ["2", "3", "1"]);
-    }
-
-    #[test]
-    fn expiry_stops_at_deadline() {
-        let mut table = TransactionTable::default();
-        table.insert(key(1), transaction(1), Timestamp(10), false);
-        table.insert(key(2), transaction(2), Timestamp(30), false);
-        assert!(table.pop_expired(Timestamp(20)).is_some());
-        assert!(table.pop_expired(Timestamp(20)).is_none());
-        assert_eq!(table.len(), 1);
-    }
-
-    #[test]
-    fn remove_drops_age_index() {
-        let mut table = TransactionTable::default();
-        table.insert(key(1), transaction(1), Timestamp(10), false);
-        assert!(table.remove(&key(1)).is_some());
-        assert!(table.pop_oldest().is_none());
-        assert_eq!(table.len(), 0);
-    }
-}
+#[path = "table_tests.rs"]
+mod tests;

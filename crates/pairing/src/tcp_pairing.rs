@@ -12,16 +12,22 @@ use crate::decode::decode;
 use crate::input::{DnsSegment, Transport};
 use crate::notes;
 use crate::pairing::{Arrival, Pairing};
-use crate::table::TransactionKey;
+use crate::pending::TransactionKey;
 use crate::tcp::{ConnectionKey, Flow, OpenResponse, StreamEvent, StreamLimits};
 
 /// A stream event after DNS decoding.
+///
+/// Items wait in a buffer that is reused for every segment, so the size of the message variant
+/// costs no allocation.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum TcpItem {
     Message {
         timestamp: Timestamp,
         bytes: usize,
         message: Message,
+        /// The message without its length prefix, kept for a query only.
+        query_wire: Option<Box<[u8]>>,
     },
     NotDns,
     ZeroLength,
@@ -130,10 +136,12 @@ impl Pairing {
                         items.push(TcpItem::NotDns);
                         return Flow::Stop;
                     };
+                    let query_wire = (!message.header.qr).then(|| body.into());
                     items.push(TcpItem::Message {
                         timestamp,
                         bytes: bytes.len(),
                         message,
+                        query_wire,
                     });
                     Flow::Continue
                 }
@@ -186,6 +194,7 @@ impl Pairing {
                     timestamp,
                     bytes,
                     message,
+                    query_wire,
                 } => {
                     let arrival = Arrival {
                         transport: Transport::Tcp,
@@ -197,7 +206,7 @@ impl Pairing {
                             .config
                             .is_multicast_port(source.port(), destination.port()),
                     };
-                    self.receive_tcp_message(key, arrival, message);
+                    self.receive_tcp_message(key, arrival, message, query_wire);
                 }
                 TcpItem::NotDns => {
                     self.stats.undecodable += 1;
@@ -217,10 +226,16 @@ impl Pairing {
         self.tcp_items = items;
     }
 
-    fn receive_tcp_message(&mut self, key: ConnectionKey, arrival: Arrival, message: Message) {
-        if !message.header.qr {
+    fn receive_tcp_message(
+        &mut self,
+        key: ConnectionKey,
+        arrival: Arrival,
+        message: Message,
+        query_wire: Option<Box<[u8]>>,
+    ) {
+        if let Some(wire) = query_wire {
             self.emit_open_responses(key, None);
-            self.receive_query(arrival, message);
+            self.receive_query(arrival, message, &wire);
             return;
         }
         let id = message.header.id;
@@ -302,9 +317,7 @@ impl Pairing {
                     id,
                 };
                 if let Some(pending) = self.table.remove(&query) {
-                    let mut transaction = pending.transaction;
-                    transaction.add_note(notes::RESPONSE_INCOMPLETE);
-                    self.emit(transaction);
+                    self.emit_closed(pending, Some(notes::RESPONSE_INCOMPLETE));
                 }
             }
             // Too short to read the ID, so it is taken as the response to every pending query.
@@ -313,12 +326,10 @@ impl Pairing {
     }
 
     /// Emits every pending TCP query from `client` to `server` with `note`.
-    fn fail_pending(&mut self, client: SocketAddr, server: SocketAddr, note: &str) {
+    fn fail_pending(&mut self, client: SocketAddr, server: SocketAddr, note: &'static str) {
         for query in self.table.tcp_keys_between(client, server) {
             if let Some(pending) = self.table.remove(&query) {
-                let mut transaction = pending.transaction;
-                transaction.add_note(note);
-                self.emit(transaction);
+                self.emit_closed(pending, Some(note));
             }
         }
     }
