@@ -4,7 +4,7 @@
 //! names that differ only in case kept.
 
 use crate::event::{Event, StaticField};
-use crate::json::JsonValue;
+use crate::json::{write_compact_prefix, write_string, JsonValue};
 
 /// Static fields in the order they open `data`.
 const STATIC_ORDER: [StaticField; 14] = [
@@ -24,29 +24,83 @@ const STATIC_ORDER: [StaticField; 14] = [
     StaticField::SystemName,
 ];
 
+/// The `data` object of one event as a tree that borrows names and values from the event,
+/// so it can be printed without copying them.
+#[derive(Debug, Default)]
+pub struct DataTree<'a> {
+    members: Vec<(&'a str, DataNode<'a>)>,
+}
+
+#[derive(Debug)]
+enum DataNode<'a> {
+    /// A static field value, always a JSON string.
+    Static(&'a str),
+    /// A dynamic field value: JSON when it starts with `[` and is valid JSON as a whole, else
+    /// a string.
+    Dynamic(&'a str),
+    Object(Vec<(&'a str, DataNode<'a>)>),
+}
+
+impl<'a> DataTree<'a> {
+    /// Builds the tree for `event`; empty when the event has no field.
+    pub fn new(event: &'a Event) -> DataTree<'a> {
+        let mut members = Vec::new();
+        for field in STATIC_ORDER {
+            if let Some(value) = event.static_field(field) {
+                members.push((field.alert_name(), DataNode::Static(value)));
+            }
+        }
+        for (key, value) in event.fields() {
+            if !value.is_empty() {
+                add_node(&mut members, key, value);
+            }
+        }
+        DataTree { members }
+    }
+
+    /// Returns true when `data` has no member, so the alert leaves it out.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Appends the compact JSON text of the object to `out`.
+    pub fn write(&self, out: &mut String) {
+        write_members(&self.members, out);
+    }
+
+    /// Converts the tree to owned JSON members.
+    pub fn to_members(&self) -> Vec<(String, JsonValue)> {
+        members_to_json(&self.members)
+    }
+}
+
 /// Builds the members of `data` for `event`; empty when the event has no field.
 pub fn build_data(event: &Event) -> Vec<(String, JsonValue)> {
-    let mut data = Vec::new();
-    for field in STATIC_ORDER {
-        if let Some(value) = event.static_field(field) {
-            data.push((
-                field.alert_name().to_string(),
-                JsonValue::String(value.to_string()),
-            ));
-        }
-    }
-    for (key, value) in event.fields() {
-        if !value.is_empty() {
-            add_field(&mut data, key, value);
-        }
-    }
-    data
+    DataTree::new(event).to_members()
 }
 
 /// Adds `key` = `value` to an object: the key is split at its first `.` into nested objects,
 /// an existing key (compared ignoring ASCII case) is kept, a value that starts with `[` and is
 /// entirely valid JSON is stored as JSON, and a path through an existing non-object is dropped.
 pub fn add_field(object: &mut Vec<(String, JsonValue)>, key: &str, value: &str) {
+    let mut members = Vec::new();
+    add_node(&mut members, key, value);
+    let Some((name, node)) = members.pop() else {
+        return;
+    };
+    if let Some((_, existing)) = object
+        .iter_mut()
+        .find(|(existing, _)| existing.eq_ignore_ascii_case(name))
+    {
+        if let (JsonValue::Object(child), Some((_, rest))) = (existing, key.split_once('.')) {
+            add_field(child, rest, value);
+        }
+        return;
+    }
+    object.push((name.to_string(), node_to_json(&node)));
+}
+
+fn add_node<'a>(object: &mut Vec<(&'a str, DataNode<'a>)>, key: &'a str, value: &'a str) {
     if let Some((head, rest)) = key.split_once('.') {
         let position = object
             .iter()
@@ -54,12 +108,12 @@ pub fn add_field(object: &mut Vec<(String, JsonValue)>, key: &str, value: &str) 
         let index = match position {
             Some(index) => index,
             None => {
-                object.push((head.to_string(), JsonValue::Object(Vec::new())));
+                object.push((head, DataNode::Object(Vec::new())));
                 object.len() - 1
             }
         };
-        if let JsonValue::Object(child) = &mut object[index].1 {
-            add_field(child, rest, value);
+        if let DataNode::Object(child) = &mut object[index].1 {
+            add_node(child, rest, value);
         }
         return;
     }
@@ -69,7 +123,59 @@ pub fn add_field(object: &mut Vec<(String, JsonValue)>, key: &str, value: &str) 
     {
         return;
     }
-    object.push((key.to_string(), parse_value(value)));
+    object.push((key, DataNode::Dynamic(value)));
+}
+
+fn write_members(members: &[(&str, DataNode<'_>)], out: &mut String) {
+    out.push('{');
+    for (index, (name, node)) in members.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_string(out, name);
+        out.push(':');
+        match node {
+            DataNode::Static(value) => write_string(out, value),
+            DataNode::Dynamic(value) => write_dynamic(value, out),
+            DataNode::Object(children) => write_members(children, out),
+        }
+    }
+    out.push('}');
+}
+
+/// Writes a dynamic value as JSON when it starts with `[` and parses whole, else as a string.
+fn write_dynamic(value: &str, out: &mut String) {
+    if value.starts_with('[') {
+        let mark = out.len();
+        match write_compact_prefix(value, out) {
+            Some(end) if end == value.len() => return,
+            Some(_) => out.truncate(mark),
+            None => {
+                if let Ok((parsed, end)) = JsonValue::parse_prefix_with_end(value) {
+                    if end == value.len() {
+                        parsed.write(out, None);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    write_string(out, value);
+}
+
+fn members_to_json(members: &[(&str, DataNode<'_>)]) -> Vec<(String, JsonValue)> {
+    members
+        .iter()
+        .map(|(name, node)| (name.to_string(), node_to_json(node)))
+        .collect()
+}
+
+fn node_to_json(node: &DataNode<'_>) -> JsonValue {
+    match node {
+        DataNode::Static(value) => JsonValue::String(value.to_string()),
+        DataNode::Dynamic(value) => parse_value(value),
+        DataNode::Object(children) => JsonValue::Object(members_to_json(children)),
+    }
 }
 
 fn parse_value(value: &str) -> JsonValue {
