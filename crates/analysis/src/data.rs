@@ -50,9 +50,10 @@ impl<'a> DataTree<'a> {
                 members.push((field.alert_name(), DataNode::Static(value)));
             }
         }
+        let mut last_path = Vec::new();
         for (key, value) in event.fields() {
             if !value.is_empty() {
-                add_node(&mut members, key, value);
+                add_node(&mut members, key, value, &mut last_path);
             }
         }
         DataTree { members }
@@ -84,7 +85,7 @@ pub fn build_data(event: &Event) -> Vec<(String, JsonValue)> {
 /// entirely valid JSON is stored as JSON, and a path through an existing non-object is dropped.
 pub fn add_field(object: &mut Vec<(String, JsonValue)>, key: &str, value: &str) {
     let mut members = Vec::new();
-    add_node(&mut members, key, value);
+    add_node(&mut members, key, value, &mut Vec::new());
     let Some((name, node)) = members.pop() else {
         return;
     };
@@ -100,30 +101,60 @@ pub fn add_field(object: &mut Vec<(String, JsonValue)>, key: &str, value: &str) 
     object.push((name.to_string(), node_to_json(&node)));
 }
 
-fn add_node<'a>(object: &mut Vec<(&'a str, DataNode<'a>)>, key: &'a str, value: &'a str) {
-    if let Some((head, rest)) = key.split_once('.') {
-        let position = object
-            .iter()
-            .position(|(name, _)| name.eq_ignore_ascii_case(head));
-        let index = match position {
-            Some(index) => index,
-            None => {
-                object.push((head, DataNode::Object(Vec::new())));
-                object.len() - 1
+/// Adds `key` = `value` to `object` like [`add_field`] does. `last_path` carries the objects
+/// the previous key went through (name and index at each depth). Decoded fields come in
+/// document order, so consecutive keys usually share their first names, and a name equal to
+/// the cached one at the same depth reuses its index instead of searching the members again.
+/// The cache stays valid because members are only ever appended.
+fn add_node<'a>(
+    object: &mut Vec<(&'a str, DataNode<'a>)>,
+    key: &'a str,
+    value: &'a str,
+    last_path: &mut Vec<(&'a str, usize)>,
+) {
+    let mut object = object;
+    let mut rest = key;
+    let mut depth = 0;
+    while let Some(dot) = rest.bytes().position(|byte| byte == b'.') {
+        let head = &rest[..dot];
+        let index = match last_path.get(depth) {
+            Some(&(name, index)) if name == head => index,
+            _ => {
+                last_path.truncate(depth);
+                let index = find_or_add_object(object, head);
+                last_path.push((head, index));
+                index
             }
         };
-        if let DataNode::Object(child) = &mut object[index].1 {
-            add_node(child, rest, value);
-        }
-        return;
+        object = match &mut object[index].1 {
+            DataNode::Object(child) => child,
+            // A path through an existing value that is not an object is dropped.
+            _ => return,
+        };
+        rest = &rest[dot + 1..];
+        depth += 1;
     }
-    if object
+    if !object
         .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case(key))
+        .any(|(name, _)| name.eq_ignore_ascii_case(rest))
     {
-        return;
+        object.push((rest, DataNode::Dynamic(value)));
     }
-    object.push((key, DataNode::Dynamic(value)));
+}
+
+/// Returns the index of the first member named `name` ignoring ASCII case, adding an empty
+/// object under that name when there is none.
+fn find_or_add_object<'a>(object: &mut Vec<(&'a str, DataNode<'a>)>, name: &'a str) -> usize {
+    match object
+        .iter()
+        .position(|(existing, _)| existing.eq_ignore_ascii_case(name))
+    {
+        Some(index) => index,
+        None => {
+            object.push((name, DataNode::Object(Vec::new())));
+            object.len() - 1
+        }
+    }
 }
 
 fn write_members(members: &[(&str, DataNode<'_>)], out: &mut String) {
@@ -224,6 +255,26 @@ mod tests {
             data_of(r#"{"e":"","Name":"a","name":"b","x":{"y":"1"},"x.y":"2"}"#),
             r#"{"Name":"a","x":{"y":"1"}}"#
         );
+    }
+
+    #[test]
+    fn cached_paths_keep_first_names() {
+        let time = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        let mut event = Event::new("{}".into(), "stdin".into(), time);
+        let fields = [
+            ("a.b", "1"),
+            ("A.c", "2"),
+            ("a.b.d", "3"),
+            ("x.y", "4"),
+            ("a.e", "5"),
+            ("a.B", "6"),
+        ];
+        for (key, value) in fields {
+            event.push_field(key.into(), value.into());
+        }
+        let mut text = String::new();
+        DataTree::new(&event).write(&mut text);
+        assert_eq!(text, r#"{"a":{"b":"1","c":"2","e":"5"},"x":{"y":"4"}}"#);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod compact;
+mod flat;
 mod scan;
 
 pub use compact::write_compact_prefix;
@@ -49,15 +50,7 @@ impl JsonValue {
 
     /// Parses the first JSON value of `text` and returns it with the byte offset just after it.
     pub fn parse_prefix_with_end(text: &str) -> Result<(JsonValue, usize), JsonError> {
-        let mut parser = Parser {
-            bytes: text.as_bytes(),
-            text,
-            pos: 0,
-        };
-        if parser.bytes.starts_with(b"\xEF\xBB\xBF") {
-            parser.pos = 3;
-        }
-        parser.skip_whitespace();
+        let mut parser = Parser::start(text);
         let value = parser.value(0)?;
         Ok((value, parser.pos))
     }
@@ -263,7 +256,21 @@ struct Parser<'a> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// Starts a parser at the first value of `text`, after a byte order mark and whitespace.
+    fn start(text: &'a str) -> Parser<'a> {
+        let mut parser = Parser {
+            bytes: text.as_bytes(),
+            text,
+            pos: 0,
+        };
+        if parser.bytes.starts_with(b"\xEF\xBB\xBF") {
+            parser.pos = 3;
+        }
+        parser.skip_whitespace();
+        parser
+    }
+
     fn error(&self, reason: &'static str) -> JsonError {
         JsonError {
             offset: self.pos,
@@ -387,8 +394,14 @@ impl Parser<'_> {
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
-        self.pos += 1;
         let mut out = String::new();
+        self.string_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the decoded string at the current `"` to `out`.
+    fn string_into(&mut self, out: &mut String) -> Result<(), JsonError> {
+        self.pos += 1;
         let mut run_start = self.pos;
         loop {
             let Some(offset) = memchr::memchr2(b'"', b'\\', &self.bytes[self.pos..]) else {
@@ -399,9 +412,9 @@ impl Parser<'_> {
             out.push_str(&self.text[run_start..self.pos]);
             if self.bytes[self.pos] == b'"' {
                 self.pos += 1;
-                return Ok(out);
+                return Ok(());
             }
-            self.escape(&mut out)?;
+            self.escape(out)?;
             run_start = self.pos;
         }
     }

@@ -126,7 +126,7 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 /// strings.
 pub(crate) fn c_string(text: &str) -> &[u8] {
     let bytes = text.as_bytes();
-    match bytes.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, bytes) {
         Some(nul) => &bytes[..nul],
         None => bytes,
     }
