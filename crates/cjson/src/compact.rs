@@ -72,7 +72,7 @@ impl Scanner<'_> {
         }
     }
 
-    /// Copies a string that cJSON prints back unchanged; its escapes must be `\"`, `\\`,
+    /// Copies a string that cJSON prints back unchanged. Its escapes must be `\"`, `\\`,
     /// `\b`, `\f`, `\n`, `\r`, `\t` or a lowercase `\u00XX` for another control character.
     fn string(&mut self) -> Option<()> {
         let start = self.pos;
@@ -180,8 +180,8 @@ impl Scanner<'_> {
     }
 }
 
-/// Length of an escape sequence at the start of `bytes` when cJSON prints that sequence for
-/// the character it stands for; `None` for any other escape.
+/// Returns the length of the escape sequence at the start of `bytes` when cJSON prints that
+/// sequence for its character, else `None`.
 fn escape_len(bytes: &[u8]) -> Option<usize> {
     match bytes.get(1)? {
         b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
@@ -207,8 +207,8 @@ fn escape_len(bytes: &[u8]) -> Option<usize> {
     }
 }
 
-/// Whether `text` is an integer that cJSON prints back the same: no leading zero, no `-0`,
-/// and at most nine digits, so it fits a 32-bit `int`.
+/// Returns true when `text` is an integer that cJSON prints back the same: no leading zero,
+/// no `-0`, and at most nine digits, so it fits a 32-bit `int`.
 fn is_plain_int(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let bytes = digits.as_bytes();

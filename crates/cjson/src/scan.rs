@@ -26,8 +26,9 @@ fn is_special(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
-/// Whether any byte of `word` is special. Each test sets the high bit of a byte that may be
-/// a match; a false positive only ends the fast loop early, and the byte loop decides.
+/// Returns true when a byte of `word` may be special. Each test sets the high bit of a byte
+/// that may match. A false positive only ends the fast loop early, because the byte loop
+/// decides.
 fn has_special(word: u64) -> bool {
     let below_space = word.wrapping_sub(ONES * 0x20) & !word;
     let quote = word ^ (ONES * u64::from(b'"'));

@@ -20,9 +20,9 @@ pub fn parse_object(line: &str) -> Option<Members> {
     }
 }
 
-/// Returns the compact rendering of `line` when it is an object that the allocation-free
-/// printer handles (see [`write_compact_prefix`]); `None` leaves the line to
-/// [`parse_object`], which also decides whether it is an object at all.
+/// Returns the compact rendering of `line` when it is an object that
+/// [`write_compact_prefix`] handles. On `None` the caller uses [`parse_object`], which also
+/// decides whether the line is an object at all.
 pub fn compact_object(line: &str) -> Option<String> {
     if line
         .trim_start_matches(|c: char| c <= ' ')
