@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::data::build_data;
 use crate::event::Event;
 use crate::json::JsonValue;
 
@@ -88,139 +87,10 @@ impl Alert {
 
     /// Builds the `alerts.json` object with the given alert id (`seconds.offset`).
     pub fn to_json(&self, alert_id: &str) -> JsonValue {
-        let mut root = vec![
-            (
-                "timestamp".to_string(),
-                JsonValue::String(self.timestamp_text()),
-            ),
-            ("rule".to_string(), self.rule_json()),
-            ("agent".to_string(), self.agent_json()),
-            (
-                "manager".to_string(),
-                JsonValue::Object(vec![(
-                    "name".to_string(),
-                    JsonValue::String(self.manager_name.clone()),
-                )]),
-            ),
-            ("id".to_string(), JsonValue::String(alert_id.to_string())),
-        ];
-        if self.previous_output.len() >= 2 {
-            root.push((
-                "previous_output".to_string(),
-                JsonValue::String(self.previous_output.join("\n")),
-            ));
-        }
-        if !self.rule.no_full_log {
-            root.push((
-                "full_log".to_string(),
-                JsonValue::String(self.event.full_log.clone()),
-            ));
-        }
-        if let Some(predecoder) = predecoder_json(&self.event) {
-            root.push(("predecoder".to_string(), predecoder));
-        }
-        if let Some(decoder) = decoder_json(&self.event) {
-            root.push(("decoder".to_string(), decoder));
-        }
-        let data = build_data(&self.event);
-        if !data.is_empty() {
-            root.push(("data".to_string(), JsonValue::Object(data)));
-        }
-        root.push((
-            "location".to_string(),
-            JsonValue::String(self.event.location.clone()),
-        ));
-        JsonValue::Object(root)
+        let mut text = String::new();
+        self.write_json(Some(alert_id), &mut text);
+        JsonValue::parse_prefix(&text).expect("the alert printer writes valid JSON")
     }
-
-    fn rule_json(&self) -> JsonValue {
-        let rule = &self.rule;
-        let mut members = Vec::new();
-        if rule.level > 0 {
-            members.push((
-                "level".to_string(),
-                JsonValue::Number(f64::from(rule.level)),
-            ));
-        }
-        members.push((
-            "description".to_string(),
-            JsonValue::String(rule.description.clone()),
-        ));
-        members.push(("id".to_string(), JsonValue::String(rule.id.to_string())));
-        if let Some(mitre) = &rule.mitre {
-            members.push(("mitre".to_string(), mitre.clone()));
-        }
-        if let Some(cve) = &rule.cve {
-            members.push(("cve".to_string(), JsonValue::String(cve.clone())));
-        }
-        if let Some(info) = &rule.info {
-            members.push(("info".to_string(), JsonValue::String(info.clone())));
-        }
-        if let Some(frequency) = rule.frequency {
-            members.push((
-                "frequency".to_string(),
-                JsonValue::Number(f64::from(frequency)),
-            ));
-        }
-        if let Some(firedtimes) = rule.firedtimes {
-            // Counters stay far below 2^53, so the conversion is exact.
-            members.push((
-                "firedtimes".to_string(),
-                JsonValue::Number(firedtimes as f64),
-            ));
-        }
-        members.push(("mail".to_string(), JsonValue::Bool(rule.mail)));
-        members.extend(split_groups(&rule.group_string));
-        JsonValue::Object(members)
-    }
-
-    fn agent_json(&self) -> JsonValue {
-        let mut members = vec![("id".to_string(), JsonValue::String(self.agent.id.clone()))];
-        if let Some(name) = &self.agent.name {
-            members.push(("name".to_string(), JsonValue::String(name.clone())));
-        }
-        if let Some(ip) = self.agent.ip.as_ref().filter(|ip| *ip != "any") {
-            members.push(("ip".to_string(), JsonValue::String(ip.clone())));
-        }
-        let mut labels = Vec::new();
-        for (key, value) in &self.agent.labels {
-            if !key.starts_with('_') {
-                crate::data::add_field(&mut labels, key, value);
-            }
-        }
-        if !labels.is_empty() {
-            members.push(("labels".to_string(), JsonValue::Object(labels)));
-        }
-        JsonValue::Object(members)
-    }
-}
-
-fn predecoder_json(event: &Event) -> Option<JsonValue> {
-    let members: Vec<(String, JsonValue)> = [
-        ("program_name", &event.program_name),
-        ("timestamp", &event.header_timestamp),
-        ("hostname", &event.header_hostname),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some((name.to_string(), JsonValue::String(value.clone()?))))
-    .collect();
-    (!members.is_empty()).then_some(JsonValue::Object(members))
-}
-
-fn decoder_json(event: &Event) -> Option<JsonValue> {
-    let decoder = event.decoder.as_ref()?;
-    let mut members = Vec::new();
-    if decoder.accumulate {
-        members.push(("accumulate".to_string(), JsonValue::Number(1.0)));
-    }
-    if let Some(parent) = &decoder.parent {
-        members.push(("parent".to_string(), JsonValue::String(parent.clone())));
-    }
-    members.push(("name".to_string(), JsonValue::String(decoder.name.clone())));
-    if let Some(comment) = &decoder.fts_comment {
-        members.push(("ftscomment".to_string(), JsonValue::String(comment.clone())));
-    }
-    Some(JsonValue::Object(members))
 }
 
 /// Splits a group string into `groups` and the compliance arrays, in the order Wazuh emits

@@ -19,27 +19,32 @@ use crate::event::StaticField;
 /// Formats one `alerts.log` record for `alert` with id `alert_id`.
 pub fn format_record(alert: &Alert, alert_id: &str) -> String {
     let mut out = String::new();
-    let mail = if alert.rule.mail { " mail " } else { "" };
-    let _ = writeln!(
-        out,
-        "** Alert {alert_id}:{mail} - {}",
-        alert.rule.group_string
-    );
+    write_record(alert, alert_id, &mut out);
+    out
+}
+
+/// Appends one `alerts.log` record for `alert` with id `alert_id` to `out`.
+pub fn write_record(alert: &Alert, alert_id: &str, out: &mut String) {
     let event = &alert.event;
-    let origin = if event.full_location.starts_with('(') {
-        event.full_location.clone()
-    } else {
-        format!("{}->{}", event.hostname, event.full_location)
-    };
-    let _ = writeln!(
-        out,
-        "{} {}",
-        alert.timestamp.format("%Y %b %d %H:%M:%S"),
-        origin
-    );
+    out.push_str("** Alert ");
+    out.push_str(alert_id);
+    out.push(':');
+    if alert.rule.mail {
+        out.push_str(" mail ");
+    }
+    out.push_str(" - ");
+    out.push_str(&alert.rule.group_string);
+    out.push('\n');
+    let _ = write!(out, "{} ", alert.timestamp.format("%Y %b %d %H:%M:%S"));
+    if !event.full_location.starts_with('(') {
+        out.push_str(&event.hostname);
+        out.push_str("->");
+    }
+    out.push_str(&event.full_location);
+    out.push('\n');
     for (key, value) in &alert.agent.labels {
         if !key.starts_with('_') {
-            let _ = writeln!(out, "{key}: {value}");
+            push_line(out, key, value);
         }
     }
     let _ = write!(
@@ -56,7 +61,10 @@ pub fn format_record(alert: &Alert, alert_id: &str) -> String {
     ];
     for (label, value) in optional {
         if let Some(value) = value {
-            let _ = write!(out, "\n{label}: {value}");
+            out.push('\n');
+            out.push_str(label);
+            out.push_str(": ");
+            out.push_str(value);
         }
     }
     out.push('\n');
@@ -64,7 +72,7 @@ pub fn format_record(alert: &Alert, alert_id: &str) -> String {
     out.push('\n');
     for (key, value) in event.fields() {
         if !value.is_empty() {
-            let _ = writeln!(out, "{key}: {value}");
+            push_line(out, key, value);
         }
     }
     for previous in &alert.previous_output {
@@ -72,7 +80,14 @@ pub fn format_record(alert: &Alert, alert_id: &str) -> String {
         out.push('\n');
     }
     out.push('\n');
-    out
+}
+
+/// Appends a `key: value` line.
+fn push_line(out: &mut String, key: &str, value: &str) {
+    out.push_str(key);
+    out.push_str(": ");
+    out.push_str(value);
+    out.push('\n');
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 
 use chrono::DateTime;
 
-use crate::data::build_data;
+use crate::data::{build_data, DataTree};
 use crate::event::Event;
-use crate::json::JsonValue;
+use crate::json::{write_compact_prefix, JsonValue};
 use crate::json_decoder::{decode_json, ArrayMode, JsonOptions, NullMode};
 use crate::predecode::parse_header;
 use crate::testini::parse_ini;
@@ -19,6 +19,7 @@ pub fn decode_line(bytes: &[u8]) {
         "log offset on a character boundary"
     );
     let _ = parse_ini(&line);
+    check_compact_printer(&line);
     let time = DateTime::UNIX_EPOCH.fixed_offset();
     for array_mode in [ArrayMode::Array, ArrayMode::Csv] {
         let options = JsonOptions {
@@ -29,10 +30,26 @@ pub fn decode_line(bytes: &[u8]) {
         decode_json(&mut event, &line, options);
         let data = JsonValue::Object(build_data(&event));
         let compact = data.to_compact();
+        let mut printed = String::new();
+        DataTree::new(&event).write(&mut printed);
+        assert_eq!(printed, compact, "data printer and data tree agree");
         let reparsed = JsonValue::parse_prefix(&compact);
         assert!(reparsed.is_ok(), "printed data must parse again: {compact}");
         let _ = data.to_pretty();
     }
+}
+
+/// Checks that the allocation-free compact printer either gives up or prints what the full
+/// parser and printer print.
+fn check_compact_printer(text: &str) {
+    let mut fast = String::new();
+    let Some(end) = write_compact_prefix(text, &mut fast) else {
+        return;
+    };
+    let (value, full_end) = JsonValue::parse_prefix_with_end(text)
+        .expect("the compact printer accepts valid JSON only");
+    assert_eq!(end, full_end, "both stop after the same value");
+    assert_eq!(fast, value.to_compact(), "both print the same text");
 }
 
 #[cfg(test)]

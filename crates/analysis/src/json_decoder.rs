@@ -51,53 +51,35 @@ pub enum JsonDecodeOutcome {
 
 /// Parses `input` as JSON and adds its fields to `event`.
 pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> JsonDecodeOutcome {
-    match JsonValue::parse_prefix(input) {
-        Ok(JsonValue::Object(members)) => {
-            add_members(event, members, None, options);
+    // Fields are collected first, because text that turns out not to be JSON adds none.
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut collect = |name: &str, value: JsonValue| {
+        if let Some(text) = render_leaf(value, options) {
+            fields.push((name.to_string(), text));
+        }
+    };
+    match JsonValue::parse_prefix_flat(input, &mut collect) {
+        Ok(_) => {
+            for (key, value) in fields {
+                fill(event, key, value);
+            }
             JsonDecodeOutcome::Decoded
         }
-        Ok(_) => JsonDecodeOutcome::Decoded,
         Err(_) => JsonDecodeOutcome::Malformed,
     }
 }
 
-fn add_members(
-    event: &mut Event,
-    members: Vec<(String, JsonValue)>,
-    parent: Option<&str>,
-    options: JsonOptions,
-) {
-    for (name, value) in members {
-        let key = match parent {
-            Some(prefix) => dotted_key(prefix, &name),
-            None => name,
-        };
-        match value {
-            JsonValue::Object(children) => add_members(event, children, Some(&key), options),
-            JsonValue::String(text) => fill(event, key, text),
-            JsonValue::Number(number) => fill(event, key, format_decoder_number(number)),
-            JsonValue::Bool(flag) => fill(event, key, flag.to_string()),
-            JsonValue::Null => {
-                if options.null_mode == NullMode::String {
-                    fill(event, key, "null".to_string());
-                }
-            }
-            JsonValue::Array(ref items) => {
-                if let Some(text) = render_array(items, &value, options.array_mode) {
-                    fill(event, key, text);
-                }
-            }
-        }
+/// Renders a member that is not an object as the field text, or `None` when it adds no field.
+fn render_leaf(value: JsonValue, options: JsonOptions) -> Option<String> {
+    match value {
+        JsonValue::String(text) => Some(text),
+        JsonValue::Number(number) => Some(format_decoder_number(number)),
+        JsonValue::Bool(flag) => Some(flag.to_string()),
+        JsonValue::Null => (options.null_mode == NullMode::String).then(|| "null".to_string()),
+        JsonValue::Array(ref items) => render_array(items, &value, options.array_mode),
+        // Objects are flattened by the parser and never reach here.
+        JsonValue::Object(_) => None,
     }
-}
-
-/// Joins a parent name and a member name with a dot, allocating once.
-fn dotted_key(prefix: &str, name: &str) -> String {
-    let mut key = String::with_capacity(prefix.len() + 1 + name.len());
-    key.push_str(prefix);
-    key.push('.');
-    key.push_str(name);
-    key
 }
 
 fn render_array(items: &[JsonValue], whole: &JsonValue, mode: ArrayMode) -> Option<String> {

@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod alert;
+mod alert_json;
 pub mod alerts_log;
 pub mod correlation;
 pub mod data;

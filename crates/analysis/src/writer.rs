@@ -9,14 +9,21 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::alert::Alert;
-use crate::alerts_log::format_record;
+use crate::alerts_log::write_record;
 
-/// Appends alerts to `alerts.json` and `alerts.log`.
+/// Bytes of records held in memory per file before they are written out.
+const PENDING_LIMIT: usize = 256 * 1024;
+
+/// Appends alerts to `alerts.json` and `alerts.log`. Records are collected in memory and
+/// written out when [`PENDING_LIMIT`] bytes are pending, on [`AlertWriter::flush`], before a
+/// reopen, and when the writer is dropped.
 #[derive(Debug)]
 pub struct AlertWriter {
     directory: PathBuf,
     json: File,
     log: File,
+    pending_json: String,
+    pending_log: String,
     log_offset: u64,
     json_size: u64,
     written: u64,
@@ -32,6 +39,8 @@ impl AlertWriter {
             directory,
             json,
             log,
+            pending_json: String::new(),
+            pending_log: String::new(),
             log_offset,
             json_size,
             written: 0,
@@ -40,6 +49,7 @@ impl AlertWriter {
 
     /// Closes and reopens both files, for use after they were rotated away.
     pub fn reopen(&mut self) -> io::Result<()> {
+        self.write_pending()?;
         let (json, log, log_offset) = open_files(&self.directory)?;
         self.json_size = json.metadata()?.len();
         self.json = json;
@@ -51,21 +61,35 @@ impl AlertWriter {
     /// Writes `alert` to both files and returns its id.
     pub fn write(&mut self, alert: &Alert) -> io::Result<String> {
         let alert_id = format!("{}.{}", alert.timestamp.timestamp(), self.log_offset);
-        let record = format_record(alert, &alert_id);
-        self.log.write_all(record.as_bytes())?;
-        self.log_offset += record.len() as u64;
-        let mut line = alert.to_json(&alert_id).to_compact();
-        line.push('\n');
-        self.json.write_all(line.as_bytes())?;
-        self.json_size += line.len() as u64;
+        let log_start = self.pending_log.len();
+        write_record(alert, &alert_id, &mut self.pending_log);
+        self.log_offset += (self.pending_log.len() - log_start) as u64;
+        let json_start = self.pending_json.len();
+        alert.write_json(Some(&alert_id), &mut self.pending_json);
+        self.pending_json.push('\n');
+        self.json_size += (self.pending_json.len() - json_start) as u64;
         self.written += 1;
+        if self.pending_log.len() >= PENDING_LIMIT || self.pending_json.len() >= PENDING_LIMIT {
+            self.write_pending()?;
+        }
         Ok(alert_id)
     }
 
-    /// Flushes both files.
+    /// Writes the pending records to both files.
     pub fn flush(&mut self) -> io::Result<()> {
+        self.write_pending()?;
         self.log.flush()?;
         self.json.flush()
+    }
+
+    fn write_pending(&mut self) -> io::Result<()> {
+        // The buffers are emptied even when a write fails, so a later flush does not write a
+        // record twice.
+        let log = self.log.write_all(self.pending_log.as_bytes());
+        self.pending_log.clear();
+        let json = self.json.write_all(self.pending_json.as_bytes());
+        self.pending_json.clear();
+        log.and(json)
     }
 
     /// Number of alerts written since the writer was opened.
@@ -86,6 +110,14 @@ impl AlertWriter {
     /// Size of `alerts.json` in bytes.
     pub fn json_size(&self) -> u64 {
         self.json_size
+    }
+}
+
+impl Drop for AlertWriter {
+    fn drop(&mut self) {
+        if let Err(error) = self.write_pending() {
+            tracing::error!(%error, directory = %self.directory.display(), "failed to write the last alerts");
+        }
     }
 }
 
@@ -172,6 +204,7 @@ mod tests {
         writer.reopen().unwrap();
         let third = writer.write(&alert()).unwrap();
         assert_eq!(third, format!("1704067200.{log_len}"));
+        writer.flush().unwrap();
         let json = std::fs::read_to_string(dir.join("alerts.json")).unwrap();
         assert_eq!(json.lines().count(), 3);
         let mode = std::fs::metadata(dir.join("alerts.json"))

@@ -5,7 +5,11 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-use std::fmt::Write as _;
+mod compact;
+mod flat;
+mod scan;
+
+pub use compact::write_compact_prefix;
 
 /// Nesting depth at which parsing is rejected, as in cJSON.
 pub const MAX_NESTING: usize = 1000;
@@ -46,15 +50,7 @@ impl JsonValue {
 
     /// Parses the first JSON value of `text` and returns it with the byte offset just after it.
     pub fn parse_prefix_with_end(text: &str) -> Result<(JsonValue, usize), JsonError> {
-        let mut parser = Parser {
-            bytes: text.as_bytes(),
-            text,
-            pos: 0,
-        };
-        if parser.bytes.starts_with(b"\xEF\xBB\xBF") {
-            parser.pos = 3;
-        }
-        parser.skip_whitespace();
+        let mut parser = Parser::start(text);
         let value = parser.value(0)?;
         Ok((value, parser.pos))
     }
@@ -150,26 +146,40 @@ fn push_tabs(out: &mut String, count: usize) {
     }
 }
 
-/// Appends `text` as a JSON string with cJSON's escaping: `"`, `\`, and control characters
+/// Appends `text` as a JSON string with cJSON's escaping: `"`, `\\`, and control characters
 /// are escaped, `/` and non-ASCII characters are written as they are.
 pub fn write_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
-    for character in text.chars() {
-        match character {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0C}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            control if (control as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", control as u32);
-            }
-            other => out.push(other),
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    while let Some(index) = scan::find_special(bytes, run_start) {
+        // Special bytes are ASCII, so both slice ends are character boundaries.
+        out.push_str(&text[run_start..index]);
+        push_escape(out, bytes[index]);
+        run_start = index + 1;
+    }
+    out.push_str(&text[run_start..]);
+    out.push('"');
+}
+
+/// Appends cJSON's escape sequence for a byte that [`scan::find_special`] reports.
+fn push_escape(out: &mut String, byte: u8) {
+    match byte {
+        b'"' => out.push_str("\\\""),
+        b'\\' => out.push_str("\\\\"),
+        0x08 => out.push_str("\\b"),
+        0x0C => out.push_str("\\f"),
+        b'\n' => out.push_str("\\n"),
+        b'\r' => out.push_str("\\r"),
+        b'\t' => out.push_str("\\t"),
+        control => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(control >> 4)]));
+            out.push(char::from(HEX[usize::from(control & 0x0F)]));
         }
     }
-    out.push('"');
 }
 
 /// The `int` cJSON stores next to every number: the value truncated and saturated to `i32`.
@@ -246,7 +256,21 @@ struct Parser<'a> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// Starts a parser at the first value of `text`, after a byte order mark and whitespace.
+    fn start(text: &'a str) -> Parser<'a> {
+        let mut parser = Parser {
+            bytes: text.as_bytes(),
+            text,
+            pos: 0,
+        };
+        if parser.bytes.starts_with(b"\xEF\xBB\xBF") {
+            parser.pos = 3;
+        }
+        parser.skip_whitespace();
+        parser
+    }
+
     fn error(&self, reason: &'static str) -> JsonError {
         JsonError {
             offset: self.pos,
@@ -370,26 +394,28 @@ impl Parser<'_> {
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
-        self.pos += 1;
         let mut out = String::new();
+        self.string_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the decoded string at the current `"` to `out`.
+    fn string_into(&mut self, out: &mut String) -> Result<(), JsonError> {
+        self.pos += 1;
         let mut run_start = self.pos;
         loop {
-            let Some(&byte) = self.bytes.get(self.pos) else {
+            let Some(offset) = memchr::memchr2(b'"', b'\\', &self.bytes[self.pos..]) else {
+                self.pos = self.bytes.len();
                 return Err(self.error("unterminated string"));
             };
-            match byte {
-                b'"' => {
-                    out.push_str(&self.text[run_start..self.pos]);
-                    self.pos += 1;
-                    return Ok(out);
-                }
-                b'\\' => {
-                    out.push_str(&self.text[run_start..self.pos]);
-                    self.escape(&mut out)?;
-                    run_start = self.pos;
-                }
-                _ => self.pos += 1,
+            self.pos += offset;
+            out.push_str(&self.text[run_start..self.pos]);
+            if self.bytes[self.pos] == b'"' {
+                self.pos += 1;
+                return Ok(());
             }
+            self.escape(out)?;
+            run_start = self.pos;
         }
     }
 

@@ -2,6 +2,7 @@
 //! per line, in one session, and prints what `wazuh-logtest` prints (or one JSON line per
 //! event with `--json`). With `--test` it runs Wazuh ruleset test files instead.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
@@ -89,6 +90,10 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
     let mut line = Vec::new();
     let mut line_number = 0u64;
     let mut skipped = 0u64;
+    // Reused for every event: the alerts.log record (only its length is needed) and the
+    // output line.
+    let mut record = String::new();
+    let mut output = String::new();
     while let Some(too_long) = read_bounded_line(&mut input, &mut line, MAX_EVENT_BYTES)
         .context("failed to read standard input")?
     {
@@ -98,7 +103,7 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
             tracing::warn!("line {line_number}: skipped, longer than {MAX_EVENT_BYTES} bytes");
             continue;
         }
-        let text = String::from_utf8_lossy(&line);
+        let text = utf8_lossy(&line);
         let text = text.trim_end_matches('\r');
         if text.is_empty() {
             continue;
@@ -107,15 +112,19 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
         let alert_id = format!("{}.{alerts_log_offset}", outcome.event.time.timestamp());
         if outcome.logged {
             if let Some(alert) = &outcome.alert {
-                alerts_log_offset +=
-                    dnstel_analysis::alerts_log::format_record(alert, &alert_id).len() as u64;
+                record.clear();
+                dnstel_analysis::alerts_log::write_record(alert, &alert_id, &mut record);
+                alerts_log_offset += record.len() as u64;
             }
         }
+        output.clear();
         if args.json {
-            writeln!(out, "{}", json_line(&outcome, &alert_id, analyzer))?;
+            write_json_line(&outcome, &alert_id, analyzer, &mut output);
+            output.push('\n');
         } else {
-            write!(out, "{}", text_report(&outcome, args.trace))?;
+            output.push_str(&text_report(&outcome, args.trace));
         }
+        out.write_all(output.as_bytes())?;
     }
     out.flush()?;
     if skipped > 0 {
@@ -140,7 +149,7 @@ pub(crate) fn read_bounded_line(
             return Ok(read_any.then_some(too_long));
         }
         read_any = true;
-        let (chunk, consumed, done) = match buffer.iter().position(|&byte| byte == b'\n') {
+        let (chunk, consumed, done) = match memchr::memchr(b'\n', buffer) {
             Some(end) => (&buffer[..end], end + 1, true),
             None => (buffer, buffer.len(), false),
         };
@@ -156,24 +165,25 @@ pub(crate) fn read_bounded_line(
     }
 }
 
-fn json_line(outcome: &Outcome, alert_id: &str, analyzer: &Analyzer) -> String {
-    let output = match &outcome.alert {
-        Some(alert) => {
-            let mut object = alert.to_json(alert_id);
-            if !outcome.logged {
-                if let JsonValue::Object(members) = &mut object {
-                    members.retain(|(key, _)| key != "id");
-                }
-            }
-            object
-        }
-        None => decoded_only(outcome, analyzer),
-    };
-    JsonValue::Object(vec![
-        ("alert".to_string(), JsonValue::Bool(outcome.logged)),
-        ("output".to_string(), output),
-    ])
-    .to_compact()
+/// Converts `bytes` to text, replacing invalid UTF-8 with U+FFFD. Valid text, the common
+/// case, is borrowed after the faster `from_utf8` check.
+pub(crate) fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// Appends `{"alert": logged, "output": ...}` for one event to `out`.
+fn write_json_line(outcome: &Outcome, alert_id: &str, analyzer: &Analyzer, out: &mut String) {
+    out.push_str("{\"alert\":");
+    out.push_str(if outcome.logged { "true" } else { "false" });
+    out.push_str(",\"output\":");
+    match &outcome.alert {
+        Some(alert) => alert.write_json(outcome.logged.then_some(alert_id), out),
+        None => decoded_only(outcome, analyzer).write(out, None),
+    }
+    out.push('}');
 }
 
 fn decoded_only(outcome: &Outcome, analyzer: &Analyzer) -> JsonValue {

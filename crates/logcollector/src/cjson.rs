@@ -4,7 +4,7 @@
 //! object, so the analyzer sees compact JSON with members in order, duplicate keys kept, and
 //! numbers re-printed as cJSON prints doubles. `dnstel-cjson` models that library.
 
-use dnstel_cjson::JsonValue;
+use dnstel_cjson::{write_compact_prefix, JsonValue};
 
 /// The members of a JSON object, in document order.
 pub type Members = Vec<(String, JsonValue)>;
@@ -18,6 +18,23 @@ pub fn parse_object(line: &str) -> Option<Members> {
         Ok(JsonValue::Object(members)) => Some(members),
         _ => None,
     }
+}
+
+/// Returns the compact rendering of `line` when it is an object that
+/// [`write_compact_prefix`] handles. On `None` the caller uses [`parse_object`], which also
+/// decides whether the line is an object at all.
+pub fn compact_object(line: &str) -> Option<String> {
+    if line
+        .trim_start_matches(|c: char| c <= ' ')
+        .as_bytes()
+        .first()
+        != Some(&b'{')
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(line.len());
+    write_compact_prefix(line, &mut out)?;
+    Some(out)
 }
 
 /// Adds `value` under a dotted `key`, creating nested objects, without replacing existing keys,
@@ -53,8 +70,13 @@ pub fn write_object(members: Members) -> String {
 mod tests {
     use super::*;
 
+    /// Re-encodes through the full parser and checks that the fast path agrees when it applies.
     fn compact(line: &str) -> String {
-        write_object(parse_object(line).expect("test input is a JSON object"))
+        let full = write_object(parse_object(line).expect("test input is a JSON object"));
+        if let Some(fast) = compact_object(line) {
+            assert_eq!(fast, full, "fast path for {line:?}");
+        }
+        full
     }
 
     #[test]
@@ -94,6 +116,18 @@ mod tests {
     #[test]
     fn duplicate_keys_are_kept() {
         assert_eq!(compact(r#"{"a":1,"a":2}"#), r#"{"a":1,"a":2}"#);
+    }
+
+    #[test]
+    fn fast_path_takes_plain_objects() {
+        let line = r#"{ "a": [1, 2.50, "x\ty"], "b": {"c": null} } trailing"#;
+        assert_eq!(
+            compact_object(line).as_deref(),
+            Some(r#"{"a":[1,2.5,"x\ty"],"b":{"c":null}}"#)
+        );
+        assert_eq!(compact_object(r#"{"a":"x\/y"}"#), None);
+        assert_eq!(compact_object("[1]"), None);
+        assert_eq!(compact_object("\u{feff}{}"), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Checks on one raw line before it becomes an event.
 
+use std::borrow::Cow;
+
 use crate::cjson;
 
 /// The maximum bytes of one line, newline included, as the Wazuh agent reads it (a 65,280-byte
@@ -36,10 +38,19 @@ pub fn encode_line(raw: &[u8], labels: &[(String, String)]) -> Result<String, Sk
     if raw.len() + 1 > MAX_LINE_BYTES {
         return Err(SkipReason::TooLong);
     }
-    if raw.contains(&0) {
+    if memchr::memchr(0, raw).is_some() {
         return Err(SkipReason::NulByte);
     }
-    let text = String::from_utf8_lossy(raw);
+    // `from_utf8` checks valid text faster than the lossy conversion does.
+    let text = match std::str::from_utf8(raw) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
+    if labels.is_empty() {
+        if let Some(compact) = cjson::compact_object(&text) {
+            return Ok(compact);
+        }
+    }
     let mut members = cjson::parse_object(&text).ok_or(SkipReason::NotJsonObject)?;
     for (key, value) in labels {
         cjson::add_label(&mut members, key, value);

@@ -112,21 +112,36 @@ impl Alternative {
     }
 }
 
-/// Case-insensitive substring search; `needle` is already lower case.
+/// Case-insensitive substring search; `needle` is already lower case. Candidate starts are
+/// found with `memchr2` on both cases of the needle's first byte, so most of the text is
+/// skipped without comparing.
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    if needle.len() > haystack.len() {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
         return false;
+    };
+    let upper = first.to_ascii_uppercase();
+    let mut from = 0;
+    while let Some(offset) = memchr::memchr2(first, upper, &haystack[from..=last_start]) {
+        let start = from + offset;
+        if haystack[start + 1..start + needle.len()].eq_ignore_ascii_case(rest) {
+            return true;
+        }
+        from = start + 1;
+        if from > last_start {
+            break;
+        }
     }
-    haystack
-        .windows(needle.len())
-        .any(|window| window.eq_ignore_ascii_case(needle))
+    false
 }
 
 /// Cuts the text at its first NUL byte, because Wazuh's engines work on C
 /// strings.
 pub(crate) fn c_string(text: &str) -> &[u8] {
     let bytes = text.as_bytes();
-    match bytes.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, bytes) {
         Some(nul) => &bytes[..nul],
         None => bytes,
     }
@@ -192,6 +207,26 @@ mod tests {
         assert!(!matches("!foo", "a foo"));
         assert!(matches("!foo", "bar"));
         assert!(!matches("!foo|bar", "bar"));
+    }
+
+    #[test]
+    fn substring_search_matches_windows() {
+        let haystack = b"xQuEry quer QUERYx q\xc3\xa9 Q";
+        for needle in [
+            "query", "q", "x", "yx", "q\u{e9}", "rx", "xq", " q", "querys",
+        ] {
+            let needle = needle.as_bytes();
+            let expected = haystack
+                .windows(needle.len())
+                .any(|window| window.eq_ignore_ascii_case(needle));
+            assert_eq!(
+                contains_ignore_case(haystack, needle),
+                expected,
+                "{needle:?}"
+            );
+        }
+        assert!(!contains_ignore_case(b"ab", b"abc"));
+        assert!(contains_ignore_case(b"abc", b"abc"));
     }
 
     #[test]

@@ -95,12 +95,12 @@ impl OsRegex {
     }
 
     fn execute(&self, text: &str) -> Option<MatchSpan> {
-        let limit = STEP_LIMIT_BASE + STEPS_PER_BYTE * c_string(text).len() as u64;
+        let text = c_string(text);
+        let limit = STEP_LIMIT_BASE + STEPS_PER_BYTE * text.len() as u64;
         self.execute_limited(text, limit)
     }
 
-    fn execute_limited(&self, text: &str, limit: u64) -> Option<MatchSpan> {
-        let text = c_string(text);
+    fn execute_limited(&self, text: &[u8], limit: u64) -> Option<MatchSpan> {
         let mut steps = 0;
         for alt in &self.alternatives {
             let mut marks = vec![None; if self.captures { alt.parens.len() } else { 0 }];
@@ -616,9 +616,9 @@ mod tests {
     fn step_limit_counts() {
         let regex = OsRegex::new("\\w+x").expect("compiles");
         let text = "a".repeat(1_000);
-        assert!(regex.execute_limited(&text, 100).is_none());
+        assert!(regex.execute_limited(text.as_bytes(), 100).is_none());
         assert_eq!(regex.limit_hits(), 1);
-        assert!(regex.execute_limited("aaax", 100).is_some());
+        assert!(regex.execute_limited(b"aaax", 100).is_some());
         assert_eq!(regex.limit_hits(), 1);
     }
 }
