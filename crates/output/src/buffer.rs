@@ -22,6 +22,14 @@ impl LineBuffer {
         self.events += 1;
     }
 
+    /// Appends one event given without its newline, and the newline.
+    pub fn push_line(&mut self, line: &[u8]) {
+        self.bytes.reserve(line.len() + 1);
+        self.bytes.extend_from_slice(line);
+        self.bytes.push(b'\n');
+        self.events += 1;
+    }
+
     /// Returns true when the buffer has reached its capacity and should be flushed.
     pub fn is_full(&self) -> bool {
         self.bytes.len() >= CAPACITY

@@ -4,6 +4,7 @@ use std::io::{self, Stdout, Write};
 use std::sync::Arc;
 
 use crate::buffer::LineBuffer;
+use crate::codec::Line;
 use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
 
 /// Writes newline-terminated events to standard output or any other writer.
@@ -48,12 +49,19 @@ impl<W: Write> ConsoleOutput<W> {
 
     fn write_encoded(&mut self, event: &[u8]) -> Result<(), OutputError> {
         self.encoded.clear();
-        self.codec.encode_into(event, &mut self.encoded)?;
-        if self.buffer.would_overflow(self.encoded.len()) {
+        let line = self.codec.line(event, &mut self.encoded)?;
+        let len = match line {
+            Line::Unchanged(line) => line.len() + 1,
+            Line::Appended => self.encoded.len(),
+        };
+        if self.buffer.would_overflow(len) {
             self.flush_buffer()?;
         }
-        self.buffer.push(&self.encoded);
-        self.counters.add_event(self.encoded.len());
+        match line {
+            Line::Unchanged(line) => self.buffer.push_line(line),
+            Line::Appended => self.buffer.push(&self.encoded),
+        }
+        self.counters.add_event(len);
         if self.buffer.is_full() {
             self.flush_buffer()?;
         }
