@@ -25,12 +25,17 @@ const RELATED_SCAN_LIMIT: usize = 32;
 
 /// Appends `event` to `out` as one JSON object followed by `\n`.
 pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
+    // Each address appears in up to three members, so its text is rendered once.
+    let addresses = AddressTexts {
+        source: IpText::new(event.source.ip),
+        destination: IpText::new(event.destination.ip),
+    };
     let mut object = ObjectWriter::new(out);
     for key in TopKey::ALL {
         match plan.slot(key) {
-            Slot::Dynamic => write_member(&mut object, key, event),
+            Slot::Dynamic => write_member(&mut object, key, event, &addresses),
             Slot::Static(member) => object.raw_member(member),
-            Slot::Edited(edits) => write_edited(&mut object, key, event, edits),
+            Slot::Edited(edits) => write_edited(&mut object, key, event, &addresses, edits),
             Slot::Absent => {}
         }
     }
@@ -42,16 +47,25 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
 }
 
 /// Writes one per-event top-level member, if the event has it.
-fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
+fn write_member(
+    object: &mut ObjectWriter<'_>,
+    key: TopKey,
+    event: &Event<'_>,
+    addresses: &AddressTexts,
+) {
     let name = key.quoted_name().as_bytes();
     match key {
         TopKey::Timestamp => write_timestamp_json(object.quoted_key(name), event.timestamp),
         TopKey::Status => json::write_str(object.quoted_key(name), event.status.as_str()),
         TopKey::Type => object.quoted_key(name).extend_from_slice(b"\"dns\""),
-        TopKey::Destination | TopKey::Server => {
-            write_endpoint(object.quoted_key(name), &event.destination);
+        TopKey::Destination | TopKey::Server => write_endpoint(
+            object.quoted_key(name),
+            &addresses.destination,
+            &event.destination,
+        ),
+        TopKey::Source | TopKey::Client => {
+            write_endpoint(object.quoted_key(name), &addresses.source, &event.source);
         }
-        TopKey::Source | TopKey::Client => write_endpoint(object.quoted_key(name), &event.source),
         TopKey::Event => write_event_times(object.quoted_key(name), &event.times),
         TopKey::Error => write_error(object, event.notes),
         TopKey::Dns => write_dns(object.quoted_key(name), &event.dns),
@@ -70,7 +84,7 @@ fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
                 write_question_text(object.quoted_key(name), question);
             }
         }
-        TopKey::Related => write_related(object.quoted_key(name), event),
+        TopKey::Related => write_related(object.quoted_key(name), event, addresses),
         TopKey::Network => write_network(object.quoted_key(name), &event.network),
         TopKey::Request => {
             if let Some(text) = &event.request_text {
@@ -92,10 +106,16 @@ fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
 }
 
 /// Slow path: renders the member alone, applies the edits, and writes the result.
-fn write_edited(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, edits: &[Edit]) {
+fn write_edited(
+    object: &mut ObjectWriter<'_>,
+    key: TopKey,
+    event: &Event<'_>,
+    addresses: &AddressTexts,
+    edits: &[Edit],
+) {
     let mut scratch = Vec::new();
     let mut single = ObjectWriter::new(&mut scratch);
-    write_member(&mut single, key, event);
+    write_member(&mut single, key, event, addresses);
     single.end();
     let mut value = match serde_json::from_slice::<Value>(&scratch) {
         Ok(Value::Object(mut map)) => map.remove(key.name()),
@@ -132,9 +152,10 @@ fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
 
 /// Writes an endpoint object; the static parts of fixed-shape objects like this one are
 /// written as byte literals, which skips the key escaping of [`ObjectWriter`].
-fn write_endpoint(out: &mut Vec<u8>, endpoint: &Endpoint) {
-    out.extend_from_slice(b"{\"ip\":");
-    write_ip(out, endpoint.ip);
+fn write_endpoint(out: &mut Vec<u8>, address: &IpText, endpoint: &Endpoint) {
+    out.extend_from_slice(b"{\"ip\":\"");
+    out.extend_from_slice(address.as_bytes());
+    out.push(b'"');
     if endpoint.port != 0 {
         out.extend_from_slice(b",\"port\":");
         json::write_u64(out, u64::from(endpoint.port));
@@ -211,11 +232,9 @@ fn write_question_text(out: &mut Vec<u8>, question: &Question) {
 
 /// Writes `related.ip`: source, destination, then each resolved address, first occurrence
 /// of each kept.
-fn write_related(out: &mut Vec<u8>, event: &Event<'_>) {
-    let source_text = IpText::new(event.source.ip);
-    let destination_text = IpText::new(event.destination.ip);
-    let source = source_text.as_str();
-    let destination = destination_text.as_str();
+fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts) {
+    let source = addresses.source.as_str();
+    let destination = addresses.destination.as_str();
 
     out.extend_from_slice(b"{\"ip\":[");
     json::write_str(out, source);
@@ -244,6 +263,12 @@ fn write_related(out: &mut Vec<u8>, event: &Event<'_>) {
         }
     }
     out.extend_from_slice(b"]}");
+}
+
+/// The texts of the source and destination addresses of one event.
+struct AddressTexts {
+    source: IpText,
+    destination: IpText,
 }
 
 /// Length of the text buffer of [`IpText`]; the longest IPv6 text has 45 characters.
@@ -308,13 +333,6 @@ impl IpText {
         // Only ASCII digits, dots, colons and hex letters are written.
         std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
-}
-
-/// Writes an address as a JSON string the way Go prints `net.IP`.
-pub(crate) fn write_ip(out: &mut Vec<u8>, address: IpAddr) {
-    out.push(b'"');
-    out.extend_from_slice(IpText::new(address).as_bytes());
-    out.push(b'"');
 }
 
 /// Writes a registry value without quotes: `mnemonic` when the value has one, else its
