@@ -37,18 +37,14 @@ impl JsonCodec {
         event: &'e [u8],
         out: &mut Vec<u8>,
     ) -> Result<Line<'e>, OutputError> {
-        let event = trim_ascii_end(event);
-        if event.is_empty() {
-            return Err(OutputError::InvalidEvent("event is empty"));
-        }
         if self.pretty {
+            let event = trim_ascii_end(event);
+            if event.is_empty() {
+                return Err(OutputError::InvalidEvent("event is empty"));
+            }
             indent(event, self.escape_html, out);
         } else {
-            if memchr::memchr(b'\n', event).is_some() {
-                return Err(OutputError::InvalidEvent(
-                    "compact event contains a newline byte",
-                ));
-            }
+            let event = check_compact(event)?;
             if !self.escape_html {
                 return Ok(Line::Unchanged(event));
             }
@@ -65,6 +61,21 @@ pub(crate) enum Line<'e> {
     Unchanged(&'e [u8]),
     /// The encoded line, newline included, was appended to the caller's buffer.
     Appended,
+}
+
+/// Returns `event` without trailing whitespace after checking that it is not empty and has
+/// no newline byte, which would break the one-event-per-line framing.
+pub(crate) fn check_compact(event: &[u8]) -> Result<&[u8], OutputError> {
+    let event = trim_ascii_end(event);
+    if event.is_empty() {
+        return Err(OutputError::InvalidEvent("event is empty"));
+    }
+    if memchr::memchr(b'\n', event).is_some() {
+        return Err(OutputError::InvalidEvent(
+            "compact event contains a newline byte",
+        ));
+    }
+    Ok(event)
 }
 
 fn trim_ascii_end(bytes: &[u8]) -> &[u8] {
