@@ -150,8 +150,8 @@ fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
     }
 }
 
-/// Writes an endpoint object; the static parts of fixed-shape objects like this one are
-/// written as byte literals, which skips the key escaping of [`ObjectWriter`].
+/// Writes an endpoint object. Fixed-shape objects like this one write their keys as byte
+/// literals, which skips the key escaping of [`ObjectWriter`].
 fn write_endpoint(out: &mut Vec<u8>, address: &IpText, endpoint: &Endpoint) {
     out.extend_from_slice(b"{\"ip\":\"");
     out.extend_from_slice(address.as_bytes());
@@ -271,7 +271,7 @@ struct AddressTexts {
     destination: IpText,
 }
 
-/// Length of the text buffer of [`IpText`]; the longest IPv6 text has 45 characters.
+/// Length of the text buffer of [`IpText`]. The longest IPv6 text has 45 characters.
 const IP_TEXT_CAPACITY: usize = 48;
 
 /// An address's text as Go prints `net.IP`, in a stack buffer: IPv4-mapped IPv6 addresses

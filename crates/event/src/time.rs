@@ -19,9 +19,9 @@ const SECONDS_PER_DAY: i64 = 86_400;
 const SECOND_PREFIX_LEN: usize = 20;
 
 thread_local! {
-    /// The second most recently formatted on this thread and its text prefix. Events come in
-    /// time order, so most timestamps fall in the second before, and the calendar arithmetic
-    /// runs about once per second of traffic.
+    /// The second most recently formatted on this thread and its text prefix. Events come
+    /// roughly in time order, so most timestamps fall in the same second as the one before,
+    /// and the calendar arithmetic runs about once per second of traffic.
     static LAST_SECOND: Cell<(i64, [u8; SECOND_PREFIX_LEN])> =
         const { Cell::new((i64::MIN, [0; SECOND_PREFIX_LEN])) };
 }

@@ -55,7 +55,7 @@ impl JsonCodec {
     }
 }
 
-/// Where [`JsonCodec::line`] put the encoded event.
+/// The location of an event encoded by [`JsonCodec::line`].
 pub(crate) enum Line<'e> {
     /// The event needs no change: these bytes, without the terminating newline.
     Unchanged(&'e [u8]),
