@@ -37,8 +37,9 @@ pub(crate) fn read_name(
     start: usize,
     section: Section,
 ) -> Result<WireName, NameError> {
-    // Most names fit, so the text is allocated once.
-    let mut text = String::with_capacity(32);
+    // Most names fit, so the text is allocated once. It is built as bytes and checked as
+    // UTF-8 once at the end, instead of once per label.
+    let mut text = Vec::with_capacity(32);
     let mut position = start;
     let mut end = None;
     let mut wire_len = 1usize;
@@ -80,7 +81,7 @@ pub(crate) fn read_name(
                     return fail(Anomaly::NameTooLong { offset: start }, end);
                 }
                 if !text.is_empty() {
-                    text.push('.');
+                    text.push(b'.');
                 }
                 escape_label(label, &mut text);
                 position = label_end;
@@ -125,8 +126,9 @@ pub(crate) fn read_name(
     }
 
     if text.is_empty() {
-        text.push('.');
+        text.push(b'.');
     }
+    let text = String::from_utf8(text).expect("escaped names contain only printable ASCII");
     Ok(WireName {
         text,
         end: end.unwrap_or(position + 1),
@@ -135,34 +137,45 @@ pub(crate) fn read_name(
 
 /// Appends `label` with miekg's name escaping: `. space ' @ ; ( ) " \` get a backslash, and
 /// bytes outside 0x20..=0x7e become `\DDD` (three decimal digits).
-fn escape_label(label: &[u8], out: &mut String) {
-    out.reserve(label.len());
-    if label.iter().all(|&byte| is_plain(byte)) {
-        if let Ok(plain) = std::str::from_utf8(label) {
-            out.push_str(plain);
-            return;
-        }
+fn escape_label(label: &[u8], out: &mut Vec<u8>) {
+    if label.iter().all(|&byte| PLAIN[usize::from(byte)]) {
+        out.extend_from_slice(label);
+        return;
     }
+    out.reserve(label.len());
     for &byte in label {
-        match byte {
-            b'.' | b' ' | b'\'' | b'@' | b';' | b'(' | b')' | b'"' | b'\\' => {
-                out.push('\\');
-                out.push(char::from(byte));
-            }
-            0x20..=0x7e => out.push(char::from(byte)),
-            _ => push_decimal_escape(byte, out),
+        if PLAIN[usize::from(byte)] {
+            out.push(byte);
+        } else if matches!(byte, 0x20..=0x7e) {
+            out.push(b'\\');
+            out.push(byte);
+        } else {
+            out.extend_from_slice(&[
+                b'\\',
+                b'0' + byte / 100,
+                b'0' + byte / 10 % 10,
+                b'0' + byte % 10,
+            ]);
         }
     }
 }
 
-/// Reports whether `byte` is printable ASCII that names keep as is.
-fn is_plain(byte: u8) -> bool {
-    matches!(byte, 0x20..=0x7e)
-        && !matches!(
-            byte,
-            b'.' | b' ' | b'\'' | b'@' | b';' | b'(' | b')' | b'"' | b'\\'
-        )
-}
+/// Bytes that names keep as they are: printable ASCII except `. space ' @ ; ( ) " \`.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0x20;
+    while byte <= 0x7e {
+        table[byte] = true;
+        byte += 1;
+    }
+    let escaped = *b". '@;()\"\\";
+    let mut index = 0;
+    while index < escaped.len() {
+        table[escaped[index] as usize] = false;
+        index += 1;
+    }
+    table
+};
 
 /// Appends `\DDD` for `byte`.
 pub(crate) fn push_decimal_escape(byte: u8, out: &mut String) {

@@ -319,6 +319,12 @@ impl Rcode {
             other => packetbeat_rcode_name(other),
         }
     }
+
+    /// Returns the name Packetbeat 7.17 prints in `dns.response_code` (16 is `BADSIG`), or
+    /// `None` where it prints `Unknown <n>`. The `Display` output uses the same names.
+    pub fn packetbeat_name(self) -> Option<&'static str> {
+        packetbeat_rcode_name(self.0)
+    }
 }
 
 fn packetbeat_rcode_name(rcode: u16) -> Option<&'static str> {

@@ -8,8 +8,6 @@
 
 use std::net::IpAddr;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use dnstel_pairing::Transport;
 use sha1::{Digest, Sha1};
 
@@ -49,19 +47,45 @@ pub fn write_community_id(
     destination: (IpAddr, u16),
     transport: Transport,
 ) -> Option<()> {
-    let mut hasher = Sha1::new();
-    hasher.update(seed.to_be_bytes());
     let (low, high) = order_endpoints(source, destination)?;
-    hash_address(&mut hasher, low.0);
-    hash_address(&mut hasher, high.0);
-    hasher.update([protocol_number(transport), 0]);
-    hasher.update(low.1.to_be_bytes());
-    hasher.update(high.1.to_be_bytes());
-    let digest = hasher.finalize();
+    // The hashed tuple: seed, both addresses, protocol, pad byte, both ports (at most 40 bytes).
+    let mut tuple = [0u8; 40];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        tuple[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    put(&seed.to_be_bytes());
+    put_address(&mut put, low.0);
+    put_address(&mut put, high.0);
+    put(&[protocol_number(transport), 0]);
+    put(&low.1.to_be_bytes());
+    put(&high.1.to_be_bytes());
+    let digest: [u8; 20] = Sha1::digest(&tuple[..len]).into();
 
     text.push_str("1:");
-    STANDARD.encode_string(digest, text);
+    push_base64(text, &digest);
     Some(())
+}
+
+/// Appends standard padded base64 of a SHA-1 digest: six full groups, then two bytes padded
+/// with one `=`.
+fn push_base64(text: &mut String, digest: &[u8; 20]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let symbol = |index: u32| char::from(ALPHABET[(index & 0x3f) as usize]);
+    for group in digest.chunks(3) {
+        let bits = group.iter().enumerate().fold(0u32, |bits, (index, &byte)| {
+            bits | u32::from(byte) << (16 - 8 * index)
+        });
+        text.push(symbol(bits >> 18));
+        text.push(symbol(bits >> 12));
+        text.push(if group.len() > 1 {
+            symbol(bits >> 6)
+        } else {
+            '='
+        });
+        text.push(if group.len() > 2 { symbol(bits) } else { '=' });
+    }
 }
 
 /// Orders two endpoints so the lower one (by address bytes, then port) comes first.
@@ -74,10 +98,10 @@ fn order_endpoints(a: (IpAddr, u16), b: (IpAddr, u16)) -> Option<((IpAddr, u16),
     Some(if a_is_lower { (a, b) } else { (b, a) })
 }
 
-fn hash_address(hasher: &mut Sha1, address: IpAddr) {
+fn put_address(put: &mut impl FnMut(&[u8]), address: IpAddr) {
     match address {
-        IpAddr::V4(v4) => hasher.update(v4.octets()),
-        IpAddr::V6(v6) => hasher.update(v6.octets()),
+        IpAddr::V4(v4) => put(&v4.octets()),
+        IpAddr::V6(v6) => put(&v6.octets()),
     }
 }
 

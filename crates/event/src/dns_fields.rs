@@ -9,26 +9,40 @@ use dnstel_dns::{EdnsOption, FieldValue, Message, Opt, OptionValue, Record};
 
 use crate::encode::{write_display, write_named};
 use crate::event::DnsFields;
-use crate::json::{self, ObjectWriter};
+use crate::json::{self, quoted_key, ObjectWriter};
 
-/// Writes the members of `dns` into `object` and closes it.
-pub(crate) fn write_dns(mut object: ObjectWriter<'_>, dns: &DnsFields<'_>) {
+/// Writes the `dns` object. Its fixed members are written as byte literals.
+pub(crate) fn write_dns(out: &mut Vec<u8>, dns: &DnsFields<'_>) {
     let message = dns.message;
-    object.str_array("header_flags", &message.header_flags());
-    object.u64("authorities_count", message.authorities.len() as u64);
-    object.u64("answers_count", message.answers.len() as u64);
-    object.u64("additionals_count", message.additionals.len() as u64);
-    write_flags(&mut object, message);
+    out.extend_from_slice(b"{\"header_flags\":");
+    write_header_flags(out, message);
+    out.extend_from_slice(b",\"authorities_count\":");
+    json::write_u64(out, message.authorities.len() as u64);
+    out.extend_from_slice(b",\"answers_count\":");
+    json::write_u64(out, message.answers.len() as u64);
+    out.extend_from_slice(b",\"additionals_count\":");
+    json::write_u64(out, message.additionals.len() as u64);
+    write_flags(out, message);
 
-    write_records(&mut object, "answers", &message.answers);
+    // The object is not empty here, so the writer only adds the commas.
+    let mut object = ObjectWriter::continue_object(out);
+    write_records(&mut object, quoted_key!("answers"), &message.answers);
     if dns.include_authorities {
-        write_records(&mut object, "authorities", &message.authorities);
+        write_records(
+            &mut object,
+            quoted_key!("authorities"),
+            &message.authorities,
+        );
     }
     if dns.include_additionals {
-        write_records(&mut object, "additionals", &message.additionals);
+        write_records(
+            &mut object,
+            quoted_key!("additionals"),
+            &message.additionals,
+        );
     }
     if message.resolved_ips().next().is_some() {
-        let out = object.key("resolved_ip");
+        let out = object.quoted_key(quoted_key!("resolved_ip"));
         out.push(b'[');
         for (index, address) in message.resolved_ips().enumerate() {
             if index > 0 {
@@ -39,9 +53,12 @@ pub(crate) fn write_dns(mut object: ObjectWriter<'_>, dns: &DnsFields<'_>) {
         out.push(b']');
     }
 
-    object.str("type", dns.kind.as_str());
+    let out = object.quoted_key(quoted_key!("type"));
+    out.push(b'"');
+    out.extend_from_slice(dns.kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"op_code\":");
     write_named(
-        object.key("op_code"),
+        out,
         message.header.opcode.mnemonic(),
         &message.header.opcode,
     );
@@ -49,21 +66,59 @@ pub(crate) fn write_dns(mut object: ObjectWriter<'_>, dns: &DnsFields<'_>) {
     if let Some(opt) = &message.opt {
         write_opt(object.object("opt"), opt);
     }
-    object.u64("id", u64::from(message.header.id));
-    write_display(object.key("response_code"), &message.rcode());
+    let out = object.quoted_key(quoted_key!("id"));
+    json::write_u64(out, u64::from(message.header.id));
+    let rcode = message.rcode();
+    write_named(
+        object.quoted_key(quoted_key!("response_code")),
+        rcode.packetbeat_name(),
+        &rcode,
+    );
     object.end();
 }
 
-fn write_flags(object: &mut ObjectWriter<'_>, message: &Message) {
+/// Writes `dns.header_flags`: the set header bits in Packetbeat's order (`AA`, `TC`, `RD`,
+/// `RA`, `AD`, `CD`), then `DO` from the OPT record.
+fn write_header_flags(out: &mut Vec<u8>, message: &Message) {
     let header = &message.header;
-    let mut flags = object.object("flags");
-    flags.bool("recursion_available", header.ra);
-    flags.bool("authentic_data", header.ad);
-    flags.bool("checking_disabled", header.cd);
-    flags.bool("authoritative", header.aa);
-    flags.bool("truncated_response", header.tc);
-    flags.bool("recursion_desired", header.rd);
-    flags.end();
+    let flags = [
+        (header.aa, b"\"AA\""),
+        (header.tc, b"\"TC\""),
+        (header.rd, b"\"RD\""),
+        (header.ra, b"\"RA\""),
+        (header.ad, b"\"AD\""),
+        (header.cd, b"\"CD\""),
+        (message.dnssec_ok(), b"\"DO\""),
+    ];
+    out.push(b'[');
+    let mut first = true;
+    for (set, quoted) in flags {
+        if set {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(quoted);
+        }
+    }
+    out.push(b']');
+}
+
+fn write_flags(out: &mut Vec<u8>, message: &Message) {
+    let header = &message.header;
+    let flags: [(&[u8], bool); 6] = [
+        (b",\"flags\":{\"recursion_available\":", header.ra),
+        (b",\"authentic_data\":", header.ad),
+        (b",\"checking_disabled\":", header.cd),
+        (b",\"authoritative\":", header.aa),
+        (b",\"truncated_response\":", header.tc),
+        (b",\"recursion_desired\":", header.rd),
+    ];
+    for (quoted_key, set) in flags {
+        out.extend_from_slice(quoted_key);
+        json::write_bool(out, set);
+    }
+    out.push(b'}');
 }
 
 fn write_question(object: &mut ObjectWriter<'_>, dns: &DnsFields<'_>) {
@@ -71,43 +126,45 @@ fn write_question(object: &mut ObjectWriter<'_>, dns: &DnsFields<'_>) {
     let Some(question) = message.first_question() else {
         return;
     };
-    let mut inner = object.object("question");
+    let mut inner = ObjectWriter::new(object.quoted_key(quoted_key!("question")));
     if let Some(domain) = &dns.domain {
         if let Some(tld) = domain.top_level_domain() {
-            inner.str("top_level_domain", tld);
+            json::write_str(inner.quoted_key(quoted_key!("top_level_domain")), tld);
         }
         if let Some(subdomain) = domain.subdomain() {
-            inner.str("subdomain", subdomain);
+            json::write_str(inner.quoted_key(quoted_key!("subdomain")), subdomain);
         }
     }
-    inner.str("name", &question.name);
-    write_named(
-        inner.key("type"),
-        question.qtype.mnemonic(),
-        &question.qtype,
-    );
-    write_named(
-        inner.key("class"),
-        question.qclass.mnemonic(),
-        &question.qclass,
-    );
+    let out = inner.quoted_key(quoted_key!("name"));
+    json::write_str(out, &question.name);
+    out.extend_from_slice(b",\"type\":");
+    write_named(out, question.qtype.mnemonic(), &question.qtype);
+    out.extend_from_slice(b",\"class\":");
+    write_named(out, question.qclass.mnemonic(), &question.qclass);
     if let Some(domain) = &dns.domain {
         if let Some(etld_plus_one) = domain.etld_plus_one() {
-            inner.str("etld_plus_one", etld_plus_one);
+            json::write_str(
+                inner.quoted_key(quoted_key!("etld_plus_one")),
+                etld_plus_one,
+            );
         }
         if let Some(registered) = domain.registered_domain() {
-            inner.str("registered_domain", registered);
+            json::write_str(
+                inner.quoted_key(quoted_key!("registered_domain")),
+                registered,
+            );
         }
     }
     inner.end();
     if message.question_count() > 1 {
-        object.u64("question_count", message.question_count() as u64);
+        let out = object.quoted_key(quoted_key!("question_count"));
+        json::write_u64(out, message.question_count() as u64);
     }
 }
 
 /// Writes a record array; records without rendered data are skipped, and the key is left
 /// out when none renders.
-fn write_records(object: &mut ObjectWriter<'_>, key: &str, records: &[Record]) {
+fn write_records(object: &mut ObjectWriter<'_>, quoted_key: &[u8], records: &[Record]) {
     let mut rendered = records
         .iter()
         .filter(|record| record.data.is_some())
@@ -115,7 +172,7 @@ fn write_records(object: &mut ObjectWriter<'_>, key: &str, records: &[Record]) {
     if rendered.peek().is_none() {
         return;
     }
-    let out = object.key(key);
+    let out = object.quoted_key(quoted_key);
     out.push(b'[');
     for (index, record) in rendered.enumerate() {
         if index > 0 {
@@ -130,15 +187,17 @@ fn write_record(out: &mut Vec<u8>, record: &Record) {
     let Some(rdata) = &record.data else {
         return;
     };
-    let mut object = ObjectWriter::new(out);
-    write_named(object.key("class"), record.class.mnemonic(), &record.class);
-    let ttl = object.key("ttl");
-    ttl.push(b'"');
-    json::write_u64(ttl, u64::from(record.ttl));
-    ttl.push(b'"');
-    object.str("data", &rdata.data);
-    object.str("name", &record.name);
-    write_named(object.key("type"), record.rtype.mnemonic(), &record.rtype);
+    out.extend_from_slice(b"{\"class\":");
+    write_named(out, record.class.mnemonic(), &record.class);
+    out.extend_from_slice(b",\"ttl\":\"");
+    json::write_u64(out, u64::from(record.ttl));
+    out.extend_from_slice(b"\",\"data\":");
+    json::write_str(out, &rdata.data);
+    out.extend_from_slice(b",\"name\":");
+    json::write_str(out, &record.name);
+    out.extend_from_slice(b",\"type\":");
+    write_named(out, record.rtype.mnemonic(), &record.rtype);
+    let mut object = ObjectWriter::continue_object(out);
     for (key, value) in &rdata.extra {
         match value {
             FieldValue::Str(text) => object.str(key, text),

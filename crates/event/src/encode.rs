@@ -9,28 +9,33 @@ use std::io::Write as _;
 use std::net::IpAddr;
 
 use crate::dns_fields::write_dns;
-use crate::event::{Endpoint, Event};
+use dnstel_dns::Question;
+
+use crate::event::{Endpoint, Event, EventTimes, NetworkFields};
 use crate::json::{self, ObjectWriter};
 use crate::plan::{Edit, Plan, Slot, TopKey};
-use crate::request_text::question_text;
 use crate::time::write_timestamp_json;
 use crate::value::Value;
 
-/// `event.category` of Packetbeat 7.x.
-const EVENT_CATEGORY: [&str; 2] = ["network_traffic", "network"];
-/// `event.type`.
-const EVENT_TYPE: [&str; 2] = ["connection", "protocol"];
+/// The members of `event` that are the same in every event: `category` and `type` of
+/// Packetbeat 7.x, `kind` and `dataset`.
+const EVENT_STATIC_MEMBERS: &[u8] = br#""category":["network_traffic","network"],"type":["connection","protocol"],"kind":"event","dataset":"dns""#;
 /// Above this many addresses, `related.ip` de-duplicates with a hash set instead of a scan.
 const RELATED_SCAN_LIMIT: usize = 32;
 
 /// Appends `event` to `out` as one JSON object followed by `\n`.
 pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
+    // Each address appears in up to three members, so its text is rendered once.
+    let addresses = AddressTexts {
+        source: IpText::new(event.source.ip),
+        destination: IpText::new(event.destination.ip),
+    };
     let mut object = ObjectWriter::new(out);
     for key in TopKey::ALL {
         match plan.slot(key) {
-            Slot::Dynamic => write_member(&mut object, key, event),
+            Slot::Dynamic => write_member(&mut object, key, event, &addresses),
             Slot::Static(member) => object.raw_member(member),
-            Slot::Edited(edits) => write_edited(&mut object, key, event, edits),
+            Slot::Edited(edits) => write_edited(&mut object, key, event, &addresses, edits),
             Slot::Absent => {}
         }
     }
@@ -42,38 +47,53 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
 }
 
 /// Writes one per-event top-level member, if the event has it.
-fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
-    let name = key.name();
+fn write_member(
+    object: &mut ObjectWriter<'_>,
+    key: TopKey,
+    event: &Event<'_>,
+    addresses: &AddressTexts,
+) {
+    let name = key.quoted_name().as_bytes();
     match key {
-        TopKey::Timestamp => write_timestamp_json(object.key(name), event.timestamp),
-        TopKey::Status => object.str(name, event.status.as_str()),
-        TopKey::Type => object.str(name, "dns"),
-        TopKey::Destination | TopKey::Server => write_endpoint(object, name, &event.destination),
-        TopKey::Source | TopKey::Client => write_endpoint(object, name, &event.source),
-        TopKey::Event => write_event_times(object, event),
+        TopKey::Timestamp => write_timestamp_json(object.quoted_key(name), event.timestamp),
+        TopKey::Status => json::write_str(object.quoted_key(name), event.status.as_str()),
+        TopKey::Type => object.quoted_key(name).extend_from_slice(b"\"dns\""),
+        TopKey::Destination | TopKey::Server => write_endpoint(
+            object.quoted_key(name),
+            &addresses.destination,
+            &event.destination,
+        ),
+        TopKey::Source | TopKey::Client => {
+            write_endpoint(object.quoted_key(name), &addresses.source, &event.source);
+        }
+        TopKey::Event => write_event_times(object.quoted_key(name), &event.times),
         TopKey::Error => write_error(object, event.notes),
-        TopKey::Dns => write_dns(object.object(name), &event.dns),
-        TopKey::Method => write_named(object.key(name), event.method.mnemonic(), &event.method),
+        TopKey::Dns => write_dns(object.quoted_key(name), &event.dns),
+        TopKey::Method => write_named(
+            object.quoted_key(name),
+            event.method.mnemonic(),
+            &event.method,
+        ),
         TopKey::Resource => {
             if let Some(question) = event.question {
-                object.str(name, &question.name);
+                json::write_str(object.quoted_key(name), &question.name);
             }
         }
         TopKey::Query => {
             if let Some(question) = event.question {
-                object.str(name, &question_text(question));
+                write_question_text(object.quoted_key(name), question);
             }
         }
-        TopKey::Related => write_related(object, event),
-        TopKey::Network => write_network(object, event),
+        TopKey::Related => write_related(object.quoted_key(name), event, addresses),
+        TopKey::Network => write_network(object.quoted_key(name), &event.network),
         TopKey::Request => {
             if let Some(text) = &event.request_text {
-                object.str(name, text);
+                json::write_str(object.quoted_key(name), text);
             }
         }
         TopKey::Response => {
             if let Some(text) = &event.response_text {
-                object.str(name, text);
+                json::write_str(object.quoted_key(name), text);
             }
         }
         TopKey::Metadata
@@ -86,10 +106,16 @@ fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>) {
 }
 
 /// Slow path: renders the member alone, applies the edits, and writes the result.
-fn write_edited(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, edits: &[Edit]) {
+fn write_edited(
+    object: &mut ObjectWriter<'_>,
+    key: TopKey,
+    event: &Event<'_>,
+    addresses: &AddressTexts,
+    edits: &[Edit],
+) {
     let mut scratch = Vec::new();
     let mut single = ObjectWriter::new(&mut scratch);
-    write_member(&mut single, key, event);
+    write_member(&mut single, key, event, addresses);
     single.end();
     let mut value = match serde_json::from_slice::<Value>(&scratch) {
         Ok(Value::Object(mut map)) => map.remove(key.name()),
@@ -124,35 +150,40 @@ fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
     }
 }
 
-fn write_endpoint(object: &mut ObjectWriter<'_>, name: &str, endpoint: &Endpoint) {
-    let mut inner = object.object(name);
-    write_ip(inner.key("ip"), endpoint.ip);
+/// Writes an endpoint object. Fixed-shape objects like this one write their keys as byte
+/// literals, which skips the key escaping of [`ObjectWriter`].
+fn write_endpoint(out: &mut Vec<u8>, address: &IpText, endpoint: &Endpoint) {
+    out.extend_from_slice(b"{\"ip\":\"");
+    out.extend_from_slice(address.as_bytes());
+    out.push(b'"');
     if endpoint.port != 0 {
-        inner.u64("port", u64::from(endpoint.port));
+        out.extend_from_slice(b",\"port\":");
+        json::write_u64(out, u64::from(endpoint.port));
     }
     if endpoint.bytes != 0 {
-        inner.u64("bytes", endpoint.bytes);
+        out.extend_from_slice(b",\"bytes\":");
+        json::write_u64(out, endpoint.bytes);
     }
-    inner.end();
+    out.push(b'}');
 }
 
-fn write_event_times(object: &mut ObjectWriter<'_>, event: &Event<'_>) {
-    let times = &event.times;
-    let mut inner = object.object("event");
+fn write_event_times(out: &mut Vec<u8>, times: &EventTimes) {
+    out.push(b'{');
     if let Some(end) = times.end {
-        write_timestamp_json(inner.key("end"), end);
+        out.extend_from_slice(b"\"end\":");
+        write_timestamp_json(out, end);
+        out.push(b',');
     }
-    inner.str_array("category", &EVENT_CATEGORY);
-    inner.str_array("type", &EVENT_TYPE);
-    inner.str("kind", "event");
-    inner.str("dataset", "dns");
+    out.extend_from_slice(EVENT_STATIC_MEMBERS);
     if let Some(duration) = times.duration {
-        inner.i64("duration", duration);
+        out.extend_from_slice(b",\"duration\":");
+        json::write_i64(out, duration);
     }
     if let Some(start) = times.start {
-        write_timestamp_json(inner.key("start"), start);
+        out.extend_from_slice(b",\"start\":");
+        write_timestamp_json(out, start);
     }
-    inner.end();
+    out.push(b'}');
 }
 
 fn write_error(object: &mut ObjectWriter<'_>, notes: &[String]) {
@@ -167,95 +198,151 @@ fn write_error(object: &mut ObjectWriter<'_>, notes: &[String]) {
     inner.end();
 }
 
-fn write_network(object: &mut ObjectWriter<'_>, event: &Event<'_>) {
-    let network = &event.network;
-    let mut inner = object.object("network");
-    inner.str("type", network.kind);
-    inner.str("transport", network.transport.as_str());
-    inner.str("protocol", "dns");
-    inner.str("direction", network.direction.as_str());
+fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
+    // The type, transport and direction texts are plain ASCII words that need no escaping.
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(network.kind.as_bytes());
+    out.extend_from_slice(b"\",\"transport\":\"");
+    out.extend_from_slice(network.transport.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"protocol\":\"dns\",\"direction\":\"");
+    out.extend_from_slice(network.direction.as_str().as_bytes());
+    out.push(b'"');
     if let Some(community_id) = &network.community_id {
-        inner.str("community_id", community_id);
+        out.extend_from_slice(b",\"community_id\":");
+        json::write_str(out, community_id);
     }
     if network.bytes != 0 {
-        inner.u64("bytes", network.bytes);
+        out.extend_from_slice(b",\"bytes\":");
+        json::write_u64(out, network.bytes);
     }
-    inner.end();
+    out.push(b'}');
+}
+
+/// Writes the `query` text, `class <class>, type <type>, <name>`, as a JSON string.
+fn write_question_text(out: &mut Vec<u8>, question: &Question) {
+    // Mnemonics and the decimal fallbacks are plain ASCII, so only the name needs escaping.
+    out.extend_from_slice(b"\"class ");
+    write_unquoted_named(out, question.qclass.mnemonic(), &question.qclass);
+    out.extend_from_slice(b", type ");
+    write_unquoted_named(out, question.qtype.mnemonic(), &question.qtype);
+    out.extend_from_slice(b", ");
+    json::write_str_content(out, &question.name);
+    out.push(b'"');
 }
 
 /// Writes `related.ip`: source, destination, then each resolved address, first occurrence
 /// of each kept.
-fn write_related(object: &mut ObjectWriter<'_>, event: &Event<'_>) {
-    let mut source_text = Vec::with_capacity(48);
-    write_ip_text(&mut source_text, event.source.ip);
-    let mut destination_text = Vec::with_capacity(48);
-    write_ip_text(&mut destination_text, event.destination.ip);
-    let addresses = || {
-        [source_text.as_slice(), destination_text.as_slice()]
-            .into_iter()
-            .chain(event.dns.message.resolved_ips().map(str::as_bytes))
-    };
+fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts) {
+    let source = addresses.source.as_str();
+    let destination = addresses.destination.as_str();
 
-    let mut inner = object.object("related");
-    let out = inner.key("ip");
-    out.push(b'[');
-    let mut written = 0usize;
+    out.extend_from_slice(b"{\"ip\":[");
+    json::write_str(out, source);
+    if destination != source {
+        out.push(b',');
+        json::write_str(out, destination);
+    }
+    let resolved = || event.dns.message.resolved_ips();
+    let many = resolved().count() + 2 > RELATED_SCAN_LIMIT;
     let mut seen = std::collections::HashSet::new();
-    let many = addresses().count() > RELATED_SCAN_LIMIT;
-    for (index, address) in addresses().enumerate() {
+    if many {
+        seen.insert(source);
+        seen.insert(destination);
+    }
+    for (index, address) in resolved().enumerate() {
         let duplicate = if many {
             !seen.insert(address)
         } else {
-            addresses().take(index).any(|earlier| earlier == address)
+            address == source
+                || address == destination
+                || resolved().take(index).any(|earlier| earlier == address)
         };
-        if duplicate {
-            continue;
-        }
-        if written > 0 {
+        if !duplicate {
             out.push(b',');
-        }
-        json::write_str(out, std::str::from_utf8(address).unwrap_or_default());
-        written += 1;
-    }
-    out.push(b']');
-    inner.end();
-}
-
-/// Writes an address as a JSON string the way Go prints `net.IP`: IPv4-mapped IPv6
-/// addresses print as dotted IPv4.
-pub(crate) fn write_ip(out: &mut Vec<u8>, address: IpAddr) {
-    out.push(b'"');
-    write_ip_text(out, address);
-    out.push(b'"');
-}
-
-fn write_ip_text(out: &mut Vec<u8>, address: IpAddr) {
-    let address = match address {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-        v4 => v4,
-    };
-    match address {
-        IpAddr::V4(v4) => write_ipv4_text(out, v4),
-        // Writing to a Vec cannot fail.
-        IpAddr::V6(v6) => {
-            let _ = write!(out, "{v6}");
+            json::write_str(out, address);
         }
     }
+    out.extend_from_slice(b"]}");
 }
 
-/// Writes dotted-decimal IPv4 without `core::fmt`, which cost 8% of `dnstel read` in profiles.
-fn write_ipv4_text(out: &mut Vec<u8>, address: std::net::Ipv4Addr) {
-    for (index, &octet) in address.octets().iter().enumerate() {
-        if index > 0 {
-            out.push(b'.');
+/// The texts of the source and destination addresses of one event.
+struct AddressTexts {
+    source: IpText,
+    destination: IpText,
+}
+
+/// Length of the text buffer of [`IpText`]. The longest IPv6 text has 45 characters.
+const IP_TEXT_CAPACITY: usize = 48;
+
+/// An address's text as Go prints `net.IP`, in a stack buffer: IPv4-mapped IPv6 addresses
+/// print as dotted IPv4.
+struct IpText {
+    bytes: [u8; IP_TEXT_CAPACITY],
+    len: usize,
+}
+
+impl IpText {
+    fn new(address: IpAddr) -> Self {
+        let mut text = IpText {
+            bytes: [0; IP_TEXT_CAPACITY],
+            len: 0,
+        };
+        let address = match address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+            v4 => v4,
+        };
+        match address {
+            IpAddr::V4(v4) => text.push_ipv4(v4),
+            IpAddr::V6(v6) => {
+                let mut rest = &mut text.bytes[..];
+                // The buffer fits every IPv6 text, so the write cannot fail.
+                let _ = write!(rest, "{v6}");
+                text.len = IP_TEXT_CAPACITY - rest.len();
+            }
         }
-        if octet >= 100 {
-            out.push(b'0' + octet / 100);
+        text
+    }
+
+    /// Writes dotted-decimal IPv4 without `core::fmt`, which cost 8% of `dnstel read` in
+    /// profiles.
+    fn push_ipv4(&mut self, address: std::net::Ipv4Addr) {
+        for (index, &octet) in address.octets().iter().enumerate() {
+            if index > 0 {
+                self.push(b'.');
+            }
+            if octet >= 100 {
+                self.push(b'0' + octet / 100);
+            }
+            if octet >= 10 {
+                self.push(b'0' + octet / 10 % 10);
+            }
+            self.push(b'0' + octet % 10);
         }
-        if octet >= 10 {
-            out.push(b'0' + octet / 10 % 10);
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits, dots, colons and hex letters are written.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+/// Writes a registry value without quotes: `mnemonic` when the value has one, else its
+/// `Display`.
+fn write_unquoted_named(out: &mut Vec<u8>, mnemonic: Option<&str>, value: &dyn std::fmt::Display) {
+    match mnemonic {
+        Some(name) => out.extend_from_slice(name.as_bytes()),
+        None => {
+            let _ = write!(out, "{value}");
         }
-        out.push(b'0' + octet % 10);
     }
 }
 
@@ -293,9 +380,8 @@ mod tests {
         for first in [0u8, 1, 9, 10, 99, 100, 199, 255] {
             for last in [0u8, 7, 42, 127, 250] {
                 let address = std::net::Ipv4Addr::new(first, last, 255 - first, last);
-                let mut out = Vec::new();
-                write_ipv4_text(&mut out, address);
-                assert_eq!(out, address.to_string().into_bytes(), "{address}");
+                let text = IpText::new(address.into());
+                assert_eq!(text.as_str(), address.to_string(), "{address}");
             }
         }
     }
@@ -314,8 +400,40 @@ mod tests {
 
     #[test]
     fn mapped_ipv6_prints_as_ipv4() {
-        let mut out = Vec::new();
-        write_ip_text(&mut out, "::ffff:192.0.2.7".parse().expect("valid address"));
-        assert_eq!(out, b"192.0.2.7");
+        let text = IpText::new("::ffff:192.0.2.7".parse().expect("valid address"));
+        assert_eq!(text.as_str(), "192.0.2.7");
+    }
+
+    #[test]
+    fn ipv6_text_matches_display() {
+        for text in [
+            "::",
+            "::1",
+            "2001:db8::7",
+            "fe80::1:2:3:4",
+            "1:2:3:4:5:6:7:8",
+        ] {
+            let address: std::net::Ipv6Addr = text.parse().expect("valid address");
+            assert_eq!(IpText::new(address.into()).as_str(), address.to_string());
+        }
+        let longest: std::net::Ipv6Addr = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"
+            .parse()
+            .expect("valid address");
+        assert_eq!(IpText::new(longest.into()).as_str(), longest.to_string());
+    }
+
+    #[test]
+    fn question_text_matches_request_text() {
+        let question = Question {
+            name: "a\"b.example".to_owned(),
+            qtype: dnstel_dns::Rtype(65280),
+            qclass: dnstel_dns::Class(1),
+            unicast_response: false,
+        };
+        let mut fast = Vec::new();
+        write_question_text(&mut fast, &question);
+        let mut slow = Vec::new();
+        json::write_str(&mut slow, &crate::request_text::question_text(&question));
+        assert_eq!(fast, slow);
     }
 }

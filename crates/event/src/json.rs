@@ -23,18 +23,23 @@ const SPECIAL: [bool; 256] = {
 };
 
 /// Appends `text` as a quoted JSON string.
+#[inline]
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     out.reserve(text.len() + 2);
     out.push(b'"');
+    write_str_content(out, text);
+    out.push(b'"');
+}
+
+/// Appends `text` escaped as the inside of a JSON string, without the quotes.
+pub fn write_str_content(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     let plain = plain_prefix_len(bytes);
     if plain == bytes.len() {
         out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
+    } else {
+        write_escaped(out, bytes, plain);
     }
-    write_escaped(out, bytes, plain);
-    out.push(b'"');
 }
 
 /// Escapes `bytes` from `from` on, where `bytes[..from]` contains no byte that needs escaping.
@@ -107,18 +112,9 @@ fn is_line_separator(rest: &[u8]) -> bool {
 }
 
 /// Appends an unsigned integer in decimal.
-pub fn write_u64(out: &mut Vec<u8>, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut position = digits.len();
-    loop {
-        position -= 1;
-        digits[position] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[position..]);
+#[inline]
+pub fn write_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// Appends a signed integer in decimal.
@@ -133,6 +129,14 @@ pub fn write_i64(out: &mut Vec<u8>, value: i64) {
 pub fn write_bool(out: &mut Vec<u8>, value: bool) {
     out.extend_from_slice(if value { b"true" } else { b"false" });
 }
+
+/// Expands a key name literal to its quoted form with the colon, `"name":`, as bytes.
+macro_rules! quoted_key {
+    ($name:literal) => {
+        concat!("\"", $name, "\":").as_bytes()
+    };
+}
+pub(crate) use quoted_key;
 
 /// Writes the members of one JSON object, placing commas between them.
 ///
@@ -149,6 +153,12 @@ impl<'a> ObjectWriter<'a> {
         ObjectWriter { out, empty: true }
     }
 
+    /// Continues an object that `out` already opened and gave at least one member, so every
+    /// member written next starts with a comma.
+    pub fn continue_object(out: &'a mut Vec<u8>) -> Self {
+        ObjectWriter { out, empty: false }
+    }
+
     /// Writes `"key":` (after a comma when needed) and returns the buffer for the value.
     pub fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.empty {
@@ -157,6 +167,19 @@ impl<'a> ObjectWriter<'a> {
         self.empty = false;
         write_str(self.out, key);
         self.out.push(b':');
+        self.out
+    }
+
+    /// Writes a key given already quoted and followed by the colon (`"key":`), and returns
+    /// the buffer for the value. Skips the escaping of [`ObjectWriter::key`], so it suits keys
+    /// fixed at compile time.
+    #[inline]
+    pub fn quoted_key(&mut self, quoted: &[u8]) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.extend_from_slice(quoted);
         self.out
     }
 

@@ -71,30 +71,36 @@ impl TopKey {
     ];
 
     pub(crate) fn name(self) -> &'static str {
+        let quoted = self.quoted_name();
+        &quoted[1..quoted.len() - 2]
+    }
+
+    /// Returns the key as written in an event: quoted and followed by a colon.
+    pub(crate) fn quoted_name(self) -> &'static str {
         match self {
-            TopKey::Timestamp => "@timestamp",
-            TopKey::Metadata => "@metadata",
-            TopKey::Status => "status",
-            TopKey::Type => "type",
-            TopKey::Destination => "destination",
-            TopKey::Server => "server",
-            TopKey::Event => "event",
-            TopKey::Error => "error",
-            TopKey::Ecs => "ecs",
-            TopKey::Dns => "dns",
-            TopKey::Source => "source",
-            TopKey::Method => "method",
-            TopKey::Resource => "resource",
-            TopKey::Related => "related",
-            TopKey::Client => "client",
-            TopKey::Host => "host",
-            TopKey::Network => "network",
-            TopKey::Query => "query",
-            TopKey::Request => "request",
-            TopKey::Response => "response",
-            TopKey::Tags => "tags",
-            TopKey::Fields => "fields",
-            TopKey::Agent => "agent",
+            TopKey::Timestamp => "\"@timestamp\":",
+            TopKey::Metadata => "\"@metadata\":",
+            TopKey::Status => "\"status\":",
+            TopKey::Type => "\"type\":",
+            TopKey::Destination => "\"destination\":",
+            TopKey::Server => "\"server\":",
+            TopKey::Event => "\"event\":",
+            TopKey::Error => "\"error\":",
+            TopKey::Ecs => "\"ecs\":",
+            TopKey::Dns => "\"dns\":",
+            TopKey::Source => "\"source\":",
+            TopKey::Method => "\"method\":",
+            TopKey::Resource => "\"resource\":",
+            TopKey::Related => "\"related\":",
+            TopKey::Client => "\"client\":",
+            TopKey::Host => "\"host\":",
+            TopKey::Network => "\"network\":",
+            TopKey::Query => "\"query\":",
+            TopKey::Request => "\"request\":",
+            TopKey::Response => "\"response\":",
+            TopKey::Tags => "\"tags\":",
+            TopKey::Fields => "\"fields\":",
+            TopKey::Agent => "\"agent\":",
         }
     }
 

@@ -4,30 +4,62 @@
 //! (not rounded) to the millisecond: `2015-08-27T08:00:55.638Z`. The formatter works on
 //! nanoseconds since the Unix epoch and writes straight into the output buffer.
 
+use std::cell::Cell;
+
 use dnstel_dns::civil_from_days;
 
 /// Length in bytes of a formatted timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
 pub const TIMESTAMP_LEN: usize = 24;
 
 const NANOS_PER_MILLI: i64 = 1_000_000;
-const MILLIS_PER_DAY: i64 = 86_400_000;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Length of the part of a timestamp that is the same for a whole second,
+/// `YYYY-MM-DDTHH:MM:SS.`.
+const SECOND_PREFIX_LEN: usize = 20;
+
+thread_local! {
+    /// The second most recently formatted on this thread and its text prefix. Events come
+    /// roughly in time order, so most timestamps fall in the same second as the one before,
+    /// and the calendar arithmetic runs about once per second of traffic.
+    static LAST_SECOND: Cell<(i64, [u8; SECOND_PREFIX_LEN])> =
+        const { Cell::new((i64::MIN, [0; SECOND_PREFIX_LEN])) };
+}
 
 /// Appends `nanos` (nanoseconds since 1970-01-01T00:00:00Z) as a millisecond RFC 3339 UTC
 /// timestamp. Every `i64` falls between the years 1677 and 2262, so the year always has four
 /// digits.
 pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
     let millis = nanos.div_euclid(NANOS_PER_MILLI);
-    let days = millis.div_euclid(MILLIS_PER_DAY);
-    let ms_of_day = millis.rem_euclid(MILLIS_PER_DAY);
+    let second = millis.div_euclid(1000);
+    let milli = millis.rem_euclid(1000);
+    let (cached_second, cached_prefix) = LAST_SECOND.get();
+    let prefix = if cached_second == second {
+        cached_prefix
+    } else {
+        let prefix = second_prefix(second);
+        LAST_SECOND.set((second, prefix));
+        prefix
+    };
+    let mut text = [0u8; TIMESTAMP_LEN];
+    text[..SECOND_PREFIX_LEN].copy_from_slice(&prefix);
+    put_digits(&mut text[20..23], milli);
+    text[23] = b'Z';
+    out.extend_from_slice(&text);
+}
+
+/// Formats `YYYY-MM-DDTHH:MM:SS.` for `second` seconds since the epoch.
+fn second_prefix(second: i64) -> [u8; SECOND_PREFIX_LEN] {
+    let days = second.div_euclid(SECONDS_PER_DAY);
+    let second_of_day = second.rem_euclid(SECONDS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
-    let (hour, minute, second, milli) = (
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000,
+    let (hour, minute, second) = (
+        second_of_day / 3600,
+        second_of_day / 60 % 60,
+        second_of_day % 60,
     );
 
-    let mut text = [0u8; TIMESTAMP_LEN];
+    let mut text = [0u8; SECOND_PREFIX_LEN];
     put_digits(&mut text[0..4], year);
     text[4] = b'-';
     put_digits(&mut text[5..7], i64::from(month));
@@ -40,9 +72,7 @@ pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
     text[16] = b':';
     put_digits(&mut text[17..19], second);
     text[19] = b'.';
-    put_digits(&mut text[20..23], milli);
-    text[23] = b'Z';
-    out.extend_from_slice(&text);
+    text
 }
 
 /// Appends the timestamp as a quoted JSON string.
@@ -103,6 +133,22 @@ mod tests {
             format_timestamp(-86_400_000_000_000),
             "1969-12-31T00:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn timestamp_cache_changes_second() {
+        let second = 1_641_637_657_000_000_000;
+        assert_eq!(format_timestamp(second + 5), "2022-01-08T10:27:37.000Z");
+        assert_eq!(
+            format_timestamp(second + 999_000_000),
+            "2022-01-08T10:27:37.999Z"
+        );
+        assert_eq!(
+            format_timestamp(second + 1_000_000_000),
+            "2022-01-08T10:27:38.000Z"
+        );
+        assert_eq!(format_timestamp(second - 1), "2022-01-08T10:27:36.999Z");
+        assert_eq!(format_timestamp(second), "2022-01-08T10:27:37.000Z");
     }
 
     #[test]

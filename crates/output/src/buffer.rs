@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use crate::OutputCounters;
+use crate::codec::check_compact;
+use crate::{OutputCounters, OutputError};
 
 /// Bytes buffered before a write to the destination.
 pub(crate) const CAPACITY: usize = 64 * 1024;
@@ -20,6 +21,40 @@ impl LineBuffer {
     pub fn push(&mut self, encoded: &[u8]) {
         self.bytes.extend_from_slice(encoded);
         self.events += 1;
+    }
+
+    /// Appends one event given without its newline, and the newline.
+    pub fn push_line(&mut self, line: &[u8]) {
+        self.bytes.reserve(line.len() + 1);
+        self.bytes.extend_from_slice(line);
+        self.bytes.push(b'\n');
+        self.events += 1;
+    }
+
+    /// Lets `encode` append one compact JSON event to the buffer, then checks it as
+    /// [`JsonCodec::encode_into`](crate::JsonCodec::encode_into) does and ends it with one
+    /// newline. Returns the event's length with the newline, or `None` when `encode` returned
+    /// false. Nothing stays in the buffer when `encode` returns false or the event is invalid.
+    pub fn append_with(
+        &mut self,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<Option<usize>, OutputError> {
+        let start = self.bytes.len();
+        if !encode(&mut self.bytes) {
+            self.bytes.truncate(start);
+            return Ok(None);
+        }
+        let len = match check_compact(&self.bytes[start..]) {
+            Ok(event) => event.len(),
+            Err(error) => {
+                self.bytes.truncate(start);
+                return Err(error);
+            }
+        };
+        self.bytes.truncate(start + len);
+        self.bytes.push(b'\n');
+        self.events += 1;
+        Ok(Some(len + 1))
     }
 
     /// Returns true when the buffer has reached its capacity and should be flushed.

@@ -22,27 +22,60 @@ impl JsonCodec {
     /// Rejects an empty event and, in compact mode, an event containing a newline, because either
     /// would break the one-event-per-line framing that readers of the file rely on.
     pub fn encode_into(&self, event: &[u8], out: &mut Vec<u8>) -> Result<(), OutputError> {
-        let event = trim_ascii_end(event);
-        if event.is_empty() {
-            return Err(OutputError::InvalidEvent("event is empty"));
+        if let Line::Unchanged(line) = self.line(event, out)? {
+            out.extend_from_slice(line);
+            out.push(b'\n');
         }
-        if self.pretty {
-            indent(event, self.escape_html, out);
-        } else {
-            if event.contains(&b'\n') {
-                return Err(OutputError::InvalidEvent(
-                    "compact event contains a newline byte",
-                ));
-            }
-            if self.escape_html {
-                escape_html(event, out);
-            } else {
-                out.extend_from_slice(event);
-            }
-        }
-        out.push(b'\n');
         Ok(())
     }
+
+    /// Encodes `event` with the checks of [`JsonCodec::encode_into`]. Compact output without
+    /// HTML escaping is the trimmed event itself, returned without a copy. Other settings
+    /// append the encoded line (newline included) to `out`.
+    pub(crate) fn line<'e>(
+        &self,
+        event: &'e [u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Line<'e>, OutputError> {
+        if self.pretty {
+            let event = trim_ascii_end(event);
+            if event.is_empty() {
+                return Err(OutputError::InvalidEvent("event is empty"));
+            }
+            indent(event, self.escape_html, out);
+        } else {
+            let event = check_compact(event)?;
+            if !self.escape_html {
+                return Ok(Line::Unchanged(event));
+            }
+            escape_html(event, out);
+        }
+        out.push(b'\n');
+        Ok(Line::Appended)
+    }
+}
+
+/// The location of an event encoded by [`JsonCodec::line`].
+pub(crate) enum Line<'e> {
+    /// The event needs no change: these bytes, without the terminating newline.
+    Unchanged(&'e [u8]),
+    /// The encoded line, newline included, was appended to the caller's buffer.
+    Appended,
+}
+
+/// Returns `event` without trailing whitespace after checking that it is not empty and has
+/// no newline byte, which would break the one-event-per-line framing.
+pub(crate) fn check_compact(event: &[u8]) -> Result<&[u8], OutputError> {
+    let event = trim_ascii_end(event);
+    if event.is_empty() {
+        return Err(OutputError::InvalidEvent("event is empty"));
+    }
+    if memchr::memchr(b'\n', event).is_some() {
+        return Err(OutputError::InvalidEvent(
+            "compact event contains a newline byte",
+        ));
+    }
+    Ok(event)
 }
 
 fn trim_ascii_end(bytes: &[u8]) -> &[u8] {

@@ -4,6 +4,7 @@ use std::io::{self, Stdout, Write};
 use std::sync::Arc;
 
 use crate::buffer::LineBuffer;
+use crate::codec::Line;
 use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
 
 /// Writes newline-terminated events to standard output or any other writer.
@@ -48,12 +49,19 @@ impl<W: Write> ConsoleOutput<W> {
 
     fn write_encoded(&mut self, event: &[u8]) -> Result<(), OutputError> {
         self.encoded.clear();
-        self.codec.encode_into(event, &mut self.encoded)?;
-        if self.buffer.would_overflow(self.encoded.len()) {
+        let line = self.codec.line(event, &mut self.encoded)?;
+        let len = match line {
+            Line::Unchanged(line) => line.len() + 1,
+            Line::Appended => self.encoded.len(),
+        };
+        if self.buffer.would_overflow(len) {
             self.flush_buffer()?;
         }
-        self.buffer.push(&self.encoded);
-        self.counters.add_event(self.encoded.len());
+        match line {
+            Line::Unchanged(line) => self.buffer.push_line(line),
+            Line::Appended => self.buffer.push(&self.encoded),
+        }
+        self.counters.add_event(len);
         if self.buffer.is_full() {
             self.flush_buffer()?;
         }
@@ -67,7 +75,7 @@ impl<W: Write> ConsoleOutput<W> {
             .map_err(OutputError::Console)
     }
 
-    fn count_error(&self, result: Result<(), OutputError>) -> Result<(), OutputError> {
+    fn count_error<T>(&self, result: Result<T, OutputError>) -> Result<T, OutputError> {
         if result.is_err() {
             self.counters.add_write_error();
         }
@@ -78,6 +86,33 @@ impl<W: Write> ConsoleOutput<W> {
 impl<W: Write> Output for ConsoleOutput<W> {
     fn write_event(&mut self, event: &[u8]) -> Result<(), OutputError> {
         let result = self.write_encoded(event);
+        self.count_error(result)
+    }
+
+    /// Encodes straight into the write buffer when the codec leaves events unchanged
+    /// (compact, no HTML escaping), and through `scratch` otherwise.
+    fn write_event_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, OutputError> {
+        if self.codec != JsonCodec::default() {
+            scratch.clear();
+            if !encode(scratch) {
+                return Ok(false);
+            }
+            return self.write_event(scratch).map(|()| true);
+        }
+        let result = self.buffer.append_with(encode).and_then(|len| match len {
+            Some(len) => {
+                self.counters.add_event(len);
+                if self.buffer.is_full() {
+                    self.flush_buffer()?;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        });
         self.count_error(result)
     }
 
@@ -128,6 +163,60 @@ mod tests {
         };
         let mut output = ConsoleOutput::new(Vec::new(), codec);
         output.write_event(br#"{"a":1}"#).expect("valid event");
+        let bytes = output.into_inner().expect("Vec writer cannot fail");
+        assert_eq!(bytes, b"{\n  \"a\": 1\n}\n");
+    }
+
+    fn encode_event(event: &'static [u8]) -> impl FnMut(&mut Vec<u8>) -> bool {
+        move |out: &mut Vec<u8>| {
+            out.extend_from_slice(event);
+            true
+        }
+    }
+
+    #[test]
+    fn encode_with_writes_lines() {
+        let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
+        let mut scratch = Vec::new();
+        let written = output.write_event_with(&mut scratch, &mut encode_event(b"{\"a\":1}\n"));
+        assert!(written.expect("valid event"));
+        let written = output.write_event_with(&mut scratch, &mut encode_event(b"{\"b\":2}"));
+        assert!(written.expect("valid event"));
+        let skipped = output.write_event_with(&mut scratch, &mut |out| {
+            out.extend_from_slice(b"partial");
+            false
+        });
+        assert!(!skipped.expect("nothing to write"));
+        let stats = output.stats();
+        let bytes = output.into_inner().expect("Vec writer cannot fail");
+        assert_eq!(bytes, b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(stats.events_written, 2);
+        assert_eq!(stats.bytes_written, 16);
+    }
+
+    #[test]
+    fn encode_with_rejects_inner_newline() {
+        let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
+        let mut scratch = Vec::new();
+        let result = output.write_event_with(&mut scratch, &mut encode_event(b"{\"a\":\n1}"));
+        assert!(matches!(result, Err(OutputError::InvalidEvent(_))));
+        let stats = output.stats();
+        assert_eq!(stats.write_errors, 1);
+        assert_eq!(stats.events_written, 0);
+        let bytes = output.into_inner().expect("Vec writer cannot fail");
+        assert!(bytes.is_empty());
+    }
+
+    #[test]
+    fn encode_with_pretty_codec() {
+        let codec = JsonCodec {
+            pretty: true,
+            escape_html: false,
+        };
+        let mut output = ConsoleOutput::new(Vec::new(), codec);
+        let mut scratch = Vec::new();
+        let written = output.write_event_with(&mut scratch, &mut encode_event(b"{\"a\":1}"));
+        assert!(written.expect("valid event"));
         let bytes = output.into_inner().expect("Vec writer cannot fail");
         assert_eq!(bytes, b"{\n  \"a\": 1\n}\n");
     }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::buffer::LineBuffer;
+use crate::codec::Line;
 use crate::rotation::{self, MAX_BACKUPS_LIMIT};
 use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
 
@@ -138,25 +139,33 @@ impl FileOutput {
         Arc::clone(&self.counters)
     }
 
-    /// Writes the bytes in `self.encoded` as one event, rotating first when needed.
-    fn write_encoded(&mut self) -> Result<(), OutputError> {
+    /// Writes one event: `line` without its newline, or else the line in `self.encoded`.
+    /// Rotates first when needed.
+    fn write_line(&mut self, line: Line<'_>) -> Result<(), OutputError> {
         // Reopening after a failure refreshes `size` from the file before the size check.
         self.reopen_if_closed()?;
-        let len = self.encoded.len() as u64;
+        let len = match line {
+            Line::Unchanged(line) => line.len() + 1,
+            Line::Appended => self.encoded.len(),
+        };
+        let len = len as u64;
         let max = self.options.max_bytes();
         let oversize = len > max;
         if self.size > 0 && (oversize || self.size + len > max) {
             self.rotate()?;
         }
-        if self.buffer.would_overflow(self.encoded.len()) {
+        if self.buffer.would_overflow(len as usize) {
             self.flush_buffer()?;
         }
         if oversize {
             self.counters.add_oversize_event();
         }
-        self.buffer.push(&self.encoded);
+        match line {
+            Line::Unchanged(line) => self.buffer.push_line(line),
+            Line::Appended => self.buffer.push(&self.encoded),
+        }
         self.size += len;
-        self.counters.add_event(self.encoded.len());
+        self.counters.add_event(len as usize);
         if self.buffer.is_full() {
             self.flush_buffer()?;
         }
@@ -211,10 +220,11 @@ impl FileOutput {
 impl Output for FileOutput {
     fn write_event(&mut self, event: &[u8]) -> Result<(), OutputError> {
         self.encoded.clear();
-        let mut encoded = std::mem::take(&mut self.encoded);
-        let result = self.options.codec.encode_into(event, &mut encoded);
-        self.encoded = encoded;
-        let result = result.and_then(|()| self.write_encoded());
+        let result = self
+            .options
+            .codec
+            .line(event, &mut self.encoded)
+            .and_then(|line| self.write_line(line));
         self.count_error(result)
     }
 

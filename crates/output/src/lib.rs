@@ -35,6 +35,25 @@ pub trait Output {
     /// Writes one event given as compact JSON without a trailing newline.
     fn write_event(&mut self, event: &[u8]) -> Result<(), OutputError>;
 
+    /// Writes one event that `encode` appends to the buffer it gets, as compact JSON with or
+    /// without a trailing newline. When `encode` returns false it has no event, and this
+    /// returns `Ok(false)`.
+    ///
+    /// The default encodes into `scratch` (cleared first) and calls
+    /// [`Output::write_event`]. Outputs that can hand `encode` their own write buffer
+    /// instead, which saves one copy of every event.
+    fn write_event_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, OutputError> {
+        scratch.clear();
+        if !encode(scratch) {
+            return Ok(false);
+        }
+        self.write_event(scratch).map(|()| true)
+    }
+
     /// Pushes buffered bytes to the operating system.
     fn flush(&mut self) -> Result<(), OutputError>;
 

@@ -59,6 +59,24 @@ impl Pipeline {
 
     fn write_completed(&mut self) -> anyhow::Result<()> {
         for transaction in self.sensor.drain() {
+            if self.tap.is_none() {
+                // The output may let the encoder write straight into its buffer.
+                let builder = &self.builder;
+                let mut encoded = Ok(());
+                let written = self
+                    .output
+                    .write_event_with(&mut self.line, &mut |line| {
+                        encoded = builder.encode(&transaction, line);
+                        encoded.is_ok()
+                    })
+                    .context("failed to write an event")?;
+                match encoded {
+                    Ok(()) => self.counts.written += u64::from(written),
+                    Err(Skipped::IgnoredOutgoing) => self.counts.ignored_outgoing += 1,
+                    Err(Skipped::NoMessage) => self.counts.empty += 1,
+                }
+                continue;
+            }
             self.line.clear();
             match self.builder.encode(&transaction, &mut self.line) {
                 Ok(()) => {
