@@ -94,6 +94,10 @@ pub struct FileOutput {
     active: PathBuf,
     /// The open active file; `None` after a failure, until the next write reopens it.
     file: Option<File>,
+    /// False when the active path names an existing file that is not a regular file, such as
+    /// `/dev/null` or a FIFO. Such a file is written in place and never renamed, because
+    /// rotating `/dev/null` would replace the device with a regular file for the whole host.
+    rotating: bool,
     buffer: LineBuffer,
     /// Bytes in the active file, buffered bytes included.
     size: u64,
@@ -109,7 +113,10 @@ impl FileOutput {
         rotation::create_directory(&options.path, options.permissions)?;
         let active = options.path.join(&options.filename);
         let counters = Arc::new(OutputCounters::default());
-        let (file, size) = if options.rotate_on_startup {
+        let rotating = !rotation::is_special_file(&active);
+        let (file, size) = if !rotating {
+            (rotation::open_special(&active)?, 0)
+        } else if options.rotate_on_startup {
             if active.exists() {
                 rotation::rotate_files(&active, options.number_of_files)?;
                 counters.add_rotation();
@@ -120,6 +127,7 @@ impl FileOutput {
         };
         Ok(FileOutput {
             file: Some(file),
+            rotating,
             buffer: LineBuffer::default(),
             options,
             active,
@@ -132,6 +140,12 @@ impl FileOutput {
     /// Returns the path of the active file.
     pub fn active_path(&self) -> &Path {
         &self.active
+    }
+
+    /// Returns whether the output rotates its file. It does not when the path names a device,
+    /// a FIFO or another file that is not a regular file.
+    pub fn is_rotating(&self) -> bool {
+        self.rotating
     }
 
     /// Returns the live counters, for a metrics reader on another thread.
@@ -151,7 +165,7 @@ impl FileOutput {
         let len = len as u64;
         let max = self.options.max_bytes();
         let oversize = len > max;
-        if self.size > 0 && (oversize || self.size + len > max) {
+        if self.rotating && self.size > 0 && (oversize || self.size + len > max) {
             self.rotate()?;
         }
         if self.buffer.would_overflow(len as usize) {
@@ -174,7 +188,11 @@ impl FileOutput {
 
     fn reopen_if_closed(&mut self) -> Result<(), OutputError> {
         if self.file.is_none() {
-            let (file, size) = rotation::open_append(&self.active, self.options.permissions)?;
+            let (file, size) = if self.rotating {
+                rotation::open_append(&self.active, self.options.permissions)?
+            } else {
+                (rotation::open_special(&self.active)?, 0)
+            };
             self.file = Some(file);
             self.size = size;
         }

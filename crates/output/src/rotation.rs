@@ -57,6 +57,21 @@ pub(crate) fn open_truncated(path: &Path, permissions: u32) -> Result<File, Outp
         .map_err(|e| OutputError::io("failed to create", path, e))
 }
 
+/// Returns whether `path` names an existing file that is not a regular file (a device, a FIFO
+/// or a socket), following symbolic links.
+pub(crate) fn is_special_file(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|metadata| !metadata.is_file() && !metadata.is_dir())
+}
+
+/// Opens an existing file that is not a regular file for writing, without creating,
+/// truncating or reading it.
+pub(crate) fn open_special(path: &Path) -> Result<File, OutputError> {
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| OutputError::io("failed to open", path, e))
+}
+
 /// Opens the active file for appending, creating it if missing, and returns it with its size.
 ///
 /// When the file ends in the middle of a line (an earlier write failed part way), a newline is

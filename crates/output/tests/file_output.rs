@@ -331,3 +331,43 @@ fn buffer_spill_keeps_order() {
     assert_eq!(concatenate_oldest_first(dir.path()), expected);
     assert_eq!(output.stats().rotations, 1);
 }
+
+#[test]
+fn fifo_written_in_place() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let fifo = dir.path().join("packetbeat");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo failed");
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || fs::read_to_string(reader_path).expect("read FIFO"));
+    // A second writer keeps the reader from seeing the end of input while the output reopens.
+    let keep_open = fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open FIFO for writing");
+
+    let mut output = FileOutput::open(options(dir.path(), 10, 2)).expect("open FIFO output");
+    assert!(!output.is_rotating());
+    let events: Vec<String> = (0..40).map(|id| event(id, 1000)).collect();
+    for line in &events {
+        output.write_event(line.as_bytes()).expect("write event");
+    }
+    output.reopen().expect("reopen the FIFO");
+    output
+        .write_event(b"{\"last\":true}")
+        .expect("write after reopen");
+    drop(output);
+    drop(keep_open);
+
+    let received = reader.join().expect("reader thread");
+    assert_eq!(received.lines().count(), 41);
+    assert_eq!(received.lines().next(), Some(events[0].as_str()));
+    assert_eq!(file_names(dir.path()), vec!["packetbeat".to_owned()]);
+    let file_type = fs::symlink_metadata(&fifo)
+        .expect("FIFO exists")
+        .file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&file_type));
+}
