@@ -84,6 +84,9 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     setup::report_not_applied(&config);
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
+    if let Some(user) = &args.user {
+        crate::ops::privileges::check_user(user)?;
+    }
 
     let target = args.output.as_deref().map(OutputTarget::parse);
     let sensor_options = setup::sensor_options(&config)?;

@@ -85,19 +85,25 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     setup::report_not_applied(&config);
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
+
+    // Every option is checked before the data folder is created or an existing event file is
+    // rotated, so a usage or configuration error leaves the folder as it was.
+    let labels = parse_labels(&args.labels)?;
+    if let Some(user) = &args.user {
+        crate::ops::privileges::check_user(user)?;
+    }
+    let analyzer = build_analyzer(&args.ruleset)?;
+    let sensor_options = setup::sensor_options(&config)?;
+    sensor_options.pairing.validate().map_err(config_error)?;
+    let metrics = args.observability.bind_metrics()?;
+
     config.paths.data = Some(args.data_dir.clone());
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
-
-    let analyzer = build_analyzer(&args.ruleset)?;
-    let sensor_options = setup::sensor_options(&config)?;
-    // Checked here, so a bad option fails before any socket is opened.
-    sensor_options.pairing.validate().map_err(config_error)?;
     let agent = setup::agent_identity(&args.data_dir);
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
-    let metrics = args.observability.bind_metrics()?;
     let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
     // Alerts name the event file as their location. An absolute path keeps it the same
     // whatever folder dnstel was started from, as Wazuh shows its configured path.
@@ -120,7 +126,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             id: "000".to_owned(),
             name: Some(analyzer.config().manager_name.clone()),
             ip: None,
-            labels: parse_labels(&args.labels)?,
+            labels,
         },
     };
     let (sender, receiver) = sync_channel::<String>(ANALYSIS_QUEUE_EVENTS);

@@ -99,3 +99,50 @@ fn config_error_exits_three() {
     let no_inputs = analyze(&empty, &directory.path().join("data"), &[]);
     assert_eq!(no_inputs.status.code(), Some(3), "{}", stderr(&no_inputs));
 }
+
+/// `dnstel run` with an invalid option must fail before it touches its data folder: an
+/// existing event file stays where it is, unrotated, and no new file appears.
+#[test]
+fn run_usage_error_keeps_data_folder() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let data = directory.path().join("data");
+    fs::create_dir(&data).expect("create data folder");
+    fs::write(data.join("packetbeat"), "{\"old\":true}\n").expect("write event file");
+    let missing_ruleset = directory.path().join("missing-ruleset");
+    let cases: [(&[&str], i32); 3] = [
+        (&["--label", "no-equals-sign"], 2),
+        (&["--user", "dnstel-no-such-user"], 2),
+        (
+            &["--ruleset", missing_ruleset.to_str().expect("UTF-8 path")],
+            3,
+        ),
+    ];
+    for (extra, code) in cases {
+        let output = support::dnstel()
+            .args(["run", "-i", "lo", "--data-dir"])
+            .arg(&data)
+            .args(extra)
+            .output()
+            .expect("run dnstel");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{extra:?}: {}",
+            stderr(&output)
+        );
+        let mut names: Vec<String> = fs::read_dir(&data)
+            .expect("list data folder")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        assert_eq!(names, vec!["packetbeat".to_owned()], "{extra:?}");
+        let events = fs::read_to_string(data.join("packetbeat")).expect("read event file");
+        assert_eq!(events, "{\"old\":true}\n", "{extra:?}");
+    }
+}

@@ -48,6 +48,23 @@ pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<
     Ok(())
 }
 
+/// Checks that `user` exists, so a misspelt `--user` fails before any socket or file is
+/// opened.
+///
+/// # Errors
+/// Returns a usage error naming the user when it does not exist or cannot be looked up.
+pub fn check_user(user: &str) -> anyhow::Result<()> {
+    match nix::unistd::User::from_name(user) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(crate::exit::usage_error(anyhow::anyhow!(
+            "user {user} does not exist; give an existing user to --user"
+        ))),
+        Err(error) => Err(crate::exit::usage_error(anyhow::anyhow!(
+            "failed to look up user {user}: {error}"
+        ))),
+    }
+}
+
 /// Switches to `user`, or clears every capability when no user is given.
 pub fn drop_privileges(user: Option<&str>) -> anyhow::Result<Dropped> {
     if let Some(user) = user {
