@@ -117,9 +117,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let rebuild = Box::new(move || build_analyzer(&ruleset, &rebuild_config));
     let mut stage = RuleStage::new(analyzer, rebuild, writer);
     if args.stdin {
-        let read = read_stdin(&mut stage, &agent);
+        let mut skipped = CollectorStats::default();
+        let read = read_stdin(&mut stage, &agent, &mut skipped);
         stage.flush()?;
-        registry.publish_analysis(stage.counters.clone());
+        publish_analysis(&registry, &mut stage, &skipped);
         stats::log_stats(&registry.snapshot(), "summary");
         return read;
     }
@@ -179,8 +180,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
 }
 
 /// Analyses events from standard input until it ends, with the same line checks and
-/// re-encoding as lines read from files.
-fn read_stdin(stage: &mut RuleStage, agent: &AgentInfo) -> anyhow::Result<()> {
+/// re-encoding as lines read from files, and counts skipped lines by reason in `counts`.
+fn read_stdin(
+    stage: &mut RuleStage,
+    agent: &AgentInfo,
+    counts: &mut CollectorStats,
+) -> anyhow::Result<()> {
     let source = EventSource {
         location: "stdin".to_owned(),
         agent: agent.clone(),
@@ -201,6 +206,11 @@ fn read_stdin(stage: &mut RuleStage, agent: &AgentInfo) -> anyhow::Result<()> {
             Ok(event) => stage.process(&event, &source)?,
             Err(reason) => {
                 skipped += 1;
+                match reason {
+                    SkipReason::TooLong => counts.too_long += 1,
+                    SkipReason::NulByte => counts.nul_byte += 1,
+                    SkipReason::NotJsonObject => counts.not_json_object += 1,
+                }
                 // The first ten are logged, then one in a thousand.
                 if skipped <= 10 || skipped % 1000 == 0 {
                     warn!(

@@ -172,6 +172,7 @@ fn analyze_reads_standard_input() {
         .arg("--rules")
         .arg(support::shared_dir().join("seed/rule-200300.xml"))
         .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start dnstel analyze --stdin");
     child
@@ -180,7 +181,14 @@ fn analyze_reads_standard_input() {
         .expect("piped stdin")
         .write_all(&input)
         .expect("write events");
-    assert!(child.wait().expect("wait").success());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let summary = stderr
+        .lines()
+        .find(|line| line.contains("summary"))
+        .expect("summary line");
+    assert!(summary.contains("lines_skipped=1"), "{summary}");
     let alerts = fs::read_to_string(data_dir.join("alerts.json")).expect("alerts.json");
     let locations: Vec<Value> = alerts
         .lines()
