@@ -49,7 +49,8 @@ pub fn load_or_create_agent_meta(data_dir: &Path) -> Result<AgentMeta, MetaError
     match read_meta(&path) {
         Ok(Some(meta)) => return Ok(meta),
         Ok(None) => {}
-        Err(reason) => tracing::warn!(
+        Err(MetaProblem::Unreadable(source)) => return Err(MetaError::Read { path, source }),
+        Err(MetaProblem::Invalid(reason)) => tracing::warn!(
             path = %path.display(),
             %reason,
             "agent metadata file is invalid; writing a new agent ID"
@@ -78,18 +79,27 @@ pub fn new_ephemeral_id() -> String {
     Uuid::new_v4().to_string()
 }
 
-/// Returns `Ok(None)` when the file does not exist, and `Err` with the reason when it exists
-/// but holds no usable ID.
-fn read_meta(path: &Path) -> Result<Option<AgentMeta>, String> {
+/// Why an existing `meta.json` gave no ID.
+enum MetaProblem {
+    /// Reading the file failed; it may still hold a valid ID, so it must not be replaced.
+    Unreadable(std::io::Error),
+    /// The file was read but holds no valid ID; the reason is for the log.
+    Invalid(String),
+}
+
+/// Returns `Ok(None)` when the file does not exist, and the problem when it exists but gives
+/// no usable ID.
+fn read_meta(path: &Path) -> Result<Option<AgentMeta>, MetaProblem> {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(error.to_string()),
+        Err(error) => return Err(MetaProblem::Unreadable(error)),
     };
-    let file: MetaFile = serde_json::from_slice(&bytes).map_err(|error| error.to_string())?;
-    let uuid = Uuid::parse_str(&file.uuid).map_err(|error| error.to_string())?;
+    let invalid = |error: &dyn std::fmt::Display| MetaProblem::Invalid(error.to_string());
+    let file: MetaFile = serde_json::from_slice(&bytes).map_err(|error| invalid(&error))?;
+    let uuid = Uuid::parse_str(&file.uuid).map_err(|error| invalid(&error))?;
     if uuid.is_nil() {
-        return Err("uuid is the nil UUID".to_owned());
+        return Err(MetaProblem::Invalid("uuid is the nil UUID".to_owned()));
     }
     Ok(Some(AgentMeta {
         id: uuid.hyphenated().to_string(),
@@ -177,6 +187,17 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert!(!dir.join("meta.json.new").exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn unreadable_meta_left_alone() {
+        let dir = temp_dir("unreadable");
+        // A folder in place of the file fails to read whatever the user's privileges are.
+        fs::create_dir_all(dir.join(META_FILE)).expect("folder in place of meta.json");
+        let error = load_or_create_agent_meta(&dir).expect_err("unreadable file is an error");
+        assert!(matches!(error, MetaError::Read { .. }), "{error}");
+        assert!(dir.join(META_FILE).is_dir());
         let _ = fs::remove_dir_all(&dir);
     }
 

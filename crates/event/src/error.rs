@@ -50,6 +50,14 @@ pub enum MetaError {
         /// Underlying error.
         source: std::io::Error,
     },
+    /// `meta.json` exists but could not be read (permissions, say); it is left as it is.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// File path.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
     /// `meta.json` could not be written or renamed into place.
     #[error("cannot write {path}: {source}")]
     Write {

@@ -147,18 +147,29 @@ pub fn agent_identity(data_dir: &Path) -> AgentIdentity {
     match AgentIdentity::load(data_dir) {
         Ok(identity) => identity,
         Err(error) => {
+            let hostname = dnstel_event::os_hostname();
+            let id = fallback_agent_id(&hostname);
             warn!(
                 path = %data_dir.display(),
                 %error,
-                "failed to persist the agent ID; using a new one for this run only (set path.data to a writable folder)"
+                agent_id = %id,
+                "failed to load or store the agent ID; using one derived from the host name \
+                 (set path.data in packetbeat.yml to a folder this user can write)"
             );
             AgentIdentity {
-                id: dnstel_event::agent::new_ephemeral_id(),
+                id,
                 ephemeral_id: dnstel_event::agent::new_ephemeral_id(),
-                hostname: dnstel_event::os_hostname(),
+                hostname,
             }
         }
     }
+}
+
+/// Returns the agent ID used when `meta.json` cannot be loaded or stored: a name-based UUID of
+/// the host name, so the same host gives the same events from run to run.
+fn fallback_agent_id(hostname: &str) -> String {
+    let name = format!("dnstel agent on {hostname}");
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string()
 }
 
 /// Builds the event options from the configuration.
@@ -351,5 +362,19 @@ fn codec(config: dnstel_config::JsonCodecConfig) -> JsonCodec {
     JsonCodec {
         pretty: config.pretty,
         escape_html: config.escape_html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_agent_id_stable() {
+        let first = fallback_agent_id("host-a");
+        assert_eq!(first, fallback_agent_id("host-a"));
+        assert_ne!(first, fallback_agent_id("host-b"));
+        let parsed = uuid::Uuid::parse_str(&first).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 5);
     }
 }
