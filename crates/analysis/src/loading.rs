@@ -75,6 +75,8 @@ pub struct RulesetRequest {
     pub extra_rules: Vec<PathBuf>,
     /// Extra decoder files or folders, loaded after the others.
     pub extra_decoders: Vec<PathBuf>,
+    /// Extra lists as (the path rules name them by, the text file), loaded before the rules.
+    pub extra_lists: Vec<(String, PathBuf)>,
 }
 
 /// Loads rules and decoders. With a folder, Wazuh's order applies (decoders, lists, rules,
@@ -93,6 +95,7 @@ pub fn load(request: &RulesetRequest) -> Result<LoadedRuleset, LoadFailure> {
             let options = LoadOptions {
                 extra_rules: request.extra_rules.clone(),
                 extra_decoders: request.extra_decoders.clone(),
+                extra_lists: request.extra_lists.clone(),
                 ..LoadOptions::default()
             };
             Ruleset::load(dir, &options)
@@ -104,6 +107,7 @@ pub fn load(request: &RulesetRequest) -> Result<LoadedRuleset, LoadFailure> {
                 let text = read(&path)?;
                 set.add_decoder_text(&path.display().to_string(), &text);
             }
+            set.load_extra_lists(&request.extra_lists);
             let builtin_files = if request.extra_rules.is_empty() {
                 &BUILTIN_RULE_FILES[..]
             } else {

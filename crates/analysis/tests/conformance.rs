@@ -38,6 +38,7 @@ fn load(root: &Path) -> Result<LoadedRuleset, loading::LoadFailure> {
         dir: Some(root.to_path_buf()),
         extra_rules,
         extra_decoders,
+        extra_lists: Vec::new(),
     };
     let mut loaded = loading::load(&request)?;
     for error in &loaded.errors {

@@ -250,6 +250,7 @@ fn build_analyzer(
         ruleset_dir: file_config.ruleset_dir.clone(),
         rules: file_config.rules.clone(),
         decoders: file_config.decoders.clone(),
+        lists: file_config.lists.clone(),
         log_alert_level: file_config.log_alert_level,
         email_alert_level: file_config.email_alert_level,
     };

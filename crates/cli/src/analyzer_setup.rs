@@ -120,6 +120,8 @@ pub struct FileSettings {
     pub rules: Vec<PathBuf>,
     /// Decoder files the file names, loaded before `--decoders`.
     pub decoders: Vec<PathBuf>,
+    /// Lists the file names, as (the path rules use, the text file).
+    pub lists: Vec<(String, PathBuf)>,
     /// `log_alert_level`; `--log-alert-level` wins over it.
     pub log_alert_level: Option<u8>,
     /// `email_alert_level`.
@@ -133,6 +135,7 @@ pub fn analyzer_from_args(args: &RulesetArgs, file: &FileSettings) -> anyhow::Re
         dir: args.ruleset.clone().or(file.ruleset_dir.clone()),
         extra_rules: file.rules.clone(),
         extra_decoders: file.decoders.clone(),
+        extra_lists: file.lists.clone(),
     };
     request.extra_rules.extend(args.rules.iter().cloned());
     request.extra_decoders.extend(args.decoders.iter().cloned());

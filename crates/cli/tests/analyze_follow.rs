@@ -214,3 +214,62 @@ fn ruleset_folder_without_rules_is_rejected() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("has no rules/ subfolder"), "{stderr}");
 }
+
+/// A stock Wazuh layout: `etc/ossec.conf` naming its rule folder and a CDB list by paths
+/// relative to the installation folder, and a rule that looks the query name up in the list.
+#[test]
+fn wazuh_layout_config_loads_list() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let root = directory.path().join("ossec");
+    fs::create_dir_all(root.join("etc/rules")).expect("create rules folder");
+    fs::create_dir_all(root.join("etc/lists")).expect("create lists folder");
+    fs::write(
+        root.join("etc/ossec.conf"),
+        "<ossec_config>\n  <ruleset>\n    <rule_dir>etc/rules</rule_dir>\n    \
+         <list>etc/lists/bad-domains</list>\n  </ruleset>\n</ossec_config>\n",
+    )
+    .expect("write ossec.conf");
+    fs::write(
+        root.join("etc/rules/local_rules.xml"),
+        "<group name=\"local,\">\n  <rule id=\"100100\" level=\"10\">\n    \
+         <decoded_as>json</decoded_as>\n    \
+         <list field=\"dns.question.name\" lookup=\"match_key\">etc/lists/bad-domains</list>\n    \
+         <description>Listed domain $(dns.question.name)</description>\n  </rule>\n</group>\n",
+    )
+    .expect("write rule file");
+    fs::write(root.join("etc/lists/bad-domains"), "evil.example:\n").expect("write list");
+
+    let data_dir = directory.path().join("data");
+    let mut child = support::dnstel()
+        .args(["analyze", "--stdin", "-c"])
+        .arg(root.join("etc/ossec.conf"))
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start dnstel analyze");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(
+            b"{\"dns\":{\"question\":{\"name\":\"evil.example\"}}}\n\
+              {\"dns\":{\"question\":{\"name\":\"good.example\"}}}\n",
+        )
+        .expect("write events");
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let alerts = fs::read_to_string(data_dir.join("alerts.json")).expect("alerts.json");
+    let descriptions: Vec<Value> = alerts
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("alert JSON")["rule"]["description"].clone()
+        })
+        .collect();
+    assert_eq!(
+        descriptions,
+        vec![Value::from("Listed domain evil.example")]
+    );
+}

@@ -57,6 +57,9 @@ pub struct LoadOptions {
     pub extra_rules: Vec<PathBuf>,
     /// Extra decoder files or folders (`--decoders PATH`).
     pub extra_decoders: Vec<PathBuf>,
+    /// Extra lists as (the path rules name them by, the text file to read), loaded after the
+    /// folder's `lists/` and before any rule (`<list>` in `ossec.conf`).
+    pub extra_lists: Vec<(String, PathBuf)>,
     /// Rule file names to skip (`<rule_exclude>`).
     pub rule_exclude: Vec<String>,
     /// Decoder file names to skip (`<decoder_exclude>`).
@@ -99,6 +102,7 @@ impl Ruleset {
             }
         }
         set.load_lists(&dir.join("lists"));
+        set.load_extra_lists(&options.extra_lists);
         let rule_files = collect_files(
             &mut set.errors,
             dir,
@@ -218,6 +222,16 @@ impl Ruleset {
         self.positions.clear();
         for (index, rule) in self.rules.iter().enumerate() {
             self.positions.entry(rule.id).or_insert(index);
+        }
+    }
+
+    /// Loads lists named one by one, each under the path rules use for it.
+    pub fn load_extra_lists(&mut self, lists: &[(String, PathBuf)]) {
+        for (name, path) in lists {
+            let label = path.display().to_string();
+            if let Some(bytes) = read_limited(&mut self.errors, &label, path) {
+                self.add_list_text(name, &String::from_utf8_lossy(&bytes));
+            }
         }
     }
 

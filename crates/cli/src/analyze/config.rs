@@ -22,6 +22,8 @@ pub struct AnalyzeConfig {
     pub rules: Vec<PathBuf>,
     /// `<decoder_dir>` and `<decoder_include>`: decoder files or folders.
     pub decoders: Vec<PathBuf>,
+    /// `<list>`: CDB lists as (the path rules name them by, the text file to read).
+    pub lists: Vec<(String, PathBuf)>,
     /// `<labels>`: added to every alert's `agent.labels`.
     pub labels: Vec<(String, String)>,
     /// `<alerts><log_alert_level>`.
@@ -36,7 +38,11 @@ pub struct AnalyzeConfig {
     pub not_applied: Vec<String>,
 }
 
-/// Loads an analyzer configuration file. Relative paths in it resolve against its folder.
+/// Loads an analyzer configuration file.
+///
+/// Relative paths resolve as Wazuh resolves them against its installation folder: when the
+/// file sits in a folder named `etc` (Wazuh's `/var/ossec/etc/ossec.conf`), against that
+/// folder's parent, and otherwise against the file's own folder.
 ///
 /// # Errors
 /// Returns an error naming the file and line for invalid XML, an unknown element, an invalid
@@ -45,7 +51,7 @@ pub fn load(path: &Path) -> anyhow::Result<AnalyzeConfig> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let roots = parse_document(&bytes)
         .map_err(|error| anyhow::anyhow!("{}:{}: {}", path.display(), error.line, error.message))?;
-    let base = path.parent().unwrap_or(Path::new(".")).to_owned();
+    let base = installation_folder(path);
     let mut reader = ConfigReader {
         file: path.display().to_string(),
         base,
@@ -61,6 +67,21 @@ pub fn load(path: &Path) -> anyhow::Result<AnalyzeConfig> {
         }
     }
     Ok(reader.config)
+}
+
+/// Returns the folder relative paths in the configuration file at `path` resolve against.
+fn installation_folder(path: &Path) -> PathBuf {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if folder.file_name().is_some_and(|name| name == "etc") {
+        if let Some(root) = folder.parent().filter(|root| !root.as_os_str().is_empty()) {
+            return root.to_owned();
+        }
+        return PathBuf::from(".");
+    }
+    folder.to_owned()
 }
 
 struct ConfigReader {
@@ -139,7 +160,11 @@ impl ConfigReader {
                 "ruleset_dir" => self.config.ruleset_dir = Some(path),
                 "rule_dir" | "rule_include" => self.config.rules.push(path),
                 "decoder_dir" | "decoder_include" => self.config.decoders.push(path),
-                "list" | "rule_exclude" | "decoder_exclude" => {
+                "list" => {
+                    let name = option.text.trim().to_owned();
+                    self.config.lists.push((name, path));
+                }
+                "rule_exclude" | "decoder_exclude" => {
                     self.config
                         .not_applied
                         .push(format!("ruleset.{}", option.name));
@@ -279,9 +304,32 @@ mod tests {
         assert!(config.local_files[0].location.ends_with("/events"));
         assert_eq!(config.local_files[0].labels.len(), 1);
         assert!(config.rules[0].ends_with("rules"));
+        assert_eq!(config.lists.len(), 1);
+        assert_eq!(config.lists[0].0, "etc/lists/x");
+        assert!(config.lists[0].1.ends_with("etc/lists/x"));
         assert_eq!(
             config.not_applied,
-            vec!["global.email_notification", "ruleset.list", "remote"]
+            vec!["global.email_notification", "remote"]
+        );
+    }
+
+    #[test]
+    fn wazuh_layout_paths_resolve_from_root() {
+        assert_eq!(
+            installation_folder(Path::new("/var/ossec/etc/ossec.conf")),
+            PathBuf::from("/var/ossec")
+        );
+        assert_eq!(
+            installation_folder(Path::new("etc/ossec.conf")),
+            PathBuf::from(".")
+        );
+        assert_eq!(
+            installation_folder(Path::new("/srv/dnstel/analyze.conf")),
+            PathBuf::from("/srv/dnstel")
+        );
+        assert_eq!(
+            installation_folder(Path::new("ossec.conf")),
+            PathBuf::from(".")
         );
     }
 
