@@ -8,8 +8,11 @@
 //! the configuration and the shard count, never on thread timing.
 //!
 //! Every queue is a bounded channel. At most [`MAX_IN_FLIGHT`] batches are submitted and not
-//! yet merged, so no channel contains more than that and no send blocks. When the limit is
-//! reached, the caller waits for the oldest batch, so reading a file never drops an event.
+//! yet merged. When the limit is reached, the caller waits for the oldest batch, so reading a
+//! file never drops an event. A shard sends a job's events in parts of at most [`PART_EVENTS`],
+//! and the caller merges the parts as they arrive, so one job that closes many transactions
+//! at once (the end of input, a clock reset) never holds all their events in memory. A shard
+//! whose result queue is full waits until the caller has merged a part.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
@@ -29,11 +32,14 @@ use super::{EventCounts, QueueStats};
 /// Batches submitted but not yet merged.
 pub const MAX_IN_FLIGHT: usize = 8;
 
+/// Events per part of a shard's result.
+pub const PART_EVENTS: usize = 256;
+
 /// Packets per batch.
 pub const BATCH_PACKETS: usize = 1024;
 
 /// Payload bytes after which a batch is sent even when it has fewer than [`BATCH_PACKETS`].
-pub const MAX_BATCH_BYTES: usize = 4 << 20;
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
 
 /// Work for a shard thread.
 enum Job {
@@ -49,8 +55,10 @@ struct ShardOutput {
     events: EncodedBatch,
     /// The completion key of each event in `events`.
     completions: Vec<Completion>,
-    /// The shard's pairing counters after the job.
+    /// The shard's pairing counters after the job; set in the last part only.
     pairing: PairingStats,
+    /// Whether this is the job's last part.
+    last: bool,
 }
 
 struct ShardThread {
@@ -260,41 +268,78 @@ impl ShardPool {
         self.merge_oldest(sink)
     }
 
-    /// Writes the oldest job's events in (completion, shard) order and recycles its batch.
+    /// Writes the oldest job's events in (completion, shard) order, receiving further parts of
+    /// each shard's result as the earlier ones run out, and recycles the batch and the parts.
     fn merge_oldest(
         &mut self,
         sink: &mut impl FnMut(&[u8]) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let outputs: Vec<ShardOutput> = self.ready.iter_mut().filter_map(Option::take).collect();
+        let mut outputs: Vec<ShardOutput> =
+            self.ready.iter_mut().filter_map(Option::take).collect();
+        let shards = &self.shards;
+        // A full or closed queue drops the buffers, which only costs an allocation.
+        let mut recycle = |index: usize, output: ShardOutput| {
+            let _ = shards[index].spare.try_send(output);
+        };
+        let mut next_part = |index: usize| {
+            shards[index]
+                .output
+                .recv()
+                .map_err(|_| anyhow!("shard thread {index} stopped"))
+        };
+        let mut account = |output: &ShardOutput, index: usize| {
+            self.counts.ignored_outgoing += output.events.ignored_outgoing;
+            self.counts.empty += output.events.empty;
+            if output.last {
+                self.pairing[index] = output.pairing.clone();
+            }
+        };
+        for (index, output) in outputs.iter().enumerate() {
+            account(output, index);
+        }
+        let merged = merge(
+            &mut outputs,
+            &mut next_part,
+            &mut |output, index| account(output, index),
+            &mut recycle,
+            sink,
+        );
+        for (index, output) in outputs.into_iter().enumerate() {
+            recycle(index, output);
+        }
         if let Some(Some(batch)) = self.in_flight.pop_front() {
-            // Shards drop their references before they send a result, so this is the last one.
+            // Shards drop their references before they send their last part, so after a
+            // complete merge this is the last one.
             if let Ok(mut batch) = Arc::try_unwrap(batch) {
                 batch.clear();
                 self.spare.push(batch);
             }
-        }
-        for (index, output) in outputs.iter().enumerate() {
-            self.pairing[index] = output.pairing.clone();
-            self.counts.ignored_outgoing += output.events.ignored_outgoing;
-            self.counts.empty += output.events.empty;
-        }
-        let merged = merge(&outputs, sink);
-        for (shard, output) in self.shards.iter().zip(outputs) {
-            // A full or closed queue drops the buffers, which only costs an allocation.
-            let _ = shard.spare.try_send(output);
         }
         merged
     }
 }
 
 /// Passes the events of `outputs` to `sink` in (completion, shard index) order. Each shard's
-/// events are already in completion order.
+/// events are in completion order across its parts. When a part that is not its job's last
+/// runs out, the next one comes from `next_part` and goes through `received`, and the spent
+/// part goes to `recycle` with its shard index, so at most one part per shard is held.
 fn merge(
-    outputs: &[ShardOutput],
+    outputs: &mut [ShardOutput],
+    next_part: &mut impl FnMut(usize) -> anyhow::Result<ShardOutput>,
+    received: &mut impl FnMut(&ShardOutput, usize),
+    recycle: &mut impl FnMut(usize, ShardOutput),
     sink: &mut impl FnMut(&[u8]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut cursors = vec![0usize; outputs.len()];
     loop {
+        for shard in 0..outputs.len() {
+            while cursors[shard] >= outputs[shard].completions.len() && !outputs[shard].last {
+                let part = next_part(shard)?;
+                received(&part, shard);
+                recycle(shard, std::mem::replace(&mut outputs[shard], part));
+                cursors[shard] = 0;
+            }
+        }
         let mut next: Option<(Completion, usize)> = None;
         for (shard, output) in outputs.iter().enumerate() {
             if let Some(&completion) = output.completions.get(cursors[shard]) {
@@ -327,20 +372,37 @@ impl Drop for ShardPool {
 }
 
 fn shard_loop(mut sensor: ShardSensor, builder: &EventBuilder, queues: &ShardQueues) {
-    while let Ok(job) = queues.jobs.recv() {
+    let fresh_part = || {
         let mut output = queues.spares.try_recv().unwrap_or_default();
         output.events.clear();
         output.completions.clear();
+        output.last = false;
+        output
+    };
+    while let Ok(job) = queues.jobs.recv() {
+        let mut output = fresh_part();
+        let mut stopped = false;
         let mut sink = |completion, transaction| {
+            if stopped {
+                return;
+            }
             if output.events.encode(builder, &transaction) {
                 output.completions.push(completion);
+            }
+            if output.completions.len() >= PART_EVENTS {
+                let full = std::mem::replace(&mut output, fresh_part());
+                stopped = queues.results.send(full).is_err();
             }
         };
         match job {
             Job::Batch(batch) => sensor.process_batch(&batch, &mut sink),
             Job::Finish => sensor.finish(&mut sink),
         }
+        if stopped {
+            return;
+        }
         output.pairing = sensor.pairing_stats().clone();
+        output.last = true;
         if queues.results.send(output).is_err() {
             return;
         }
@@ -354,9 +416,12 @@ mod tests {
 
     use super::*;
 
-    /// Builds a shard result whose events are their own labels.
+    /// Builds the last part of a shard result whose events are their own labels.
     fn output(events: &[(u64, Phase, &str)]) -> ShardOutput {
-        let mut result = ShardOutput::default();
+        let mut result = ShardOutput {
+            last: true,
+            ..ShardOutput::default()
+        };
         for &(packet, phase, label) in events {
             result.events.bytes.extend_from_slice(label.as_bytes());
             result.events.ends.push(result.events.bytes.len());
@@ -371,7 +436,7 @@ mod tests {
 
     #[test]
     fn merge_orders_by_completion_then_shard() {
-        let outputs = [
+        let mut outputs = [
             output(&[
                 (1, Phase::Paired, "a1"),
                 (3, Phase::Expired, "a3-expired"),
@@ -383,15 +448,50 @@ mod tests {
                 (3, Phase::Paired, "b3"),
             ]),
         ];
-        let mut written = Vec::new();
-        merge(&outputs, &mut |event| {
-            written.push(String::from_utf8_lossy(event).into_owned());
-            Ok(())
-        })
-        .expect("sink never fails");
+        let written = merge_all(&mut outputs, Vec::new());
         assert_eq!(
             written,
             ["a1", "b2", "a3-expired", "b3-expired", "b3", "a9"]
         );
+    }
+
+    /// Merges `outputs`, taking further parts from `parts` (shard index, part) in order, and
+    /// returns the events written.
+    fn merge_all(outputs: &mut [ShardOutput], parts: Vec<(usize, ShardOutput)>) -> Vec<String> {
+        let mut parts = std::collections::VecDeque::from(parts);
+        let mut written = Vec::new();
+        let mut next_part = |shard: usize| {
+            let (expected, part) = parts.pop_front().expect("a further part is available");
+            assert_eq!(expected, shard, "parts are requested in the order given");
+            Ok(part)
+        };
+        merge(
+            outputs,
+            &mut next_part,
+            &mut |_, _| {},
+            &mut |_, _| {},
+            &mut |event| {
+                written.push(String::from_utf8_lossy(event).into_owned());
+                Ok(())
+            },
+        )
+        .expect("sink never fails");
+        written
+    }
+
+    #[test]
+    fn merge_streams_parts() {
+        let mut first = output(&[(1, Phase::Paired, "a1"), (4, Phase::Paired, "a4")]);
+        first.last = false;
+        let mut outputs = [
+            first,
+            output(&[(2, Phase::Paired, "b2"), (6, Phase::Paired, "b6")]),
+        ];
+        let parts = vec![(
+            0,
+            output(&[(5, Phase::Paired, "a5"), (7, Phase::Paired, "a7")]),
+        )];
+        let written = merge_all(&mut outputs, parts);
+        assert_eq!(written, ["a1", "b2", "a4", "a5", "b6", "a7"]);
     }
 }
