@@ -32,8 +32,8 @@ pub struct RulesetArgs {
     /// MITRE ATT&CK version of the technique table.
     #[arg(long, value_name = "VERSION", default_value = dnstel_analysis::mitre::DEFAULT_VERSION)]
     pub mitre_version: String,
-    /// Minimum rule level that produces an alert; matches below it write or print none
-    /// [default: 3, or the configuration's].
+    /// Minimum rule level that raises an alert. Lower matches write no alert, and logtest
+    /// shows them with "alert": false [default: 3, or the configuration's].
     #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=16))]
     pub log_alert_level: Option<u8>,
 }
