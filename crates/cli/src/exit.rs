@@ -32,7 +32,7 @@ pub struct StatusError {
 
 impl fmt::Display for StatusError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{:#}", self.error)
+        formatter.write_str(&describe(&self.error))
     }
 }
 
@@ -66,8 +66,25 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
         .chain()
         .find_map(|cause| cause.downcast_ref::<StatusError>())
         .map_or(ExitStatus::Runtime, |status_error| status_error.status);
-    eprintln!("dnstel: error: {error:#}");
+    eprintln!("dnstel: error: {}", describe(&error));
     ExitCode::from(status as u8)
+}
+
+/// Joins the messages of the error chain with ": ", leaving out a cause whose text the
+/// message before it already ends with. Many error types print their source in their own
+/// message, so the plain chain would repeat it.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.is_empty() {
+            text = message;
+        } else if !message.is_empty() && !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+    }
+    text
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -76,4 +93,43 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error that prints its source in its own message, as many error types do.
+    #[derive(Debug)]
+    struct ReadFailed {
+        source: std::io::Error,
+    }
+
+    impl std::fmt::Display for ReadFailed {
+        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(formatter, "failed to read rules.xml: {}", self.source)
+        }
+    }
+
+    impl std::error::Error for ReadFailed {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn repeated_cause_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "not found");
+        let error = anyhow::Error::new(ReadFailed { source: io }).context("loading the ruleset");
+        assert_eq!(
+            describe(&error),
+            "loading the ruleset: failed to read rules.xml: not found"
+        );
+    }
+
+    #[test]
+    fn distinct_causes_all_printed() {
+        let error = anyhow::anyhow!("inner problem").context("outer step");
+        assert_eq!(describe(&error), "outer step: inner problem");
+    }
 }
