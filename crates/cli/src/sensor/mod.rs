@@ -82,7 +82,7 @@ impl PipelineCounters {
         info!("ip reassembly {}", key_values(&self.defrag));
         info!("transactions {}", key_values(&self.pairing));
         info!(
-            written = self.events.written,
+            encoded = self.events.written,
             ignored_outgoing = self.events.ignored_outgoing,
             empty = self.events.empty,
             "events {}",
