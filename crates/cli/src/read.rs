@@ -86,7 +86,11 @@ pub fn run(args: ReadArgs) -> anyhow::Result<()> {
             Ok(None) => break,
             Err(error) => {
                 read_errors += 1;
-                warn!(%error, "capture file damaged; skipping the rest of the record");
+                if error.error.is_recoverable() {
+                    warn!(%error, "capture file damaged; skipping the damaged record");
+                } else {
+                    warn!(%error, "capture file damaged; skipping the rest of the file");
+                }
             }
         }
         let offset = reader.current_reader().map_or(0, |file| file.offset());
