@@ -89,7 +89,9 @@ impl RuleStage {
             Err(error) => {
                 self.counters.rule_reload_failures += 1;
                 // Load errors list one problem per line; the log keeps one line per record.
-                let reason = format!("{error:#}").replace(":\n", ": ").replace('\n', "; ");
+                let reason = format!("{error:#}")
+                    .replace(":\n", ": ")
+                    .replace('\n', "; ");
                 warn!("rule reload failed, keeping the running rules: {reason}");
             }
         }
