@@ -44,9 +44,20 @@ pub struct CaptureConfig {
     /// Puts a named interface into promiscuous mode while the socket is open (Packetbeat's
     /// `auto_promisc_mode`). Ignored for `any`.
     pub promiscuous: bool,
-    /// Joins a PACKET_FANOUT group with this id (hash mode with defragmentation), so several
-    /// sockets opened with the same id share the traffic by flow.
-    pub fanout_group: Option<u16>,
+    /// Joins a PACKET_FANOUT group (hash mode with defragmentation), so several sockets in
+    /// one group share the traffic by flow.
+    pub fanout: Option<Fanout>,
+}
+
+/// Which PACKET_FANOUT group a socket joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fanout {
+    /// A new group with an id the kernel picks among the unused ones (Linux 4.13 or later).
+    /// [`crate::LiveCapture::fanout_group`] returns it, for the other members to join.
+    NewGroup,
+    /// The group with this id. Any socket of any process in the same network namespace that
+    /// uses the same id and mode joins the same group.
+    Join(u16),
 }
 
 impl Default for CaptureConfig {
@@ -60,7 +71,7 @@ impl Default for CaptureConfig {
             block_count: DEFAULT_BLOCK_COUNT,
             block_timeout_ms: DEFAULT_BLOCK_TIMEOUT_MS,
             promiscuous: false,
-            fanout_group: None,
+            fanout: None,
         }
     }
 }

@@ -38,7 +38,7 @@ mod live;
 mod privileges;
 mod sys;
 
-pub use config::CaptureConfig;
+pub use config::{CaptureConfig, Fanout};
 pub use error::{CaptureError, Result};
 pub use live::{CaptureStats, LiveCapture, MAX_POLL_SLICE};
 pub use privileges::drop_privileges;

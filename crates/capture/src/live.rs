@@ -9,7 +9,7 @@ use dnstel_packet::{Frame, LinkType};
 use libc::c_int;
 
 use crate::bpf::{compile_filter, FilterSpec, Instruction, LinkLayer};
-use crate::config::CaptureConfig;
+use crate::config::{CaptureConfig, Fanout};
 use crate::error::{CaptureError, Result};
 use crate::frame_builder::{build_frame, FrameShape};
 use crate::sys::interface::{self, Interface};
@@ -67,6 +67,8 @@ pub struct LiveCapture {
     interface_down: bool,
     /// When the bound interface was last looked up while idle.
     last_interface_check: Instant,
+    /// The PACKET_FANOUT group this socket joined, if any.
+    fanout_group: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -106,9 +108,10 @@ impl LiveCapture {
             set_promiscuous(&socket, mode.ifindex)?;
         }
         socket.bind(mode.ifindex)?;
-        if let Some(group) = config.fanout_group {
-            join_fanout(&socket, group)?;
-        }
+        let fanout_group = match config.fanout {
+            None => None,
+            Some(fanout) => Some(join_fanout(&socket, fanout)?),
+        };
 
         tracing::info!(
             device = %socket.device(),
@@ -131,7 +134,13 @@ impl LiveCapture {
             ifindex: mode.ifindex,
             interface_down: false,
             last_interface_check: Instant::now(),
+            fanout_group,
         })
+    }
+
+    /// The id of the PACKET_FANOUT group this socket joined, if it joined one.
+    pub fn fanout_group(&self) -> Option<u16> {
+        self.fanout_group
     }
 
     /// The link type of every frame this capture returns.
@@ -310,16 +319,29 @@ fn set_promiscuous(socket: &PacketSocket, ifindex: u32) -> Result<()> {
     )
 }
 
-/// Joins fanout `group` in hash mode with defragmentation, so both halves of a flow and all
-/// fragments of a datagram reach the same socket. Must run after `bind`.
-fn join_fanout(socket: &PacketSocket, group: u16) -> Result<()> {
-    let value = u32::from(group) | ((pk::PACKET_FANOUT_HASH | pk::PACKET_FANOUT_FLAG_DEFRAG) << 16);
+/// Joins a fanout group in hash mode with defragmentation, so both halves of a flow and all
+/// fragments of a datagram reach the same socket, and returns the group's id. Must run after
+/// `bind`.
+fn join_fanout(socket: &PacketSocket, fanout: Fanout) -> Result<u16> {
+    let mode = pk::PACKET_FANOUT_HASH | pk::PACKET_FANOUT_FLAG_DEFRAG;
+    let value = match fanout {
+        Fanout::Join(group) => u32::from(group) | (mode << 16),
+        // The kernel requires id 0 with this flag and picks an id no group uses.
+        Fanout::NewGroup => (mode | pk::PACKET_FANOUT_FLAG_UNIQUEID) << 16,
+    };
     socket.set_option(
         libc::SOL_PACKET,
         pk::PACKET_FANOUT,
         &value,
         "setsockopt(PACKET_FANOUT)",
-    )
+    )?;
+    let joined: u32 = socket.get_option(
+        libc::SOL_PACKET,
+        pk::PACKET_FANOUT,
+        "getsockopt(PACKET_FANOUT)",
+    )?;
+    // The low 16 bits are the group id; the high ones are the mode and flags.
+    Ok((joined & 0xffff) as u16)
 }
 
 /// Chooses the socket type and frame shape for the configured device.

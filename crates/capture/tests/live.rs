@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use dnstel_capture::{CaptureConfig, LiveCapture};
+use dnstel_capture::{CaptureConfig, Fanout, LiveCapture};
 use dnstel_packet::{Frame, LinkType};
 
 /// How long to wait for the expected datagrams before failing. This is a hang guard, not a
@@ -252,13 +252,19 @@ fn fanout_group_splits_flows() {
     let Some((_, traffic)) = open_for_next_traffic("lo") else {
         return;
     };
-    let group = (std::process::id() % 60_000) as u16 + 1;
     let mut config = config("lo", traffic.dns_port);
-    config.fanout_group = Some(group);
-    let mut members = [
-        LiveCapture::open(&config).expect("open first member"),
-        LiveCapture::open(&config).expect("open second member"),
-    ];
+    config.fanout = Some(Fanout::NewGroup);
+    let first = LiveCapture::open(&config).expect("open first member");
+    let group = first.fanout_group().expect("the kernel assigned a group");
+    config.fanout = Some(Fanout::Join(group));
+    let second = LiveCapture::open(&config).expect("open second member");
+    assert_eq!(second.fanout_group(), Some(group));
+    // A second new group gets an id of its own.
+    config.fanout = Some(Fanout::NewGroup);
+    let other = LiveCapture::open(&config).expect("open another group");
+    assert_ne!(other.fanout_group(), Some(group));
+    drop(other);
+    let mut members = [first, second];
     let payloads = traffic.send();
     let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
     let start = Instant::now();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::Args;
-use dnstel_capture::{CaptureConfig, CaptureStats, LiveCapture};
+use dnstel_capture::{CaptureConfig, CaptureStats, Fanout, LiveCapture};
 use dnstel_config::Config;
 use dnstel_event::EventBuilder;
 use dnstel_output::Output;
@@ -250,8 +250,8 @@ pub fn publish_counters(
 /// Opens the live capture that `packetbeat.interfaces` (or `interface`) names: one socket, or
 /// with `workers` above one, that many sockets in one fanout group.
 ///
-/// The group id is this process's id modulo 65 536, so two dnstel processes in one network
-/// namespace use different groups unless their ids collide that way.
+/// The first socket asks the kernel for a group id no other group uses, and the others join
+/// that id, so two dnstel processes never share a group.
 pub fn open_captures(
     config: &Config,
     interface: Option<&str>,
@@ -259,13 +259,15 @@ pub fn open_captures(
 ) -> anyhow::Result<Vec<LiveCapture>> {
     let mut capture_config = capture_config(config, interface)?;
     if workers > 1 {
-        // Keeping the low 16 bits is the point: fanout group ids are 16 bits wide.
-        capture_config.fanout_group = Some((std::process::id() & 0xffff) as u16);
+        capture_config.fanout = Some(Fanout::NewGroup);
     }
     let mut captures = Vec::with_capacity(workers);
     for _ in 0..workers {
         let capture = LiveCapture::open(&capture_config)
             .with_context(|| format!("failed to open live capture on {}", capture_config.device))?;
+        if let Some(group) = capture.fanout_group() {
+            capture_config.fanout = Some(Fanout::Join(group));
+        }
         captures.push(capture);
     }
     info!(
@@ -273,7 +275,7 @@ pub fn open_captures(
         ports = ?capture_config.dns_ports,
         filter = capture_config.bpf_filter.as_deref().unwrap_or(""),
         sockets = workers,
-        fanout_group = capture_config.fanout_group,
+        fanout_group = captures.first().and_then(LiveCapture::fanout_group),
         "capture started"
     );
     Ok(captures)

@@ -23,6 +23,7 @@ pub mod packet {
     pub const TPACKET_V3: c_int = 2;
     pub const PACKET_FANOUT_HASH: u32 = 0;
     pub const PACKET_FANOUT_FLAG_DEFRAG: u32 = 0x8000;
+    pub const PACKET_FANOUT_FLAG_UNIQUEID: u32 = 0x2000;
     pub const PACKET_OUTGOING: u8 = 4;
     pub const ETH_P_ALL: u16 = 0x0003;
 
