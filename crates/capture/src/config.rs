@@ -49,7 +49,7 @@ pub struct CaptureConfig {
     pub fanout: Option<Fanout>,
 }
 
-/// Which PACKET_FANOUT group a socket joins.
+/// The PACKET_FANOUT group a socket joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fanout {
     /// A new group with an id the kernel picks among the unused ones (Linux 4.13 or later).

@@ -138,7 +138,7 @@ impl LiveCapture {
         })
     }
 
-    /// The id of the PACKET_FANOUT group this socket joined, if it joined one.
+    /// Returns the id of the PACKET_FANOUT group this socket joined, if it joined one.
     pub fn fanout_group(&self) -> Option<u16> {
         self.fanout_group
     }
