@@ -70,7 +70,7 @@ pub struct CaptureArgs {
     /// Capture threads. 1 reads, pairs, encodes and writes on one thread. With N > 1, N
     /// sockets in one AF_PACKET fanout group split the traffic by flow, N threads pair and
     /// encode, and one more thread writes. Each socket gets a ring of the configured size.
-    #[arg(long, value_name = "N", default_value = "1")]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = crate::ops::args::parse_workers)]
     workers: NonZeroUsize,
 
     #[command(flatten)]

@@ -43,7 +43,7 @@ pub struct ReadArgs {
     /// and contains the same events as with 1. Only the order of events that complete at the
     /// same packet in different shards, and evictions at the table caps (divided between
     /// shards), can differ.
-    #[arg(long, value_name = "N", default_value = "1")]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = crate::ops::args::parse_workers)]
     workers: NonZeroUsize,
 }
 

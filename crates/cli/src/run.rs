@@ -65,7 +65,7 @@ pub struct RunArgs {
 
     /// Capture threads, as for `dnstel capture --workers`: N > 1 opens N sockets in one
     /// AF_PACKET fanout group. Events reach the rules from the one thread that writes them.
-    #[arg(long, value_name = "N", default_value = "1")]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = crate::ops::args::parse_workers)]
     workers: NonZeroUsize,
 
     #[command(flatten)]

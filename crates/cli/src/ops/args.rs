@@ -92,3 +92,34 @@ impl AlertRotationArgs {
         Ok(writer)
     }
 }
+
+/// Largest `--workers` value: the kernel's limit of sockets in one AF_PACKET fanout group,
+/// applied to `read` as well, where more threads than that only cost memory.
+pub const MAX_WORKERS: usize = 256;
+
+/// Parses a `--workers` value between 1 and [`MAX_WORKERS`].
+pub fn parse_workers(text: &str) -> Result<std::num::NonZeroUsize, String> {
+    let workers: usize = text
+        .parse()
+        .map_err(|_| format!("invalid number of workers {text:?}"))?;
+    match std::num::NonZeroUsize::new(workers) {
+        Some(workers) if workers.get() <= MAX_WORKERS => Ok(workers),
+        _ => Err(format!(
+            "{workers} workers is out of range; use 1 to {MAX_WORKERS}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_range_enforced() {
+        assert_eq!(parse_workers("1").map(|n| n.get()), Ok(1));
+        assert_eq!(parse_workers("256").map(|n| n.get()), Ok(MAX_WORKERS));
+        assert!(parse_workers("0").is_err());
+        assert!(parse_workers("257").is_err());
+        assert!(parse_workers("many").is_err());
+    }
+}
