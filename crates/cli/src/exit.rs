@@ -59,7 +59,7 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
     let Err(error) = result else {
         return ExitCode::SUCCESS;
     };
-    if is_broken_pipe(&error) {
+    if is_closed_standard_output(&error) {
         return ExitCode::SUCCESS;
     }
     let status = error
@@ -87,12 +87,22 @@ fn describe(error: &anyhow::Error) -> String {
     text
 }
 
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+/// Returns whether the error is a broken pipe on standard output, as when a reader such as
+/// `head` has seen enough: a normal end. A broken pipe on a configured event file (a FIFO
+/// whose reader went away) is a write error like any other, and events are lost.
+fn is_closed_standard_output(error: &anyhow::Error) -> bool {
+    let on_event_file = error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<dnstel_output::OutputError>(),
+            Some(dnstel_output::OutputError::Io { .. })
+        )
+    });
+    !on_event_file
+        && error.chain().any(|cause| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        })
 }
 
 #[cfg(test)]
@@ -125,6 +135,22 @@ mod tests {
             describe(&error),
             "loading the ruleset: failed to read rules.xml: not found"
         );
+    }
+
+    #[test]
+    fn broken_pipe_on_file_is_failure() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let console = anyhow::Error::new(dnstel_output::OutputError::Console(pipe()));
+        assert!(is_closed_standard_output(&console));
+        let file = anyhow::Error::new(dnstel_output::OutputError::Io {
+            operation: "failed to write to",
+            path: "/var/log/packetbeat/packetbeat".into(),
+            source: pipe(),
+        })
+        .context("failed to write an event");
+        assert!(!is_closed_standard_output(&file));
+        let status = report(Err(file));
+        assert_eq!(format!("{status:?}"), format!("{:?}", ExitCode::from(1)));
     }
 
     #[test]
