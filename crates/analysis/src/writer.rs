@@ -122,16 +122,30 @@ impl Drop for AlertWriter {
 }
 
 fn open_files(directory: &Path) -> io::Result<(File, File, u64)> {
-    let json = open_append(&directory.join("alerts.json"))?;
-    let log = open_append(&directory.join("alerts.log"))?;
+    let json = open_append(&directory.join("alerts.json"), RecordEnd::Line)?;
+    let log = open_append(&directory.join("alerts.log"), RecordEnd::AlertsLog)?;
     let log_offset = log.metadata()?.len();
     Ok((json, log, log_offset))
 }
 
-/// Opens a file for appending. A file whose last line was cut short (the process was killed
-/// during a write) first gets a newline, so the partial line stays one line on its own and the
-/// next alert starts a line of its own.
-fn open_append(path: &Path) -> io::Result<File> {
+/// How the records of an alert file end.
+#[derive(Clone, Copy)]
+enum RecordEnd {
+    /// `alerts.json`: one alert per line.
+    Line,
+    /// `alerts.log`: each record starts with `** Alert ` and ends with a blank line.
+    AlertsLog,
+}
+
+/// Bytes at the end of a file searched for the end of its last whole record.
+const TAIL_SEARCH_BYTES: u64 = 8 << 20;
+
+/// Opens a file for appending. A record cut short at the end of the file (the process was
+/// killed, or the disk filled, during a write) is removed first, so no reader ever sees half
+/// an alert; the analyzer writes that alert again because its read position was not saved.
+/// When no record end is found in the last [`TAIL_SEARCH_BYTES`], a newline is appended
+/// instead, so the next alert still starts a line of its own.
+fn open_append(path: &Path, record_end: RecordEnd) -> io::Result<File> {
     let with_path =
         |error: io::Error| io::Error::new(error.kind(), format!("{}: {error}", path.display()));
     let mut file = OpenOptions::new()
@@ -141,20 +155,46 @@ fn open_append(path: &Path) -> io::Result<File> {
         .mode(0o600)
         .open(path)
         .map_err(with_path)?;
-    end_partial_line(&mut file).map_err(with_path)?;
+    cut_partial_record(&mut file, path, record_end).map_err(with_path)?;
     Ok(file)
 }
 
-fn end_partial_line(file: &mut File) -> io::Result<()> {
-    if file.metadata()?.len() == 0 {
+fn cut_partial_record(file: &mut File, path: &Path, record_end: RecordEnd) -> io::Result<()> {
+    let len = file.metadata()?.len();
+    if len == 0 {
         return Ok(());
     }
-    file.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last)?;
-    if last[0] != b'\n' {
-        file.write_all(b"\n")?;
+    let start = len.saturating_sub(TAIL_SEARCH_BYTES);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    let complete = match record_end {
+        RecordEnd::Line => tail.ends_with(b"\n"),
+        RecordEnd::AlertsLog => tail.ends_with(b"\n\n"),
+    };
+    if complete {
+        return Ok(());
     }
+    let whole = match record_end {
+        RecordEnd::Line => memchr::memrchr(b'\n', &tail).map(|end| end + 1),
+        RecordEnd::AlertsLog => memchr::memmem::rfind(&tail, b"\n\n** Alert ").map(|end| end + 2),
+    };
+    let keep = match whole {
+        Some(end) => start + end as u64,
+        None if start == 0 && tail.starts_with(b"** Alert ") => 0,
+        None if start == 0 && matches!(record_end, RecordEnd::Line) => 0,
+        None => {
+            tracing::warn!(path = %path.display(), "alert file ends with a partial record; starting a new line after it");
+            file.write_all(b"\n")?;
+            return Ok(());
+        }
+    };
+    file.set_len(keep)?;
+    tracing::warn!(
+        path = %path.display(),
+        removed_bytes = len - keep,
+        "removed a partial alert record left by an interrupted write"
+    );
     Ok(())
 }
 
@@ -216,9 +256,39 @@ mod tests {
     }
 
     #[test]
-    fn partial_last_lines_ended_on_open() {
+    fn partial_records_removed_on_open() {
         let dir =
             std::env::temp_dir().join(format!("dnstel-writer-partial-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create test folder");
+        std::fs::write(dir.join("alerts.json"), "{\"whole\":1}\n{\"partial\":tru")
+            .expect("write alerts.json");
+        let whole_record = "** Alert 1.0: - g,\nRule: 5 (level 3) -> 'd'\n\n";
+        std::fs::write(
+            dir.join("alerts.log"),
+            format!("{whole_record}** Alert 1.40: cut"),
+        )
+        .expect("write alerts.log");
+        let mut writer = AlertWriter::open(&dir).expect("open writer");
+        let id = writer.write(&alert()).expect("write alert");
+        writer.flush().expect("flush");
+
+        let json = std::fs::read_to_string(dir.join("alerts.json")).expect("read alerts.json");
+        let lines: Vec<&str> = json.lines().collect();
+        assert_eq!(lines.len(), 2, "{json}");
+        assert_eq!(lines[0], "{\"whole\":1}");
+        assert!(lines[1].contains(&format!("\"id\":\"{id}\"")), "{json}");
+        let log = std::fs::read_to_string(dir.join("alerts.log")).expect("read alerts.log");
+        assert!(log.starts_with(whole_record), "{log}");
+        assert!(!log.contains("cut"), "{log}");
+        assert!(log.contains(&format!("\n** Alert {id}:")), "{log}");
+        // The id offset is where the new record starts: right after the whole one.
+        assert_eq!(id, format!("1704067200.{}", whole_record.len()));
+        std::fs::remove_dir_all(&dir).expect("remove test folder");
+    }
+
+    #[test]
+    fn partial_only_record_removed() {
+        let dir = std::env::temp_dir().join(format!("dnstel-writer-only-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create test folder");
         std::fs::write(dir.join("alerts.json"), "{\"partial\":tru").expect("write alerts.json");
         std::fs::write(dir.join("alerts.log"), "** Alert 1.0: cut").expect("write alerts.log");
@@ -226,16 +296,9 @@ mod tests {
         let id = writer.write(&alert()).expect("write alert");
         writer.flush().expect("flush");
         let json = std::fs::read_to_string(dir.join("alerts.json")).expect("read alerts.json");
-        let lines: Vec<&str> = json.lines().collect();
-        assert_eq!(lines.len(), 2, "{json}");
-        assert_eq!(lines[0], "{\"partial\":tru");
-        assert!(lines[1].starts_with('{'), "{json}");
-        assert!(lines[1].contains(&format!("\"id\":\"{id}\"")), "{json}");
-        let log = std::fs::read_to_string(dir.join("alerts.log")).expect("read alerts.log");
-        assert!(log.starts_with("** Alert 1.0: cut\n"), "{log}");
-        assert!(log.contains(&format!("\n** Alert {id}:")), "{log}");
-        // The id offset counts the newline that ended the partial record.
-        assert_eq!(id, "1704067200.18");
+        assert_eq!(json.lines().count(), 1, "{json}");
+        assert!(!json.contains("partial"), "{json}");
+        assert_eq!(id, "1704067200.0");
         std::fs::remove_dir_all(&dir).expect("remove test folder");
     }
 }
