@@ -19,11 +19,18 @@ fn sort_key(rule: &Rule) -> u32 {
     }
 }
 
+/// Deepest level a rule may sit at, roots being level 1. Evaluation descends the tree
+/// recursively, so a longer `if_sid` chain would overflow the stack; Wazuh's default ruleset
+/// nests fewer than 20 levels.
+pub const MAX_RULE_DEPTH: u32 = 256;
+
 /// Rules arranged as Wazuh's evaluation tree.
 #[derive(Debug, Default)]
 pub struct RuleTree {
     rules: Vec<Rule>,
     children: Vec<Vec<usize>>,
+    /// Level of each rule in the tree, roots being 1.
+    depths: Vec<u32>,
     roots: Vec<usize>,
     by_id: HashMap<u32, usize>,
     warnings: Vec<String>,
@@ -64,10 +71,24 @@ impl RuleTree {
             ));
             return;
         }
+        let depth = parents
+            .iter()
+            .map(|&parent| self.depths[parent])
+            .max()
+            .map_or(1, |deepest| deepest + 1);
+        if depth > MAX_RULE_DEPTH {
+            self.warnings.push(format!(
+                "{}: rule {} would sit {depth} levels deep, over the limit of {MAX_RULE_DEPTH}; \
+                 it is ignored",
+                rule.source, rule.id
+            ));
+            return;
+        }
         let key = sort_key(&rule);
         self.by_id.insert(rule.id, index);
         self.rules.push(rule);
         self.children.push(Vec::new());
+        self.depths.push(depth);
         for parent in parents {
             // Siblings are kept sorted by descending key, so a binary search finds the slot
             // after the last sibling with a key at least as high; this keeps loading large
@@ -205,5 +226,33 @@ mod tests {
         let tree = RuleTree::build(rules(&text));
         let expected: Vec<u32> = (1000..6000).collect();
         assert_eq!(child_ids(&tree, 1), expected);
+    }
+
+    #[test]
+    fn deep_chain_cut_at_limit() {
+        let mut text = String::from(
+            r#"<group name="t,"><rule id="1" level="0"><description>root</description></rule>"#,
+        );
+        // Ids below 10 are roots, so the chain starts at 1001 under root 1: rule 1000 + k sits
+        // at level k + 1.
+        let mut parent = 1;
+        for id in 1001..=1000 + MAX_RULE_DEPTH + 10 {
+            text.push_str(&format!(
+                r#"<rule id="{id}" level="3"><if_sid>{parent}</if_sid><description>x</description></rule>"#
+            ));
+            parent = id;
+        }
+        text.push_str("</group>");
+        let tree = RuleTree::build(rules(&text));
+        assert_eq!(tree.len(), MAX_RULE_DEPTH as usize);
+        assert!(tree.index_of(1000 + MAX_RULE_DEPTH - 1).is_some());
+        assert!(tree.index_of(1000 + MAX_RULE_DEPTH).is_none());
+        assert!(
+            tree.warnings()
+                .iter()
+                .any(|warning| warning.contains("over the limit of 256")),
+            "{:?}",
+            tree.warnings()
+        );
     }
 }
