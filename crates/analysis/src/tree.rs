@@ -20,8 +20,8 @@ fn sort_key(rule: &Rule) -> u32 {
 }
 
 /// Deepest level a rule may sit at, roots being level 1. Evaluation descends the tree
-/// recursively, so a longer `if_sid` chain would overflow the stack; Wazuh's default ruleset
-/// nests fewer than 20 levels.
+/// recursively, so a much longer `if_sid` chain would overflow the stack. Wazuh's whole
+/// default ruleset loads within this limit.
 pub const MAX_RULE_DEPTH: u32 = 256;
 
 /// Rules arranged as Wazuh's evaluation tree.
