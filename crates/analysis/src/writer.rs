@@ -148,6 +148,17 @@ const TAIL_SEARCH_BYTES: u64 = 8 << 20;
 fn open_append(path: &Path, record_end: RecordEnd) -> io::Result<File> {
     let with_path =
         |error: io::Error| io::Error::new(error.kind(), format!("{}: {error}", path.display()));
+    // The file is opened for reading too, to find a partial record. On a FIFO that makes the
+    // process its own reader, so a write would block forever once the pipe is full.
+    if std::fs::metadata(path).is_ok_and(|metadata| !metadata.is_file()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{}: is not a regular file; alert files must be regular files",
+                path.display()
+            ),
+        ));
+    }
     let mut file = OpenOptions::new()
         .create(true)
         .read(true)
@@ -283,6 +294,20 @@ mod tests {
         assert!(log.contains(&format!("\n** Alert {id}:")), "{log}");
         // The id offset is where the new record starts: right after the whole one.
         assert_eq!(id, format!("1704067200.{}", whole_record.len()));
+        std::fs::remove_dir_all(&dir).expect("remove test folder");
+    }
+
+    #[test]
+    fn fifo_alert_file_rejected() {
+        let dir = std::env::temp_dir().join(format!("dnstel-writer-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create test folder");
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.join("alerts.json"))
+            .status()
+            .expect("mkfifo runs");
+        assert!(status.success());
+        let error = AlertWriter::open(&dir).expect_err("a FIFO is rejected");
+        assert!(error.to_string().contains("not a regular file"), "{error}");
         std::fs::remove_dir_all(&dir).expect("remove test folder");
     }
 
