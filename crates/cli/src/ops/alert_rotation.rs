@@ -252,7 +252,8 @@ mod tests {
             max_size: None,
             keep_days: 0,
         };
-        fs::write(directory.path().join("alerts.log"), "old record\n").expect("write");
+        let record = "** Alert 1.0: - g,\nold record\n\n";
+        fs::write(directory.path().join("alerts.log"), record).expect("write");
         let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
         let yesterday = Local::now().date_naive() - chrono::Days::new(1);
         writer.day = yesterday;
@@ -265,7 +266,7 @@ mod tests {
             .join(yesterday.format("%b").to_string())
             .join(format!("ossec-alerts-{:02}", yesterday.day()));
         let archived = fs::read_to_string(base.with_extension("log")).expect("archived log");
-        assert_eq!(archived, "old record\n");
+        assert_eq!(archived, record);
         assert!(base.with_extension("json").exists());
         assert_eq!(writer.rotations(), 1);
         assert_eq!(writer.writer.log_size(), 0, "id offsets restart");
