@@ -23,7 +23,7 @@ use progress::Progress;
 /// Options of `dnstel read`.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// pcap or pcapng files, read in order as one stream.
+    /// pcap or pcapng files, read in order as one stream; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 
@@ -47,8 +47,16 @@ pub struct ReadArgs {
     workers: NonZeroUsize,
 }
 
+/// The path that `-` stands for: standard input, read as a file or pipe like any other.
+const STANDARD_INPUT: &str = "/dev/stdin";
+
 /// Runs `dnstel read`.
-pub fn run(args: ReadArgs) -> anyhow::Result<()> {
+pub fn run(mut args: ReadArgs) -> anyhow::Result<()> {
+    for file in &mut args.files {
+        if file.as_os_str() == "-" {
+            *file = PathBuf::from(STANDARD_INPUT);
+        }
+    }
     let config = setup::load_config(args.config.as_deref())?;
     logging::init(setup::log_level(&config));
     setup::report_not_applied(&config);
