@@ -2,9 +2,9 @@
 //! `if_matched_group`, `if_matched_regex`, `frequency`/`timeframe` and the `same_*`/
 //! `different_*` filters, plus first-time-seen keys for `if_fts`.
 //!
-//! Wazuh keeps one list per referenced rule and group; dnstel keeps one bounded list of
-//! every stored event (newest last) and filters it by final rule, which selects the same
-//! events.
+//! Wazuh keeps one list per referenced rule and group; dnstel keeps one bounded list (newest
+//! last) of the events whose final rule some search can select, and filters it by final rule,
+//! which selects the same events.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -35,6 +35,43 @@ struct StoredEvent {
     /// Level of the last correlation rule this event completed; it stops later searches by
     /// rules of that level or lower.
     matched: u8,
+}
+
+/// For each rule of `rules`, whether an event that ends on it can ever be a candidate of a
+/// correlation search: some rule with `if_matched_sid` names it, some rule with
+/// `if_matched_group` matches one of its groups, or some rule has only `if_matched_regex`,
+/// which looks at every stored event. Events of other rules never need storing.
+pub fn correlation_targets<'a>(rules: impl Iterator<Item = &'a Rule> + Clone) -> Vec<bool> {
+    let searchers: Vec<&Rule> = rules.clone().filter(|rule| rule.has_context()).collect();
+    rules
+        .map(|rule| {
+            searchers.iter().any(|searcher| {
+                let candidate = StoredCandidate {
+                    rule_id: rule.id,
+                    group_string: &rule.group_string,
+                };
+                candidate.selected_by(searcher)
+            })
+        })
+        .collect()
+}
+
+/// The rule-level part of a stored event that decides whether a search looks at it.
+struct StoredCandidate<'a> {
+    rule_id: u32,
+    group_string: &'a str,
+}
+
+impl StoredCandidate<'_> {
+    fn selected_by(&self, rule: &Rule) -> bool {
+        if let Some(sid) = rule.if_matched_sid {
+            self.rule_id == sid
+        } else if let Some(group) = &rule.if_matched_group {
+            group.is_match(self.group_string)
+        } else {
+            true
+        }
+    }
 }
 
 /// Counters of the bounded tables.
@@ -137,14 +174,12 @@ impl CorrelationState {
 
 /// Whether a stored event is one the rule's context refers to.
 fn candidate_matches(rule: &Rule, stored: &StoredEvent) -> bool {
-    if let Some(sid) = rule.if_matched_sid {
-        if stored.rule_id != sid {
-            return false;
-        }
-    } else if let Some(group) = &rule.if_matched_group {
-        if !group.is_match(&stored.group_string) {
-            return false;
-        }
+    let candidate = StoredCandidate {
+        rule_id: stored.rule_id,
+        group_string: &stored.group_string,
+    };
+    if !candidate.selected_by(rule) {
+        return false;
     }
     if let Some(regex) = &rule.if_matched_regex {
         if !regex.is_match(&stored.event.log) {
@@ -216,4 +251,49 @@ fn correlation_value(field: CorrelationField, event: &Event) -> Option<&str> {
         CorrelationField::SrcGeoip | CorrelationField::DstGeoip => return None,
     };
     event.static_field(static_field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dnstel_ruleset::matcher::{MatchKind, OsMatch, Pattern};
+
+    fn rule(id: u32, groups: &str) -> Rule {
+        Rule {
+            id,
+            level: 3,
+            group_string: groups.into(),
+            ..Rule::default()
+        }
+    }
+
+    #[test]
+    fn only_referenced_rules_keep_events() {
+        let plain = rule(100, "dns,");
+        let named = rule(101, "dns,");
+        let grouped = rule(102, "auth,");
+        let mut by_sid = rule(200, "dns,");
+        by_sid.if_matched_sid = Some(101);
+        let mut by_group = rule(201, "dns,");
+        by_group.if_matched_group = Some(OsMatch::new("auth").unwrap());
+        let rules = [plain, named, grouped, by_sid, by_group];
+        assert_eq!(
+            correlation_targets(rules.iter()),
+            vec![false, true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn regex_only_search_keeps_every_event() {
+        let mut by_regex = rule(200, "dns,");
+        by_regex.if_matched_regex = Some(Pattern::compile(MatchKind::OsRegex, "x").unwrap());
+        let rules = [rule(100, "dns,"), by_regex];
+        assert_eq!(correlation_targets(rules.iter()), vec![true, true]);
+    }
+
+    #[test]
+    fn no_search_keeps_nothing() {
+        let rules = [rule(100, "dns,"), rule(101, "auth,")];
+        assert_eq!(correlation_targets(rules.iter()), vec![false, false]);
+    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use dnstel_ruleset::{Category, Decoder, Rule};
 
 use crate::alert::{AgentInfo, Alert, AlertRule};
-use crate::correlation::CorrelationState;
+use crate::correlation::{correlation_targets, CorrelationState};
 use crate::decoding::DecoderSet;
 use crate::description::expand_description;
 use crate::event::Event;
@@ -57,6 +57,8 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct Analyzer {
     tree: RuleTree,
+    /// Per rule index: whether events ending on that rule are kept for correlation searches.
+    correlation_targets: Vec<bool>,
     decoders: DecoderSet,
     config: AnalysisConfig,
 }
@@ -155,8 +157,12 @@ struct TreeMatch {
 impl Analyzer {
     /// Builds an analyzer from rules and decoders in load order.
     pub fn new(rules: Vec<Rule>, decoders: Vec<Decoder>, config: AnalysisConfig) -> Analyzer {
+        let tree = RuleTree::build(rules);
+        let correlation_targets =
+            correlation_targets((0..tree.len()).map(|index| tree.rule(index)));
         Analyzer {
-            tree: RuleTree::build(rules),
+            tree,
+            correlation_targets,
             decoders: DecoderSet::new(decoders),
             config,
         }
@@ -225,7 +231,7 @@ impl Analyzer {
         let firedtimes = session.count_firing(rule.id, event.time);
         // One copy of the event serves the outcome, the alert and the correlation state.
         let shared = Arc::new(event);
-        if rule.level > 0 {
+        if rule.level > 0 && self.correlation_targets[index] {
             session.correlation.store(Arc::clone(&shared), rule);
         }
         let logged = rule.level > 0
