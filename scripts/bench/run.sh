@@ -9,14 +9,15 @@
 #   3. Records the traffic with tcpdump on lo while dnsperf sends load for LOAD_SECONDS over UDP
 #      and then over TCP (-m tcp). The UDP run's "Queries per second" is taken as unbound's
 #      maximum rate here.
-#   4. Times, each pinned to core READ_CORE with taskset and writing to the same tmpfs file
-#      ($WORK/sink, emptied before each run). /dev/null is avoided because it may be a regular
-#      file in containers.
+#   4. Times, each pinned to core READ_CORE with taskset and writing to the same sink, SINK:
+#      /dev/null when it is the character device, else a tmpfs file ($WORK/sink, emptied before
+#      each run; some containers start with /dev/null as a regular file):
 #      `dnstel read` (release build, events to standard output), `tcpdump -nn -r` and
 #      `tshark -T ek -r`. Because tshark is slow it reads only the first TSHARK_PACKETS packets,
 #      and its rate is per packet so it still compares. Peak RSS comes from /usr/bin/time -v. `dnstel read` runs
-#      READ_RUNS times and the best run counts. It also runs with --workers 2, and once writing
-#      events to a real file under WORK_DISK (the disk-bound rate).
+#      READ_RUNS times and the best run counts. It also runs with --workers 2, with its
+#      standard output to a tmpfs file, and once writing events to a real file under WORK_DISK
+#      (the disk-bound rate).
 #   5. Analyzer: `dnstel analyze --stdin --once` (alerts.json and alerts.log in a tmpfs folder)
 #      and `dnstel logtest --json` over the first ANALYZER_EVENTS events of step 4 with the
 #      built-in ruleset, and `analyze` once more with Wazuh's default ruleset (WAZUH_RULESET).
@@ -37,7 +38,7 @@
 #   SERVER (127.0.0.53), ZONE_NAMES (20000), LOAD_SECONDS (10), TSHARK_PACKETS (20000),
 #   READ_RUNS (3), LIVE_SECONDS (8), LIVE_FRACTIONS ("20 40 60 80"), DNSTEL (path to a built
 #   binary; default builds target/release/dnstel), WAZUH_RULESET (../shared/wazuh/ruleset),
-#   FLOOD_QUERIES (300000), FLOOD_STREAMS (20000), ANALYZER_EVENTS (200000).
+#   FLOOD_QUERIES (300000), FLOOD_STREAMS (20000), ANALYZER_EVENTS (200000), SINK (see step 4).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -60,6 +61,13 @@ LOAD_CORE=0
 SERVER_CORE=$((CORES > 2 ? 2 : 0))
 
 mkdir -p "$WORK" "$WORK_DISK"
+if [[ -z ${SINK:-} ]]; then
+    if [[ -c /dev/null ]]; then
+        SINK=/dev/null
+    else
+        SINK=$WORK/sink
+    fi
+fi
 LOG=$WORK/log
 : >"$LOG"
 PIDS=()
@@ -155,19 +163,27 @@ record_capture() {
     note "capture: $PACKETS packets, unbound max $MAX_QPS qps (udp), $TCP_QPS qps (tcp)"
 }
 
+# Empties the output file of a timed run, unless it is a device.
+empty_sink() {
+    if [[ ! -c $1 ]]; then
+        : >"$1"
+    fi
+}
+
 # Runs a command pinned to READ_CORE (or the cores in PIN) under /usr/bin/time -v, with
-# standard output to the tmpfs sink and standard input from TIMED_INPUT when set. Sets SECONDS_TAKEN (wall clock),
-# CPU_SECONDS (user + system) and PEAK_KIB.
+# standard output to TIMED_OUTPUT (default SINK) and standard input from TIMED_INPUT when set.
+# Sets SECONDS_TAKEN (wall clock), CPU_SECONDS (user + system) and PEAK_KIB.
 timed() {
     local report=$WORK/time.txt
-    : >"$WORK/sink"
+    local output=${TIMED_OUTPUT:-$SINK}
+    empty_sink "$output"
     taskset -c "${PIN:-$READ_CORE}" /usr/bin/time -v -o "$report" "$@" \
-        <"${TIMED_INPUT:-/dev/stdin}" >"$WORK/sink" 2>>"$LOG"
+        <"${TIMED_INPUT:-/dev/stdin}" >"$output" 2>>"$LOG"
     SECONDS_TAKEN=$(awk -F': ' '/Elapsed \(wall clock\)/ {
         n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$report")
     CPU_SECONDS=$(awk -F': ' '/(User|System) time/ { s += $2 } END { print s }' "$report")
     PEAK_KIB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$report")
-    : >"$WORK/sink"
+    empty_sink "$output"
 }
 
 # Best of READ_RUNS runs by CPU time; sets BEST_SECONDS, BEST_CPU and BEST_KIB (the largest).
@@ -195,11 +211,16 @@ ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
 bench_read() {
-    note "timing readers on $PACKETS packets (tshark: $SLICE_PACKETS)"
+    note "timing readers on $PACKETS packets (tshark: $SLICE_PACKETS), output to $SINK"
     best_of "$DNSTEL" read "$WORK/load.pcap"
     DNSTEL_RATE=$(rate "$PACKETS" "$BEST_CPU")
     row "dnstel read, 1 worker" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
         "$DNSTEL_RATE packets/CPU-s, $(rate "$PACKETS" "$BEST_SECONDS") packets/s" \
+        "$(mib "$BEST_KIB") MiB"
+    TIMED_OUTPUT=$WORK/sink best_of "$DNSTEL" read "$WORK/load.pcap"
+    row "dnstel read, 1 worker, standard output to a tmpfs file" "$PACKETS packets" \
+        "$BEST_SECONDS" "$BEST_CPU" \
+        "$(rate "$PACKETS" "$BEST_CPU") packets/CPU-s, $(rate "$PACKETS" "$BEST_SECONDS") packets/s" \
         "$(mib "$BEST_KIB") MiB"
     PIN=0-$((CORES - 1)) best_of "$DNSTEL" read --workers 2 "$WORK/load.pcap"
     row "dnstel read --workers 2, all cores" "$PACKETS packets" "$BEST_SECONDS" "$BEST_CPU" \
@@ -288,6 +309,8 @@ print_table() {
         "the run: $LOAD_BEFORE."
     echo "Capture: $PACKETS packets from dnsperf against unbound ($ZONE_NAMES names);"
     echo "unbound maximum: $MAX_QPS qps over UDP, $TCP_QPS qps over TCP (dnsperf, $CORES cores)."
+    echo
+    echo "Standard output of the timed runs: $SINK, unless the row says otherwise."
     echo
     echo "| run | input | wall s | CPU s | rate | peak RSS / notes |"
     echo "| --- | --- | --- | --- | --- | --- |"
