@@ -9,13 +9,14 @@
 #   3. Records the traffic with tcpdump on lo while dnsperf sends load for LOAD_SECONDS over UDP
 #      and then over TCP (-m tcp). The UDP run's "Queries per second" is taken as unbound's
 #      maximum rate here.
-#   4. Times, each pinned to core READ_CORE with taskset and writing to the same sink, SINK:
-#      /dev/null when it is the character device, else a tmpfs file ($WORK/sink, emptied before
-#      each run; some containers start with /dev/null as a regular file):
+#   4. Times, each pinned to core READ_CORE with taskset and writing to the same sink, SINK.
+#      The sink is /dev/null when that is the character device. Some containers start with
+#      /dev/null as a regular file, and then the sink is a tmpfs file, $WORK/sink, emptied
+#      before each run. The timed readers are
 #      `dnstel read` (release build, events to standard output), `tcpdump -nn -r` and
 #      `tshark -T ek -r`. Because tshark is slow it reads only the first TSHARK_PACKETS packets,
 #      and its rate is per packet so it still compares. Peak RSS comes from /usr/bin/time -v. `dnstel read` runs
-#      READ_RUNS times and the best run counts. It also runs with --workers 2, with its
+#      READ_RUNS times and the best run counts. It also runs with --workers 2, then with its
 #      standard output to a tmpfs file, and once writing events to a real file under WORK_DISK
 #      (the disk-bound rate).
 #   5. Analyzer: `dnstel analyze --stdin --once` (alerts.json and alerts.log in a tmpfs folder)
