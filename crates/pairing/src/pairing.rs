@@ -56,6 +56,8 @@ pub struct Pairing {
     pub(crate) output: VecDeque<Completed>,
     /// Reused buffer of decoded TCP stream events.
     pub(crate) tcp_items: Vec<TcpItem>,
+    /// Reused buffer of the wire forms of the TCP queries in `tcp_items`.
+    pub(crate) tcp_query_wires: Vec<u8>,
     /// [`PARSED_QUERY_LIMIT`], lowered by tests to compare both forms of a pending query.
     pub(crate) parsed_query_limit: usize,
 }
@@ -73,6 +75,7 @@ impl Pairing {
             stats: PairingStats::default(),
             output: VecDeque::new(),
             tcp_items: Vec::new(),
+            tcp_query_wires: Vec::new(),
             parsed_query_limit: PARSED_QUERY_LIMIT,
         })
     }

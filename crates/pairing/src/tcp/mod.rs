@@ -18,7 +18,8 @@ pub(crate) use stream::{Flow, StreamEvent, StreamLimits};
 /// Tracked connections with an index by last activity.
 #[derive(Debug, Default)]
 pub(crate) struct ConnectionTable {
-    connections: HashMap<ConnectionKey, Connection>,
+    /// Keyed with a per-process random seed, because the endpoints come from the network.
+    connections: HashMap<ConnectionKey, Connection, foldhash::fast::RandomState>,
     by_activity: BTreeMap<(Timestamp, u64), ConnectionKey>,
     touches: u64,
     buffered_bytes: usize,
