@@ -208,8 +208,10 @@ fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
     out.extend_from_slice(network.direction.as_str().as_bytes());
     out.push(b'"');
     if let Some(community_id) = &network.community_id {
-        out.extend_from_slice(b",\"community_id\":");
-        json::write_str(out, community_id);
+        // `1:` and base64 symbols need no escaping.
+        out.extend_from_slice(b",\"community_id\":\"");
+        out.extend_from_slice(community_id.as_str().as_bytes());
+        out.push(b'"');
     }
     if network.bytes != 0 {
         out.extend_from_slice(b",\"bytes\":");

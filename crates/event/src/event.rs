@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use dnstel_dns::{Message, Opcode, Question};
 use dnstel_pairing::{Side, Transaction, Transport};
 
-use crate::community_id::community_id;
+use crate::community_id::{CommunityId, DEFAULT_SEED};
 use crate::domain::DomainParts;
 use crate::network::{direction, network_type, Direction, InternalNetworks};
 use crate::request_text::message_text;
@@ -100,7 +100,7 @@ pub struct NetworkFields {
     /// `network.direction`.
     pub direction: Direction,
     /// `network.community_id`.
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
     /// `network.bytes`: source plus destination bytes (left out when 0).
     pub bytes: u64,
 }
@@ -244,7 +244,8 @@ fn network_fields(
             &options.local_ips,
             &options.internal_networks,
         ),
-        community_id: community_id(
+        community_id: CommunityId::new(
+            DEFAULT_SEED,
             (source.ip, source.port),
             (destination.ip, destination.port),
             transaction.transport,
