@@ -236,7 +236,14 @@ impl Pairing {
     /// Attaches a response to its pending query, or builds a response-only transaction, and
     /// returns it without emitting it. On a multicast port, a unicast response also answers a
     /// query its client sent to a multicast group with the same ID and port.
-    pub(crate) fn receive_response(&mut self, arrival: Arrival, message: Message) -> Transaction {
+    ///
+    /// The transaction is boxed from the start, so it moves as a pointer from here to the
+    /// consumer of [`Pairing::drain`].
+    pub(crate) fn receive_response(
+        &mut self,
+        arrival: Arrival,
+        message: Message,
+    ) -> Box<Transaction> {
         self.stats.responses += 1;
         let key = TransactionKey {
             transport: arrival.transport,
@@ -257,7 +264,7 @@ impl Pairing {
         let mut transaction = match pending {
             Some(pending) => {
                 self.stats.paired += 1;
-                pending.into_transaction(&self.config)
+                Box::new(pending.into_transaction(&self.config))
             }
             None => self.response_only(arrival),
         };
@@ -276,15 +283,15 @@ impl Pairing {
         transaction
     }
 
-    fn response_only(&mut self, arrival: Arrival) -> Transaction {
-        let mut transaction = Transaction {
+    fn response_only(&mut self, arrival: Arrival) -> Box<Transaction> {
+        let mut transaction = Box::new(Transaction {
             transport: arrival.transport,
             client: arrival.destination,
             server: arrival.source,
             request: None,
             response: None,
             notes: Vec::new(),
-        };
+        });
         if arrival.multicast {
             self.stats.multicast_responses += 1;
         } else {
@@ -324,10 +331,9 @@ impl Pairing {
         self.output.push_back(Completed::Query { query, note });
     }
 
-    pub(crate) fn emit(&mut self, transaction: Transaction) {
+    pub(crate) fn emit(&mut self, transaction: Box<Transaction>) {
         self.stats.transactions += 1;
-        self.output
-            .push_back(Completed::Transaction(Box::new(transaction)));
+        self.output.push_back(Completed::Transaction(transaction));
     }
 }
 

@@ -47,7 +47,7 @@ impl ConnectionKey {
 /// A response that may still receive more messages under the same ID.
 #[derive(Debug)]
 pub(crate) struct OpenResponse {
-    pub transaction: Transaction,
+    pub transaction: Box<Transaction>,
 }
 
 impl OpenResponse {
