@@ -86,6 +86,11 @@ impl CommunityId {
         Some(CommunityId(text))
     }
 
+    /// Returns the ASCII bytes of the text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// Returns the text, such as `1:d/FP5EW3wiY1vCndhwleRRKHowQ=`.
     pub fn as_str(&self) -> &str {
         // Only ASCII is written: `1:` and base64 symbols.

@@ -210,7 +210,7 @@ fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
     if let Some(community_id) = &network.community_id {
         // `1:` and base64 symbols need no escaping.
         out.extend_from_slice(b",\"community_id\":\"");
-        out.extend_from_slice(community_id.as_str().as_bytes());
+        out.extend_from_slice(community_id.as_bytes());
         out.push(b'"');
     }
     if network.bytes != 0 {
@@ -235,14 +235,18 @@ fn write_question_text(out: &mut Vec<u8>, question: &Question) {
 /// Writes `related.ip`: source, destination, then each resolved address, first occurrence
 /// of each kept.
 fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts) {
-    let source = addresses.source.as_str();
-    let destination = addresses.destination.as_str();
+    // The address texts are compared and written as bytes, which skips the UTF-8 check of
+    // `IpText::as_str`. They need no JSON escaping.
+    let source = addresses.source.as_bytes();
+    let destination = addresses.destination.as_bytes();
 
-    out.extend_from_slice(b"{\"ip\":[");
-    json::write_str(out, source);
+    out.extend_from_slice(b"{\"ip\":[\"");
+    out.extend_from_slice(source);
+    out.push(b'"');
     if destination != source {
-        out.push(b',');
-        json::write_str(out, destination);
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(destination);
+        out.push(b'"');
     }
     let resolved = || event.dns.message.resolved_ips();
     let many = resolved().count() + 2 > RELATED_SCAN_LIMIT;
@@ -253,10 +257,10 @@ fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts)
     }
     for (index, address) in resolved().enumerate() {
         let duplicate = if many {
-            !seen.insert(address)
+            !seen.insert(address.as_bytes())
         } else {
-            address == source
-                || address == destination
+            address.as_bytes() == source
+                || address.as_bytes() == destination
                 || resolved().take(index).any(|earlier| earlier == address)
         };
         if !duplicate {
@@ -331,6 +335,7 @@ impl IpText {
         &self.bytes[..self.len]
     }
 
+    #[cfg(test)]
     fn as_str(&self) -> &str {
         // Only ASCII digits, dots, colons and hex letters are written.
         std::str::from_utf8(self.as_bytes()).unwrap_or_default()
