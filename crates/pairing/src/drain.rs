@@ -41,7 +41,7 @@ impl<'a> Drain<'a> {
                 if let Some(note) = note {
                     transaction.add_note(note);
                 }
-                Box::new(transaction)
+                transaction
             }
         };
         Some(transaction)

@@ -264,7 +264,7 @@ impl Pairing {
         let mut transaction = match pending {
             Some(pending) => {
                 self.stats.paired += 1;
-                Box::new(pending.into_transaction(&self.config))
+                pending.into_transaction(&self.config)
             }
             None => self.response_only(arrival),
         };

@@ -290,8 +290,8 @@ impl TransactionTable {
 /// Hashes a key from its fields packed into a few machine words (see [`hash_endpoint`]).
 fn hash_key(hasher: &foldhash::fast::RandomState, key: &TransactionKey) -> u64 {
     let mut state = hasher.build_hasher();
-    hash_endpoint(&mut state, key.client);
-    hash_endpoint(&mut state, key.server);
+    hash_endpoint(&mut state, &key.client);
+    hash_endpoint(&mut state, &key.server);
     let tcp = u32::from(key.transport == Transport::Tcp);
     state.write_u32(u32::from(key.id) << 1 | tcp);
     state.finish()
@@ -300,7 +300,9 @@ fn hash_key(hasher: &foldhash::fast::RandomState, key: &TransactionKey) -> u64 {
 /// Feeds an address and port to `state` packed into one or two machine words, which is cheaper
 /// than the derived `Hash` of a `SocketAddr`. Equal endpoints still hash equally: IPv6 flow
 /// labels and scope IDs, left out here, only take part in the equality check.
-pub(crate) fn hash_endpoint(state: &mut impl Hasher, endpoint: SocketAddr) {
+///
+/// The endpoint is read through a reference, so it is not copied to the stack first.
+pub(crate) fn hash_endpoint(state: &mut impl Hasher, endpoint: &SocketAddr) {
     match endpoint {
         SocketAddr::V4(v4) => {
             state.write_u64(u64::from(u32::from(*v4.ip())) << 16 | u64::from(v4.port()));

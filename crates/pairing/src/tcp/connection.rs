@@ -20,8 +20,8 @@ pub(crate) struct ConnectionKey {
 
 impl Hash for ConnectionKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_endpoint(state, self.low);
-        hash_endpoint(state, self.high);
+        hash_endpoint(state, &self.low);
+        hash_endpoint(state, &self.high);
     }
 }
 
