@@ -11,10 +11,10 @@ use std::net::IpAddr;
 use crate::dns_fields::write_dns;
 use dnstel_dns::Question;
 
-use crate::event::{Endpoint, Event, EventTimes, NetworkFields};
+use crate::event::{Endpoint, Event, NetworkFields};
 use crate::json::{self, ObjectWriter};
 use crate::plan::{Edit, Plan, Slot, TopKey};
-use crate::time::write_timestamp_json;
+use crate::time::{timestamp_text, write_timestamp_json, write_timestamp_text_json, TIMESTAMP_LEN};
 use crate::value::Value;
 
 /// The members of `event` that are the same in every event: `category` and `type` of
@@ -25,17 +25,17 @@ const RELATED_SCAN_LIMIT: usize = 32;
 
 /// Appends `event` to `out` as one JSON object followed by `\n`.
 pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
-    // Each address appears in up to three members, so its text is rendered once.
-    let addresses = AddressTexts {
+    let texts = EventTexts {
         source: IpText::new(event.source.ip),
         destination: IpText::new(event.destination.ip),
+        timestamp: timestamp_text(event.timestamp),
     };
     let mut object = ObjectWriter::new(out);
     for key in TopKey::ALL {
         match plan.slot(key) {
-            Slot::Dynamic => write_member(&mut object, key, event, &addresses),
+            Slot::Dynamic => write_member(&mut object, key, event, &texts),
             Slot::Static(member) => object.raw_member(member),
-            Slot::Edited(edits) => write_edited(&mut object, key, event, &addresses, edits),
+            Slot::Edited(edits) => write_edited(&mut object, key, event, &texts, edits),
             Slot::Absent => {}
         }
     }
@@ -47,26 +47,21 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
 }
 
 /// Writes one per-event top-level member, if the event has it.
-fn write_member(
-    object: &mut ObjectWriter<'_>,
-    key: TopKey,
-    event: &Event<'_>,
-    addresses: &AddressTexts,
-) {
+fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, texts: &EventTexts) {
     let name = key.quoted_name().as_bytes();
     match key {
-        TopKey::Timestamp => write_timestamp_json(object.quoted_key(name), event.timestamp),
+        TopKey::Timestamp => write_timestamp_text_json(object.quoted_key(name), &texts.timestamp),
         TopKey::Status => json::write_str(object.quoted_key(name), event.status.as_str()),
         TopKey::Type => object.quoted_key(name).extend_from_slice(b"\"dns\""),
         TopKey::Destination | TopKey::Server => write_endpoint(
             object.quoted_key(name),
-            &addresses.destination,
+            &texts.destination,
             &event.destination,
         ),
         TopKey::Source | TopKey::Client => {
-            write_endpoint(object.quoted_key(name), &addresses.source, &event.source);
+            write_endpoint(object.quoted_key(name), &texts.source, &event.source);
         }
-        TopKey::Event => write_event_times(object.quoted_key(name), &event.times),
+        TopKey::Event => write_event_times(object.quoted_key(name), event, &texts.timestamp),
         TopKey::Error => write_error(object, event.notes),
         TopKey::Dns => write_dns(object.quoted_key(name), &event.dns),
         TopKey::Method => write_named(
@@ -84,7 +79,7 @@ fn write_member(
                 write_question_text(object.quoted_key(name), question);
             }
         }
-        TopKey::Related => write_related(object.quoted_key(name), event, addresses),
+        TopKey::Related => write_related(object.quoted_key(name), event, texts),
         TopKey::Network => write_network(object.quoted_key(name), &event.network),
         TopKey::Request => {
             if let Some(text) = &event.request_text {
@@ -110,12 +105,12 @@ fn write_edited(
     object: &mut ObjectWriter<'_>,
     key: TopKey,
     event: &Event<'_>,
-    addresses: &AddressTexts,
+    texts: &EventTexts,
     edits: &[Edit],
 ) {
     let mut scratch = Vec::new();
     let mut single = ObjectWriter::new(&mut scratch);
-    write_member(&mut single, key, event, addresses);
+    write_member(&mut single, key, event, texts);
     single.end();
     let mut value = match serde_json::from_slice::<Value>(&scratch) {
         Ok(Value::Object(mut map)) => map.remove(key.name()),
@@ -167,7 +162,9 @@ fn write_endpoint(out: &mut Vec<u8>, address: &IpText, endpoint: &Endpoint) {
     out.push(b'}');
 }
 
-fn write_event_times(out: &mut Vec<u8>, times: &EventTimes) {
+/// Writes the `event` object. `timestamp` is the text of `event.timestamp`.
+fn write_event_times(out: &mut Vec<u8>, event: &Event<'_>, timestamp: &[u8; TIMESTAMP_LEN]) {
+    let times = &event.times;
     out.push(b'{');
     if let Some(end) = times.end {
         out.extend_from_slice(b"\"end\":");
@@ -181,7 +178,11 @@ fn write_event_times(out: &mut Vec<u8>, times: &EventTimes) {
     }
     if let Some(start) = times.start {
         out.extend_from_slice(b",\"start\":");
-        write_timestamp_json(out, start);
+        if start == event.timestamp {
+            write_timestamp_text_json(out, timestamp);
+        } else {
+            write_timestamp_json(out, start);
+        }
     }
     out.push(b'}');
 }
@@ -234,11 +235,11 @@ fn write_question_text(out: &mut Vec<u8>, question: &Question) {
 
 /// Writes `related.ip`: source, destination, then each resolved address, first occurrence
 /// of each kept.
-fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts) {
+fn write_related(out: &mut Vec<u8>, event: &Event<'_>, texts: &EventTexts) {
     // The address texts are compared and written as bytes, which skips the UTF-8 check of
     // `IpText::as_str`. They need no JSON escaping.
-    let source = addresses.source.as_bytes();
-    let destination = addresses.destination.as_bytes();
+    let source = texts.source.as_bytes();
+    let destination = texts.destination.as_bytes();
 
     out.extend_from_slice(b"{\"ip\":[\"");
     out.extend_from_slice(source);
@@ -271,10 +272,13 @@ fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts)
     out.extend_from_slice(b"]}");
 }
 
-/// The texts of the source and destination addresses of one event.
-struct AddressTexts {
+/// The texts that one event writes more than once: each address appears in up to three
+/// members, and the event time in two.
+struct EventTexts {
     source: IpText,
     destination: IpText,
+    /// `@timestamp`, which is also `event.start` when the transaction has a query.
+    timestamp: [u8; TIMESTAMP_LEN],
 }
 
 /// Length of the text buffer of [`IpText`]. The longest IPv6 text has 45 characters.
