@@ -112,6 +112,21 @@ const RTYPE_NAMES: &[(u16, &str)] = &[
     (65535, "Reserved"),
 ];
 
+/// The mnemonics of the types below 256, indexed by number, so that the common types (A,
+/// AAAA, CNAME, MX, ...) skip the binary search over [`RTYPE_NAMES`].
+const LOW_RTYPE_NAMES: [Option<&str>; 256] = {
+    let mut table = [None; 256];
+    let mut index = 0;
+    while index < RTYPE_NAMES.len() {
+        let (number, name) = RTYPE_NAMES[index];
+        if number < 256 {
+            table[number as usize] = Some(name);
+        }
+        index += 1;
+    }
+    table
+};
+
 impl Rtype {
     /// IPv4 host address.
     pub const A: Rtype = Rtype(1);
@@ -190,6 +205,9 @@ impl Rtype {
 
     /// Returns the miekg/dns v1.1.41 mnemonic, or `None` for a number it does not list.
     pub fn mnemonic(self) -> Option<&'static str> {
+        if let Some(&name) = LOW_RTYPE_NAMES.get(usize::from(self.0)) {
+            return name;
+        }
         RTYPE_NAMES
             .binary_search_by_key(&self.0, |&(number, _)| number)
             .ok()
@@ -371,6 +389,17 @@ mod tests {
     #[test]
     fn rtype_table_is_sorted() {
         assert!(RTYPE_NAMES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    }
+
+    #[test]
+    fn rtype_mnemonic_matches_table() {
+        for number in 0..=u16::MAX {
+            let listed = RTYPE_NAMES
+                .iter()
+                .find(|&&(listed, _)| listed == number)
+                .map(|&(_, name)| name);
+            assert_eq!(Rtype(number).mnemonic(), listed, "type {number}");
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ impl EventBuilder {
     }
 
     /// Assembles the typed event of `transaction` without encoding it.
+    #[inline]
     pub fn assemble<'a>(&self, transaction: &'a Transaction) -> Result<Event<'a>, Skipped> {
         Event::assemble(transaction, &self.assembly)
     }

@@ -6,10 +6,10 @@
 //! bytes, or the smaller port when the addresses are equal. IPv4 addresses hash as 4 bytes
 //! and IPv6 as 16. The result is `1:` followed by standard padded base64.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use dnstel_pairing::Transport;
-use sha1::{Digest, Sha1};
 
 /// IANA IP protocol number of a DNS transport.
 pub fn protocol_number(transport: Transport) -> u8 {
@@ -34,9 +34,7 @@ pub fn community_id(
     destination: (IpAddr, u16),
     transport: Transport,
 ) -> Option<String> {
-    let mut text = String::with_capacity(COMMUNITY_ID_LEN);
-    write_community_id(&mut text, DEFAULT_SEED, source, destination, transport)?;
-    Some(text)
+    CommunityId::new(DEFAULT_SEED, source, destination, transport).map(|id| id.as_str().to_owned())
 }
 
 /// Appends the Community ID of a flow to `text`; see [`community_id`].
@@ -47,44 +45,110 @@ pub fn write_community_id(
     destination: (IpAddr, u16),
     transport: Transport,
 ) -> Option<()> {
-    let (low, high) = order_endpoints(source, destination)?;
-    // The hashed tuple: seed, both addresses, protocol, pad byte, both ports (at most 40 bytes).
-    let mut tuple = [0u8; 40];
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        tuple[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    put(&seed.to_be_bytes());
-    put_address(&mut put, low.0);
-    put_address(&mut put, high.0);
-    put(&[protocol_number(transport), 0]);
-    put(&low.1.to_be_bytes());
-    put(&high.1.to_be_bytes());
-    let digest: [u8; 20] = Sha1::digest(&tuple[..len]).into();
-
-    text.push_str("1:");
-    push_base64(text, &digest);
+    let id = CommunityId::new(seed, source, destination, transport)?;
+    text.push_str(id.as_str());
     Some(())
 }
 
-/// Appends standard padded base64 of a SHA-1 digest: six full groups, then two bytes padded
-/// with one `=`.
-fn push_base64(text: &mut String, digest: &[u8; 20]) {
+/// A version 1 Community ID, `1:` and 28 base64 characters, stored inline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct CommunityId([u8; COMMUNITY_ID_LEN]);
+
+impl CommunityId {
+    /// Computes the Community ID of a flow. Returns `None` for mixed address families, as
+    /// [`community_id`] does.
+    pub fn new(
+        seed: u16,
+        source: (IpAddr, u16),
+        destination: (IpAddr, u16),
+        transport: Transport,
+    ) -> Option<CommunityId> {
+        let (low, high) = order_endpoints(source, destination)?;
+        // The hashed tuple: seed, both addresses, protocol, pad byte, both ports. At most 40
+        // bytes, so with SHA-1 padding it fills one 64-byte block.
+        let mut block = [0u8; 64];
+        let mut len = 0;
+        let mut put = |bytes: &[u8]| {
+            block[len..len + bytes.len()].copy_from_slice(bytes);
+            len += bytes.len();
+        };
+        put(&seed.to_be_bytes());
+        put_address(&mut put, low.0);
+        put_address(&mut put, high.0);
+        put(&[protocol_number(transport), 0]);
+        put(&low.1.to_be_bytes());
+        put(&high.1.to_be_bytes());
+        let digest = sha1_one_block(block, len);
+
+        let mut text = [0u8; COMMUNITY_ID_LEN];
+        text[..2].copy_from_slice(b"1:");
+        put_base64(&mut text[2..], &digest);
+        Some(CommunityId(text))
+    }
+
+    /// Returns the ASCII bytes of the text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Returns the text, such as `1:d/FP5EW3wiY1vCndhwleRRKHowQ=`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is written: `1:` and base64 symbols.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for CommunityId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), formatter)
+    }
+}
+
+impl fmt::Display for CommunityId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// Returns the SHA-1 digest of `block[..len]`, a message short enough (at most 55 bytes)
+/// that the padding fits the same block. The block runs through the compression function
+/// directly, which skips the buffering of the streaming hasher.
+fn sha1_one_block(mut block: [u8; 64], len: usize) -> [u8; 20] {
+    debug_assert!(len <= 55, "the message and its padding fit one block");
+    block[len] = 0x80;
+    block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+    let mut state = [
+        0x6745_2301,
+        0xefcd_ab89,
+        0x98ba_dcfe,
+        0x1032_5476,
+        0xc3d2_e1f0,
+    ];
+    sha1::compress(&mut state, &[block.into()]);
+    let mut digest = [0u8; 20];
+    for (bytes, word) in digest.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
+    }
+    digest
+}
+
+/// Writes standard padded base64 of a SHA-1 digest into the 28 bytes of `text`: six full
+/// groups, then two bytes padded with one `=`.
+fn put_base64(text: &mut [u8], digest: &[u8; 20]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let symbol = |index: u32| char::from(ALPHABET[(index & 0x3f) as usize]);
-    for group in digest.chunks(3) {
+    let symbol = |index: u32| ALPHABET[(index & 0x3f) as usize];
+    for (group, out) in digest.chunks(3).zip(text.chunks_exact_mut(4)) {
         let bits = group.iter().enumerate().fold(0u32, |bits, (index, &byte)| {
             bits | u32::from(byte) << (16 - 8 * index)
         });
-        text.push(symbol(bits >> 18));
-        text.push(symbol(bits >> 12));
-        text.push(if group.len() > 1 {
+        out[0] = symbol(bits >> 18);
+        out[1] = symbol(bits >> 12);
+        out[2] = if group.len() > 1 {
             symbol(bits >> 6)
         } else {
-            '='
-        });
-        text.push(if group.len() > 2 { symbol(bits) } else { '=' });
+            b'='
+        };
+        out[3] = if group.len() > 2 { symbol(bits) } else { b'=' };
     }
 }
 
@@ -167,6 +231,19 @@ mod tests {
         let forward = id("10.0.0.1", 5000, "10.0.0.1", 53, Transport::Udp);
         let reverse = id("10.0.0.1", 53, "10.0.0.1", 5000, Transport::Udp);
         assert_eq!(forward, reverse);
+    }
+
+    #[test]
+    fn one_block_digest_matches_sha1() {
+        use sha1::{Digest, Sha1};
+        for len in 0..=55 {
+            let mut block = [0u8; 64];
+            for (index, byte) in block[..len].iter_mut().enumerate() {
+                *byte = (index * 37 + len) as u8;
+            }
+            let expected: [u8; 20] = Sha1::digest(&block[..len]).into();
+            assert_eq!(sha1_one_block(block, len), expected, "length {len}");
+        }
     }
 
     #[test]

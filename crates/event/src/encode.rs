@@ -11,10 +11,10 @@ use std::net::IpAddr;
 use crate::dns_fields::write_dns;
 use dnstel_dns::Question;
 
-use crate::event::{Endpoint, Event, EventTimes, NetworkFields};
+use crate::event::{Endpoint, Event, NetworkFields};
 use crate::json::{self, ObjectWriter};
 use crate::plan::{Edit, Plan, Slot, TopKey};
-use crate::time::write_timestamp_json;
+use crate::time::{timestamp_text, write_timestamp_json, write_timestamp_text_json, TIMESTAMP_LEN};
 use crate::value::Value;
 
 /// The members of `event` that are the same in every event: `category` and `type` of
@@ -25,17 +25,17 @@ const RELATED_SCAN_LIMIT: usize = 32;
 
 /// Appends `event` to `out` as one JSON object followed by `\n`.
 pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
-    // Each address appears in up to three members, so its text is rendered once.
-    let addresses = AddressTexts {
+    let texts = EventTexts {
         source: IpText::new(event.source.ip),
         destination: IpText::new(event.destination.ip),
+        timestamp: timestamp_text(event.timestamp),
     };
     let mut object = ObjectWriter::new(out);
     for key in TopKey::ALL {
         match plan.slot(key) {
-            Slot::Dynamic => write_member(&mut object, key, event, &addresses),
+            Slot::Dynamic => write_member(&mut object, key, event, &texts),
             Slot::Static(member) => object.raw_member(member),
-            Slot::Edited(edits) => write_edited(&mut object, key, event, &addresses, edits),
+            Slot::Edited(edits) => write_edited(&mut object, key, event, &texts, edits),
             Slot::Absent => {}
         }
     }
@@ -47,26 +47,21 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
 }
 
 /// Writes one per-event top-level member, if the event has it.
-fn write_member(
-    object: &mut ObjectWriter<'_>,
-    key: TopKey,
-    event: &Event<'_>,
-    addresses: &AddressTexts,
-) {
+fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, texts: &EventTexts) {
     let name = key.quoted_name().as_bytes();
     match key {
-        TopKey::Timestamp => write_timestamp_json(object.quoted_key(name), event.timestamp),
+        TopKey::Timestamp => write_timestamp_text_json(object.quoted_key(name), &texts.timestamp),
         TopKey::Status => json::write_str(object.quoted_key(name), event.status.as_str()),
         TopKey::Type => object.quoted_key(name).extend_from_slice(b"\"dns\""),
         TopKey::Destination | TopKey::Server => write_endpoint(
             object.quoted_key(name),
-            &addresses.destination,
+            &texts.destination,
             &event.destination,
         ),
         TopKey::Source | TopKey::Client => {
-            write_endpoint(object.quoted_key(name), &addresses.source, &event.source);
+            write_endpoint(object.quoted_key(name), &texts.source, &event.source);
         }
-        TopKey::Event => write_event_times(object.quoted_key(name), &event.times),
+        TopKey::Event => write_event_times(object.quoted_key(name), event, &texts.timestamp),
         TopKey::Error => write_error(object, event.notes),
         TopKey::Dns => write_dns(object.quoted_key(name), &event.dns),
         TopKey::Method => write_named(
@@ -84,7 +79,7 @@ fn write_member(
                 write_question_text(object.quoted_key(name), question);
             }
         }
-        TopKey::Related => write_related(object.quoted_key(name), event, addresses),
+        TopKey::Related => write_related(object.quoted_key(name), event, texts),
         TopKey::Network => write_network(object.quoted_key(name), &event.network),
         TopKey::Request => {
             if let Some(text) = &event.request_text {
@@ -110,12 +105,12 @@ fn write_edited(
     object: &mut ObjectWriter<'_>,
     key: TopKey,
     event: &Event<'_>,
-    addresses: &AddressTexts,
+    texts: &EventTexts,
     edits: &[Edit],
 ) {
     let mut scratch = Vec::new();
     let mut single = ObjectWriter::new(&mut scratch);
-    write_member(&mut single, key, event, addresses);
+    write_member(&mut single, key, event, texts);
     single.end();
     let mut value = match serde_json::from_slice::<Value>(&scratch) {
         Ok(Value::Object(mut map)) => map.remove(key.name()),
@@ -167,7 +162,9 @@ fn write_endpoint(out: &mut Vec<u8>, address: &IpText, endpoint: &Endpoint) {
     out.push(b'}');
 }
 
-fn write_event_times(out: &mut Vec<u8>, times: &EventTimes) {
+/// Writes the `event` object. `timestamp` is the text of `event.timestamp`.
+fn write_event_times(out: &mut Vec<u8>, event: &Event<'_>, timestamp: &[u8; TIMESTAMP_LEN]) {
+    let times = &event.times;
     out.push(b'{');
     if let Some(end) = times.end {
         out.extend_from_slice(b"\"end\":");
@@ -181,7 +178,11 @@ fn write_event_times(out: &mut Vec<u8>, times: &EventTimes) {
     }
     if let Some(start) = times.start {
         out.extend_from_slice(b",\"start\":");
-        write_timestamp_json(out, start);
+        if start == event.timestamp {
+            write_timestamp_text_json(out, timestamp);
+        } else {
+            write_timestamp_json(out, start);
+        }
     }
     out.push(b'}');
 }
@@ -208,8 +209,10 @@ fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
     out.extend_from_slice(network.direction.as_str().as_bytes());
     out.push(b'"');
     if let Some(community_id) = &network.community_id {
-        out.extend_from_slice(b",\"community_id\":");
-        json::write_str(out, community_id);
+        // `1:` and base64 symbols need no escaping.
+        out.extend_from_slice(b",\"community_id\":\"");
+        out.extend_from_slice(community_id.as_bytes());
+        out.push(b'"');
     }
     if network.bytes != 0 {
         out.extend_from_slice(b",\"bytes\":");
@@ -232,15 +235,19 @@ fn write_question_text(out: &mut Vec<u8>, question: &Question) {
 
 /// Writes `related.ip`: source, destination, then each resolved address, first occurrence
 /// of each kept.
-fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts) {
-    let source = addresses.source.as_str();
-    let destination = addresses.destination.as_str();
+fn write_related(out: &mut Vec<u8>, event: &Event<'_>, texts: &EventTexts) {
+    // The address texts are compared and written as bytes, which skips the UTF-8 check of
+    // `IpText::as_str`. They need no JSON escaping.
+    let source = texts.source.as_bytes();
+    let destination = texts.destination.as_bytes();
 
-    out.extend_from_slice(b"{\"ip\":[");
-    json::write_str(out, source);
+    out.extend_from_slice(b"{\"ip\":[\"");
+    out.extend_from_slice(source);
+    out.push(b'"');
     if destination != source {
-        out.push(b',');
-        json::write_str(out, destination);
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(destination);
+        out.push(b'"');
     }
     let resolved = || event.dns.message.resolved_ips();
     let many = resolved().count() + 2 > RELATED_SCAN_LIMIT;
@@ -251,10 +258,10 @@ fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts)
     }
     for (index, address) in resolved().enumerate() {
         let duplicate = if many {
-            !seen.insert(address)
+            !seen.insert(address.as_bytes())
         } else {
-            address == source
-                || address == destination
+            address.as_bytes() == source
+                || address.as_bytes() == destination
                 || resolved().take(index).any(|earlier| earlier == address)
         };
         if !duplicate {
@@ -265,14 +272,41 @@ fn write_related(out: &mut Vec<u8>, event: &Event<'_>, addresses: &AddressTexts)
     out.extend_from_slice(b"]}");
 }
 
-/// The texts of the source and destination addresses of one event.
-struct AddressTexts {
+/// The texts that one event writes more than once: each address appears in up to three
+/// members, and the event time in two.
+struct EventTexts {
     source: IpText,
     destination: IpText,
+    /// `@timestamp`, which is also `event.start` when the transaction has a query.
+    timestamp: [u8; TIMESTAMP_LEN],
 }
 
 /// Length of the text buffer of [`IpText`]. The longest IPv6 text has 45 characters.
 const IP_TEXT_CAPACITY: usize = 48;
+
+/// The decimal text of each byte value: up to three digits, then the digit count.
+const OCTET_TEXTS: [[u8; 4]; 256] = {
+    let mut texts = [[0u8; 4]; 256];
+    let mut value = 0;
+    while value < 256 {
+        let octet = value as u8;
+        let text = &mut texts[value];
+        if octet >= 100 {
+            *text = [
+                b'0' + octet / 100,
+                b'0' + octet / 10 % 10,
+                b'0' + octet % 10,
+                3,
+            ];
+        } else if octet >= 10 {
+            *text = [b'0' + octet / 10, b'0' + octet % 10, 0, 2];
+        } else {
+            *text = [b'0' + octet, 0, 0, 1];
+        }
+        value += 1;
+    }
+    texts
+};
 
 /// An address's text as Go prints `net.IP`, in a stack buffer: IPv4-mapped IPv6 addresses
 /// print as dotted IPv4.
@@ -304,19 +338,16 @@ impl IpText {
     }
 
     /// Writes dotted-decimal IPv4 without `core::fmt`, which cost 8% of `dnstel read` in
-    /// profiles.
+    /// profiles. Each octet's digits come from [`OCTET_TEXTS`].
     fn push_ipv4(&mut self, address: std::net::Ipv4Addr) {
         for (index, &octet) in address.octets().iter().enumerate() {
             if index > 0 {
                 self.push(b'.');
             }
-            if octet >= 100 {
-                self.push(b'0' + octet / 100);
-            }
-            if octet >= 10 {
-                self.push(b'0' + octet / 10 % 10);
-            }
-            self.push(b'0' + octet % 10);
+            let [digits @ .., len] = OCTET_TEXTS[usize::from(octet)];
+            let len = usize::from(len);
+            self.bytes[self.len..self.len + len].copy_from_slice(&digits[..len]);
+            self.len += len;
         }
     }
 
@@ -329,6 +360,7 @@ impl IpText {
         &self.bytes[..self.len]
     }
 
+    #[cfg(test)]
     fn as_str(&self) -> &str {
         // Only ASCII digits, dots, colons and hex letters are written.
         std::str::from_utf8(self.as_bytes()).unwrap_or_default()
@@ -383,6 +415,15 @@ mod tests {
                 let text = IpText::new(address.into());
                 assert_eq!(text.as_str(), address.to_string(), "{address}");
             }
+        }
+    }
+
+    #[test]
+    fn ipv4_text_every_octet() {
+        for octet in 0..=255u8 {
+            let address = std::net::Ipv4Addr::new(octet, 0, 255, octet);
+            let text = IpText::new(address.into());
+            assert_eq!(text.as_str(), address.to_string(), "{address}");
         }
     }
 

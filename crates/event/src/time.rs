@@ -30,6 +30,11 @@ thread_local! {
 /// timestamp. Every `i64` falls between the years 1677 and 2262, so the year always has four
 /// digits.
 pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
+    out.extend_from_slice(&timestamp_text(nanos));
+}
+
+/// Returns `nanos` formatted as [`write_timestamp`] writes it.
+pub fn timestamp_text(nanos: i64) -> [u8; TIMESTAMP_LEN] {
     let millis = nanos.div_euclid(NANOS_PER_MILLI);
     let second = millis.div_euclid(1000);
     let milli = millis.rem_euclid(1000);
@@ -45,7 +50,7 @@ pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
     text[..SECOND_PREFIX_LEN].copy_from_slice(&prefix);
     put_digits(&mut text[20..23], milli);
     text[23] = b'Z';
-    out.extend_from_slice(&text);
+    text
 }
 
 /// Formats `YYYY-MM-DDTHH:MM:SS.` for `second` seconds since the epoch.
@@ -77,8 +82,13 @@ fn second_prefix(second: i64) -> [u8; SECOND_PREFIX_LEN] {
 
 /// Appends the timestamp as a quoted JSON string.
 pub fn write_timestamp_json(out: &mut Vec<u8>, nanos: i64) {
+    write_timestamp_text_json(out, &timestamp_text(nanos));
+}
+
+/// Appends a timestamp text from [`timestamp_text`] as a quoted JSON string.
+pub fn write_timestamp_text_json(out: &mut Vec<u8>, text: &[u8; TIMESTAMP_LEN]) {
     out.push(b'"');
-    write_timestamp(out, nanos);
+    out.extend_from_slice(text);
     out.push(b'"');
 }
 

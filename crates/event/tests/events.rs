@@ -4,6 +4,7 @@ mod common;
 
 use common::{at_millis, encode_json, plain_options, transaction, wire_name, Wire, QR, RA, RD};
 use dnstel_event::network::InternalNetworks;
+use dnstel_event::processors::Processor;
 use dnstel_event::{EventBuilder, Skipped};
 use serde_json::json;
 
@@ -454,4 +455,32 @@ fn opt_empty_keepalive_omitted() {
     let opt = &event["dns"]["opt"];
     assert!(opt.get("tcp_keepalive").is_none(), "{opt}");
     assert!(opt.get("expire").is_none(), "{opt}");
+}
+
+#[test]
+fn dropped_endpoint_field_keeps_copy() {
+    let query = a_query(5, RD, "example.com");
+    let response = a_response(5, "example.com", &[[192, 0, 2, 1]]);
+    let pairs = [
+        ("destination", "server"),
+        ("server", "destination"),
+        ("source", "client"),
+        ("client", "source"),
+    ];
+    for (dropped, kept) in pairs {
+        let mut options = plain_options();
+        options.processors = vec![Processor::DropFields {
+            fields: vec![format!("{dropped}.bytes")],
+            ignore_missing: false,
+            when: None,
+        }];
+        let event = encode_json(&options, &pair(&query, &response));
+        assert_eq!(event[dropped].get("bytes"), None, "{dropped}.bytes dropped");
+        assert!(event[kept]["bytes"].is_u64(), "{kept}.bytes kept");
+        assert_eq!(event[dropped]["ip"], event[kept]["ip"], "{dropped}.ip");
+        assert_eq!(
+            event[dropped]["port"], event[kept]["port"],
+            "{dropped}.port"
+        );
+    }
 }

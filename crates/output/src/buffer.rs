@@ -57,6 +57,18 @@ impl LineBuffer {
         Ok(Some(len + 1))
     }
 
+    /// Removes the bytes from `start` on, which hold the last event appended, and returns them.
+    pub fn take_last(&mut self, start: usize) -> Vec<u8> {
+        debug_assert!(self.events > 0, "an event was appended");
+        self.events -= 1;
+        self.bytes.split_off(start)
+    }
+
+    /// Returns the number of bytes buffered.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// Returns true when the buffer has reached its capacity and should be flushed.
     pub fn is_full(&self) -> bool {
         self.bytes.len() >= CAPACITY

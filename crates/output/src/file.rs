@@ -186,6 +186,38 @@ impl FileOutput {
         Ok(())
     }
 
+    /// Lets `encode` append one event to the write buffer, then rotates as
+    /// [`FileOutput::write_line`] does. The event's length is known only once it is in the
+    /// buffer. So when the event must start a new file, it is taken out of the buffer, the
+    /// events before it go to the old file, and it goes back in after the rotation.
+    fn append_with(
+        &mut self,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, OutputError> {
+        self.reopen_if_closed()?;
+        let start = self.buffer.len();
+        let Some(len) = self.buffer.append_with(encode)? else {
+            return Ok(false);
+        };
+        let len = len as u64;
+        let max = self.options.max_bytes();
+        let oversize = len > max;
+        if self.rotating && self.size > 0 && (oversize || self.size + len > max) {
+            let event = self.buffer.take_last(start);
+            self.rotate()?;
+            self.buffer.push(&event);
+        }
+        if oversize {
+            self.counters.add_oversize_event();
+        }
+        self.size += len;
+        self.counters.add_event(len as usize);
+        if self.buffer.is_full() {
+            self.flush_buffer()?;
+        }
+        Ok(true)
+    }
+
     fn reopen_if_closed(&mut self) -> Result<(), OutputError> {
         if self.file.is_none() {
             let (file, size) = if self.rotating {
@@ -243,6 +275,24 @@ impl Output for FileOutput {
             .codec
             .line(event, &mut self.encoded)
             .and_then(|line| self.write_line(line));
+        self.count_error(result)
+    }
+
+    /// Encodes straight into the write buffer when the codec leaves events unchanged
+    /// (compact, no HTML escaping), and through `scratch` otherwise.
+    fn write_event_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, OutputError> {
+        if self.options.codec != JsonCodec::default() {
+            scratch.clear();
+            if !encode(scratch) {
+                return Ok(false);
+            }
+            return self.write_event(scratch).map(|()| true);
+        }
+        let result = self.append_with(encode);
         self.count_error(result)
     }
 

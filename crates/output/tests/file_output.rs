@@ -64,12 +64,20 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn rotation_loses_and_splits_nothing() {
+    check_rotation(|output, line| {
+        output.write_event(line.as_bytes()).expect("write succeeds");
+    });
+}
+
+/// Writes 400 events of up to 919 bytes with `write` into 1 KiB files, and checks that the
+/// files contain them all, in order, in whole lines.
+fn check_rotation(write: impl Fn(&mut FileOutput, &str)) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut output = FileOutput::open(options(dir.path(), 1, 1024)).expect("output opens");
     let mut expected = String::new();
     for id in 0..400 {
         let line = event(id, 20 + (id * 37) % 900);
-        output.write_event(line.as_bytes()).expect("write succeeds");
+        write(&mut output, &line);
         expected.push_str(&line);
         expected.push('\n');
     }
@@ -123,13 +131,21 @@ fn number_of_files_keeps_backups() {
 
 #[test]
 fn oversize_event_gets_own_file() {
+    check_oversize_event(|output, line| {
+        output.write_event(line.as_bytes()).expect("write succeeds");
+    });
+}
+
+/// Writes a 3000-byte event between two small ones with `write` into 1 KiB files, and
+/// checks that it gets a file of its own.
+fn check_oversize_event(write: impl Fn(&mut FileOutput, &str)) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut output = FileOutput::open(options(dir.path(), 1, 7)).expect("output opens");
     let small_before = event(1, 100);
     let large = event(2, 3000);
     let small_after = event(3, 100);
     for line in [&small_before, &large, &small_after] {
-        output.write_event(line.as_bytes()).expect("write succeeds");
+        write(&mut output, line);
     }
     output.flush().expect("flush succeeds");
     let read = |name: &str| fs::read_to_string(dir.path().join(name)).expect("file exists");
@@ -370,4 +386,50 @@ fn fifo_written_in_place() {
         .expect("FIFO exists")
         .file_type();
     assert!(std::os::unix::fs::FileTypeExt::is_fifo(&file_type));
+}
+
+/// Writes `line` through [`Output::write_event_with`], which encodes into the write buffer.
+fn write_in_place(output: &mut FileOutput, line: &str) -> Result<bool, OutputError> {
+    let mut scratch = Vec::new();
+    output.write_event_with(&mut scratch, &mut |out| {
+        out.extend_from_slice(line.as_bytes());
+        true
+    })
+}
+
+#[test]
+fn in_place_rotation_splits_nothing() {
+    check_rotation(|output, line| {
+        let written = write_in_place(output, line).expect("write succeeds");
+        assert!(written, "event not written: {line}");
+    });
+}
+
+#[test]
+fn in_place_oversize_event_gets_own_file() {
+    check_oversize_event(|output, line| {
+        let written = write_in_place(output, line).expect("write succeeds");
+        assert!(written, "event not written: {line}");
+    });
+}
+
+#[test]
+fn in_place_skips_and_rejects() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut output = FileOutput::open(FileOutputOptions::new(dir.path())).expect("output opens");
+    let mut scratch = Vec::new();
+    let skipped = output.write_event_with(&mut scratch, &mut |out| {
+        out.extend_from_slice(b"partial");
+        false
+    });
+    assert!(!skipped.expect("a skipped event is no error"));
+    let invalid = write_in_place(&mut output, "{\"a\":\n1}");
+    assert!(matches!(invalid, Err(OutputError::InvalidEvent(_))));
+    assert!(write_in_place(&mut output, "{\"a\":1}\n").expect("write succeeds"));
+    output.flush().expect("flush succeeds");
+    let stats = output.stats();
+    assert_eq!(stats.write_errors, 1);
+    assert_eq!(stats.events_written, 1);
+    let text = fs::read_to_string(dir.path().join("packetbeat")).expect("file exists");
+    assert_eq!(text, "{\"a\":1}\n");
 }

@@ -8,6 +8,9 @@ use dnstel_dns::{Message, ParseOptions, HEADER_LEN};
 /// readable after the header, and a header that no DNS implementation sends (see
 /// [`plausible_header`]). A malformed message that is still recognisably DNS is returned with
 /// its anomalies, so it pairs and carries notes.
+///
+/// Inlined so the message, 184 bytes on x86-64, can go straight to the caller's variable.
+#[inline]
 pub(crate) fn decode(bytes: &[u8], options: &ParseOptions) -> Option<Message> {
     let message = dnstel_dns::parse(bytes, options).ok()?;
     let nothing_read = message.questions.is_empty()

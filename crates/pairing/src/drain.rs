@@ -30,14 +30,12 @@ impl<'a> Drain<'a> {
     pub(crate) fn new(pairing: &'a mut Pairing) -> Self {
         Drain { pairing }
     }
-}
 
-impl Iterator for Drain<'_> {
-    type Item = Transaction;
-
-    fn next(&mut self) -> Option<Transaction> {
+    /// Removes and returns the next transaction as [`Iterator::next`] does, but in the box it
+    /// waited in, which saves moving it (a transaction takes 528 bytes on x86-64).
+    pub fn next_boxed(&mut self) -> Option<Box<Transaction>> {
         let transaction = match self.pairing.output.pop_front()? {
-            Completed::Transaction(transaction) => *transaction,
+            Completed::Transaction(transaction) => transaction,
             Completed::Query { query, note } => {
                 let mut transaction = query.into_transaction(&self.pairing.config);
                 if let Some(note) = note {
@@ -47,6 +45,14 @@ impl Iterator for Drain<'_> {
             }
         };
         Some(transaction)
+    }
+}
+
+impl Iterator for Drain<'_> {
+    type Item = Transaction;
+
+    fn next(&mut self) -> Option<Transaction> {
+        self.next_boxed().map(|transaction| *transaction)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -91,6 +97,20 @@ mod tests {
         assert_eq!(drain.len(), 3);
         assert!(drain.next().is_some());
         assert_eq!(drain.len(), 2);
+    }
+
+    #[test]
+    fn boxed_and_moved_drains_agree() {
+        let mut boxed = flushed_pairing();
+        let mut moved = flushed_pairing();
+        let mut drain = boxed.drain();
+        let mut from_boxes = Vec::new();
+        while let Some(transaction) = drain.next_boxed() {
+            from_boxes.push(*transaction);
+        }
+        let from_iterator: Vec<Transaction> = moved.drain().collect();
+        assert_eq!(from_boxes.len(), 3);
+        assert_eq!(from_boxes, from_iterator);
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct Pairing {
     pub(crate) output: VecDeque<Completed>,
     /// Reused buffer of decoded TCP stream events.
     pub(crate) tcp_items: Vec<TcpItem>,
+    /// Reused buffer of the wire forms of the TCP queries in `tcp_items`.
+    pub(crate) tcp_query_wires: Vec<u8>,
     /// [`PARSED_QUERY_LIMIT`], lowered by tests to compare both forms of a pending query.
     pub(crate) parsed_query_limit: usize,
 }
@@ -73,6 +75,7 @@ impl Pairing {
             stats: PairingStats::default(),
             output: VecDeque::new(),
             tcp_items: Vec::new(),
+            tcp_query_wires: Vec::new(),
             parsed_query_limit: PARSED_QUERY_LIMIT,
         })
     }
@@ -233,7 +236,14 @@ impl Pairing {
     /// Attaches a response to its pending query, or builds a response-only transaction, and
     /// returns it without emitting it. On a multicast port, a unicast response also answers a
     /// query its client sent to a multicast group with the same ID and port.
-    pub(crate) fn receive_response(&mut self, arrival: Arrival, message: Message) -> Transaction {
+    ///
+    /// The transaction is boxed from the start, so it moves as a pointer from here to the
+    /// consumer of [`Pairing::drain`].
+    pub(crate) fn receive_response(
+        &mut self,
+        arrival: Arrival,
+        message: Message,
+    ) -> Box<Transaction> {
         self.stats.responses += 1;
         let key = TransactionKey {
             transport: arrival.transport,
@@ -273,15 +283,15 @@ impl Pairing {
         transaction
     }
 
-    fn response_only(&mut self, arrival: Arrival) -> Transaction {
-        let mut transaction = Transaction {
+    fn response_only(&mut self, arrival: Arrival) -> Box<Transaction> {
+        let mut transaction = Box::new(Transaction {
             transport: arrival.transport,
             client: arrival.destination,
             server: arrival.source,
             request: None,
             response: None,
             notes: Vec::new(),
-        };
+        });
         if arrival.multicast {
             self.stats.multicast_responses += 1;
         } else {
@@ -321,10 +331,9 @@ impl Pairing {
         self.output.push_back(Completed::Query { query, note });
     }
 
-    pub(crate) fn emit(&mut self, transaction: Transaction) {
+    pub(crate) fn emit(&mut self, transaction: Box<Transaction>) {
         self.stats.transactions += 1;
-        self.output
-            .push_back(Completed::Transaction(Box::new(transaction)));
+        self.output.push_back(Completed::Transaction(transaction));
     }
 }
 

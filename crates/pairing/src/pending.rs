@@ -68,17 +68,18 @@ impl PendingQuery {
     }
 
     /// Builds the query's transaction, parsing a stored wire form again, with the query's own
-    /// notes: the UDP size note, then one note per parser anomaly.
-    pub fn into_transaction(self, config: &PairingConfig) -> Transaction {
+    /// notes: the UDP size note, then one note per parser anomaly. The transaction is built in
+    /// its box, which [`crate::Drain::next_boxed`] hands on without moving it.
+    pub fn into_transaction(self, config: &PairingConfig) -> Box<Transaction> {
         let bytes = self.bytes();
-        let mut transaction = Transaction {
+        let mut transaction = Box::new(Transaction {
             transport: self.key.transport,
             client: self.key.client,
             server: self.key.server,
             request: None,
             response: None,
             notes: Vec::new(),
-        };
+        });
         let message = match self.body {
             QueryBody::Parsed(message) => *message,
             QueryBody::Wire(wire) => {

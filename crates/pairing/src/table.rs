@@ -10,8 +10,8 @@
 //! the tail (packets reordered between capture queues) goes to a small B-tree of stragglers
 //! instead, and the oldest entry is the older of the two heads.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{BuildHasher, Hasher};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::SocketAddr;
 
 use dnstel_packet::Timestamp;
@@ -59,9 +59,12 @@ pub(crate) struct TransactionTable {
     tail: u32,
     /// Entries older than the list's tail when they arrived.
     stragglers: BTreeMap<Age, u32>,
-    /// Keys of TCP entries and of entries on multicast ports, in key order, for the searches by
-    /// connection and by multicast client.
-    ordered: BTreeSet<TransactionKey>,
+    /// Keys of the entries on multicast ports, in key order, for the search by multicast
+    /// client.
+    multicast: BTreeSet<TransactionKey>,
+    /// IDs of the TCP entries by client and server, in ID order, for the search by
+    /// connection. A pair with no entry left is removed.
+    tcp_ids: HashMap<Endpoints, BTreeSet<u16>, foldhash::fast::RandomState>,
     len: usize,
     inserted: u64,
 }
@@ -76,7 +79,8 @@ impl Default for TransactionTable {
             head: NIL,
             tail: NIL,
             stragglers: BTreeMap::new(),
-            ordered: BTreeSet::new(),
+            multicast: BTreeSet::new(),
+            tcp_ids: HashMap::default(),
             len: 0,
             inserted: 0,
         }
@@ -95,8 +99,12 @@ impl TransactionTable {
         let age = (query.timestamp, self.inserted);
         self.inserted += 1;
         let key = query.key;
-        if key.transport == Transport::Tcp || query.multicast {
-            self.ordered.insert(key);
+        if query.multicast {
+            self.multicast.insert(key);
+        }
+        if key.transport == Transport::Tcp {
+            let endpoints = Endpoints::of(&key);
+            self.tcp_ids.entry(endpoints).or_default().insert(key.id);
         }
         let position = self.allocate(query, age);
         self.link(position);
@@ -150,10 +158,11 @@ impl TransactionTable {
             server: unspecified,
             id: 0,
         };
-        // NOTE: only the first 64 keys of the client among its TCP and multicast-port queries
-        // are searched, which bounds the cost of a response when one client has many queries
-        // in flight. Its unicast UDP queries do not count towards the 64.
-        self.ordered
+        // NOTE: only the first 64 keys of the client among its multicast-port queries are
+        // searched, which bounds the cost of a response when one client has many queries in
+        // flight. Its other queries do not count towards the 64. TCP queries never go to a
+        // multicast group, so they cannot match.
+        self.multicast
             .range(low..)
             .take_while(|key| key.transport == transport && key.client == client)
             .take(64)
@@ -165,17 +174,17 @@ impl TransactionTable {
 
     /// Returns the keys of pending TCP queries sent by `client` to `server`, in ID order.
     pub fn tcp_keys_between(&self, client: SocketAddr, server: SocketAddr) -> Vec<TransactionKey> {
-        let low = TransactionKey {
-            transport: Transport::Tcp,
-            client,
-            server,
-            id: 0,
+        let Some(ids) = self.tcp_ids.get(&Endpoints { client, server }) else {
+            return Vec::new();
         };
-        let high = TransactionKey {
-            id: u16::MAX,
-            ..low
-        };
-        self.ordered.range(low..=high).copied().collect()
+        ids.iter()
+            .map(|&id| TransactionKey {
+                transport: Transport::Tcp,
+                client,
+                server,
+                id,
+            })
+            .collect()
     }
 
     fn find(&self, key: &TransactionKey) -> Option<u32> {
@@ -270,8 +279,19 @@ impl TransactionTable {
         self.take(position)
     }
 
+    fn forget_tcp_id(&mut self, key: &TransactionKey) {
+        let endpoints = Endpoints::of(key);
+        let Some(ids) = self.tcp_ids.get_mut(&endpoints) else {
+            return;
+        };
+        ids.remove(&key.id);
+        if ids.is_empty() {
+            self.tcp_ids.remove(&endpoints);
+        }
+    }
+
     /// Removes the entry at `position`, already gone from the hash index, from the age order and
-    /// the ordered keys, and frees its slot.
+    /// the search indexes, and frees its slot.
     fn take(&mut self, position: u32) -> Box<PendingQuery> {
         self.unlink(position);
         let slot = self.slots.get_mut(position);
@@ -279,33 +299,65 @@ impl TransactionTable {
         slot.prev = NIL;
         slot.next = self.free;
         self.free = position;
-        if query.key.transport == Transport::Tcp || query.multicast {
-            self.ordered.remove(&query.key);
+        if query.multicast {
+            self.multicast.remove(&query.key);
+        }
+        if query.key.transport == Transport::Tcp {
+            self.forget_tcp_id(&query.key);
         }
         self.len -= 1;
         query
     }
 }
 
-/// Hashes a key from its fields packed into a few machine words, which is cheaper than the
-/// derived `Hash` of two `SocketAddr`s. Equal keys still hash equally: IPv6 flow labels and scope
-/// IDs, left out here, only take part in the equality check.
-fn hash_key(hasher: &foldhash::fast::RandomState, key: &TransactionKey) -> u64 {
-    let mut state = hasher.build_hasher();
-    for endpoint in [key.client, key.server] {
-        match endpoint {
-            SocketAddr::V4(v4) => {
-                state.write_u64(u64::from(u32::from(*v4.ip())) << 16 | u64::from(v4.port()));
-            }
-            SocketAddr::V6(v6) => {
-                state.write_u128(u128::from(*v6.ip()));
-                state.write_u16(v6.port());
-            }
+/// The client and server of a TCP query, the key of [`TransactionTable::tcp_ids`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Endpoints {
+    client: SocketAddr,
+    server: SocketAddr,
+}
+
+impl Endpoints {
+    fn of(key: &TransactionKey) -> Endpoints {
+        Endpoints {
+            client: key.client,
+            server: key.server,
         }
     }
+}
+
+impl Hash for Endpoints {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_endpoint(state, &self.client);
+        hash_endpoint(state, &self.server);
+    }
+}
+
+/// Hashes a key from its fields packed into a few machine words (see [`hash_endpoint`]).
+fn hash_key(hasher: &foldhash::fast::RandomState, key: &TransactionKey) -> u64 {
+    let mut state = hasher.build_hasher();
+    hash_endpoint(&mut state, &key.client);
+    hash_endpoint(&mut state, &key.server);
     let tcp = u32::from(key.transport == Transport::Tcp);
     state.write_u32(u32::from(key.id) << 1 | tcp);
     state.finish()
+}
+
+/// Feeds an address and port to `state` packed into one or two machine words, which is cheaper
+/// than the derived `Hash` of a `SocketAddr`. Equal endpoints still hash equally: IPv6 flow
+/// labels and scope IDs, left out here, only take part in the equality check.
+///
+/// The endpoint is read through a reference, so it is not copied to the stack first.
+pub(crate) fn hash_endpoint(state: &mut impl Hasher, endpoint: &SocketAddr) {
+    match endpoint {
+        SocketAddr::V4(v4) => {
+            state.write_u64(u64::from(u32::from(*v4.ip())) << 16 | u64::from(v4.port()));
+        }
+        SocketAddr::V6(v6) => {
+            state.write_u128(u128::from(*v6.ip()));
+            state.write_u16(v6.port());
+        }
+    }
 }
 
 impl Slot {

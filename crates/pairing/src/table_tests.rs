@@ -10,6 +10,13 @@ fn key(id: u16) -> TransactionKey {
     }
 }
 
+fn tcp_key(id: u16) -> TransactionKey {
+    TransactionKey {
+        transport: Transport::Tcp,
+        ..key(id)
+    }
+}
+
 fn query(key: TransactionKey, timestamp: i64) -> Box<PendingQuery> {
     Box::new(PendingQuery {
         key,
@@ -179,12 +186,8 @@ fn matches_reference_model() {
 #[test]
 fn tcp_keys_come_in_id_order() {
     let mut table = TransactionTable::default();
-    let tcp = |id| TransactionKey {
-        transport: Transport::Tcp,
-        ..key(id)
-    };
     for id in [9, 3, 7] {
-        table.insert(query(tcp(id), 10));
+        table.insert(query(tcp_key(id), 10));
     }
     insert(&mut table, 5, 10);
     let client = key(0).client;
@@ -195,8 +198,41 @@ fn tcp_keys_come_in_id_order() {
         .map(|key| key.id)
         .collect();
     assert_eq!(ids, [3, 7, 9]);
-    assert!(table.remove(&tcp(7)).is_some());
+    assert!(table.remove(&tcp_key(7)).is_some());
     assert_eq!(table.tcp_keys_between(client, server).len(), 2);
+}
+
+#[test]
+fn tcp_index_empties_with_table() {
+    let mut table = TransactionTable::default();
+    for id in [1, 2] {
+        table.insert(query(tcp_key(id), 10));
+    }
+    let other_server = TransactionKey {
+        server: "10.0.0.3:53".parse().expect("literal address"),
+        ..tcp_key(1)
+    };
+    table.insert(query(other_server, 11));
+
+    let client = key(0).client;
+    let server = key(0).server;
+    assert_eq!(table.tcp_keys_between(client, server).len(), 2);
+    assert_eq!(table.tcp_keys_between(client, other_server.server).len(), 1);
+
+    assert!(table.remove(&tcp_key(1)).is_some());
+    assert!(
+        table.pop_oldest().is_some(),
+        "the query with ID 2 is the oldest"
+    );
+    assert!(table.tcp_keys_between(client, server).is_empty());
+    assert_eq!(
+        table.tcp_ids.len(),
+        1,
+        "only the other server's pair is left"
+    );
+
+    assert!(table.pop_expired(Timestamp(11)).is_some());
+    assert!(table.tcp_ids.is_empty());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! query arrives on it.
 
 use std::net::SocketAddr;
+use std::ops::Range;
 
 use dnstel_dns::Message;
 use dnstel_packet::Timestamp;
@@ -26,8 +27,9 @@ pub(crate) enum TcpItem {
         timestamp: Timestamp,
         bytes: usize,
         message: Message,
-        /// The message without its length prefix, kept for a query only.
-        query_wire: Option<Box<[u8]>>,
+        /// The range of [`Pairing::tcp_query_wires`] that contains the message without its
+        /// length prefix, for a query only.
+        query_wire: Option<Range<usize>>,
     },
     NotDns,
     ZeroLength,
@@ -36,6 +38,9 @@ pub(crate) enum TcpItem {
         is_response: Option<bool>,
     },
 }
+
+/// Above this capacity the buffer of query wire forms is freed after use rather than kept.
+const QUERY_WIRES_KEEP_CAPACITY: usize = 64 * 1024;
 
 /// An operation on one direction's stream.
 #[derive(Clone, Copy)]
@@ -128,6 +133,7 @@ impl Pairing {
         let stream = &mut connection.streams[direction];
         let before = stream.buffered();
         let items = &mut self.tcp_items;
+        let query_wires = &mut self.tcp_query_wires;
         let mut sink = |event: StreamEvent<'_>| -> Flow {
             match event {
                 StreamEvent::Message { timestamp, bytes } => {
@@ -136,7 +142,11 @@ impl Pairing {
                         items.push(TcpItem::NotDns);
                         return Flow::Stop;
                     };
-                    let query_wire = (!message.header.qr).then(|| body.into());
+                    let query_wire = (!message.header.qr).then(|| {
+                        let start = query_wires.len();
+                        query_wires.extend_from_slice(body);
+                        start..query_wires.len()
+                    });
                     items.push(TcpItem::Message {
                         timestamp,
                         bytes: bytes.len(),
@@ -188,6 +198,7 @@ impl Pairing {
     fn apply_items(&mut self, key: ConnectionKey, direction: usize) {
         let (source, destination) = key.endpoints(direction);
         let mut items = std::mem::take(&mut self.tcp_items);
+        let mut query_wires = std::mem::take(&mut self.tcp_query_wires);
         for item in items.drain(..) {
             match item {
                 TcpItem::Message {
@@ -206,6 +217,7 @@ impl Pairing {
                             .config
                             .is_multicast_port(source.port(), destination.port()),
                     };
+                    let query_wire = query_wire.and_then(|range| query_wires.get(range));
                     self.receive_tcp_message(key, arrival, message, query_wire);
                 }
                 TcpItem::NotDns => {
@@ -224,6 +236,10 @@ impl Pairing {
             }
         }
         self.tcp_items = items;
+        query_wires.clear();
+        if query_wires.capacity() <= QUERY_WIRES_KEEP_CAPACITY {
+            self.tcp_query_wires = query_wires;
+        }
     }
 
     fn receive_tcp_message(
@@ -231,11 +247,11 @@ impl Pairing {
         key: ConnectionKey,
         arrival: Arrival,
         message: Message,
-        query_wire: Option<Box<[u8]>>,
+        query_wire: Option<&[u8]>,
     ) {
         if let Some(wire) = query_wire {
             self.emit_open_responses(key, None);
-            self.receive_query(arrival, message, &wire);
+            self.receive_query(arrival, message, wire);
             return;
         }
         let id = message.header.id;
@@ -367,13 +383,25 @@ impl Pairing {
         let Some(connection) = self.connections.get_mut(&key) else {
             return;
         };
-        let open = std::mem::take(&mut connection.open_responses);
-        let (emitted, kept): (Vec<_>, Vec<_>) = open
-            .into_iter()
-            .partition(|open| server.is_none_or(|server| open.transaction.server == server));
-        connection.open_responses = kept;
-        for open in emitted {
-            self.emit(open.transaction);
+        if connection.open_responses.is_empty() {
+            return;
+        }
+        let mut open = std::mem::take(&mut connection.open_responses);
+        let mut kept_responses = Vec::new();
+        for response in open.drain(..) {
+            if server.is_none_or(|server| response.transaction.server == server) {
+                self.emit(response.transaction);
+            } else {
+                kept_responses.push(response);
+            }
+        }
+        if let Some(connection) = self.connections.get_mut(&key) {
+            // The emptied vector goes back when nothing was kept, so its memory is reused.
+            connection.open_responses = if kept_responses.is_empty() {
+                open
+            } else {
+                kept_responses
+            };
         }
     }
 }

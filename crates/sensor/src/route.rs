@@ -24,10 +24,13 @@ pub fn route_frame(
     deliver: impl FnOnce(PairingInput<'_>),
 ) {
     stats.frames += 1;
-    let decoded = match decode(frame) {
+    // Borrowed from the result rather than moved out of it, which copied the decoded
+    // headers once more for every frame.
+    let result = decode(frame);
+    let decoded = match &result {
         Ok(decoded) => decoded,
         Err(error) => {
-            stats.decode_errors.record(&error);
+            stats.decode_errors.record(error);
             return;
         }
     };
@@ -45,7 +48,7 @@ pub fn route_frame(
         ))),
         Transport::Fragment(_) => {
             stats.fragments += 1;
-            if let Some(datagram) = defrag.insert_decoded(timestamp, &decoded) {
+            if let Some(datagram) = defrag.insert_decoded(timestamp, decoded) {
                 route_reassembled(timestamp, &datagram, stats, deliver);
             }
         }

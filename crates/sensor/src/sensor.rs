@@ -1,7 +1,7 @@
 //! The per-frame pipeline: decode, defragment, pair.
 
 use dnstel_packet::{DefragConfig, DefragStats, Defragmenter, Frame, Timestamp};
-use dnstel_pairing::{ConfigError, Pairing, PairingConfig, PairingStats, Transaction};
+use dnstel_pairing::{ConfigError, Drain, Pairing, PairingConfig, PairingStats};
 
 use crate::route::{route_frame, PairingInput};
 use crate::stats::SensorStats;
@@ -62,7 +62,7 @@ impl Sensor {
     }
 
     /// Removes and returns the completed transactions in completion order.
-    pub fn drain(&mut self) -> impl Iterator<Item = Transaction> + '_ {
+    pub fn drain(&mut self) -> Drain<'_> {
         self.pairing.drain()
     }
 

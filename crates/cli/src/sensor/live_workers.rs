@@ -244,7 +244,8 @@ impl Worker {
     }
 
     fn encode_completed(&mut self) {
-        for transaction in self.sensor.drain() {
+        let mut drain = self.sensor.drain();
+        while let Some(transaction) = drain.next_boxed() {
             self.batch.encode(&self.builder, &transaction);
         }
     }

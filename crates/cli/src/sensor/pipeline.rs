@@ -58,7 +58,8 @@ impl Pipeline {
     }
 
     fn write_completed(&mut self) -> anyhow::Result<()> {
-        for transaction in self.sensor.drain() {
+        let mut drain = self.sensor.drain();
+        while let Some(transaction) = drain.next_boxed() {
             if self.tap.is_none() {
                 // The output may let the encoder write straight into its buffer.
                 let builder = &self.builder;

@@ -1,19 +1,28 @@
 //! State of one TCP connection: two reassembly streams and the responses still collecting
 //! messages.
 
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use dnstel_packet::Timestamp;
 
+use crate::table::hash_endpoint;
 use crate::tcp::stream::Stream;
 use crate::transaction::Transaction;
 
 /// A connection identified by its two endpoints, in a fixed order so both directions map to
 /// the same key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct ConnectionKey {
     pub low: SocketAddr,
     pub high: SocketAddr,
+}
+
+impl Hash for ConnectionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_endpoint(state, &self.low);
+        hash_endpoint(state, &self.high);
+    }
 }
 
 impl ConnectionKey {
@@ -47,7 +56,7 @@ impl ConnectionKey {
 /// A response that may still receive more messages under the same ID.
 #[derive(Debug)]
 pub(crate) struct OpenResponse {
-    pub transaction: Transaction,
+    pub transaction: Box<Transaction>,
 }
 
 impl OpenResponse {

@@ -427,58 +427,77 @@ impl Stream {
             self.next_sequence = self.next_sequence.wrapping_add(data.len() as u32);
             return;
         }
+        self.next_sequence = self.next_sequence.wrapping_add(data.len() as u32);
         if self.buffer.is_empty() {
+            // Messages that lie whole in `data` are framed from it in place, and only a
+            // partial message left at its end is copied into `buffer`.
             self.buffer_timestamp = timestamp;
+            if let Some(consumed) = self.frame(data, timestamp, stats, sink) {
+                self.buffer.extend_from_slice(&data[consumed..]);
+            }
+            return;
         }
         self.buffer.extend_from_slice(data);
-        self.next_sequence = self.next_sequence.wrapping_add(data.len() as u32);
-        self.frame(timestamp, stats, sink);
+        let buffer = std::mem::take(&mut self.buffer);
+        let consumed = self.frame(&buffer, timestamp, stats, sink);
+        // `frame` left `self.buffer` empty. The taken buffer goes back to keep its capacity.
+        self.buffer = buffer;
+        match consumed {
+            Some(consumed) => {
+                self.buffer.drain(..consumed);
+            }
+            None => self.clear_buffer(),
+        }
     }
 
-    /// Cuts complete messages off the front of `buffer`. `timestamp` is the time of the
-    /// segment just appended, where any leftover message starts.
-    fn frame(&mut self, timestamp: Timestamp, stats: &mut PairingStats, sink: &mut Sink<'_>) {
+    /// Reports every complete message at the front of `bytes`, which start at a message
+    /// boundary, and returns how many bytes they take. `timestamp` is the time of the segment
+    /// just appended, where any leftover message starts. Returns `None` when the stream stopped
+    /// or went back to searching, so nothing of `bytes` is kept.
+    fn frame(
+        &mut self,
+        bytes: &[u8],
+        timestamp: Timestamp,
+        stats: &mut PairingStats,
+        sink: &mut Sink<'_>,
+    ) -> Option<usize> {
         let mut start = 0;
-        let mut flow = Flow::Continue;
-        while let Some(prefix) = self.buffer.get(start..start + 2) {
+        while let Some(prefix) = bytes.get(start..start + 2) {
             let length = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
             if length == 0 {
                 stats.tcp_zero_length_messages += 1;
                 sink(StreamEvent::ZeroLength);
-                flow = Flow::Stop;
-                break;
+                self.stop();
+                return None;
             }
             let end = start + 2 + length;
-            let Some(bytes) = self.buffer.get(start..end) else {
+            let Some(message) = bytes.get(start..end) else {
                 break;
             };
             if self.verify {
-                if !parses_cleanly(&bytes[2..]) {
+                if !parses_cleanly(&message[2..]) {
                     // The guessed boundary was wrong: drop what was framed from it.
-                    stats.tcp_skipped_bytes += (self.buffer.len() - start) as u64;
+                    stats.tcp_skipped_bytes += (bytes.len() - start) as u64;
                     self.clear_buffer();
                     self.state = State::Searching;
                     self.verify = false;
-                    return;
+                    return None;
                 }
                 self.verify = false;
                 stats.tcp_resyncs += 1;
             }
-            flow = sink(StreamEvent::Message {
+            let flow = sink(StreamEvent::Message {
                 timestamp: self.buffer_timestamp,
-                bytes,
+                bytes: message,
             });
             start = end;
             self.buffer_timestamp = timestamp;
             if flow == Flow::Stop {
-                break;
+                self.stop();
+                return None;
             }
         }
-        if flow == Flow::Stop {
-            self.stop();
-            return;
-        }
-        self.buffer.drain(..start);
+        Some(start)
     }
 }
 
