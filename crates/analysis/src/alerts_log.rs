@@ -107,8 +107,8 @@ mod tests {
         );
         event.full_location = "(web01) 10.0.0.5->/var/log/packetbeat".into();
         event.set_static(StaticField::SrcIp, "10.0.0.1".into());
-        event.push_field("method".into(), "QUERY".into());
-        event.push_field("empty".into(), String::new());
+        event.push_field("method", "QUERY");
+        event.push_field("empty", "");
         let alert = Alert {
             timestamp: time,
             rule: AlertRule {

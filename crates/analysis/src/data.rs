@@ -270,7 +270,7 @@ mod tests {
             ("a.B", "6"),
         ];
         for (key, value) in fields {
-            event.push_field(key.into(), value.into());
+            event.push_field(key, value);
         }
         let mut text = String::new();
         DataTree::new(&event).write(&mut text);

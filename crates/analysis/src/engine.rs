@@ -255,8 +255,7 @@ impl Analyzer {
     fn predecode(&self, line: &str, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
         let mut event = Event::new(line.to_string(), source.location.clone(), time);
         let header = parse_header(line);
-        // `Event::new` starts `log` as the whole line, so the header is cut off in place.
-        event.log.replace_range(..header.log_start, "");
+        event.set_log_start(header.log_start);
         event.program_name = header.program_name;
         event.header_timestamp = header.timestamp;
         event.header_hostname = header.hostname;

@@ -130,13 +130,31 @@ pub struct DecoderInfo {
     pub category: dnstel_ruleset::Category,
 }
 
+/// The location of one dynamic field in [`Event`]'s field text: the name is
+/// `start..name_end` and the value `name_end..end`.
+#[derive(Debug, Clone, Copy)]
+struct FieldSpan {
+    start: usize,
+    name_end: usize,
+    end: usize,
+}
+
+/// The number of dynamic fields and the length of their text at one point of decoding, to
+/// remove the fields added after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldMark {
+    fields: usize,
+    text_len: usize,
+    dropped: usize,
+}
+
 /// An event during decoding and rule evaluation.
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The message as received (`full_log`).
     pub full_log: String,
-    /// The message after any syslog header (what `<match>` and `<regex>` see).
-    pub log: String,
+    /// Offset in `full_log` where the log starts, after any syslog header.
+    log_start: usize,
     /// Location as written in alerts (`/var/log/packetbeat`, `stdin`).
     pub location: String,
     /// Location as rules see it (`(agent) 10.0.0.5->/var/log/x` for agent events).
@@ -156,7 +174,9 @@ pub struct Event {
     /// The decoder that matched, if any.
     pub decoder: Option<DecoderInfo>,
     statics: [Option<String>; 14],
-    fields: Vec<(String, String)>,
+    /// Names and values of the dynamic fields, back to back, so a field costs no allocation.
+    field_text: String,
+    fields: Vec<FieldSpan>,
     dropped_fields: usize,
 }
 
@@ -164,8 +184,8 @@ impl Event {
     /// Creates an undecoded event.
     pub fn new(full_log: String, location: String, time: DateTime<FixedOffset>) -> Event {
         Event {
-            log: full_log.clone(),
             full_log,
+            log_start: 0,
             full_location: location.clone(),
             location,
             agent_id: "000".to_string(),
@@ -176,8 +196,27 @@ impl Event {
             time,
             decoder: None,
             statics: Default::default(),
+            field_text: String::new(),
             fields: Vec::new(),
             dropped_fields: 0,
+        }
+    }
+
+    /// Returns the message after any syslog header: what `<match>` and `<regex>` see.
+    pub fn log(&self) -> &str {
+        &self.full_log[self.log_start..]
+    }
+
+    /// Offset in the full log where the log starts.
+    pub fn log_start(&self) -> usize {
+        self.log_start
+    }
+
+    /// Starts the log at byte `start` of the full log, after a header. An offset past the
+    /// end or inside a character leaves the log unchanged.
+    pub fn set_log_start(&mut self, start: usize) {
+        if self.full_log.is_char_boundary(start) {
+            self.log_start = start;
         }
     }
 
@@ -192,26 +231,78 @@ impl Event {
     }
 
     /// Adds a dynamic field; returns false (and counts the drop) past [`MAX_DYNAMIC_FIELDS`].
-    pub fn push_field(&mut self, key: String, value: String) -> bool {
+    pub fn push_field(&mut self, key: &str, value: &str) -> bool {
+        self.push_field_with(key, |text| {
+            text.push_str(value);
+            true
+        })
+    }
+
+    /// Adds a dynamic field whose value `render` appends to the given text, unless it returns
+    /// false. Returns whether a field was added; past [`MAX_DYNAMIC_FIELDS`] none is, and a
+    /// rendered value counts as dropped.
+    pub(crate) fn push_field_with(
+        &mut self,
+        key: &str,
+        render: impl FnOnce(&mut String) -> bool,
+    ) -> bool {
         if self.fields.len() >= MAX_DYNAMIC_FIELDS {
-            self.dropped_fields += 1;
+            if render(&mut String::new()) {
+                self.dropped_fields += 1;
+            }
             return false;
         }
-        self.fields.push((key, value));
+        let start = self.field_text.len();
+        self.field_text.push_str(key);
+        let name_end = self.field_text.len();
+        if !render(&mut self.field_text) {
+            self.field_text.truncate(start);
+            return false;
+        }
+        self.fields.push(FieldSpan {
+            start,
+            name_end,
+            end: self.field_text.len(),
+        });
         true
+    }
+
+    /// Reserves room for about `bytes` more bytes of field names and values.
+    pub(crate) fn reserve_field_text(&mut self, bytes: usize) {
+        self.field_text.reserve(bytes);
+    }
+
+    /// Returns the current end of the dynamic fields, for [`Event::truncate_fields`].
+    pub(crate) fn field_mark(&self) -> FieldMark {
+        FieldMark {
+            fields: self.fields.len(),
+            text_len: self.field_text.len(),
+            dropped: self.dropped_fields,
+        }
+    }
+
+    /// Removes the dynamic fields added since `mark`, and the drops counted since then.
+    pub(crate) fn truncate_fields(&mut self, mark: FieldMark) {
+        self.fields.truncate(mark.fields);
+        self.field_text.truncate(mark.text_len);
+        self.dropped_fields = mark.dropped;
     }
 
     /// Returns the first dynamic field whose name equals `name` ignoring ASCII case.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
+        self.fields()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+            .map(|(_, value)| value)
     }
 
-    /// Dynamic fields in decode order.
-    pub fn fields(&self) -> &[(String, String)] {
-        &self.fields
+    /// Dynamic fields (name and value) in decode order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.fields.iter().map(|span| {
+            (
+                &self.field_text[span.start..span.name_end],
+                &self.field_text[span.name_end..span.end],
+            )
+        })
     }
 
     /// Number of dynamic fields dropped because of [`MAX_DYNAMIC_FIELDS`].
@@ -257,8 +348,8 @@ mod tests {
     #[test]
     fn field_lookup_ignores_case() {
         let mut event = event();
-        event.push_field("Dns.Question.Name".into(), "a".into());
-        event.push_field("dns.question.name".into(), "b".into());
+        event.push_field("Dns.Question.Name", "a");
+        event.push_field("dns.question.name", "b");
         assert_eq!(event.field("DNS.QUESTION.NAME"), Some("a"));
     }
 
@@ -266,7 +357,7 @@ mod tests {
     fn field_cap_counts_drops() {
         let mut event = event();
         for index in 0..MAX_DYNAMIC_FIELDS + 3 {
-            event.push_field(format!("f{index}"), "v".into());
+            event.push_field(&format!("f{index}"), "v");
         }
         assert_eq!(event.fields().len(), MAX_DYNAMIC_FIELDS);
         assert_eq!(event.dropped_fields(), 3);

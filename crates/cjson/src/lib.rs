@@ -9,7 +9,8 @@ mod compact;
 mod flat;
 mod scan;
 
-pub use compact::write_compact_prefix;
+pub use compact::{compact_prefix_end, write_compact_prefix, write_pretty_prefix};
+pub use flat::{parse_prefix_flat, FlatLeaf};
 
 /// Nesting depth at which parsing is rejected, as in cJSON.
 pub const MAX_NESTING: usize = 1000;
@@ -204,6 +205,16 @@ pub fn format_decoder_number(number: f64) -> String {
     }
 }
 
+/// Appends a number as [`format_decoder_number`] formats it. `text` is the number as written
+/// in the input, which is the output already when it is a plain integer of up to nine digits.
+pub fn push_decoder_number(out: &mut String, text: &str, number: f64) {
+    if compact::is_plain_int(text) {
+        out.push_str(text);
+    } else {
+        out.push_str(&format_decoder_number(number));
+    }
+}
+
 /// Formats a number as cJSON's printer does.
 pub fn format_cjson_number(number: f64) -> String {
     if !number.is_finite() {
@@ -248,6 +259,30 @@ fn strip_fraction_zeros(text: &str) -> &str {
         return text;
     }
     text.trim_end_matches('0').trim_end_matches('.')
+}
+
+/// Returns the value of `text` when it is an optional `-` and 1 to 18 decimal digits. The
+/// integer is exact in a `u64`, and its conversion rounds to the nearest double as `strtod`
+/// does.
+fn integer_value(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut magnitude: u64 = 0;
+    for byte in digits.bytes() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude * 10 + u64::from(byte - b'0');
+    }
+    // Exact below 2^53. Above it, `as` rounds to nearest, ties to even, like a decimal parse.
+    let value = magnitude as f64;
+    Some(if digits.len() < text.len() {
+        -value
+    } else {
+        value
+    })
 }
 
 struct Parser<'a> {
@@ -311,6 +346,10 @@ impl<'a> Parser<'a> {
     }
 
     fn number(&mut self) -> Result<JsonValue, JsonError> {
+        self.number_value().map(JsonValue::Number)
+    }
+
+    fn number_value(&mut self) -> Result<f64, JsonError> {
         let start = self.pos;
         let mut end = start;
         while self
@@ -320,8 +359,12 @@ impl<'a> Parser<'a> {
         {
             end += 1;
         }
-        // Like strtod, take the longest prefix that is a number.
         let candidate = &self.text[start..end];
+        if let Some(number) = integer_value(candidate) {
+            self.pos = end;
+            return Ok(number);
+        }
+        // Like strtod, take the longest prefix that is a number.
         for length in (1..=candidate.len()).rev() {
             if let Ok(number) = candidate[..length].parse::<f64>() {
                 if candidate[..length]
@@ -329,7 +372,7 @@ impl<'a> Parser<'a> {
                     .any(|byte| byte.is_ascii_digit())
                 {
                     self.pos = start + length;
-                    return Ok(JsonValue::Number(number));
+                    return Ok(number);
                 }
             }
         }
