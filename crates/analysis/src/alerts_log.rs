@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 
 use crate::alert::Alert;
 use crate::event::StaticField;
+use crate::timestamps::LOG_FORMAT;
 
 /// Formats one `alerts.log` record for `alert` with id `alert_id`.
 pub fn format_record(alert: &Alert, alert_id: &str) -> String {
@@ -25,6 +26,13 @@ pub fn format_record(alert: &Alert, alert_id: &str) -> String {
 
 /// Appends one `alerts.log` record for `alert` with id `alert_id` to `out`.
 pub fn write_record(alert: &Alert, alert_id: &str, out: &mut String) {
+    let time = alert.timestamp.format(LOG_FORMAT).to_string();
+    write_record_at(alert, &time, alert_id, out);
+}
+
+/// Appends one `alerts.log` record like [`write_record`], with `time` as the alert time
+/// already formatted as `2022 Jan 08 10:27:41`.
+pub(crate) fn write_record_at(alert: &Alert, time: &str, alert_id: &str, out: &mut String) {
     let event = &alert.event;
     out.push_str("** Alert ");
     out.push_str(alert_id);
@@ -35,7 +43,8 @@ pub fn write_record(alert: &Alert, alert_id: &str, out: &mut String) {
     out.push_str(" - ");
     out.push_str(&alert.rule.group_string);
     out.push('\n');
-    let _ = write!(out, "{} ", alert.timestamp.format("%Y %b %d %H:%M:%S"));
+    out.push_str(time);
+    out.push(' ');
     if !event.full_location.starts_with('(') {
         out.push_str(&event.hostname);
         out.push_str("->");

@@ -75,6 +75,132 @@ impl<'a> DataTree<'a> {
     }
 }
 
+/// Appends the compact JSON text of `event`'s `data` object to `out` and returns true, or
+/// returns false with `out` unchanged when the event has no field to show.
+pub fn write_data(event: &Event, out: &mut String) -> bool {
+    let start = out.len();
+    match write_data_in_order(event, out) {
+        Some(has_members) => {
+            if !has_members {
+                out.truncate(start);
+            }
+            has_members
+        }
+        None => {
+            out.truncate(start);
+            let tree = DataTree::new(event);
+            if tree.is_empty() {
+                return false;
+            }
+            tree.write(out);
+            true
+        }
+    }
+}
+
+/// Writes the `data` object straight from the fields in decode order, as long as that gives
+/// what [`DataTree`] prints. That holds while the members of each nested object come in one
+/// run of fields and no object name repeats a name (ignoring ASCII case) of its parent.
+/// Fields decoded from one JSON object without such repeats have that shape. Returns `None`
+/// at the first field that breaks it, else whether `data` has a member.
+fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
+    let mut open = OpenObjects::default();
+    out.push('{');
+    for field in STATIC_ORDER {
+        if let Some(value) = event.static_field(field) {
+            open.member_key(field.alert_name(), out);
+            write_string(out, value);
+        }
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for (key, value) in event.fields() {
+        if value.is_empty() {
+            continue;
+        }
+        segments.clear();
+        segments.extend(key.split('.'));
+        let Some((leaf, objects)) = segments.split_last() else {
+            continue;
+        };
+        let shared = open
+            .path
+            .iter()
+            .zip(objects)
+            .take_while(|(open_name, name)| open_name == name)
+            .count();
+        open.close_to(shared, out);
+        for name in &objects[shared..] {
+            if open.has_member(name) {
+                // The name is taken by an earlier object, which the tree extends, or by a
+                // value, which makes the tree drop the field.
+                return None;
+            }
+            open.member_key(name, out);
+            open.open(name, out);
+        }
+        // A repeated leaf name is dropped, as the tree drops it.
+        if !open.has_member(leaf) {
+            open.member_key(leaf, out);
+            write_dynamic(value, out);
+        }
+    }
+    open.close_to(0, out);
+    out.push('}');
+    Some(!open.names.is_empty())
+}
+
+/// The nested objects that [`write_data_in_order`] has open, and the member names written so
+/// far in each of them and in the root.
+#[derive(Default)]
+struct OpenObjects<'a> {
+    /// Names of the open nested objects, outermost first.
+    path: Vec<&'a str>,
+    /// Member names of the root and the open objects, in that order.
+    names: Vec<&'a str>,
+    /// For each open object, where its member names start in `names`.
+    starts: Vec<usize>,
+}
+
+impl<'a> OpenObjects<'a> {
+    /// Returns true when the innermost open object has a member named `name`, ignoring
+    /// ASCII case.
+    fn has_member(&self, name: &str) -> bool {
+        let start = self.starts.last().copied().unwrap_or(0);
+        self.names[start..]
+            .iter()
+            .any(|existing| existing.eq_ignore_ascii_case(name))
+    }
+
+    /// Writes the key of a new member of the innermost open object.
+    fn member_key(&mut self, name: &'a str, out: &mut String) {
+        let start = self.starts.last().copied().unwrap_or(0);
+        if self.names.len() > start {
+            out.push(',');
+        }
+        self.names.push(name);
+        write_string(out, name);
+        out.push(':');
+    }
+
+    /// Opens an object as the value of the member just written.
+    fn open(&mut self, name: &'a str, out: &mut String) {
+        out.push('{');
+        self.path.push(name);
+        self.starts.push(self.names.len());
+    }
+
+    /// Closes open objects until `depth` remain.
+    fn close_to(&mut self, depth: usize, out: &mut String) {
+        while self.path.len() > depth {
+            out.push('}');
+            self.path.pop();
+            if let Some(start) = self.starts.pop() {
+                self.names.truncate(start);
+            }
+        }
+    }
+}
+
 /// Builds the members of `data` for `event`; empty when the event has no field.
 pub fn build_data(event: &Event) -> Vec<(String, JsonValue)> {
     DataTree::new(event).to_members()
@@ -275,6 +401,52 @@ mod tests {
         let mut text = String::new();
         DataTree::new(&event).write(&mut text);
         assert_eq!(text, r#"{"a":{"b":"1","c":"2","e":"5"},"x":{"y":"4"}}"#);
+    }
+
+    /// Writes `data` for the fields of `line` both ways, checks they agree, and returns the
+    /// text and whether the in-order writer handled it.
+    fn write_both(line: &str) -> (String, bool) {
+        let time = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        let mut event = Event::new(line.into(), "stdin".into(), time);
+        decode_json(&mut event, line, JsonOptions::default());
+        let mut tree_text = String::new();
+        let tree = DataTree::new(&event);
+        if !tree.is_empty() {
+            tree.write(&mut tree_text);
+        }
+        let mut text = String::new();
+        assert_eq!(write_data(&event, &mut text), !tree.is_empty(), "{line}");
+        assert_eq!(text, tree_text, "{line}");
+        let in_order = write_data_in_order(&event, &mut String::new()).is_some();
+        (text, in_order)
+    }
+
+    #[test]
+    fn in_order_writer_matches_tree() {
+        let plain = [
+            r#"{"a":{"b":{"c":"x"},"d":"y"},"e":[1,{"f":2}],"status":"OK","srcip":"1.1.1.1"}"#,
+            r#"{"Status":"x","status":"OK","x":{"y":""},"z":"1"}"#,
+            r#"{"a":{"b":"1"},"a.c":"2","q":{"":{"h":"3"}},".":"4"}"#,
+            r#"{"system_name":"s","systemname":"t","user":"u","dstuser":"v","user":"w"}"#,
+            r#"{"e":"","f":{"g":""}}"#,
+            r#"{"a":"1","A":"2","b":{"c":"3","C":"4"}}"#,
+            "{}",
+        ];
+        for line in plain {
+            let (_, in_order) = write_both(line);
+            assert!(in_order, "in order: {line}");
+        }
+        let reordered = [
+            r#"{"a":{"b":"1"},"x":"2","a":{"c":"3"}}"#,
+            r#"{"a":{"b":"1"},"A":{"c":"3"}}"#,
+            r#"{"user":{"email":"a@b"},"user.email.domain":"b"}"#,
+            r#"{"data":"d","Data":{"x":"1"}}"#,
+            r#"{"a":{"b":"1"},"a":"2","a.c":"3"}"#,
+        ];
+        for line in reordered {
+            let (_, in_order) = write_both(line);
+            assert!(!in_order, "tree needed: {line}");
+        }
     }
 
     #[test]
