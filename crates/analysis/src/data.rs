@@ -112,32 +112,31 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
             write_string(out, value);
         }
     }
-    let mut segments: Vec<&str> = Vec::new();
+    // The object part of the previous field name, with its final dot: the open objects.
+    let mut open_prefix = "";
     for (key, value) in event.fields() {
         if value.is_empty() {
             continue;
         }
-        segments.clear();
-        segments.extend(key.split('.'));
-        let Some((leaf, objects)) = segments.split_last() else {
-            continue;
-        };
-        let shared = open
-            .path
-            .iter()
-            .zip(objects)
-            .take_while(|(open_name, name)| open_name == name)
-            .count();
-        open.close_to(shared, out);
-        for name in &objects[shared..] {
+        // Each dot in the part both names share ends an object name they share.
+        let common = common_prefix_len(key.as_bytes(), open_prefix.as_bytes());
+        let shared_dots = memchr::memrchr(b'.', &key.as_bytes()[..common]);
+        let shared_depth = memchr::memchr_iter(b'.', &key.as_bytes()[..common]).count();
+        open.close_to(shared_depth, out);
+        let mut name_start = shared_dots.map_or(0, |dot| dot + 1);
+        while let Some(offset) = memchr::memchr(b'.', &key.as_bytes()[name_start..]) {
+            let name = &key[name_start..name_start + offset];
             if open.has_member(name) {
                 // The name is taken by an earlier object, which the tree extends, or by a
                 // value, which makes the tree drop the field.
                 return None;
             }
             open.member_key(name, out);
-            open.open(name, out);
+            open.open(out);
+            name_start += offset + 1;
         }
+        open_prefix = &key[..name_start];
+        let leaf = &key[name_start..];
         // A repeated leaf name is dropped, as the tree drops it.
         if !open.has_member(leaf) {
             open.member_key(leaf, out);
@@ -149,23 +148,41 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
     Some(!open.names.is_empty())
 }
 
-/// The nested objects that [`write_data_in_order`] has open, and the member names written so
-/// far in each of them and in the root.
+fn common_prefix_len(left: &[u8], right: &[u8]) -> usize {
+    left.iter()
+        .zip(right)
+        .take_while(|(left, right)| left == right)
+        .count()
+}
+
+/// The objects that [`write_data_in_order`] has open (the root first), and the member names
+/// written so far in each of them.
 #[derive(Default)]
 struct OpenObjects<'a> {
-    /// Names of the open nested objects, outermost first.
-    path: Vec<&'a str>,
-    /// Member names of the root and the open objects, in that order.
+    /// Member names of the open objects, outermost first.
     names: Vec<&'a str>,
-    /// For each open object, where its member names start in `names`.
-    starts: Vec<usize>,
+    /// For each open nested object, the member names of those before it and its
+    /// [`name_bit`] set.
+    nested: Vec<(usize, u64)>,
+    /// The [`name_bit`] set of the root.
+    root_bits: u64,
 }
 
 impl<'a> OpenObjects<'a> {
+    fn innermost(&mut self) -> (usize, &mut u64) {
+        match self.nested.last_mut() {
+            Some((start, bits)) => (*start, bits),
+            None => (0, &mut self.root_bits),
+        }
+    }
+
     /// Returns true when the innermost open object has a member named `name`, ignoring
     /// ASCII case.
-    fn has_member(&self, name: &str) -> bool {
-        let start = self.starts.last().copied().unwrap_or(0);
+    fn has_member(&mut self, name: &str) -> bool {
+        let (start, bits) = self.innermost();
+        if *bits & name_bit(name) == 0 {
+            return false;
+        }
         self.names[start..]
             .iter()
             .any(|existing| existing.eq_ignore_ascii_case(name))
@@ -173,7 +190,8 @@ impl<'a> OpenObjects<'a> {
 
     /// Writes the key of a new member of the innermost open object.
     fn member_key(&mut self, name: &'a str, out: &mut String) {
-        let start = self.starts.last().copied().unwrap_or(0);
+        let (start, bits) = self.innermost();
+        *bits |= name_bit(name);
         if self.names.len() > start {
             out.push(',');
         }
@@ -183,22 +201,30 @@ impl<'a> OpenObjects<'a> {
     }
 
     /// Opens an object as the value of the member just written.
-    fn open(&mut self, name: &'a str, out: &mut String) {
+    fn open(&mut self, out: &mut String) {
         out.push('{');
-        self.path.push(name);
-        self.starts.push(self.names.len());
+        self.nested.push((self.names.len(), 0));
     }
 
-    /// Closes open objects until `depth` remain.
+    /// Closes nested objects until `depth` remain open.
     fn close_to(&mut self, depth: usize, out: &mut String) {
-        while self.path.len() > depth {
+        while self.nested.len() > depth {
             out.push('}');
-            self.path.pop();
-            if let Some(start) = self.starts.pop() {
+            if let Some((start, _)) = self.nested.pop() {
                 self.names.truncate(start);
             }
         }
     }
+}
+
+/// Returns a bit of a 64-bit set that names equal ignoring ASCII case share, so most names
+/// that differ are told apart without comparing them.
+fn name_bit(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let first = bytes.first().map_or(0, u8::to_ascii_lowercase);
+    let last = bytes.last().map_or(0, u8::to_ascii_lowercase);
+    let hash = bytes.len() + 3 * usize::from(first) + 5 * usize::from(last);
+    1 << (hash % 64)
 }
 
 /// Builds the members of `data` for `event`; empty when the event has no field.

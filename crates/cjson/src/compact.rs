@@ -142,20 +142,24 @@ impl Scanner<'_, '_> {
         if depth >= MAX_FAST_DEPTH {
             return None;
         }
-        let rest = &self.bytes[self.pos..];
-        for literal in ["null", "false", "true"] {
-            if rest.starts_with(literal.as_bytes()) {
-                self.pos += literal.len();
-                return Some(());
-            }
-        }
-        match rest.first()? {
+        match self.peek()? {
             b'"' => self.string(),
             b'-' | b'0'..=b'9' => self.number(),
             b'[' => self.array(depth),
             b'{' => self.object(depth),
+            b'n' => self.literal("null"),
+            b'f' => self.literal("false"),
+            b't' => self.literal("true"),
             _ => None,
         }
+    }
+
+    fn literal(&mut self, literal: &str) -> Option<()> {
+        if !self.bytes[self.pos..].starts_with(literal.as_bytes()) {
+            return None;
+        }
+        self.pos += literal.len();
+        Some(())
     }
 
     /// Passes over a string that cJSON prints back unchanged. Its escapes must be `\"`,
