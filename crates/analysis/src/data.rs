@@ -99,7 +99,7 @@ pub fn write_data(event: &Event, out: &mut String) -> bool {
 }
 
 /// Writes the `data` object straight from the fields in decode order, as long as that gives
-/// what [`DataTree`] prints. That holds while the members of each nested object come in one
+/// what [`DataTree`] prints. That is the case while the members of each nested object come in one
 /// run of fields and no object name repeats a name (ignoring ASCII case) of its parent.
 /// Fields decoded from one JSON object without such repeats have that shape. Returns `None`
 /// at the first field that breaks it, else whether `data` has a member.
@@ -114,16 +114,13 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
     }
     // The object part of the previous field name, with its final dot: the open objects.
     let mut open_prefix = "";
-    for (key, value) in event.fields() {
+    for (key, value, json) in event.fields_with_json() {
         if value.is_empty() {
             continue;
         }
         // Each dot in the part both names share ends an object name they share.
-        let common = common_prefix_len(key.as_bytes(), open_prefix.as_bytes());
-        let shared_dots = memchr::memrchr(b'.', &key.as_bytes()[..common]);
-        let shared_depth = memchr::memchr_iter(b'.', &key.as_bytes()[..common]).count();
+        let (shared_depth, mut name_start) = shared_objects(key, open_prefix);
         open.close_to(shared_depth, out);
-        let mut name_start = shared_dots.map_or(0, |dot| dot + 1);
         while let Some(offset) = memchr::memchr(b'.', &key.as_bytes()[name_start..]) {
             let name = &key[name_start..name_start + offset];
             if open.has_member(name) {
@@ -140,7 +137,11 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
         // A repeated leaf name is dropped, as the tree drops it.
         if !open.has_member(leaf) {
             open.member_key(leaf, out);
-            write_dynamic(value, out);
+            if json.is_empty() {
+                write_dynamic(value, out);
+            } else {
+                out.push_str(json);
+            }
         }
     }
     open.close_to(0, out);
@@ -148,11 +149,21 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
     Some(!open.names.is_empty())
 }
 
-fn common_prefix_len(left: &[u8], right: &[u8]) -> usize {
-    left.iter()
-        .zip(right)
-        .take_while(|(left, right)| left == right)
-        .count()
+/// Returns how many object names `key` shares with the object part `open_prefix` of the
+/// previous name, and where the first name it does not share starts.
+fn shared_objects(key: &str, open_prefix: &str) -> (usize, usize) {
+    let mut depth = 0;
+    let mut name_start = 0;
+    for (index, (byte, open_byte)) in key.bytes().zip(open_prefix.bytes()).enumerate() {
+        if byte != open_byte {
+            break;
+        }
+        if byte == b'.' {
+            depth += 1;
+            name_start = index + 1;
+        }
+    }
+    (depth, name_start)
 }
 
 /// The objects that [`write_data_in_order`] has open (the root first), and the member names
@@ -218,7 +229,7 @@ impl<'a> OpenObjects<'a> {
 }
 
 /// Returns a bit of a 64-bit set that names equal ignoring ASCII case share, so most names
-/// that differ are told apart without comparing them.
+/// that differ are distinguished without comparing them.
 fn name_bit(name: &str) -> u64 {
     let bytes = name.as_bytes();
     let first = bytes.first().map_or(0, u8::to_ascii_lowercase);
@@ -451,6 +462,7 @@ mod tests {
     fn in_order_writer_matches_tree() {
         let plain = [
             r#"{"a":{"b":{"c":"x"},"d":"y"},"e":[1,{"f":2}],"status":"OK","srcip":"1.1.1.1"}"#,
+            r#"{"a":[1.0, {"b" : "\/"}],"c":[1e400],"d":["\u0001"],"e":[]}"#,
             r#"{"Status":"x","status":"OK","x":{"y":""},"z":"1"}"#,
             r#"{"a":{"b":"1"},"a.c":"2","q":{"":{"h":"3"}},".":"4"}"#,
             r#"{"system_name":"s","systemname":"t","user":"u","dstuser":"v","user":"w"}"#,

@@ -131,12 +131,14 @@ pub struct DecoderInfo {
 }
 
 /// The location of one dynamic field in [`Event`]'s field text: the name is
-/// `start..name_end` and the value `name_end..end`.
+/// `start..name_end`, the value `name_end..end`, and the value's compact JSON text, when the
+/// decoder stored one, `end..json_end`.
 #[derive(Debug, Clone, Copy)]
 struct FieldSpan {
     start: usize,
     name_end: usize,
     end: usize,
+    json_end: usize,
 }
 
 /// The number of dynamic fields and the length of their text at one point of decoding, to
@@ -232,18 +234,20 @@ impl Event {
 
     /// Adds a dynamic field; returns false (and counts the drop) past [`MAX_DYNAMIC_FIELDS`].
     pub fn push_field(&mut self, key: &str, value: &str) -> bool {
-        self.push_field_with(key, |text| {
+        self.push_field_with(key, "", |text| {
             text.push_str(value);
             true
         })
     }
 
     /// Adds a dynamic field whose value `render` appends to the given text, unless it returns
-    /// false. Returns whether a field was added; past [`MAX_DYNAMIC_FIELDS`] none is, and a
-    /// rendered value counts as dropped.
+    /// false. `json` is the value's compact JSON text for the alert's `data`, or empty. Returns
+    /// whether a field was added; past [`MAX_DYNAMIC_FIELDS`] none is, and a rendered value
+    /// counts as dropped.
     pub(crate) fn push_field_with(
         &mut self,
         key: &str,
+        json: &str,
         render: impl FnOnce(&mut String) -> bool,
     ) -> bool {
         if self.fields.len() >= MAX_DYNAMIC_FIELDS {
@@ -259,10 +263,13 @@ impl Event {
             self.field_text.truncate(start);
             return false;
         }
+        let end = self.field_text.len();
+        self.field_text.push_str(json);
         self.fields.push(FieldSpan {
             start,
             name_end,
-            end: self.field_text.len(),
+            end,
+            json_end: self.field_text.len(),
         });
         true
     }
@@ -293,6 +300,18 @@ impl Event {
         self.fields()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value)
+    }
+
+    /// Dynamic fields in decode order with the compact JSON text of their value, which is
+    /// empty unless the decoder stored one.
+    pub(crate) fn fields_with_json(&self) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
+        self.fields.iter().map(|span| {
+            (
+                &self.field_text[span.start..span.name_end],
+                &self.field_text[span.name_end..span.end],
+                &self.field_text[span.end..span.json_end],
+            )
+        })
     }
 
     /// Dynamic fields (name and value) in decode order.

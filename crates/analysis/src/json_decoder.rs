@@ -98,7 +98,15 @@ fn fill(
             return;
         }
     }
-    event.push_field_with(name, |text| render_leaf(value, options, text));
+    // An array already in compact layout is what the alert's `data` shows for the field.
+    let json = match value {
+        FlatLeaf::Array {
+            text,
+            is_compact: true,
+        } if options.array_mode == ArrayMode::Array => text,
+        _ => "",
+    };
+    event.push_field_with(name, json, |text| render_leaf(value, options, text));
 }
 
 /// Appends the field text of a member that is not an object to `out`. Returns false when
@@ -114,7 +122,7 @@ fn render_leaf(value: FlatLeaf<'_>, options: JsonOptions, out: &mut String) -> b
             }
             out.push_str("null");
         }
-        FlatLeaf::Array(text) => return render_array(text, options.array_mode, out),
+        FlatLeaf::Array { text, .. } => return render_array(text, options.array_mode, out),
     }
     true
 }

@@ -21,23 +21,26 @@ const MAX_FAST_DEPTH: usize = 128;
 /// Returns `None`, with `out` unchanged, when the text needs the full parser: either it is
 /// not valid JSON or a string in it is not written the way cJSON prints strings.
 pub fn write_compact_prefix(text: &str, out: &mut String) -> Option<usize> {
-    scan_prefix(text, Layout::Compact, Some(out))
+    scan_prefix(text, Layout::Compact, Some(out)).map(|(end, _)| end)
 }
 
 /// Appends to `out` what `JsonValue::parse_prefix_with_end(text)` followed by `to_pretty`
 /// prints, and returns the offset just after the value. Returns `None`, with `out` unchanged,
 /// in the cases [`write_compact_prefix`] returns `None`.
 pub fn write_pretty_prefix(text: &str, out: &mut String) -> Option<usize> {
-    scan_prefix(text, Layout::Pretty, Some(out))
+    scan_prefix(text, Layout::Pretty, Some(out)).map(|(end, _)| end)
 }
 
 /// Returns the offset just after the first JSON value of `text` when [`write_compact_prefix`]
-/// would print it, without printing it.
-pub fn compact_prefix_end(text: &str) -> Option<usize> {
+/// would print it, without printing it, and whether `text` up to that offset is exactly what
+/// it would print.
+pub fn compact_prefix_end(text: &str) -> Option<(usize, bool)> {
     scan_prefix(text, Layout::Compact, None)
 }
 
-fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<usize> {
+/// Scans the first value of `text`, appending it in `layout` to `out` when given. Returns
+/// the offset after the value and whether the output is the input unchanged.
+fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<(usize, bool)> {
     let mut scanner = Scanner {
         text,
         bytes: text.as_bytes(),
@@ -46,6 +49,7 @@ fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<u
         copied: 0,
         out,
         start_len: 0,
+        changed: false,
     };
     if let Some(out) = scanner.out.as_deref() {
         scanner.start_len = out.len();
@@ -53,7 +57,7 @@ fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<u
     scanner.skip_whitespace();
     if scanner.value(0).is_some() {
         scanner.flush(scanner.pos);
-        return Some(scanner.pos);
+        return Some((scanner.pos, !scanner.changed));
     }
     let start_len = scanner.start_len;
     if let Some(out) = scanner.out {
@@ -84,6 +88,8 @@ struct Scanner<'t, 'o> {
     /// `None` when the scan only checks the text.
     out: Option<&'o mut String>,
     start_len: usize,
+    /// Whether any of the input was replaced.
+    changed: bool,
 }
 
 impl Scanner<'_, '_> {
@@ -102,6 +108,7 @@ impl Scanner<'_, '_> {
             out.push_str(replacement);
         }
         self.copied = to;
+        self.changed = true;
     }
 
     /// Inserts `text` at the current position.
@@ -341,7 +348,19 @@ mod tests {
         let mut pretty = String::from("prefix");
         let fast_pretty = write_pretty_prefix(text, &mut pretty);
         assert_eq!(fast, fast_pretty, "both layouts accept {text:?}");
-        assert_eq!(fast, compact_prefix_end(text), "checking accepts {text:?}");
+        let checked = compact_prefix_end(text);
+        assert_eq!(
+            fast,
+            checked.map(|(end, _)| end),
+            "checking accepts {text:?}"
+        );
+        if let Some((end, true)) = checked {
+            assert_eq!(
+                out,
+                format!("prefix{}", &text[..end]),
+                "{text:?} is compact"
+            );
+        }
         let full = JsonValue::parse_prefix_with_end(text);
         match fast {
             Some(end) => {
@@ -421,6 +440,9 @@ mod tests {
         let mut out = String::from("prefix");
         assert_eq!(write_compact_prefix(text, &mut out), Some(text.len() - 5));
         assert_eq!(out, format!("prefix{}", &text[..text.len() - 5]));
+        assert_eq!(compact_prefix_end(text), Some((text.len() - 5, true)));
+        assert_eq!(compact_prefix_end("[1.0]"), Some((5, false)));
+        assert_eq!(compact_prefix_end("[1, 2]"), Some((6, false)));
     }
 
     #[test]

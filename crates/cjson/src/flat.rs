@@ -23,7 +23,12 @@ pub enum FlatLeaf<'a> {
     /// A string with its escapes decoded.
     String(&'a str),
     /// An array as written in the input, from `[` to `]`. Parse it for its items.
-    Array(&'a str),
+    Array {
+        /// The array's text.
+        text: &'a str,
+        /// Whether `text` is exactly what cJSON's compact printer prints for the array.
+        is_compact: bool,
+    },
 }
 
 /// Parses the first JSON value of `text` and calls `leaf` for each member that is not an
@@ -132,15 +137,22 @@ impl<'a> Parser<'a> {
                     return Ok(());
                 }
                 Some(b'[') => {
-                    match compact_prefix_end(&self.text[start..]) {
-                        Some(length) => self.pos += length,
+                    let is_compact = match compact_prefix_end(&self.text[start..]) {
+                        Some((length, is_compact)) => {
+                            self.pos += length;
+                            is_compact
+                        }
                         // The scanner leaves unusual strings and deep nesting to the parser,
                         // which also reports the errors.
                         None => {
                             self.value(depth)?;
+                            false
                         }
+                    };
+                    FlatLeaf::Array {
+                        text: &self.text[start..self.pos],
+                        is_compact,
                     }
-                    FlatLeaf::Array(&self.text[start..self.pos])
                 }
                 Some(b'-' | b'0'..=b'9') => {
                     let value = self.number_value()?;
@@ -189,7 +201,7 @@ mod tests {
                 FlatLeaf::Bool(flag) => flag.to_string(),
                 FlatLeaf::Number { text, value } => format!("{text}={value:?}"),
                 FlatLeaf::String(text) => format!("s:{text}"),
-                FlatLeaf::Array(text) => format!("a:{text}"),
+                FlatLeaf::Array { text, is_compact } => format!("a{is_compact}:{text}"),
             };
             members.push((name.to_string(), rendered));
         })?;
@@ -205,7 +217,7 @@ mod tests {
         assert!(is_object);
         let expected = [
             ("a.b.c", "s:x"),
-            ("a", r#"a:[1, {"e":2}]"#),
+            ("a", r#"afalse:[1, {"e":2}]"#),
             ("f.g", "null"),
             (".h", "1=1.0"),
         ];
@@ -218,8 +230,7 @@ mod tests {
 
     #[test]
     fn flat_leaves_keep_input_text() {
-        let text =
-            r#"{"s":"a\"b\u00e9","t":"plain","n":-0,"m":007,"f":1.50e1,"b":true,"l":["\/"]}"#;
+        let text = r#"{"s":"a\"b\u00e9","t":"plain","n":-0,"m":007,"f":1.50e1,"b":true,"l":["\/"],"c":[1,{"d":[]}]}"#;
         let (_, members) = flatten(text).unwrap();
         let expected = [
             ("s", "s:a\"bé"),
@@ -228,7 +239,8 @@ mod tests {
             ("m", "007=7.0"),
             ("f", "1.50e1=15.0"),
             ("b", "true"),
-            ("l", r#"a:["\/"]"#),
+            ("l", r#"afalse:["\/"]"#),
+            ("c", r#"atrue:[1,{"d":[]}]"#),
         ];
         for (index, (name, value)) in expected.iter().enumerate() {
             assert_eq!(members[index].0, *name);

@@ -203,7 +203,7 @@ fn read_stdin(
             dnstel_logcollector::encode_line(&line, &[])
         };
         match encoded {
-            Ok(event) => stage.process(&event, &source)?,
+            Ok(event) => stage.process_owned(event, &source)?,
             Err(reason) => {
                 skipped += 1;
                 match reason {
