@@ -10,11 +10,11 @@
 //! Input that is already in the requested layout is copied with one `push_str` at the end:
 //! the scanner only flushes the text read so far when the output has to differ from it.
 
+use crate::canonical::{compact_value_end, string_end};
 use crate::format_cjson_number;
-use crate::scan::find_special;
 
 /// Nesting depth past which the scanner gives up and leaves the text to the full parser.
-const MAX_FAST_DEPTH: usize = 128;
+pub(crate) const MAX_FAST_DEPTH: usize = 128;
 
 /// Appends to `out` what `JsonValue::parse_prefix_with_end(text)` followed by `to_compact`
 /// prints, and returns the offset just after the value, like `parse_prefix_with_end` does.
@@ -41,6 +41,14 @@ pub fn compact_prefix_end(text: &str) -> Option<(usize, bool)> {
 /// Scans the first value of `text`, appending it in `layout` to `out` when given. Returns
 /// the offset after the value and whether the output is the input unchanged.
 fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<(usize, bool)> {
+    if layout == Layout::Compact {
+        if let Some(end) = compact_value_end(text) {
+            if let Some(out) = out {
+                out.push_str(&text[..end]);
+            }
+            return Some((end, true));
+        }
+    }
     let mut scanner = Scanner {
         text,
         bytes: text.as_bytes(),
@@ -173,16 +181,7 @@ impl Scanner<'_, '_> {
     /// `\\`, `\b`, `\f`, `\n`, `\r`, `\t` or a lowercase `\u00XX` for another control
     /// character.
     fn string(&mut self) -> Option<()> {
-        let mut pos = self.pos + 1;
-        loop {
-            pos = find_special(self.bytes, pos)?;
-            match self.bytes[pos] {
-                b'"' => break,
-                b'\\' => pos += escape_len(&self.bytes[pos..])?,
-                _ => return None,
-            }
-        }
-        self.pos = pos + 1;
+        self.pos = string_end(self.bytes, self.pos)?;
         Some(())
     }
 
@@ -293,7 +292,7 @@ impl Scanner<'_, '_> {
 
 /// Returns the length of the escape sequence at the start of `bytes` when cJSON prints that
 /// sequence for its character, else `None`.
-fn escape_len(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn escape_len(bytes: &[u8]) -> Option<usize> {
     match bytes.get(1)? {
         b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
         b'u' => {

@@ -4,6 +4,7 @@
 //! slices of the input.
 
 use crate::compact::compact_prefix_end;
+use crate::scan::find_quote_or_backslash;
 use crate::{JsonError, Parser, MAX_NESTING};
 
 /// A member value that is not an object, as [`parse_prefix_flat`] reports it.
@@ -119,50 +120,51 @@ impl<'a> Parser<'a> {
         if depth >= MAX_NESTING {
             return Err(self.error("nesting deeper than 1000 levels"));
         }
-        let value = if rest.starts_with(b"null") {
-            self.pos += 4;
-            FlatLeaf::Null
-        } else if rest.starts_with(b"false") {
-            self.pos += 5;
-            FlatLeaf::Bool(false)
-        } else if rest.starts_with(b"true") {
-            self.pos += 4;
-            FlatLeaf::Bool(true)
-        } else {
-            match rest.first() {
-                Some(b'{') => return self.object_flat(depth, buffers, leaf),
-                Some(b'"') => {
-                    let text = self.string_slice(&mut buffers.unescaped)?;
-                    leaf(&buffers.name, FlatLeaf::String(text));
-                    return Ok(());
-                }
-                Some(b'[') => {
-                    let is_compact = match compact_prefix_end(&self.text[start..]) {
-                        Some((length, is_compact)) => {
-                            self.pos += length;
-                            is_compact
-                        }
-                        // The scanner leaves unusual strings and deep nesting to the parser,
-                        // which also reports the errors.
-                        None => {
-                            self.value(depth)?;
-                            false
-                        }
-                    };
-                    FlatLeaf::Array {
-                        text: &self.text[start..self.pos],
-                        is_compact,
-                    }
-                }
-                Some(b'-' | b'0'..=b'9') => {
-                    let value = self.number_value()?;
-                    FlatLeaf::Number {
-                        text: &self.text[start..self.pos],
-                        value,
-                    }
-                }
-                _ => return Err(self.error("expected a JSON value")),
+        let value = match rest.first() {
+            Some(b'n') if rest.starts_with(b"null") => {
+                self.pos += 4;
+                FlatLeaf::Null
             }
+            Some(b'f') if rest.starts_with(b"false") => {
+                self.pos += 5;
+                FlatLeaf::Bool(false)
+            }
+            Some(b't') if rest.starts_with(b"true") => {
+                self.pos += 4;
+                FlatLeaf::Bool(true)
+            }
+            Some(b'{') => return self.object_flat(depth, buffers, leaf),
+            Some(b'"') => {
+                let text = self.string_slice(&mut buffers.unescaped)?;
+                leaf(&buffers.name, FlatLeaf::String(text));
+                return Ok(());
+            }
+            Some(b'[') => {
+                let is_compact = match compact_prefix_end(&self.text[start..]) {
+                    Some((length, is_compact)) => {
+                        self.pos += length;
+                        is_compact
+                    }
+                    // The scanner leaves unusual strings and deep nesting to the parser,
+                    // which also reports the errors.
+                    None => {
+                        self.value(depth)?;
+                        false
+                    }
+                };
+                FlatLeaf::Array {
+                    text: &self.text[start..self.pos],
+                    is_compact,
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let value = self.number_value()?;
+                FlatLeaf::Number {
+                    text: &self.text[start..self.pos],
+                    value,
+                }
+            }
+            _ => return Err(self.error("expected a JSON value")),
         };
         leaf(&buffers.name, value);
         Ok(())
@@ -176,10 +178,10 @@ impl<'a> Parser<'a> {
     {
         let text: &'a str = self.text;
         let body = self.pos + 1;
-        if let Some(offset) = memchr::memchr2(b'"', b'\\', &self.bytes[body..]) {
-            if self.bytes[body + offset] == b'"' {
-                self.pos = body + offset + 1;
-                return Ok(&text[body..body + offset]);
+        if let Some(end) = find_quote_or_backslash(self.bytes, body) {
+            if self.bytes[end] == b'"' {
+                self.pos = end + 1;
+                return Ok(&text[body..end]);
             }
         }
         unescaped.clear();

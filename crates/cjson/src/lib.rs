@@ -5,6 +5,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod canonical;
 mod compact;
 mod flat;
 mod scan;
@@ -447,11 +448,11 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let mut run_start = self.pos;
         loop {
-            let Some(offset) = memchr::memchr2(b'"', b'\\', &self.bytes[self.pos..]) else {
+            let Some(index) = scan::find_quote_or_backslash(self.bytes, self.pos) else {
                 self.pos = self.bytes.len();
                 return Err(self.error("unterminated string"));
             };
-            self.pos += offset;
+            self.pos = index;
             out.push_str(&self.text[run_start..self.pos]);
             if self.bytes[self.pos] == b'"' {
                 self.pos += 1;
