@@ -108,27 +108,31 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
     out.push('{');
     for field in STATIC_ORDER {
         if let Some(value) = event.static_field(field) {
-            open.member_key(field.alert_name(), out);
+            open.member_key(field.alert_name(), true, out);
             write_string(out, value);
         }
     }
     // The object part of the previous field name, with its final dot: the open objects.
     let mut open_prefix = "";
-    for (key, value, json) in event.fields_with_json() {
-        if value.is_empty() {
+    for field in event.data_fields() {
+        let key = field.name;
+        if field.value.is_empty() {
             continue;
         }
         // Each dot in the part both names share ends an object name they share.
         let (shared_depth, mut name_start) = shared_objects(key, open_prefix);
         open.close_to(shared_depth, out);
-        while let Some(offset) = memchr::memchr(b'.', &key.as_bytes()[name_start..]) {
+        while let Some(offset) = key.as_bytes()[name_start..]
+            .iter()
+            .position(|&byte| byte == b'.')
+        {
             let name = &key[name_start..name_start + offset];
             if open.has_member(name) {
                 // The name is taken by an earlier object, which the tree extends, or by a
                 // value, which makes the tree drop the field.
                 return None;
             }
-            open.member_key(name, out);
+            open.member_key(name, field.is_plain, out);
             open.open(out);
             name_start += offset + 1;
         }
@@ -136,11 +140,13 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
         let leaf = &key[name_start..];
         // A repeated leaf name is dropped, as the tree drops it.
         if !open.has_member(leaf) {
-            open.member_key(leaf, out);
-            if json.is_empty() {
-                write_dynamic(value, out);
+            open.member_key(leaf, field.is_plain, out);
+            if !field.json.is_empty() {
+                out.push_str(field.json);
+            } else if field.is_plain && !field.value.starts_with('[') {
+                write_plain_string(out, field.value);
             } else {
-                out.push_str(json);
+                write_dynamic(field.value, out);
             }
         }
     }
@@ -199,15 +205,20 @@ impl<'a> OpenObjects<'a> {
             .any(|existing| existing.eq_ignore_ascii_case(name))
     }
 
-    /// Writes the key of a new member of the innermost open object.
-    fn member_key(&mut self, name: &'a str, out: &mut String) {
+    /// Writes the key of a new member of the innermost open object. `is_plain` means that
+    /// the name needs no escaping.
+    fn member_key(&mut self, name: &'a str, is_plain: bool, out: &mut String) {
         let (start, bits) = self.innermost();
         *bits |= name_bit(name);
         if self.names.len() > start {
             out.push(',');
         }
         self.names.push(name);
-        write_string(out, name);
+        if is_plain {
+            write_plain_string(out, name);
+        } else {
+            write_string(out, name);
+        }
         out.push(':');
     }
 
@@ -226,6 +237,14 @@ impl<'a> OpenObjects<'a> {
             }
         }
     }
+}
+
+/// Appends `text`, which contains no character JSON escapes, as a JSON string.
+fn write_plain_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    out.push_str(text);
+    out.push('"');
 }
 
 /// Returns a bit of a 64-bit set that names equal ignoring ASCII case share, so most names
@@ -463,6 +482,8 @@ mod tests {
         let plain = [
             r#"{"a":{"b":{"c":"x"},"d":"y"},"e":[1,{"f":2}],"status":"OK","srcip":"1.1.1.1"}"#,
             r#"{"a":[1.0, {"b" : "\/"}],"c":[1e400],"d":["\u0001"],"e":[]}"#,
+            r#"{"k\u0041":{"v":"x\"y","w":"z"},"c":"a\u0001b","d":"[1,2]","e":"tab\there"}"#,
+            "{\"raw\u{1}\":{\"v\":\"a\u{1f}b\"},\"q\":\"\u{7f}\"}",
             r#"{"Status":"x","status":"OK","x":{"y":""},"z":"1"}"#,
             r#"{"a":{"b":"1"},"a.c":"2","q":{"":{"h":"3"}},".":"4"}"#,
             r#"{"system_name":"s","systemname":"t","user":"u","dstuser":"v","user":"w"}"#,

@@ -139,6 +139,20 @@ struct FieldSpan {
     name_end: usize,
     end: usize,
     json_end: usize,
+    /// Whether the name and value contain no character that JSON strings escape.
+    is_plain: bool,
+}
+
+/// One dynamic field as the alert's `data` object needs it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DataField<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) value: &'a str,
+    /// The value's compact JSON text, or empty when the decoder stored none.
+    pub(crate) json: &'a str,
+    /// Whether the name and value contain no `"`, `\` or control character, so they print
+    /// as JSON strings between quotes as they are.
+    pub(crate) is_plain: bool,
 }
 
 /// The number of dynamic fields and the length of their text at one point of decoding, to
@@ -234,20 +248,21 @@ impl Event {
 
     /// Adds a dynamic field; returns false (and counts the drop) past [`MAX_DYNAMIC_FIELDS`].
     pub fn push_field(&mut self, key: &str, value: &str) -> bool {
-        self.push_field_with(key, "", |text| {
+        self.push_field_with(key, "", false, |text| {
             text.push_str(value);
             true
         })
     }
 
     /// Adds a dynamic field whose value `render` appends to the given text, unless it returns
-    /// false. `json` is the value's compact JSON text for the alert's `data`, or empty. Returns
-    /// whether a field was added; past [`MAX_DYNAMIC_FIELDS`] none is, and a rendered value
-    /// counts as dropped.
+    /// false. `json` is the value's compact JSON text for the alert's `data`, or empty, and
+    /// `is_plain` is [`DataField::is_plain`]. Returns whether a field was added; past
+    /// [`MAX_DYNAMIC_FIELDS`] none is, and a rendered value counts as dropped.
     pub(crate) fn push_field_with(
         &mut self,
         key: &str,
         json: &str,
+        is_plain: bool,
         render: impl FnOnce(&mut String) -> bool,
     ) -> bool {
         if self.fields.len() >= MAX_DYNAMIC_FIELDS {
@@ -270,6 +285,7 @@ impl Event {
             name_end,
             end,
             json_end: self.field_text.len(),
+            is_plain,
         });
         true
     }
@@ -302,15 +318,13 @@ impl Event {
             .map(|(_, value)| value)
     }
 
-    /// Dynamic fields in decode order with the compact JSON text of their value, which is
-    /// empty unless the decoder stored one.
-    pub(crate) fn fields_with_json(&self) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
-        self.fields.iter().map(|span| {
-            (
-                &self.field_text[span.start..span.name_end],
-                &self.field_text[span.name_end..span.end],
-                &self.field_text[span.end..span.json_end],
-            )
+    /// Dynamic fields in decode order, as the alert's `data` object needs them.
+    pub(crate) fn data_fields(&self) -> impl Iterator<Item = DataField<'_>> + '_ {
+        self.fields.iter().map(|span| DataField {
+            name: &self.field_text[span.start..span.name_end],
+            value: &self.field_text[span.name_end..span.end],
+            json: &self.field_text[span.end..span.json_end],
+            is_plain: span.is_plain,
         })
     }
 

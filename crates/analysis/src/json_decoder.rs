@@ -60,8 +60,15 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
     // Names get longer when flattened and arrays get longer when formatted.
     event.reserve_field_text(input.len() + input.len() / 2);
     let mut statics: Vec<(StaticField, String)> = Vec::new();
-    let parsed = parse_prefix_flat(input, &mut |name, value| {
-        fill(event, &mut statics, name, value, options);
+    let parsed = parse_prefix_flat(input, &mut |name, name_is_plain, value| {
+        let is_plain = name_is_plain
+            && match value {
+                FlatLeaf::String { is_plain, .. } => is_plain,
+                FlatLeaf::Number { .. } | FlatLeaf::Bool(_) | FlatLeaf::Null => true,
+                // In `csv` mode the value joins the strings of the array.
+                FlatLeaf::Array { .. } => false,
+            };
+        fill(event, &mut statics, name, is_plain, value, options);
     });
     match parsed {
         Ok(_) => {
@@ -83,6 +90,7 @@ fn fill(
     event: &mut Event,
     statics: &mut Vec<(StaticField, String)>,
     name: &str,
+    is_plain: bool,
     value: FlatLeaf<'_>,
     options: JsonOptions,
 ) {
@@ -106,14 +114,16 @@ fn fill(
         } if options.array_mode == ArrayMode::Array => text,
         _ => "",
     };
-    event.push_field_with(name, json, |text| render_leaf(value, options, text));
+    event.push_field_with(name, json, is_plain, |text| {
+        render_leaf(value, options, text)
+    });
 }
 
 /// Appends the field text of a member that is not an object to `out`. Returns false when
 /// the member adds no field.
 fn render_leaf(value: FlatLeaf<'_>, options: JsonOptions, out: &mut String) -> bool {
     match value {
-        FlatLeaf::String(text) => out.push_str(text),
+        FlatLeaf::String { text, .. } => out.push_str(text),
         FlatLeaf::Number { text, value } => push_decoder_number(out, text, value),
         FlatLeaf::Bool(flag) => out.push_str(if flag { "true" } else { "false" }),
         FlatLeaf::Null => {

@@ -4,7 +4,7 @@
 //! slices of the input.
 
 use crate::compact::compact_prefix_end;
-use crate::scan::find_quote_or_backslash;
+use crate::scan::{find_quote_or_backslash, find_special};
 use crate::{JsonError, Parser, MAX_NESTING};
 
 /// A member value that is not an object, as [`parse_prefix_flat`] reports it.
@@ -22,7 +22,13 @@ pub enum FlatLeaf<'a> {
         value: f64,
     },
     /// A string with its escapes decoded.
-    String(&'a str),
+    String {
+        /// The decoded text.
+        text: &'a str,
+        /// Whether the string was written without escapes and control characters, so
+        /// [`write_string`](crate::write_string) prints it back between quotes unchanged.
+        is_plain: bool,
+    },
     /// An array as written in the input, from `[` to `]`. Parse it for its items.
     Array {
         /// The array's text.
@@ -33,14 +39,15 @@ pub enum FlatLeaf<'a> {
 }
 
 /// Parses the first JSON value of `text` and calls `leaf` for each member that is not an
-/// object, in document order, with its dotted name. Empty objects report nothing. Returns
+/// object, in document order, with its dotted name and whether every key of that name is
+/// plain (see [`FlatLeaf::String`]). Empty objects report nothing. Returns
 /// whether the value is an object, or the error [`JsonValue::parse_prefix`] returns for the
 /// same text; members before an error have already been reported then.
 ///
 /// [`JsonValue::parse_prefix`]: crate::JsonValue::parse_prefix
 pub fn parse_prefix_flat(
     text: &str,
-    leaf: &mut dyn FnMut(&str, FlatLeaf<'_>),
+    leaf: &mut dyn FnMut(&str, bool, FlatLeaf<'_>),
 ) -> Result<bool, JsonError> {
     let mut parser = Parser::start(text);
     if parser.bytes.get(parser.pos) != Some(&b'{') {
@@ -56,6 +63,8 @@ pub fn parse_prefix_flat(
 #[derive(Default)]
 struct FlatBuffers {
     name: String,
+    /// How many keys of `name` are not plain.
+    keys_not_plain: usize,
     unescaped: String,
 }
 
@@ -66,7 +75,7 @@ impl<'a> Parser<'a> {
         &mut self,
         depth: usize,
         buffers: &mut FlatBuffers,
-        leaf: &mut dyn FnMut(&str, FlatLeaf<'_>),
+        leaf: &mut dyn FnMut(&str, bool, FlatLeaf<'_>),
     ) -> Result<(), JsonError> {
         if depth >= MAX_NESTING {
             return Err(self.error("nesting deeper than 1000 levels"));
@@ -78,6 +87,7 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         let prefix_len = buffers.name.len();
+        let prefix_not_plain = buffers.keys_not_plain;
         loop {
             self.skip_whitespace();
             if self.bytes.get(self.pos) != Some(&b'"') {
@@ -87,7 +97,9 @@ impl<'a> Parser<'a> {
             if depth > 0 {
                 buffers.name.push('.');
             }
-            self.string_into(&mut buffers.name)?;
+            if !self.string_into(&mut buffers.name)? {
+                buffers.keys_not_plain += 1;
+            }
             self.skip_whitespace();
             if self.bytes.get(self.pos) != Some(&b':') {
                 return Err(self.error("expected ':' after object key"));
@@ -96,6 +108,7 @@ impl<'a> Parser<'a> {
             self.skip_whitespace();
             self.member_flat(depth + 1, buffers, leaf)?;
             buffers.name.truncate(prefix_len);
+            buffers.keys_not_plain = prefix_not_plain;
             self.skip_whitespace();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
@@ -113,7 +126,7 @@ impl<'a> Parser<'a> {
         &mut self,
         depth: usize,
         buffers: &mut FlatBuffers,
-        leaf: &mut dyn FnMut(&str, FlatLeaf<'_>),
+        leaf: &mut dyn FnMut(&str, bool, FlatLeaf<'_>),
     ) -> Result<(), JsonError> {
         let start = self.pos;
         let rest = &self.bytes[start..];
@@ -135,8 +148,13 @@ impl<'a> Parser<'a> {
             }
             Some(b'{') => return self.object_flat(depth, buffers, leaf),
             Some(b'"') => {
-                let text = self.string_slice(&mut buffers.unescaped)?;
-                leaf(&buffers.name, FlatLeaf::String(text));
+                let (text, is_plain) = self.string_slice(&mut buffers.unescaped)?;
+                let name_is_plain = buffers.keys_not_plain == 0;
+                leaf(
+                    &buffers.name,
+                    name_is_plain,
+                    FlatLeaf::String { text, is_plain },
+                );
                 return Ok(());
             }
             Some(b'[') => {
@@ -166,27 +184,31 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.error("expected a JSON value")),
         };
-        leaf(&buffers.name, value);
+        leaf(&buffers.name, buffers.keys_not_plain == 0, value);
         Ok(())
     }
 
-    /// Parses the string at the current `"` and returns its text: a slice of the input when
-    /// it has no escape, else the decoded text in `unescaped`.
-    fn string_slice<'s>(&mut self, unescaped: &'s mut String) -> Result<&'s str, JsonError>
+    /// Parses the string at the current `"` and returns its text, a slice of the input when
+    /// it has no escape, else the decoded text in `unescaped`, and whether it is plain.
+    fn string_slice<'s>(&mut self, unescaped: &'s mut String) -> Result<(&'s str, bool), JsonError>
     where
         'a: 's,
     {
         let text: &'a str = self.text;
         let body = self.pos + 1;
-        if let Some(end) = find_quote_or_backslash(self.bytes, body) {
-            if self.bytes[end] == b'"' {
-                self.pos = end + 1;
-                return Ok(&text[body..end]);
-            }
+        let mut is_plain = true;
+        let mut end = find_special(self.bytes, body);
+        if let Some(control) = end.filter(|&index| self.bytes[index] < 0x20) {
+            is_plain = false;
+            end = find_quote_or_backslash(self.bytes, control + 1);
+        }
+        if let Some(end) = end.filter(|&index| self.bytes[index] == b'"') {
+            self.pos = end + 1;
+            return Ok((&text[body..end], is_plain));
         }
         unescaped.clear();
         self.string_into(unescaped)?;
-        Ok(unescaped)
+        Ok((unescaped, false))
     }
 }
 
@@ -197,15 +219,16 @@ mod tests {
 
     fn flatten(text: &str) -> Result<(bool, Vec<(String, String)>), JsonError> {
         let mut members = Vec::new();
-        let is_object = parse_prefix_flat(text, &mut |name, value| {
+        let is_object = parse_prefix_flat(text, &mut |name, name_is_plain, value| {
             let rendered = match value {
                 FlatLeaf::Null => "null".to_string(),
                 FlatLeaf::Bool(flag) => flag.to_string(),
                 FlatLeaf::Number { text, value } => format!("{text}={value:?}"),
-                FlatLeaf::String(text) => format!("s:{text}"),
+                FlatLeaf::String { text, is_plain } => format!("s{is_plain}:{text}"),
                 FlatLeaf::Array { text, is_compact } => format!("a{is_compact}:{text}"),
             };
-            members.push((name.to_string(), rendered));
+            let plain_mark = if name_is_plain { "" } else { "~" };
+            members.push((format!("{plain_mark}{name}"), rendered));
         })?;
         Ok((is_object, members))
     }
@@ -218,9 +241,9 @@ mod tests {
         .unwrap();
         assert!(is_object);
         let expected = [
-            ("a.b.c", "s:x"),
+            ("a.b.c", "strue:x"),
             ("a", r#"afalse:[1, {"e":2}]"#),
-            ("f.g", "null"),
+            ("~f.g", "null"),
             (".h", "1=1.0"),
         ];
         let expected: Vec<(String, String)> = expected
@@ -232,17 +255,21 @@ mod tests {
 
     #[test]
     fn flat_leaves_keep_input_text() {
-        let text = r#"{"s":"a\"b\u00e9","t":"plain","n":-0,"m":007,"f":1.50e1,"b":true,"l":["\/"],"c":[1,{"d":[]}]}"#;
-        let (_, members) = flatten(text).unwrap();
+        let members = r#""s":"a\"b\u00e9","t":"plain","n":-0,"m":007,"f":1.50e1,"b":true,"l":["\/"],"c":[1,{"d":[]}]"#;
+        // The second key has an escape and the value a raw control character.
+        let text = format!("{{{members},\"e\\u0001\":{{\"r\":\"a\u{1}b\"}},\"p\":{{\"q\":1}}}}");
+        let (_, members) = flatten(&text).unwrap();
         let expected = [
-            ("s", "s:a\"bé"),
-            ("t", "s:plain"),
+            ("s", "sfalse:a\"bé"),
+            ("t", "strue:plain"),
             ("n", "-0=-0.0"),
             ("m", "007=7.0"),
             ("f", "1.50e1=15.0"),
             ("b", "true"),
             ("l", r#"afalse:["\/"]"#),
             ("c", r#"atrue:[1,{"d":[]}]"#),
+            ("~e\u{1}.r", "sfalse:a\u{1}b"),
+            ("p.q", "1=1.0"),
         ];
         for (index, (name, value)) in expected.iter().enumerate() {
             assert_eq!(members[index].0, *name);

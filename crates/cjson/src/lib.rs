@@ -443,23 +443,34 @@ impl<'a> Parser<'a> {
         Ok(out)
     }
 
-    /// Appends the decoded string at the current `"` to `out`.
-    fn string_into(&mut self, out: &mut String) -> Result<(), JsonError> {
+    /// Appends the decoded string at the current `"` to `out`. Returns whether the string
+    /// is plain: written without escapes and control characters, so [`write_string`] prints
+    /// it back between quotes unchanged.
+    fn string_into(&mut self, out: &mut String) -> Result<bool, JsonError> {
         self.pos += 1;
         let mut run_start = self.pos;
+        let mut is_plain = true;
         loop {
-            let Some(index) = scan::find_quote_or_backslash(self.bytes, self.pos) else {
+            let Some(index) = scan::find_special(self.bytes, self.pos) else {
                 self.pos = self.bytes.len();
                 return Err(self.error("unterminated string"));
             };
             self.pos = index;
-            out.push_str(&self.text[run_start..self.pos]);
-            if self.bytes[self.pos] == b'"' {
-                self.pos += 1;
-                return Ok(());
+            match self.bytes[index] {
+                b'"' => {
+                    out.push_str(&self.text[run_start..index]);
+                    self.pos += 1;
+                    return Ok(is_plain);
+                }
+                b'\\' => {
+                    out.push_str(&self.text[run_start..index]);
+                    self.escape(out)?;
+                    run_start = self.pos;
+                }
+                // A control character stays in the string as it is.
+                _ => self.pos += 1,
             }
-            self.escape(out)?;
-            run_start = self.pos;
+            is_plain = false;
         }
     }
 
