@@ -104,7 +104,10 @@ pub fn write_data(event: &Event, out: &mut String) -> bool {
 /// Fields decoded from one JSON object without such repeats have that shape. Returns `None`
 /// at the first field that breaks it, else whether `data` has a member.
 fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
-    let mut open = OpenObjects::default();
+    let mut open = OpenObjects {
+        names: Vec::with_capacity(64),
+        ..OpenObjects::default()
+    };
     out.push('{');
     for field in STATIC_ORDER {
         if let Some(value) = event.static_field(field) {

@@ -290,9 +290,18 @@ impl Event {
         true
     }
 
-    /// Reserves room for about `bytes` more bytes of field names and values.
-    pub(crate) fn reserve_field_text(&mut self, bytes: usize) {
+    /// Reserves room for about `bytes` more bytes of field names and values and `count` more
+    /// fields, up to [`MAX_DYNAMIC_FIELDS`].
+    pub(crate) fn reserve_fields(&mut self, bytes: usize, count: usize) {
         self.field_text.reserve(bytes);
+        let room = MAX_DYNAMIC_FIELDS.saturating_sub(self.fields.len());
+        self.fields.reserve(count.min(room));
+    }
+
+    /// Returns the total length of the dynamic fields' names and values, with any stored
+    /// JSON texts.
+    pub(crate) fn field_text_len(&self) -> usize {
+        self.field_text.len()
     }
 
     /// Returns the current end of the dynamic fields, for [`Event::truncate_fields`].

@@ -54,7 +54,10 @@ pub fn parse_prefix_flat(
         parser.value(0)?;
         return Ok(false);
     }
-    let mut buffers = FlatBuffers::default();
+    let mut buffers = FlatBuffers {
+        name: String::with_capacity(128),
+        ..FlatBuffers::default()
+    };
     parser.object_flat(0, &mut buffers, leaf)?;
     Ok(true)
 }
