@@ -4,7 +4,7 @@
 //! names that differ only in case kept.
 
 use crate::event::{Event, StaticField};
-use crate::json::{write_compact_prefix, write_string, JsonValue};
+use crate::json::{find_byte, write_compact_prefix, write_string, JsonValue};
 
 /// Static fields in the order they open `data`.
 const STATIC_ORDER: [StaticField; 14] = [
@@ -122,22 +122,18 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
         if field.value.is_empty() {
             continue;
         }
-        // Each dot in the part both names share ends an object name they share.
-        let (shared_depth, mut name_start) = shared_objects(key, open_prefix);
-        open.close_to(shared_depth, out);
-        while let Some(offset) = key.as_bytes()[name_start..]
-            .iter()
-            .position(|&byte| byte == b'.')
-        {
-            let name = &key[name_start..name_start + offset];
+        let common = common_prefix_len(key.as_bytes(), open_prefix.as_bytes());
+        let mut name_start = open.close_unshared(common, out);
+        while let Some(dot) = find_byte(key.as_bytes(), name_start, b'.') {
+            let name = &key[name_start..dot];
             if open.has_member(name) {
                 // The name is taken by an earlier object, which the tree extends, or by a
                 // value, which makes the tree drop the field.
                 return None;
             }
             open.member_key(name, field.is_plain, out);
-            open.open(out);
-            name_start += offset + 1;
+            open.open(dot, out);
+            name_start = dot + 1;
         }
         open_prefix = &key[..name_start];
         let leaf = &key[name_start..];
@@ -158,21 +154,29 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
     Some(!open.names.is_empty())
 }
 
-/// Returns how many object names `key` shares with the object part `open_prefix` of the
-/// previous name, and where the first name it does not share starts.
-fn shared_objects(key: &str, open_prefix: &str) -> (usize, usize) {
-    let mut depth = 0;
-    let mut name_start = 0;
-    for (index, (byte, open_byte)) in key.bytes().zip(open_prefix.bytes()).enumerate() {
-        if byte != open_byte {
-            break;
+/// Returns the length of the longest common prefix of `left` and `right`.
+fn common_prefix_len(left: &[u8], right: &[u8]) -> usize {
+    let len = left.len().min(right.len());
+    let mut index = 0;
+    while index + 8 <= len {
+        let left_word = u64::from_le_bytes(word_at(left, index));
+        let right_word = u64::from_le_bytes(word_at(right, index));
+        let differing = left_word ^ right_word;
+        if differing != 0 {
+            return index + (differing.trailing_zeros() / 8) as usize;
         }
-        if byte == b'.' {
-            depth += 1;
-            name_start = index + 1;
-        }
+        index += 8;
     }
-    (depth, name_start)
+    while index < len && left[index] == right[index] {
+        index += 1;
+    }
+    index
+}
+
+fn word_at(bytes: &[u8], index: usize) -> [u8; 8] {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[index..index + 8]);
+    word
 }
 
 /// The objects that [`write_data_in_order`] has open (the root first), and the member names
@@ -181,17 +185,26 @@ fn shared_objects(key: &str, open_prefix: &str) -> (usize, usize) {
 struct OpenObjects<'a> {
     /// Member names of the open objects, outermost first.
     names: Vec<&'a str>,
-    /// For each open nested object, the member names of those before it and its
-    /// [`name_bit`] set.
-    nested: Vec<(usize, u64)>,
+    /// The open nested objects, outermost first.
+    nested: Vec<NestedObject>,
     /// The [`name_bit`] set of the root.
     root_bits: u64,
+}
+
+/// One open nested object of [`OpenObjects`].
+struct NestedObject {
+    /// Where its member names start in [`OpenObjects::names`].
+    names_start: usize,
+    /// The [`name_bit`] set of its member names.
+    bits: u64,
+    /// The offset of the dot after its name in the field names that contain it.
+    dot: usize,
 }
 
 impl<'a> OpenObjects<'a> {
     fn innermost(&mut self) -> (usize, &mut u64) {
         match self.nested.last_mut() {
-            Some((start, bits)) => (*start, bits),
+            Some(object) => (object.names_start, &mut object.bits),
             None => (0, &mut self.root_bits),
         }
     }
@@ -225,18 +238,36 @@ impl<'a> OpenObjects<'a> {
         out.push(':');
     }
 
-    /// Opens an object as the value of the member just written.
-    fn open(&mut self, out: &mut String) {
+    /// Opens an object as the value of the member just written. `dot` is the offset of the
+    /// dot after its name in the field name.
+    fn open(&mut self, dot: usize, out: &mut String) {
         out.push('{');
-        self.nested.push((self.names.len(), 0));
+        self.nested.push(NestedObject {
+            names_start: self.names.len(),
+            bits: 0,
+            dot,
+        });
+    }
+
+    /// Closes the objects whose names are not within the first `common` bytes, which the
+    /// next field name shares with the previous one. Returns where the next field name's
+    /// first name in no open object starts.
+    fn close_unshared(&mut self, common: usize, out: &mut String) -> usize {
+        let shared = self
+            .nested
+            .iter()
+            .take_while(|object| object.dot < common)
+            .count();
+        self.close_to(shared, out);
+        self.nested.last().map_or(0, |object| object.dot + 1)
     }
 
     /// Closes nested objects until `depth` remain open.
     fn close_to(&mut self, depth: usize, out: &mut String) {
         while self.nested.len() > depth {
             out.push('}');
-            if let Some((start, _)) = self.nested.pop() {
-                self.names.truncate(start);
+            if let Some(object) = self.nested.pop() {
+                self.names.truncate(object.names_start);
             }
         }
     }
@@ -508,6 +539,17 @@ mod tests {
         for line in reordered {
             let (_, in_order) = write_both(line);
             assert!(!in_order, "tree needed: {line}");
+        }
+    }
+
+    #[test]
+    fn common_prefix_each_position() {
+        for position in 0..20 {
+            let name = vec![b'a'; 21];
+            let mut other = name.clone();
+            other[position] = b'b';
+            assert_eq!(common_prefix_len(&name, &other), position, "{position}");
+            assert_eq!(common_prefix_len(&other[..position], &other), position);
         }
     }
 

@@ -17,13 +17,23 @@ pub(crate) fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize
     })
 }
 
+/// Returns the index of the first `needle` at or after `from`.
+pub fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
+    find_flagged(
+        bytes,
+        from,
+        |word| zero_bytes(word ^ (ONES * u64::from(needle))),
+        |byte| byte == needle,
+    )
+}
+
 /// Returns the index of the first byte at or after `from` that `matches`, testing eight
 /// bytes at a time with `mask`, which flags the high bit of matching bytes.
 fn find_flagged(
     bytes: &[u8],
     from: usize,
-    mask: fn(u64) -> u64,
-    matches: fn(u8) -> bool,
+    mask: impl Fn(u64) -> u64,
+    matches: impl Fn(u8) -> bool,
 ) -> Option<usize> {
     let mut index = from;
     while let Some(chunk) = bytes.get(index..index + 8) {
@@ -59,9 +69,12 @@ fn special_mask(word: u64) -> u64 {
 fn quote_or_backslash_mask(word: u64) -> u64 {
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
-    let quote_zero = quote.wrapping_sub(ONES) & !quote;
-    let backslash_zero = backslash.wrapping_sub(ONES) & !backslash;
-    (quote_zero | backslash_zero) & HIGHS
+    zero_bytes(quote) | zero_bytes(backslash)
+}
+
+/// Sets the high bit of each zero byte of `word`, and possibly of bytes above a zero byte.
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
 }
 
 #[cfg(test)]
@@ -105,6 +118,21 @@ mod tests {
         }
         assert_eq!(find_quote_or_backslash(b"a\x01\x80\xff!#[]", 0), None);
         assert_eq!(find_quote_or_backslash(b"\"ab\\", 1), Some(3));
+    }
+
+    #[test]
+    fn find_byte_each_position() {
+        for position in 0..20 {
+            let mut bytes = vec![b'a'; 21];
+            bytes[position] = b'.';
+            bytes[position + 1] = b'/';
+            assert_eq!(find_byte(&bytes, 0, b'.'), Some(position), "at {position}");
+            assert_eq!(
+                find_byte(&bytes, position + 1, b'.'),
+                None,
+                "after {position}"
+            );
+        }
     }
 
     #[test]
