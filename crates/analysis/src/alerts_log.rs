@@ -79,13 +79,7 @@ pub(crate) fn write_record_at(alert: &Alert, time: &str, alert_id: &str, out: &m
     out.push('\n');
     out.push_str(&event.full_log);
     out.push('\n');
-    // Each field line adds ": " and a newline to the name and value.
-    out.reserve(event.field_text_len() + 3 * event.fields().len());
-    for (key, value) in event.fields() {
-        if !value.is_empty() {
-            push_line(out, key, value);
-        }
-    }
+    event.write_field_lines(out);
     for previous in &alert.previous_output {
         out.push_str(previous);
         out.push('\n');

@@ -188,7 +188,7 @@ struct OpenObjects<'a> {
     /// The open nested objects, outermost first.
     nested: Vec<NestedObject>,
     /// The [`name_bit`] set of the root.
-    root_bits: u64,
+    root_bits: u128,
 }
 
 /// One open nested object of [`OpenObjects`].
@@ -196,13 +196,13 @@ struct NestedObject {
     /// Where its member names start in [`OpenObjects::names`].
     names_start: usize,
     /// The [`name_bit`] set of its member names.
-    bits: u64,
+    bits: u128,
     /// The offset of the dot after its name in the field names that contain it.
     dot: usize,
 }
 
 impl<'a> OpenObjects<'a> {
-    fn innermost(&mut self) -> (usize, &mut u64) {
+    fn innermost(&mut self) -> (usize, &mut u128) {
         match self.nested.last_mut() {
             Some(object) => (object.names_start, &mut object.bits),
             None => (0, &mut self.root_bits),
@@ -281,14 +281,17 @@ fn write_plain_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// Returns a bit of a 64-bit set that names equal ignoring ASCII case share, so most names
-/// that differ are distinguished without comparing them.
-fn name_bit(name: &str) -> u64 {
+/// Returns a bit of a 128-bit set that names equal ignoring ASCII case share, so most names
+/// that differ are distinguished without comparing them. The bit depends on the length and
+/// the first two and last bytes.
+fn name_bit(name: &str) -> u128 {
     let bytes = name.as_bytes();
-    let first = bytes.first().map_or(0, u8::to_ascii_lowercase);
-    let last = bytes.last().map_or(0, u8::to_ascii_lowercase);
-    let hash = bytes.len() + 3 * usize::from(first) + 5 * usize::from(last);
-    1 << (hash % 64)
+    let byte_at = |index: usize| u64::from(bytes.get(index).map_or(0, u8::to_ascii_lowercase));
+    let last = bytes.len().saturating_sub(1);
+    let key = (bytes.len() as u64) | byte_at(0) << 32 | byte_at(1) << 40 | byte_at(last) << 48;
+    // Fibonacci hashing: the top seven bits of the product pick the bit.
+    let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    1 << (hash >> 57)
 }
 
 /// Builds the members of `data` for `event`; empty when the event has no field.

@@ -130,14 +130,16 @@ pub struct DecoderInfo {
     pub category: dnstel_ruleset::Category,
 }
 
-/// The location of one dynamic field in [`Event`]'s field text: the name is
-/// `start..name_end`, the value `name_end..end`, and the value's compact JSON text, when the
-/// decoder stored one, `end..json_end`.
+/// The location of one dynamic field in [`Event`]'s field text, which holds the field as
+/// its `alerts.log` line `name: value\n`. The name is `start..name_end`, the value
+/// `name_end + 2..value_end`, and the value's compact JSON text, when the decoder stored one,
+/// is `json_start..json_end` of the JSON text.
 #[derive(Debug, Clone, Copy)]
 struct FieldSpan {
     start: usize,
     name_end: usize,
-    end: usize,
+    value_end: usize,
+    json_start: usize,
     json_end: usize,
     /// Whether the name and value contain no character that JSON strings escape.
     is_plain: bool,
@@ -161,6 +163,7 @@ pub(crate) struct DataField<'a> {
 pub(crate) struct FieldMark {
     fields: usize,
     text_len: usize,
+    json_len: usize,
     dropped: usize,
 }
 
@@ -190,8 +193,11 @@ pub struct Event {
     /// The decoder that matched, if any.
     pub decoder: Option<DecoderInfo>,
     statics: [Option<String>; 14],
-    /// Names and values of the dynamic fields, back to back, so a field costs no allocation.
+    /// The dynamic fields as `alerts.log` lines, back to back, so a field costs no allocation
+    /// and the record copies runs of lines at once.
     field_text: String,
+    /// Compact JSON texts of dynamic field values, where the decoder stored one.
+    field_json: String,
     fields: Vec<FieldSpan>,
     dropped_fields: usize,
 }
@@ -213,6 +219,7 @@ impl Event {
             decoder: None,
             statics: Default::default(),
             field_text: String::new(),
+            field_json: String::new(),
             fields: Vec::new(),
             dropped_fields: 0,
         }
@@ -274,17 +281,21 @@ impl Event {
         let start = self.field_text.len();
         self.field_text.push_str(key);
         let name_end = self.field_text.len();
+        self.field_text.push_str(": ");
         if !render(&mut self.field_text) {
             self.field_text.truncate(start);
             return false;
         }
-        let end = self.field_text.len();
-        self.field_text.push_str(json);
+        let value_end = self.field_text.len();
+        self.field_text.push('\n');
+        let json_start = self.field_json.len();
+        self.field_json.push_str(json);
         self.fields.push(FieldSpan {
             start,
             name_end,
-            end,
-            json_end: self.field_text.len(),
+            value_end,
+            json_start,
+            json_end: self.field_json.len(),
             is_plain,
         });
         true
@@ -298,10 +309,19 @@ impl Event {
         self.fields.reserve(count.min(room));
     }
 
-    /// Returns the total length of the dynamic fields' names and values, with any stored
-    /// JSON texts.
-    pub(crate) fn field_text_len(&self) -> usize {
-        self.field_text.len()
+    /// Appends the `alerts.log` line `name: value` of each dynamic field whose value is not
+    /// empty to `out`.
+    pub(crate) fn write_field_lines(&self, out: &mut String) {
+        out.reserve(self.field_text.len());
+        // Lines are copied in runs up to the next field that is left out.
+        let mut run_start = 0;
+        for span in &self.fields {
+            if span.value_end == span.name_end + 2 {
+                out.push_str(&self.field_text[run_start..span.start]);
+                run_start = span.value_end + 1;
+            }
+        }
+        out.push_str(&self.field_text[run_start..]);
     }
 
     /// Returns the current end of the dynamic fields, for [`Event::truncate_fields`].
@@ -309,6 +329,7 @@ impl Event {
         FieldMark {
             fields: self.fields.len(),
             text_len: self.field_text.len(),
+            json_len: self.field_json.len(),
             dropped: self.dropped_fields,
         }
     }
@@ -317,6 +338,7 @@ impl Event {
     pub(crate) fn truncate_fields(&mut self, mark: FieldMark) {
         self.fields.truncate(mark.fields);
         self.field_text.truncate(mark.text_len);
+        self.field_json.truncate(mark.json_len);
         self.dropped_fields = mark.dropped;
     }
 
@@ -331,8 +353,8 @@ impl Event {
     pub(crate) fn data_fields(&self) -> impl Iterator<Item = DataField<'_>> + '_ {
         self.fields.iter().map(|span| DataField {
             name: &self.field_text[span.start..span.name_end],
-            value: &self.field_text[span.name_end..span.end],
-            json: &self.field_text[span.end..span.json_end],
+            value: &self.field_text[span.name_end + 2..span.value_end],
+            json: &self.field_json[span.json_start..span.json_end],
             is_plain: span.is_plain,
         })
     }
@@ -342,7 +364,7 @@ impl Event {
         self.fields.iter().map(|span| {
             (
                 &self.field_text[span.start..span.name_end],
-                &self.field_text[span.name_end..span.end],
+                &self.field_text[span.name_end + 2..span.value_end],
             )
         })
     }
@@ -403,6 +425,23 @@ mod tests {
         }
         assert_eq!(event.fields().len(), MAX_DYNAMIC_FIELDS);
         assert_eq!(event.dropped_fields(), 3);
+    }
+
+    #[test]
+    fn field_lines_skip_empty_values() {
+        let mut event = event();
+        event.push_field("a", "1");
+        event.push_field("empty", "");
+        event.push_field("b.c", "x: y");
+        event.push_field("last", "");
+        let mut lines = String::from("start\n");
+        event.write_field_lines(&mut lines);
+        assert_eq!(lines, "start\na: 1\nb.c: x: y\n");
+        let fields: Vec<(&str, &str)> = event.fields().collect();
+        assert_eq!(
+            fields,
+            vec![("a", "1"), ("empty", ""), ("b.c", "x: y"), ("last", "")]
+        );
     }
 
     #[test]
