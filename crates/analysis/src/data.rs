@@ -111,7 +111,8 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
     out.push('{');
     for field in STATIC_ORDER {
         if let Some(value) = event.static_field(field) {
-            open.member_key(field.alert_name(), true, out);
+            let name = field.alert_name();
+            open.member_key(name, name_bit(name), true, out);
             write_string(out, value);
         }
     }
@@ -126,20 +127,18 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
         let mut name_start = open.close_unshared(common, out);
         while let Some(dot) = find_byte(key.as_bytes(), name_start, b'.') {
             let name = &key[name_start..dot];
-            if open.has_member(name) {
-                // The name is taken by an earlier object, which the tree extends, or by a
-                // value, which makes the tree drop the field.
-                return None;
-            }
-            open.member_key(name, field.is_plain, out);
+            // A name taken by an earlier object, which the tree extends, or by a value, which
+            // makes the tree drop the field, needs the tree.
+            let bit = open.new_member_bit(name)?;
+            open.member_key(name, bit, field.is_plain, out);
             open.open(dot, out);
             name_start = dot + 1;
         }
         open_prefix = &key[..name_start];
         let leaf = &key[name_start..];
         // A repeated leaf name is dropped, as the tree drops it.
-        if !open.has_member(leaf) {
-            open.member_key(leaf, field.is_plain, out);
+        if let Some(bit) = open.new_member_bit(leaf) {
+            open.member_key(leaf, bit, field.is_plain, out);
             if !field.json.is_empty() {
                 out.push_str(field.json);
             } else if field.is_plain && !field.value.starts_with('[') {
@@ -209,23 +208,25 @@ impl<'a> OpenObjects<'a> {
         }
     }
 
-    /// Returns true when the innermost open object has a member named `name`, ignoring
-    /// ASCII case.
-    fn has_member(&mut self, name: &str) -> bool {
+    /// Returns the [`name_bit`] of `name`, or `None` when the innermost open object has a
+    /// member named `name`, ignoring ASCII case.
+    fn new_member_bit(&mut self, name: &str) -> Option<u128> {
         let (start, bits) = self.innermost();
-        if *bits & name_bit(name) == 0 {
-            return false;
+        let bit = name_bit(name);
+        if *bits & bit == 0 {
+            return Some(bit);
         }
-        self.names[start..]
+        let taken = self.names[start..]
             .iter()
-            .any(|existing| existing.eq_ignore_ascii_case(name))
+            .any(|existing| existing.eq_ignore_ascii_case(name));
+        (!taken).then_some(bit)
     }
 
-    /// Writes the key of a new member of the innermost open object. `is_plain` means that
-    /// the name needs no escaping.
-    fn member_key(&mut self, name: &'a str, is_plain: bool, out: &mut String) {
+    /// Writes the key of a new member of the innermost open object. `bit` is the name's
+    /// [`name_bit`], and `is_plain` means that the name needs no escaping.
+    fn member_key(&mut self, name: &'a str, bit: u128, is_plain: bool, out: &mut String) {
         let (start, bits) = self.innermost();
-        *bits |= name_bit(name);
+        *bits |= bit;
         if self.names.len() > start {
             out.push(',');
         }
