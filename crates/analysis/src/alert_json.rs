@@ -3,7 +3,7 @@
 //! Wazuh builds.
 
 use crate::alert::{split_groups, Alert};
-use crate::data::DataTree;
+use crate::data::write_data;
 use crate::event::Event;
 use crate::json::{format_cjson_number, write_string, JsonValue};
 
@@ -43,6 +43,16 @@ impl<'o> ObjectPrinter<'o> {
         value.write(self.key(name), None);
     }
 
+    /// Writes the member `name` when `write_value` appends a value and returns true.
+    fn optional(&mut self, name: &str, write_value: impl FnOnce(&mut String) -> bool) {
+        let mark = self.out.len();
+        let count = self.count;
+        if !write_value(self.key(name)) {
+            self.out.truncate(mark);
+            self.count = count;
+        }
+    }
+
     fn close(self) {
         self.out.push('}');
     }
@@ -52,9 +62,15 @@ impl Alert {
     /// Appends the `alerts.json` object to `out`. The `id` member is left out when
     /// `alert_id` is `None`, as `wazuh-logtest` shows alerts below the alert level.
     pub fn write_json(&self, alert_id: Option<&str>, out: &mut String) {
+        self.write_json_at(&self.timestamp_text(), alert_id, out);
+    }
+
+    /// Appends the `alerts.json` object to `out` like [`Alert::write_json`], with `timestamp`
+    /// as the already formatted [`Alert::timestamp_text`].
+    pub(crate) fn write_json_at(&self, timestamp: &str, alert_id: Option<&str>, out: &mut String) {
         let event = &self.event;
         let mut root = ObjectPrinter::open(out);
-        root.string("timestamp", &self.timestamp_text());
+        root.string("timestamp", timestamp);
         self.write_rule(root.key("rule"));
         self.write_agent(root.key("agent"));
         let mut manager = ObjectPrinter::open(root.key("manager"));
@@ -71,10 +87,7 @@ impl Alert {
         }
         write_predecoder(&mut root, event);
         write_decoder(&mut root, event);
-        let data = DataTree::new(event);
-        if !data.is_empty() {
-            data.write(root.key("data"));
-        }
+        root.optional("data", |out| write_data(event, out));
         root.string("location", &event.location);
         root.close();
     }

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 
 use crate::alert::Alert;
 use crate::event::StaticField;
+use crate::timestamps::LOG_FORMAT;
 
 /// Formats one `alerts.log` record for `alert` with id `alert_id`.
 pub fn format_record(alert: &Alert, alert_id: &str) -> String {
@@ -25,6 +26,13 @@ pub fn format_record(alert: &Alert, alert_id: &str) -> String {
 
 /// Appends one `alerts.log` record for `alert` with id `alert_id` to `out`.
 pub fn write_record(alert: &Alert, alert_id: &str, out: &mut String) {
+    let time = alert.timestamp.format(LOG_FORMAT).to_string();
+    write_record_at(alert, &time, alert_id, out);
+}
+
+/// Appends one `alerts.log` record like [`write_record`], with `time` as the alert time
+/// already formatted as `2022 Jan 08 10:27:41`.
+pub(crate) fn write_record_at(alert: &Alert, time: &str, alert_id: &str, out: &mut String) {
     let event = &alert.event;
     out.push_str("** Alert ");
     out.push_str(alert_id);
@@ -35,7 +43,8 @@ pub fn write_record(alert: &Alert, alert_id: &str, out: &mut String) {
     out.push_str(" - ");
     out.push_str(&alert.rule.group_string);
     out.push('\n');
-    let _ = write!(out, "{} ", alert.timestamp.format("%Y %b %d %H:%M:%S"));
+    out.push_str(time);
+    out.push(' ');
     if !event.full_location.starts_with('(') {
         out.push_str(&event.hostname);
         out.push_str("->");
@@ -70,11 +79,7 @@ pub fn write_record(alert: &Alert, alert_id: &str, out: &mut String) {
     out.push('\n');
     out.push_str(&event.full_log);
     out.push('\n');
-    for (key, value) in event.fields() {
-        if !value.is_empty() {
-            push_line(out, key, value);
-        }
-    }
+    event.write_field_lines(out);
     for previous in &alert.previous_output {
         out.push_str(previous);
         out.push('\n');
@@ -107,8 +112,8 @@ mod tests {
         );
         event.full_location = "(web01) 10.0.0.5->/var/log/packetbeat".into();
         event.set_static(StaticField::SrcIp, "10.0.0.1".into());
-        event.push_field("method".into(), "QUERY".into());
-        event.push_field("empty".into(), String::new());
+        event.push_field("method", "QUERY");
+        event.push_field("empty", "");
         let alert = Alert {
             timestamp: time,
             rule: AlertRule {

@@ -182,7 +182,7 @@ fn candidate_matches(rule: &Rule, stored: &StoredEvent) -> bool {
         return false;
     }
     if let Some(regex) = &rule.if_matched_regex {
-        if !regex.is_match(&stored.event.log) {
+        if !regex.is_match(stored.event.log()) {
             return false;
         }
     }

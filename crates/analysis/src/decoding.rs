@@ -2,6 +2,7 @@
 //! prematch match, then its first matching child, then that child's regex or plugin and the
 //! regexes of its same-name siblings.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use dnstel_ruleset::matcher::{MatchKind, Matcher, Pattern};
@@ -82,7 +83,7 @@ impl DecoderSet {
             }
             let mut after_parent = 0;
             match &parent.prematch {
-                Some(prematch) => match find_end(prematch, &event.log, 0) {
+                Some(prematch) => match find_end(prematch, event.log(), 0) {
                     Some(end) => after_parent = end,
                     None => continue,
                 },
@@ -121,7 +122,7 @@ impl DecoderSet {
                         DecoderOffset::AfterParent => after_parent,
                         _ => 0,
                     };
-                    find_end(prematch, &event.log, start)
+                    find_end(prematch, event.log(), start)
                 }
                 None => Some(after_parent),
             };
@@ -160,11 +161,12 @@ impl DecoderSet {
                 DecoderOffset::AfterPrematch => after_prematch,
                 DecoderOffset::AfterRegex => after_regex,
             };
-            // The log is moved out while fields are stored, so it is not copied for each
+            // The full log is moved out while fields are stored, so it is not copied for each
             // decoder. Storing fields does not read it.
-            let log = std::mem::take(&mut event.log);
-            let end = run_regex(event, &decoder.order, &regex.pattern, &log, start);
-            event.log = log;
+            let full_log = std::mem::take(&mut event.full_log);
+            let log = &full_log[event.log_start()..];
+            let end = run_regex(event, &decoder.order, &regex.pattern, log, start);
+            event.full_log = full_log;
             if let Some(end) = end {
                 after_regex = end;
             }
@@ -185,7 +187,7 @@ fn run_regex(
     let span = pattern.find(text)?;
     for (group, name) in order.iter().enumerate() {
         if let Some(value) = span.group(text, group) {
-            store_ordered(event, name, value.into_owned());
+            store_ordered(event, name, value);
         }
     }
     Some(next_offset(log, start + span.end))
@@ -217,17 +219,18 @@ fn run_plugin(
             JsonArrayStructure::Csv => ArrayMode::Csv,
         },
     };
-    let log = std::mem::take(&mut event.log);
+    let full_log = std::mem::take(&mut event.full_log);
+    let log = &full_log[event.log_start()..];
     decode_json(event, log.get(start..).unwrap_or(""), options);
-    event.log = log;
+    event.full_log = full_log;
 }
 
 /// Stores a captured `<order>` value: static names fill their slot, others are dynamic.
-fn store_ordered(event: &mut Event, name: &str, value: String) {
+fn store_ordered(event: &mut Event, name: &str, value: Cow<'_, str>) {
     match StaticField::from_decoder_name(name) {
-        Some(field) => event.set_static(field, value),
+        Some(field) => event.set_static(field, value.into_owned()),
         None => {
-            event.push_field(name.to_string(), value);
+            event.push_field(name, &value);
         }
     }
 }

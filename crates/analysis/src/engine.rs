@@ -192,6 +192,19 @@ impl Analyzer {
         time: DateTime<FixedOffset>,
         trace: bool,
     ) -> Outcome {
+        self.process_owned(session, line.to_owned(), source, time, trace)
+    }
+
+    /// Decodes `line` and evaluates the rules on it like [`Analyzer::process`], keeping the
+    /// line as the event's full log instead of a copy.
+    pub fn process_owned(
+        &self,
+        session: &mut Session,
+        line: String,
+        source: &EventSource,
+        time: DateTime<FixedOffset>,
+        trace: bool,
+    ) -> Outcome {
         let mut event = self.predecode(line, source, time);
         self.decoders.decode(&mut event);
         let category = event
@@ -252,11 +265,10 @@ impl Analyzer {
         }
     }
 
-    fn predecode(&self, line: &str, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
-        let mut event = Event::new(line.to_string(), source.location.clone(), time);
-        let header = parse_header(line);
-        // `Event::new` starts `log` as the whole line, so the header is cut off in place.
-        event.log.replace_range(..header.log_start, "");
+    fn predecode(&self, line: String, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
+        let header = parse_header(&line);
+        let mut event = Event::new(line, source.location.clone(), time);
+        event.set_log_start(header.log_start);
         event.program_name = header.program_name;
         event.header_timestamp = header.timestamp;
         event.header_hostname = header.hostname;

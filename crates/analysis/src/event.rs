@@ -130,13 +130,50 @@ pub struct DecoderInfo {
     pub category: dnstel_ruleset::Category,
 }
 
+/// The location of one dynamic field in [`Event`]'s field text, which holds the field as
+/// its `alerts.log` line `name: value\n`. The name is `start..name_end`, the value
+/// `name_end + 2..value_end`, and the value's compact JSON text, when the decoder stored one,
+/// is `json_start..json_end` of the JSON text.
+#[derive(Debug, Clone, Copy)]
+struct FieldSpan {
+    start: usize,
+    name_end: usize,
+    value_end: usize,
+    json_start: usize,
+    json_end: usize,
+    /// Whether the name and value contain no character that JSON strings escape.
+    is_plain: bool,
+}
+
+/// One dynamic field as the alert's `data` object needs it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DataField<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) value: &'a str,
+    /// The value's compact JSON text, or empty when the decoder stored none.
+    pub(crate) json: &'a str,
+    /// Whether the name and value contain no `"`, `\` or control character, so they print
+    /// as JSON strings between quotes as they are.
+    pub(crate) is_plain: bool,
+}
+
+/// The number of dynamic fields and the length of their text at one point of decoding, to
+/// remove the fields added after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldMark {
+    fields: usize,
+    text_len: usize,
+    json_len: usize,
+    dropped: usize,
+}
+
 /// An event during decoding and rule evaluation.
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The message as received (`full_log`).
     pub full_log: String,
-    /// The message after any syslog header (what `<match>` and `<regex>` see).
-    pub log: String,
+    /// Offset in `full_log` where the log starts, after any syslog header.
+    log_start: usize,
     /// Location as written in alerts (`/var/log/packetbeat`, `stdin`).
     pub location: String,
     /// Location as rules see it (`(agent) 10.0.0.5->/var/log/x` for agent events).
@@ -156,7 +193,12 @@ pub struct Event {
     /// The decoder that matched, if any.
     pub decoder: Option<DecoderInfo>,
     statics: [Option<String>; 14],
-    fields: Vec<(String, String)>,
+    /// The dynamic fields as `alerts.log` lines, back to back, so a field costs no allocation
+    /// and the record copies runs of lines at once.
+    field_text: String,
+    /// Compact JSON texts of dynamic field values, where the decoder stored one.
+    field_json: String,
+    fields: Vec<FieldSpan>,
     dropped_fields: usize,
 }
 
@@ -164,8 +206,8 @@ impl Event {
     /// Creates an undecoded event.
     pub fn new(full_log: String, location: String, time: DateTime<FixedOffset>) -> Event {
         Event {
-            log: full_log.clone(),
             full_log,
+            log_start: 0,
             full_location: location.clone(),
             location,
             agent_id: "000".to_string(),
@@ -176,8 +218,28 @@ impl Event {
             time,
             decoder: None,
             statics: Default::default(),
+            field_text: String::new(),
+            field_json: String::new(),
             fields: Vec::new(),
             dropped_fields: 0,
+        }
+    }
+
+    /// Returns the message after any syslog header: what `<match>` and `<regex>` see.
+    pub fn log(&self) -> &str {
+        &self.full_log[self.log_start..]
+    }
+
+    /// Offset in the full log where the log starts.
+    pub fn log_start(&self) -> usize {
+        self.log_start
+    }
+
+    /// Starts the log at byte `start` of the full log, after a header. An offset past the
+    /// end or inside a character leaves the log unchanged.
+    pub fn set_log_start(&mut self, start: usize) {
+        if self.full_log.is_char_boundary(start) {
+            self.log_start = start;
         }
     }
 
@@ -192,26 +254,119 @@ impl Event {
     }
 
     /// Adds a dynamic field; returns false (and counts the drop) past [`MAX_DYNAMIC_FIELDS`].
-    pub fn push_field(&mut self, key: String, value: String) -> bool {
+    pub fn push_field(&mut self, key: &str, value: &str) -> bool {
+        self.push_field_with(key, "", false, |text| {
+            text.push_str(value);
+            true
+        })
+    }
+
+    /// Adds a dynamic field whose value `render` appends to the given text, unless it returns
+    /// false. `json` is the value's compact JSON text for the alert's `data`, or empty, and
+    /// `is_plain` is [`DataField::is_plain`]. Returns whether a field was added; past
+    /// [`MAX_DYNAMIC_FIELDS`] none is, and a rendered value counts as dropped.
+    pub(crate) fn push_field_with(
+        &mut self,
+        key: &str,
+        json: &str,
+        is_plain: bool,
+        render: impl FnOnce(&mut String) -> bool,
+    ) -> bool {
         if self.fields.len() >= MAX_DYNAMIC_FIELDS {
-            self.dropped_fields += 1;
+            if render(&mut String::new()) {
+                self.dropped_fields += 1;
+            }
             return false;
         }
-        self.fields.push((key, value));
+        let start = self.field_text.len();
+        self.field_text.push_str(key);
+        let name_end = self.field_text.len();
+        self.field_text.push_str(": ");
+        if !render(&mut self.field_text) {
+            self.field_text.truncate(start);
+            return false;
+        }
+        let value_end = self.field_text.len();
+        self.field_text.push('\n');
+        let json_start = self.field_json.len();
+        self.field_json.push_str(json);
+        self.fields.push(FieldSpan {
+            start,
+            name_end,
+            value_end,
+            json_start,
+            json_end: self.field_json.len(),
+            is_plain,
+        });
         true
+    }
+
+    /// Reserves room for about `bytes` more bytes of field names and values and `count` more
+    /// fields, up to [`MAX_DYNAMIC_FIELDS`].
+    pub(crate) fn reserve_fields(&mut self, bytes: usize, count: usize) {
+        self.field_text.reserve(bytes);
+        let room = MAX_DYNAMIC_FIELDS.saturating_sub(self.fields.len());
+        self.fields.reserve(count.min(room));
+    }
+
+    /// Appends the `alerts.log` line `name: value` of each dynamic field whose value is not
+    /// empty to `out`.
+    pub(crate) fn write_field_lines(&self, out: &mut String) {
+        out.reserve(self.field_text.len());
+        // Lines are copied in runs up to the next field that is left out.
+        let mut run_start = 0;
+        for span in &self.fields {
+            if span.value_end == span.name_end + 2 {
+                out.push_str(&self.field_text[run_start..span.start]);
+                run_start = span.value_end + 1;
+            }
+        }
+        out.push_str(&self.field_text[run_start..]);
+    }
+
+    /// Returns the current end of the dynamic fields, for [`Event::truncate_fields`].
+    pub(crate) fn field_mark(&self) -> FieldMark {
+        FieldMark {
+            fields: self.fields.len(),
+            text_len: self.field_text.len(),
+            json_len: self.field_json.len(),
+            dropped: self.dropped_fields,
+        }
+    }
+
+    /// Removes the dynamic fields added since `mark`, and the drops counted since then.
+    pub(crate) fn truncate_fields(&mut self, mark: FieldMark) {
+        self.fields.truncate(mark.fields);
+        self.field_text.truncate(mark.text_len);
+        self.field_json.truncate(mark.json_len);
+        self.dropped_fields = mark.dropped;
     }
 
     /// Returns the first dynamic field whose name equals `name` ignoring ASCII case.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
+        self.fields()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+            .map(|(_, value)| value)
     }
 
-    /// Dynamic fields in decode order.
-    pub fn fields(&self) -> &[(String, String)] {
-        &self.fields
+    /// Dynamic fields in decode order, as the alert's `data` object needs them.
+    pub(crate) fn data_fields(&self) -> impl Iterator<Item = DataField<'_>> + '_ {
+        self.fields.iter().map(|span| DataField {
+            name: &self.field_text[span.start..span.name_end],
+            value: &self.field_text[span.name_end + 2..span.value_end],
+            json: &self.field_json[span.json_start..span.json_end],
+            is_plain: span.is_plain,
+        })
+    }
+
+    /// Dynamic fields (name and value) in decode order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.fields.iter().map(|span| {
+            (
+                &self.field_text[span.start..span.name_end],
+                &self.field_text[span.name_end + 2..span.value_end],
+            )
+        })
     }
 
     /// Number of dynamic fields dropped because of [`MAX_DYNAMIC_FIELDS`].
@@ -257,8 +412,8 @@ mod tests {
     #[test]
     fn field_lookup_ignores_case() {
         let mut event = event();
-        event.push_field("Dns.Question.Name".into(), "a".into());
-        event.push_field("dns.question.name".into(), "b".into());
+        event.push_field("Dns.Question.Name", "a");
+        event.push_field("dns.question.name", "b");
         assert_eq!(event.field("DNS.QUESTION.NAME"), Some("a"));
     }
 
@@ -266,10 +421,27 @@ mod tests {
     fn field_cap_counts_drops() {
         let mut event = event();
         for index in 0..MAX_DYNAMIC_FIELDS + 3 {
-            event.push_field(format!("f{index}"), "v".into());
+            event.push_field(&format!("f{index}"), "v");
         }
         assert_eq!(event.fields().len(), MAX_DYNAMIC_FIELDS);
         assert_eq!(event.dropped_fields(), 3);
+    }
+
+    #[test]
+    fn field_lines_skip_empty_values() {
+        let mut event = event();
+        event.push_field("a", "1");
+        event.push_field("empty", "");
+        event.push_field("b.c", "x: y");
+        event.push_field("last", "");
+        let mut lines = String::from("start\n");
+        event.write_field_lines(&mut lines);
+        assert_eq!(lines, "start\na: 1\nb.c: x: y\n");
+        let fields: Vec<(&str, &str)> = event.fields().collect();
+        assert_eq!(
+            fields,
+            vec![("a", "1"), ("empty", ""), ("b.c", "x: y"), ("last", "")]
+        );
     }
 
     #[test]

@@ -28,3 +28,4 @@ pub use writer::AlertWriter;
 pub mod fuzzing;
 pub mod loading;
 pub mod testini;
+mod timestamps;

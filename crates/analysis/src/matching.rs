@@ -26,7 +26,7 @@ pub fn matches_event(rule: &Rule, event: &Event) -> bool {
             event.static_field(StaticField::SystemName),
         ),
         (&rule.protocol, event.static_field(StaticField::Protocol)),
-        (&rule.match_log, Some(event.log.as_str())),
+        (&rule.match_log, Some(event.log())),
     ];
     if !checks
         .iter()
@@ -35,7 +35,7 @@ pub fn matches_event(rule: &Rule, event: &Event) -> bool {
         return false;
     }
     let checks: [(&Option<FieldMatch>, Option<&str>); 4] = [
-        (&rule.regex_log, Some(event.log.as_str())),
+        (&rule.regex_log, Some(event.log())),
         (&rule.action, event.static_field(StaticField::Action)),
         (&rule.url, event.static_field(StaticField::Url)),
         (&rule.location, Some(event.full_location.as_str())),

@@ -9,7 +9,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::alert::Alert;
-use crate::alerts_log::write_record;
+use crate::alerts_log::write_record_at;
+use crate::timestamps::AlertTimestamps;
 
 /// Bytes of records held in memory per file before they are written out.
 const PENDING_LIMIT: usize = 256 * 1024;
@@ -27,6 +28,7 @@ pub struct AlertWriter {
     log_offset: u64,
     json_size: u64,
     written: u64,
+    timestamps: AlertTimestamps,
 }
 
 impl AlertWriter {
@@ -44,6 +46,7 @@ impl AlertWriter {
             log_offset,
             json_size,
             written: 0,
+            timestamps: AlertTimestamps::default(),
         })
     }
 
@@ -61,11 +64,12 @@ impl AlertWriter {
     /// Writes `alert` to both files and returns its id.
     pub fn write(&mut self, alert: &Alert) -> io::Result<String> {
         let alert_id = format!("{}.{}", alert.timestamp.timestamp(), self.log_offset);
+        let (json_time, log_time) = self.timestamps.format(alert.timestamp);
         let log_start = self.pending_log.len();
-        write_record(alert, &alert_id, &mut self.pending_log);
+        write_record_at(alert, log_time, &alert_id, &mut self.pending_log);
         self.log_offset += (self.pending_log.len() - log_start) as u64;
         let json_start = self.pending_json.len();
-        alert.write_json(Some(&alert_id), &mut self.pending_json);
+        alert.write_json_at(json_time, Some(&alert_id), &mut self.pending_json);
         self.pending_json.push('\n');
         self.json_size += (self.pending_json.len() - json_start) as u64;
         self.written += 1;

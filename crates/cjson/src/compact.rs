@@ -1,49 +1,151 @@
-//! Compact re-printing of JSON text without building a [`JsonValue`](crate::JsonValue) tree,
-//! for the common case where printing the parsed value gives back the input with its
-//! whitespace removed.
+//! Re-printing of JSON text in cJSON's compact or formatted layout without building a
+//! [`JsonValue`](crate::JsonValue) tree, for the common case where printing the parsed value
+//! keeps every string as it is written.
 //!
 //! Strings are copied as they are when their escapes are the ones cJSON prints itself, and
 //! numbers are printed the way cJSON prints them. Any other input (an escape such as `\/` or
 //! `\u00e9`, a control character inside a string, a byte order mark, deep nesting, invalid
-//! JSON) makes [`write_compact_prefix`] give up, so the caller falls back to the full parser.
+//! JSON) makes the scanner give up, so the caller falls back to the full parser.
+//!
+//! Input that is already in the requested layout is copied with one `push_str` at the end:
+//! the scanner only flushes the text read so far when the output has to differ from it.
 
+use crate::canonical::{compact_value_end, string_end};
 use crate::format_cjson_number;
-use crate::scan::find_special;
 
 /// Nesting depth past which the scanner gives up and leaves the text to the full parser.
-const MAX_FAST_DEPTH: usize = 128;
+pub(crate) const MAX_FAST_DEPTH: usize = 128;
 
 /// Appends to `out` what `JsonValue::parse_prefix_with_end(text)` followed by `to_compact`
 /// prints, and returns the offset just after the value, like `parse_prefix_with_end` does.
 /// Returns `None`, with `out` unchanged, when the text needs the full parser: either it is
 /// not valid JSON or a string in it is not written the way cJSON prints strings.
 pub fn write_compact_prefix(text: &str, out: &mut String) -> Option<usize> {
-    let start_len = out.len();
+    scan_prefix(text, Layout::Compact, Some(out)).map(|(end, _)| end)
+}
+
+/// Appends to `out` what `JsonValue::parse_prefix_with_end(text)` followed by `to_pretty`
+/// prints, and returns the offset just after the value. Returns `None`, with `out` unchanged,
+/// in the cases [`write_compact_prefix`] returns `None`.
+pub fn write_pretty_prefix(text: &str, out: &mut String) -> Option<usize> {
+    scan_prefix(text, Layout::Pretty, Some(out)).map(|(end, _)| end)
+}
+
+/// Returns the offset just after the first JSON value of `text` when [`write_compact_prefix`]
+/// would print it, without printing it, and whether `text` up to that offset is exactly what
+/// it would print.
+pub fn compact_prefix_end(text: &str) -> Option<(usize, bool)> {
+    scan_prefix(text, Layout::Compact, None)
+}
+
+/// Scans the first value of `text`, appending it in `layout` to `out` when given. Returns
+/// the offset after the value and whether the output is the input unchanged.
+fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<(usize, bool)> {
+    if layout == Layout::Compact {
+        if let Some(end) = compact_value_end(text) {
+            if let Some(out) = out {
+                out.push_str(&text[..end]);
+            }
+            return Some((end, true));
+        }
+    }
     let mut scanner = Scanner {
         text,
         bytes: text.as_bytes(),
         pos: 0,
+        layout,
+        copied: 0,
         out,
+        start_len: 0,
+        changed: false,
     };
+    if let Some(out) = scanner.out.as_deref() {
+        scanner.start_len = out.len();
+    }
     scanner.skip_whitespace();
     if scanner.value(0).is_some() {
-        return Some(scanner.pos);
+        scanner.flush(scanner.pos);
+        return Some((scanner.pos, !scanner.changed));
     }
-    out.truncate(start_len);
+    let start_len = scanner.start_len;
+    if let Some(out) = scanner.out {
+        out.truncate(start_len);
+    }
     None
 }
 
-struct Scanner<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    pos: usize,
-    out: &'a mut String,
+/// The layouts of cJSON's printer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `cJSON_PrintUnformatted`: no whitespace.
+    Compact,
+    /// `cJSON_Print`: a tab-indented line per object member, `", "` between array items and
+    /// a tab after each `:`.
+    Pretty,
 }
 
-impl Scanner<'_> {
+const TABS: &str = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+
+struct Scanner<'t, 'o> {
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    layout: Layout,
+    /// Input before this offset is in the output already (or was replaced there).
+    copied: usize,
+    /// `None` when the scan only checks the text.
+    out: Option<&'o mut String>,
+    start_len: usize,
+    /// Whether any of the input was replaced.
+    changed: bool,
+}
+
+impl Scanner<'_, '_> {
+    /// Copies the input from the last flush up to `to` into the output.
+    fn flush(&mut self, to: usize) {
+        if let Some(out) = self.out.as_deref_mut() {
+            out.push_str(&self.text[self.copied..to]);
+        }
+        self.copied = to;
+    }
+
+    /// Writes `replacement` in place of the input from `from` to `to`.
+    fn replace(&mut self, from: usize, to: usize, replacement: &str) {
+        self.flush(from);
+        if let Some(out) = self.out.as_deref_mut() {
+            out.push_str(replacement);
+        }
+        self.copied = to;
+        self.changed = true;
+    }
+
+    /// Inserts `text` at the current position.
+    fn insert(&mut self, text: &str) {
+        self.replace(self.pos, self.pos, text);
+    }
+
+    /// Inserts a newline and `level` tabs at the current position.
+    fn insert_line_break(&mut self, level: usize) {
+        self.insert("\n");
+        self.insert_tabs(level);
+    }
+
+    fn insert_tabs(&mut self, level: usize) {
+        let mut left = level;
+        while left > 0 {
+            let count = left.min(TABS.len());
+            self.insert(&TABS[..count]);
+            left -= count;
+        }
+    }
+
     fn skip_whitespace(&mut self) {
+        let start = self.pos;
         while self.bytes.get(self.pos).is_some_and(|byte| *byte <= b' ') {
             self.pos += 1;
+        }
+        if self.pos > start {
+            self.replace(start, self.pos, "");
         }
     }
 
@@ -55,38 +157,31 @@ impl Scanner<'_> {
         if depth >= MAX_FAST_DEPTH {
             return None;
         }
-        let rest = &self.bytes[self.pos..];
-        for literal in ["null", "false", "true"] {
-            if rest.starts_with(literal.as_bytes()) {
-                self.pos += literal.len();
-                self.out.push_str(literal);
-                return Some(());
-            }
-        }
-        match rest.first()? {
+        match self.peek()? {
             b'"' => self.string(),
             b'-' | b'0'..=b'9' => self.number(),
             b'[' => self.array(depth),
             b'{' => self.object(depth),
+            b'n' => self.literal("null"),
+            b'f' => self.literal("false"),
+            b't' => self.literal("true"),
             _ => None,
         }
     }
 
-    /// Copies a string that cJSON prints back unchanged. Its escapes must be `\"`, `\\`,
-    /// `\b`, `\f`, `\n`, `\r`, `\t` or a lowercase `\u00XX` for another control character.
-    fn string(&mut self) -> Option<()> {
-        let start = self.pos;
-        let mut pos = start + 1;
-        loop {
-            pos = find_special(self.bytes, pos)?;
-            match self.bytes[pos] {
-                b'"' => break,
-                b'\\' => pos += escape_len(&self.bytes[pos..])?,
-                _ => return None,
-            }
+    fn literal(&mut self, literal: &str) -> Option<()> {
+        if !self.bytes[self.pos..].starts_with(literal.as_bytes()) {
+            return None;
         }
-        self.pos = pos + 1;
-        self.out.push_str(&self.text[start..self.pos]);
+        self.pos += literal.len();
+        Some(())
+    }
+
+    /// Passes over a string that cJSON prints back unchanged. Its escapes must be `\"`,
+    /// `\\`, `\b`, `\f`, `\n`, `\r`, `\t` or a lowercase `\u00XX` for another control
+    /// character.
+    fn string(&mut self) -> Option<()> {
+        self.pos = string_end(self.bytes, self.pos)?;
         Some(())
     }
 
@@ -99,7 +194,6 @@ impl Scanner<'_> {
         let candidate = &self.text[start..start + length];
         self.pos = start + length;
         if is_plain_int(candidate) {
-            self.out.push_str(candidate);
             return Some(());
         }
         // The full parser takes the longest prefix that reads as a number. Only a candidate
@@ -108,17 +202,18 @@ impl Scanner<'_> {
         if !candidate.bytes().any(|byte| byte.is_ascii_digit()) {
             return None;
         }
-        self.out.push_str(&format_cjson_number(number));
+        let printed = format_cjson_number(number);
+        if printed != candidate {
+            self.replace(start, self.pos, &printed);
+        }
         Some(())
     }
 
     fn array(&mut self, depth: usize) -> Option<()> {
         self.pos += 1;
-        self.out.push('[');
         self.skip_whitespace();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            self.out.push(']');
             return Some(());
         }
         loop {
@@ -128,11 +223,12 @@ impl Scanner<'_> {
             match self.peek()? {
                 b',' => {
                     self.pos += 1;
-                    self.out.push(',');
+                    if self.layout == Layout::Pretty {
+                        self.insert(" ");
+                    }
                 }
                 b']' => {
                     self.pos += 1;
-                    self.out.push(']');
                     return Some(());
                 }
                 _ => return None,
@@ -141,18 +237,26 @@ impl Scanner<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
+        let pretty = self.layout == Layout::Pretty;
         self.pos += 1;
-        self.out.push('{');
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
+            if pretty {
+                self.insert_line_break(depth);
+            }
             self.pos += 1;
-            self.out.push('}');
             return Some(());
+        }
+        if pretty {
+            self.insert("\n");
         }
         loop {
             self.skip_whitespace();
             if self.peek() != Some(b'"') {
                 return None;
+            }
+            if pretty {
+                self.insert_tabs(depth + 1);
             }
             self.string()?;
             self.skip_whitespace();
@@ -160,18 +264,24 @@ impl Scanner<'_> {
                 return None;
             }
             self.pos += 1;
-            self.out.push(':');
+            if pretty {
+                self.insert("\t");
+            }
             self.skip_whitespace();
             self.value(depth + 1)?;
             self.skip_whitespace();
             match self.peek()? {
                 b',' => {
                     self.pos += 1;
-                    self.out.push(',');
+                    if pretty {
+                        self.insert("\n");
+                    }
                 }
                 b'}' => {
+                    if pretty {
+                        self.insert_line_break(depth);
+                    }
                     self.pos += 1;
-                    self.out.push('}');
                     return Some(());
                 }
                 _ => return None,
@@ -182,7 +292,7 @@ impl Scanner<'_> {
 
 /// Returns the length of the escape sequence at the start of `bytes` when cJSON prints that
 /// sequence for its character, else `None`.
-fn escape_len(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn escape_len(bytes: &[u8]) -> Option<usize> {
     match bytes.get(1)? {
         b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
         b'u' => {
@@ -209,7 +319,7 @@ fn escape_len(bytes: &[u8]) -> Option<usize> {
 
 /// Returns true when `text` is an integer that cJSON prints back the same: no leading zero,
 /// no `-0`, and at most nine digits, so it fits a 32-bit `int`.
-fn is_plain_int(text: &str) -> bool {
+pub(crate) fn is_plain_int(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let bytes = digits.as_bytes();
     let Some(&first) = bytes.first() else {
@@ -229,20 +339,39 @@ mod tests {
     use super::*;
     use crate::JsonValue;
 
-    /// Checks that the fast path either gives up or prints what the full parser prints.
+    /// Checks that the fast path either gives up or prints what the full parser prints, in
+    /// both layouts, and returns the compact text.
     fn check(text: &str) -> Option<String> {
         let mut out = String::from("prefix");
         let fast = write_compact_prefix(text, &mut out);
+        let mut pretty = String::from("prefix");
+        let fast_pretty = write_pretty_prefix(text, &mut pretty);
+        assert_eq!(fast, fast_pretty, "both layouts accept {text:?}");
+        let checked = compact_prefix_end(text);
+        assert_eq!(
+            fast,
+            checked.map(|(end, _)| end),
+            "checking accepts {text:?}"
+        );
+        if let Some((end, true)) = checked {
+            assert_eq!(
+                out,
+                format!("prefix{}", &text[..end]),
+                "{text:?} is compact"
+            );
+        }
         let full = JsonValue::parse_prefix_with_end(text);
         match fast {
             Some(end) => {
                 let (value, full_end) = full.expect("the fast path accepts only valid JSON");
                 assert_eq!(end, full_end, "end of {text:?}");
                 assert_eq!(out, format!("prefix{}", value.to_compact()), "{text:?}");
+                assert_eq!(pretty, format!("prefix{}", value.to_pretty()), "{text:?}");
                 Some(out["prefix".len()..].to_string())
             }
             None => {
                 assert_eq!(out, "prefix", "output restored for {text:?}");
+                assert_eq!(pretty, "prefix", "pretty output restored for {text:?}");
                 None
             }
         }
@@ -287,6 +416,32 @@ mod tests {
             check(text).as_deref(),
             Some(r#"["a\"b\\c\n\t\r\b\f","\u0001\u001f","é€😀"]"#)
         );
+    }
+
+    #[test]
+    fn pretty_nested_layout() {
+        let text = r#"[{"a":{},"b":[1.50,{"c":[]}]},{} ,"s"]"#;
+        let mut out = String::new();
+        assert_eq!(write_pretty_prefix(text, &mut out), Some(text.len()));
+        assert_eq!(
+            out,
+            "[{\n\t\t\"a\":\t{\n\t\t},\n\t\t\"b\":\t[1.5, {\n\t\t\t\t\"c\":\t[]\n\t\t\t}]\n\t}, {\n\t}, \"s\"]"
+        );
+        check(text);
+        let deep = format!("{}{}", "{\"k\":".repeat(40), "}".repeat(40));
+        check(&format!("{deep}1"));
+        check(&format!("{}1{}", "{\"k\":".repeat(40), "}".repeat(40)));
+    }
+
+    #[test]
+    fn canonical_input_copied_whole() {
+        let text = r#"{"a":[1,"x\ty",{"b":null}],"c":-2} tail"#;
+        let mut out = String::from("prefix");
+        assert_eq!(write_compact_prefix(text, &mut out), Some(text.len() - 5));
+        assert_eq!(out, format!("prefix{}", &text[..text.len() - 5]));
+        assert_eq!(compact_prefix_end(text), Some((text.len() - 5, true)));
+        assert_eq!(compact_prefix_end("[1.0]"), Some((5, false)));
+        assert_eq!(compact_prefix_end("[1, 2]"), Some((6, false)));
     }
 
     #[test]

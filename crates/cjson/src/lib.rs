@@ -5,11 +5,14 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod canonical;
 mod compact;
 mod flat;
 mod scan;
 
-pub use compact::write_compact_prefix;
+pub use compact::{compact_prefix_end, write_compact_prefix, write_pretty_prefix};
+pub use flat::{parse_prefix_flat, FlatLeaf};
+pub use scan::find_byte;
 
 /// Nesting depth at which parsing is rejected, as in cJSON.
 pub const MAX_NESTING: usize = 1000;
@@ -204,6 +207,16 @@ pub fn format_decoder_number(number: f64) -> String {
     }
 }
 
+/// Appends a number as [`format_decoder_number`] formats it. `text` is the number as written
+/// in the input, which is the output already when it is a plain integer of up to nine digits.
+pub fn push_decoder_number(out: &mut String, text: &str, number: f64) {
+    if compact::is_plain_int(text) {
+        out.push_str(text);
+    } else {
+        out.push_str(&format_decoder_number(number));
+    }
+}
+
 /// Formats a number as cJSON's printer does.
 pub fn format_cjson_number(number: f64) -> String {
     if !number.is_finite() {
@@ -248,6 +261,30 @@ fn strip_fraction_zeros(text: &str) -> &str {
         return text;
     }
     text.trim_end_matches('0').trim_end_matches('.')
+}
+
+/// Returns the value of `text` when it is an optional `-` and 1 to 18 decimal digits. The
+/// integer is exact in a `u64`, and its conversion rounds to the nearest double as `strtod`
+/// does.
+fn integer_value(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut magnitude: u64 = 0;
+    for byte in digits.bytes() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude * 10 + u64::from(byte - b'0');
+    }
+    // Exact below 2^53. Above it, `as` rounds to nearest, ties to even, like a decimal parse.
+    let value = magnitude as f64;
+    Some(if digits.len() < text.len() {
+        -value
+    } else {
+        value
+    })
 }
 
 struct Parser<'a> {
@@ -311,6 +348,10 @@ impl<'a> Parser<'a> {
     }
 
     fn number(&mut self) -> Result<JsonValue, JsonError> {
+        self.number_value().map(JsonValue::Number)
+    }
+
+    fn number_value(&mut self) -> Result<f64, JsonError> {
         let start = self.pos;
         let mut end = start;
         while self
@@ -320,8 +361,12 @@ impl<'a> Parser<'a> {
         {
             end += 1;
         }
-        // Like strtod, take the longest prefix that is a number.
         let candidate = &self.text[start..end];
+        if let Some(number) = integer_value(candidate) {
+            self.pos = end;
+            return Ok(number);
+        }
+        // Like strtod, take the longest prefix that is a number.
         for length in (1..=candidate.len()).rev() {
             if let Ok(number) = candidate[..length].parse::<f64>() {
                 if candidate[..length]
@@ -329,7 +374,7 @@ impl<'a> Parser<'a> {
                     .any(|byte| byte.is_ascii_digit())
                 {
                     self.pos = start + length;
-                    return Ok(JsonValue::Number(number));
+                    return Ok(number);
                 }
             }
         }
@@ -399,23 +444,34 @@ impl<'a> Parser<'a> {
         Ok(out)
     }
 
-    /// Appends the decoded string at the current `"` to `out`.
-    fn string_into(&mut self, out: &mut String) -> Result<(), JsonError> {
+    /// Appends the decoded string at the current `"` to `out`. Returns whether the string
+    /// is plain: written without escapes and control characters, so [`write_string`] prints
+    /// it back between quotes unchanged.
+    fn string_into(&mut self, out: &mut String) -> Result<bool, JsonError> {
         self.pos += 1;
         let mut run_start = self.pos;
+        let mut is_plain = true;
         loop {
-            let Some(offset) = memchr::memchr2(b'"', b'\\', &self.bytes[self.pos..]) else {
+            let Some(index) = scan::find_special(self.bytes, self.pos) else {
                 self.pos = self.bytes.len();
                 return Err(self.error("unterminated string"));
             };
-            self.pos += offset;
-            out.push_str(&self.text[run_start..self.pos]);
-            if self.bytes[self.pos] == b'"' {
-                self.pos += 1;
-                return Ok(());
+            self.pos = index;
+            match self.bytes[index] {
+                b'"' => {
+                    out.push_str(&self.text[run_start..index]);
+                    self.pos += 1;
+                    return Ok(is_plain);
+                }
+                b'\\' => {
+                    out.push_str(&self.text[run_start..index]);
+                    self.escape(out)?;
+                    run_start = self.pos;
+                }
+                // A control character stays in the string as it is.
+                _ => self.pos += 1,
             }
-            self.escape(out)?;
-            run_start = self.pos;
+            is_plain = false;
         }
     }
 

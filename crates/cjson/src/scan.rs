@@ -7,18 +7,49 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Returns the index of the first byte at or after `from` that is below 0x20, `"` or `\`.
 pub(crate) fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
+    find_flagged(bytes, from, special_mask, is_special)
+}
+
+/// Returns the index of the first `"` or `\` at or after `from`.
+pub(crate) fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    find_flagged(bytes, from, quote_or_backslash_mask, |byte| {
+        byte == b'"' || byte == b'\\'
+    })
+}
+
+/// Returns the index of the first `needle` at or after `from`.
+pub fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
+    find_flagged(
+        bytes,
+        from,
+        |word| zero_bytes(word ^ (ONES * u64::from(needle))),
+        |byte| byte == needle,
+    )
+}
+
+/// Returns the index of the first byte at or after `from` that `matches`, testing eight
+/// bytes at a time with `mask`, which flags the high bit of matching bytes.
+fn find_flagged(
+    bytes: &[u8],
+    from: usize,
+    mask: impl Fn(u64) -> u64,
+    matches: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let mut index = from;
     while let Some(chunk) = bytes.get(index..index + 8) {
         let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
-        if has_special(word) {
-            break;
+        let flagged = mask(word);
+        if flagged != 0 {
+            // The lowest flagged byte is always a match. The tests can flag a byte that
+            // does not match only above a matching byte, whose borrow reaches it.
+            return Some(index + (flagged.trailing_zeros() / 8) as usize);
         }
         index += 8;
     }
     bytes
         .get(index..)?
         .iter()
-        .position(|&byte| is_special(byte))
+        .position(|&byte| matches(byte))
         .map(|offset| index + offset)
 }
 
@@ -26,16 +57,24 @@ fn is_special(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
-/// Returns true when a byte of `word` may be special. Each test sets the high bit of a byte
-/// that may match. A false positive only ends the fast loop early, because the byte loop
-/// decides.
-fn has_special(word: u64) -> bool {
+/// Sets the high bit of each byte of `word` that is below 0x20, `"` or `\`, and possibly of
+/// bytes above such a byte.
+fn special_mask(word: u64) -> u64 {
     let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    (below_space & HIGHS) | quote_or_backslash_mask(word)
+}
+
+/// Sets the high bit of each byte of `word` that is `"` or `\`, and possibly of bytes above
+/// such a byte.
+fn quote_or_backslash_mask(word: u64) -> u64 {
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
-    let quote_zero = quote.wrapping_sub(ONES) & !quote;
-    let backslash_zero = backslash.wrapping_sub(ONES) & !backslash;
-    (below_space | quote_zero | backslash_zero) & HIGHS != 0
+    zero_bytes(quote) | zero_bytes(backslash)
+}
+
+/// Sets the high bit of each zero byte of `word`, and possibly of bytes above a zero byte.
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
 }
 
 #[cfg(test)]
@@ -50,6 +89,49 @@ mod tests {
                 bytes[position] = special;
                 assert_eq!(find_special(&bytes, 0), Some(position), "byte {special}");
             }
+        }
+    }
+
+    #[test]
+    fn find_special_ignores_borrowed_bytes() {
+        // Each match is followed by the byte that a borrow from it would flag.
+        for (special, next) in [(0x1Fu8, 0x20u8), (b'"', b'#'), (b'\\', b']'), (0, 0x20)] {
+            for position in 0..16 {
+                let mut bytes = vec![b'a'; 24];
+                bytes[position] = special;
+                bytes[position + 1] = next;
+                assert_eq!(find_special(&bytes, 0), Some(position), "byte {special}");
+                assert_eq!(find_special(&bytes, position + 1), None, "after {special}");
+            }
+        }
+    }
+
+    #[test]
+    fn find_quote_or_backslash_positions() {
+        for special in [b'"', b'\\'] {
+            for position in 0..20 {
+                let mut bytes = vec![0x1Fu8; 20];
+                bytes[position] = special;
+                let found = find_quote_or_backslash(&bytes, 0);
+                assert_eq!(found, Some(position), "byte {special}");
+            }
+        }
+        assert_eq!(find_quote_or_backslash(b"a\x01\x80\xff!#[]", 0), None);
+        assert_eq!(find_quote_or_backslash(b"\"ab\\", 1), Some(3));
+    }
+
+    #[test]
+    fn find_byte_each_position() {
+        for position in 0..20 {
+            let mut bytes = vec![b'a'; 21];
+            bytes[position] = b'.';
+            bytes[position + 1] = b'/';
+            assert_eq!(find_byte(&bytes, 0, b'.'), Some(position), "at {position}");
+            assert_eq!(
+                find_byte(&bytes, position + 1, b'.'),
+                None,
+                "after {position}"
+            );
         }
     }
 

@@ -40,10 +40,16 @@ impl RuleStage {
 
     /// Evaluates one event and writes its alert when the rule level reaches the alert level.
     pub fn process(&mut self, event: &str, source: &EventSource) -> anyhow::Result<()> {
+        self.process_owned(event.to_owned(), source)
+    }
+
+    /// Evaluates one event like [`RuleStage::process`], keeping the text as the event's full
+    /// log instead of a copy.
+    pub fn process_owned(&mut self, event: String, source: &EventSource) -> anyhow::Result<()> {
         let now = Local::now().fixed_offset();
         let outcome = self
             .analyzer
-            .process(&mut self.session, event, source, now, false);
+            .process_owned(&mut self.session, event, source, now, false);
         self.counters.events_read += 1;
         if outcome.alert.is_some() {
             self.counters.rule_matches += 1;
