@@ -31,8 +31,8 @@ pub struct AlertRule {
     pub level: u8,
     /// Description after `$(field)` substitution.
     pub description: String,
-    /// `rule.mitre` object, when any technique is known.
-    pub mitre: Option<JsonValue>,
+    /// `rule.mitre` object, when any technique is known, shared by every alert of the rule.
+    pub mitre: Option<Arc<JsonValue>>,
     /// `<cve>`.
     pub cve: Option<String>,
     /// All `<info>` contents concatenated.

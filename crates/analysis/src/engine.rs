@@ -12,6 +12,7 @@ use crate::correlation::{correlation_targets, CorrelationState};
 use crate::decoding::DecoderSet;
 use crate::description::expand_description;
 use crate::event::Event;
+use crate::json::JsonValue;
 use crate::matching::matches_event;
 use crate::mitre::MitreTable;
 use crate::predecode::parse_header;
@@ -59,6 +60,9 @@ pub struct Analyzer {
     tree: RuleTree,
     /// Per rule index: whether events ending on that rule are kept for correlation searches.
     correlation_targets: Vec<bool>,
+    /// Per rule index: the rule's `rule.mitre` object, built once because it depends only on
+    /// the rule and the ATT&CK table.
+    mitre_objects: Vec<Option<Arc<JsonValue>>>,
     decoders: DecoderSet,
     config: AnalysisConfig,
 }
@@ -160,9 +164,13 @@ impl Analyzer {
         let tree = RuleTree::build(rules);
         let correlation_targets =
             correlation_targets((0..tree.len()).map(|index| tree.rule(index)));
+        let mitre_objects = (0..tree.len())
+            .map(|index| config.mitre.rule_object(tree.rule(index)).map(Arc::new))
+            .collect();
         Analyzer {
             tree,
             correlation_targets,
+            mitre_objects,
             decoders: DecoderSet::new(decoders),
             config,
         }
@@ -251,7 +259,7 @@ impl Analyzer {
             && (rule.level >= self.config.log_alert_level || rule.options.log_alert)
             && !rule.options.no_log;
         let alert = self.build_alert(
-            rule,
+            index,
             firedtimes,
             found.previous,
             Arc::clone(&shared),
@@ -385,22 +393,14 @@ impl Analyzer {
 
     fn build_alert(
         &self,
-        rule: &Rule,
+        index: usize,
         firedtimes: u64,
         previous: Vec<String>,
         event: Arc<Event>,
         source: &EventSource,
     ) -> Alert {
-        // NOTE: unknown technique ids are dropped from tactic/technique without a warning;
-        // Wazuh logs one per alert.
-        let mitre = if rule.mitre.ids.is_empty() {
-            self.config
-                .mitre
-                .enrich_pairs(&rule.mitre.tactic_technique)
-                .0
-        } else {
-            self.config.mitre.enrich(&rule.mitre.ids).0
-        };
+        let rule = self.tree.rule(index);
+        let mitre = self.mitre_objects[index].clone();
         let info: String = rule.info.iter().map(|info| info.text.as_str()).collect();
         let correlates = rule.has_context() || rule.frequency.is_some();
         let mail = !rule.options.no_email_alert

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use dnstel_ruleset::Rule;
+
 use crate::json::JsonValue;
 
 /// ATT&CK version used when none is selected (the one Wazuh 4.8 to 4.14 ship).
@@ -164,6 +166,18 @@ impl MitreTable {
             ("technique".to_string(), JsonValue::Array(names)),
         ]);
         (Some(object), invalid)
+    }
+
+    /// Builds a rule's `rule.mitre` object from its `<mitre><id>` list, or from its
+    /// tactic/technique pairs when the rule has no ids.
+    // NOTE: unknown technique ids are dropped from tactic/technique without a warning;
+    // Wazuh logs one per alert.
+    pub fn rule_object(&self, rule: &Rule) -> Option<JsonValue> {
+        if rule.mitre.ids.is_empty() {
+            self.enrich_pairs(&rule.mitre.tactic_technique).0
+        } else {
+            self.enrich(&rule.mitre.ids).0
+        }
     }
 }
 

@@ -135,14 +135,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             info!("SIGHUP received: reopening the alert files and reloading the rules");
             stage.reload();
         }
-        batch.clear();
         let at_end = collector.poll(BATCH_EVENTS, &mut batch);
-        for line in &batch {
+        for line in batch.drain(..) {
             let source = EventSource {
-                location: line.location.clone(),
+                location: line.location,
                 agent: agent.clone(),
             };
-            stage.process(&line.event, &source)?;
+            stage.process_owned(line.event, &source)?;
         }
         // Alerts reach the files before the positions move past their events, so a crash
         // repeats events at worst and never loses one.

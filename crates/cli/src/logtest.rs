@@ -276,7 +276,7 @@ fn text_report(outcome: &Outcome, trace: bool) -> String {
         }
         let mail = if alert.rule.mail { "True" } else { "False" };
         out.push_str(&format!("\tmail: '{mail}'\n"));
-        if let Some(JsonValue::Object(mitre)) = &alert.rule.mitre {
+        if let Some(JsonValue::Object(mitre)) = alert.rule.mitre.as_deref() {
             for (name, value) in mitre {
                 out.push_str(&format!("\tmitre.{name}: '{}'\n", python_list(value)));
             }

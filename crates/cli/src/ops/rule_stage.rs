@@ -39,12 +39,7 @@ impl RuleStage {
     }
 
     /// Evaluates one event and writes its alert when the rule level reaches the alert level.
-    pub fn process(&mut self, event: &str, source: &EventSource) -> anyhow::Result<()> {
-        self.process_owned(event.to_owned(), source)
-    }
-
-    /// Evaluates one event like [`RuleStage::process`], keeping the text as the event's full
-    /// log instead of a copy.
+    /// The text becomes the event's full log without a copy.
     pub fn process_owned(&mut self, event: String, source: &EventSource) -> anyhow::Result<()> {
         let now = Local::now().fixed_offset();
         let outcome = self

@@ -61,7 +61,7 @@ impl RuleThread {
                 stage.reload();
             }
             match self.receiver.recv_timeout(ALERT_FLUSH_INTERVAL) {
-                Ok(event) => stage.process(&event, &self.source)?,
+                Ok(event) => stage.process_owned(event, &self.source)?,
                 Err(RecvTimeoutError::Timeout) => stage.flush()?,
                 // Every queued event was received before the queue reports the disconnect.
                 Err(RecvTimeoutError::Disconnected) => break,
