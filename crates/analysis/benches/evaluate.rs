@@ -32,7 +32,7 @@ fn analyzer(loaded: LoadedRuleset) -> Analyzer {
 fn bench_ruleset(c: &mut Criterion, name: &str, analyzer: &Analyzer) {
     let line = EVENT.replace('\n', " ");
     let source = EventSource {
-        location: "/var/log/packetbeat/packetbeat.json".to_owned(),
+        location: "/var/log/packetbeat/packetbeat.json".into(),
         ..EventSource::default()
     };
     let time = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").expect("valid timestamp");

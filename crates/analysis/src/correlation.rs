@@ -245,7 +245,7 @@ fn correlation_value(field: CorrelationField, event: &Event) -> Option<&str> {
         CorrelationField::SystemName => StaticField::SystemName,
         CorrelationField::SrcUser => StaticField::SrcUser,
         CorrelationField::User => return event.user(),
-        CorrelationField::Location => return Some(event.full_location.as_str()),
+        CorrelationField::Location => return Some(&event.full_location),
         // Wazuh only warns about same_agent; agents are compared by the agent filter above.
         CorrelationField::Agent => return None,
         CorrelationField::SrcGeoip | CorrelationField::DstGeoip => return None,

@@ -36,7 +36,7 @@ pub struct AnalysisConfig {
 #[derive(Debug, Clone, Default)]
 pub struct EventSource {
     /// Location as alerts show it (a file path, `stdin`).
-    pub location: String,
+    pub location: Arc<str>,
     /// Agent the events belong to; id `000` means the manager itself.
     pub agent: AgentInfo,
 }
@@ -275,12 +275,14 @@ impl Analyzer {
 
     fn predecode(&self, line: String, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
         let header = parse_header(&line);
-        let mut event = Event::new(line, source.location.clone(), time);
+        let mut event = Event::new(line, Arc::clone(&source.location), time);
         event.set_log_start(header.log_start);
         event.program_name = header.program_name;
         event.header_timestamp = header.timestamp;
         event.header_hostname = header.hostname;
-        event.agent_id = source.agent.id.clone();
+        if event.agent_id != source.agent.id {
+            event.agent_id = source.agent.id.clone();
+        }
         if source.agent.id == "000" {
             let short = self.config.manager_name.split('.').next().unwrap_or("");
             event.hostname = event
@@ -290,7 +292,7 @@ impl Analyzer {
         } else {
             let name = source.agent.name.clone().unwrap_or_default();
             let ip = source.agent.ip.clone().unwrap_or_else(|| "any".to_string());
-            event.full_location = format!("({name}) {ip}->{}", source.location);
+            event.full_location = format!("({name}) {ip}->{}", source.location).into();
             event.hostname = name;
         }
         event

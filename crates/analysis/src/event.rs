@@ -1,6 +1,8 @@
 //! One event during analysis: the pre-decoded message, the static fields Wazuh keeps in
 //! named slots, and the dynamic fields in decode order.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, FixedOffset};
 
 /// Maximum number of dynamic fields per event (Wazuh's `analysisd.decoder_order_size`).
@@ -174,10 +176,11 @@ pub struct Event {
     pub full_log: String,
     /// Offset in `full_log` where the log starts, after any syslog header.
     log_start: usize,
-    /// Location as written in alerts (`/var/log/packetbeat`, `stdin`).
-    pub location: String,
+    /// Location as written in alerts (`/var/log/packetbeat`, `stdin`), shared by the events
+    /// of one stream.
+    pub location: Arc<str>,
     /// Location as rules see it (`(agent) 10.0.0.5->/var/log/x` for agent events).
-    pub full_location: String,
+    pub full_location: Arc<str>,
     /// Agent id (`000` for local events).
     pub agent_id: String,
     /// Agent name for agent events, the manager's short host name for local events.
@@ -204,11 +207,11 @@ pub struct Event {
 
 impl Event {
     /// Creates an undecoded event.
-    pub fn new(full_log: String, location: String, time: DateTime<FixedOffset>) -> Event {
+    pub fn new(full_log: String, location: Arc<str>, time: DateTime<FixedOffset>) -> Event {
         Event {
             full_log,
             log_start: 0,
-            full_location: location.clone(),
+            full_location: Arc::clone(&location),
             location,
             agent_id: "000".to_string(),
             hostname: String::new(),
@@ -389,7 +392,7 @@ impl Event {
         match name {
             "hostname" => Some(self.hostname.as_str()),
             "program_name" => self.program_name.as_deref(),
-            "location" => Some(self.full_location.as_str()),
+            "location" => Some(&self.full_location),
             _ => self.field(name),
         }
     }

@@ -26,7 +26,7 @@ pub fn decode_line(bytes: &[u8]) {
             null_mode: NullMode::String,
             array_mode,
         };
-        let mut event = Event::new(line.to_string(), "fuzz".to_string(), time);
+        let mut event = Event::new(line.to_string(), "fuzz".into(), time);
         decode_json(&mut event, &line, options);
         let data = JsonValue::Object(build_data(&event));
         let compact = data.to_compact();

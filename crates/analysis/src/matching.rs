@@ -38,7 +38,7 @@ pub fn matches_event(rule: &Rule, event: &Event) -> bool {
         (&rule.regex_log, Some(event.log())),
         (&rule.action, event.static_field(StaticField::Action)),
         (&rule.url, event.static_field(StaticField::Url)),
-        (&rule.location, Some(event.full_location.as_str())),
+        (&rule.location, Some(&*event.full_location)),
     ];
     if !checks
         .iter()

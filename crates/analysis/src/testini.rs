@@ -140,7 +140,7 @@ pub fn run_sections(
     time: DateTime<FixedOffset>,
 ) -> Vec<CaseResult> {
     let source = EventSource {
-        location: "stdin".to_string(),
+        location: "stdin".into(),
         agent: crate::alert::AgentInfo {
             id: "000".to_string(),
             ..Default::default()

@@ -188,7 +188,7 @@ fn read_stdin(
     counts: &mut CollectorStats,
 ) -> anyhow::Result<()> {
     let source = EventSource {
-        location: "stdin".to_owned(),
+        location: "stdin".into(),
         agent: agent.clone(),
     };
     let stdin = std::io::stdin();

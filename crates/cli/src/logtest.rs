@@ -62,7 +62,7 @@ pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
 fn event_source(args: &LogtestArgs) -> anyhow::Result<EventSource> {
     let labels = parse_labels(&args.labels)?;
     Ok(EventSource {
-        location: args.location.clone(),
+        location: args.location.as_str().into(),
         agent: AgentInfo {
             id: args.agent_id.clone(),
             name: args.agent_name.clone(),
@@ -218,7 +218,7 @@ fn decoded_only(outcome: &Outcome, analyzer: &Analyzer) -> JsonValue {
     }
     members.push((
         "location".to_string(),
-        JsonValue::String(event.location.clone()),
+        JsonValue::String(event.location.to_string()),
     ));
     JsonValue::Object(members)
 }

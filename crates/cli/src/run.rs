@@ -121,7 +121,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;
     let source = EventSource {
-        location: events_path.display().to_string(),
+        location: events_path.display().to_string().into(),
         agent: AgentInfo {
             id: "000".to_owned(),
             name: Some(analyzer.config().manager_name.clone()),

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha1::{Digest, Sha1};
 use tracing::{info, warn};
@@ -48,8 +49,9 @@ impl Default for CollectorOptions {
 /// One event read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectedLine {
-    /// The file path the event came from (the alert's `location`).
-    pub location: String,
+    /// The file path the event came from (the alert's `location`), shared by the lines of
+    /// one file.
+    pub location: Arc<str>,
     /// The event as compact JSON, labels added.
     pub event: String,
 }
@@ -157,7 +159,7 @@ impl Collector {
             };
             all_at_end &= at_end;
             let labels = &self.files[*file_index].labels;
-            let location = follower.path.to_string_lossy();
+            let location: Arc<str> = follower.path.to_string_lossy().into();
             for line in raw.drain(..) {
                 let encoded = match line {
                     RawLine::Complete(bytes) => encode_line(&bytes, labels),
@@ -167,7 +169,7 @@ impl Collector {
                     Ok(event) => {
                         self.stats.events += 1;
                         out.push(CollectedLine {
-                            location: location.clone().into_owned(),
+                            location: Arc::clone(&location),
                             event,
                         });
                     }

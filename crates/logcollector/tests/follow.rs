@@ -59,7 +59,7 @@ fn growing_file_reads_each_line_once() {
     append(&path, 3..5);
     let lines = poll_all(&mut collector);
     assert_eq!(numbers(&lines), vec![3, 4]);
-    assert_eq!(lines[0].location, path.to_string_lossy());
+    assert_eq!(&*lines[0].location, path.to_string_lossy());
 }
 
 #[test]
