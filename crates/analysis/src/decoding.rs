@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use dnstel_ruleset::matcher::{MatchKind, Matcher, Pattern};
 use dnstel_ruleset::{
@@ -21,6 +22,8 @@ pub const JSON_PREMATCH: &str = r#"^{\s*""#;
 #[derive(Debug, Default)]
 pub struct DecoderSet {
     decoders: Vec<Decoder>,
+    /// Per decoder index: the [`DecoderInfo`] that events it decodes share.
+    infos: Vec<Arc<DecoderInfo>>,
     with_program: Vec<usize>,
     without_program: Vec<usize>,
     children: HashMap<String, Vec<usize>>,
@@ -39,6 +42,7 @@ impl DecoderSet {
                 None if decoder.program_name.is_some() => set.with_program.push(index),
                 None => set.without_program.push(index),
             }
+            set.infos.push(Arc::new(info(&decoder)));
             set.decoders.push(decoder);
         }
         set
@@ -91,7 +95,7 @@ impl DecoderSet {
                 None if parent.program_name.is_none() => continue,
                 None => {}
             }
-            event.decoder = Some(info(parent, parent));
+            event.decoder = Some(Arc::clone(&self.infos[index]));
             self.run_children(event, index, after_parent);
             return;
         }
@@ -130,7 +134,7 @@ impl DecoderSet {
                 position += chain_len;
                 continue;
             };
-            event.decoder = Some(info(child, parent));
+            event.decoder = Some(Arc::clone(&self.infos[children[position]]));
             let chain = &children[position..position + chain_len];
             self.run_chain(event, chain, after_parent, after_prematch);
             return;
@@ -252,11 +256,12 @@ fn next_offset(log: &str, end: usize) -> usize {
     next
 }
 
-fn info(decoder: &Decoder, parent: &Decoder) -> DecoderInfo {
-    let is_child = decoder.parent.is_some();
+/// Builds the information that events show about `decoder`. A child's parent is every
+/// top-level decoder named `decoder.parent`, because children attach to parents by name.
+fn info(decoder: &Decoder) -> DecoderInfo {
     DecoderInfo {
         name: decoder.reported_name().to_string(),
-        parent: is_child.then(|| parent.name.clone()),
+        parent: decoder.parent.clone(),
         fts_comment: decoder.ftscomment.clone(),
         accumulate: decoder.accumulate,
         fts: decoder.fts.clone(),

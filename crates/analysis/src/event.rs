@@ -193,8 +193,8 @@ pub struct Event {
     pub header_hostname: Option<String>,
     /// Manager time when the event was received.
     pub time: DateTime<FixedOffset>,
-    /// The decoder that matched, if any.
-    pub decoder: Option<DecoderInfo>,
+    /// The decoder that matched, if any, shared with the decoder set.
+    pub decoder: Option<Arc<DecoderInfo>>,
     statics: [Option<String>; 14],
     /// The dynamic fields as `alerts.log` lines, back to back, so a field costs no allocation
     /// and the record copies runs of lines at once.
