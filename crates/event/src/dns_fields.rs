@@ -5,7 +5,9 @@
 //! strings. `header_flags` is `[]` when no flag is set. Record `data` is always a string, and
 //! the extra record keys keep the type the DNS parser gives them.
 
-use dnstel_dns::{EdnsOption, FieldValue, Message, Opt, OptionValue, Record};
+use std::sync::LazyLock;
+
+use dnstel_dns::{EdnsOption, FieldValue, Header, Message, Opt, OptionValue, Record};
 
 use crate::encode::{write_display, write_named};
 use crate::event::DnsFields;
@@ -104,19 +106,44 @@ fn write_header_flags(out: &mut Vec<u8>, message: &Message) {
     out.push(b']');
 }
 
+/// The `,"flags":{...}` text for each combination of the six header bits, indexed by
+/// [`flags_index`]. One copy per event replaces twelve small appends.
+static FLAGS_MEMBERS: LazyLock<[Vec<u8>; 64]> = LazyLock::new(|| {
+    std::array::from_fn(|index| {
+        let mut member = Vec::new();
+        render_flags(&mut member, index);
+        member
+    })
+});
+
 fn write_flags(out: &mut Vec<u8>, message: &Message) {
-    let header = &message.header;
-    let flags: [(&[u8], bool); 6] = [
-        (b",\"flags\":{\"recursion_available\":", header.ra),
-        (b",\"authentic_data\":", header.ad),
-        (b",\"checking_disabled\":", header.cd),
-        (b",\"authoritative\":", header.aa),
-        (b",\"truncated_response\":", header.tc),
-        (b",\"recursion_desired\":", header.rd),
+    out.extend_from_slice(&FLAGS_MEMBERS[flags_index(&message.header)]);
+}
+
+/// Packs the header bits in the order `render_flags` writes them, the first in bit 0.
+fn flags_index(header: &Header) -> usize {
+    let bits = [
+        header.ra, header.ad, header.cd, header.aa, header.tc, header.rd,
     ];
-    for (quoted_key, set) in flags {
+    bits.iter()
+        .enumerate()
+        .map(|(position, &set)| usize::from(set) << position)
+        .sum()
+}
+
+/// Writes `,"flags":{...}` with each flag set when its bit in `index` is.
+fn render_flags(out: &mut Vec<u8>, index: usize) {
+    let keys: [&[u8]; 6] = [
+        b",\"flags\":{\"recursion_available\":",
+        b",\"authentic_data\":",
+        b",\"checking_disabled\":",
+        b",\"authoritative\":",
+        b",\"truncated_response\":",
+        b",\"recursion_desired\":",
+    ];
+    for (position, quoted_key) in keys.into_iter().enumerate() {
         out.extend_from_slice(quoted_key);
-        json::write_bool(out, set);
+        json::write_bool(out, index & (1 << position) != 0);
     }
     out.push(b'}');
 }
@@ -288,5 +315,41 @@ fn write_option_value(object: &mut ObjectWriter<'_>, key: &str, value: &OptionVa
         // value to write, so its key is left out.
         OptionValue::Expire(None) | OptionValue::TcpKeepalive(None) => {}
         OptionValue::ExtendedError(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_follow_each_header_bit() {
+        for index in 0..64usize {
+            let set = |position: usize| index & (1 << position) != 0;
+            let mut message =
+                dnstel_dns::parse(&[0; 12], &Default::default()).expect("header parses");
+            let header = &mut message.header;
+            header.ra = set(0);
+            header.ad = set(1);
+            header.cd = set(2);
+            header.aa = set(3);
+            header.tc = set(4);
+            header.rd = set(5);
+
+            let mut out = Vec::new();
+            write_flags(&mut out, &message);
+            let expected = format!(
+                ",\"flags\":{{\"recursion_available\":{},\"authentic_data\":{},\
+                 \"checking_disabled\":{},\"authoritative\":{},\"truncated_response\":{},\
+                 \"recursion_desired\":{}}}",
+                set(0),
+                set(1),
+                set(2),
+                set(3),
+                set(4),
+                set(5),
+            );
+            assert_eq!(String::from_utf8_lossy(&out), expected, "index {index}");
+        }
     }
 }
