@@ -27,7 +27,10 @@ pub struct AlertWriter {
     pending_log: String,
     log_offset: u64,
     json_size: u64,
+    /// Alerts in `pending_json` and `pending_log`.
+    pending_alerts: u64,
     written: u64,
+    lost: u64,
     timestamps: AlertTimestamps,
 }
 
@@ -45,7 +48,9 @@ impl AlertWriter {
             pending_log: String::new(),
             log_offset,
             json_size,
+            pending_alerts: 0,
             written: 0,
+            lost: 0,
             timestamps: AlertTimestamps::default(),
         })
     }
@@ -72,7 +77,7 @@ impl AlertWriter {
         alert.write_json_at(json_time, Some(&alert_id), &mut self.pending_json);
         self.pending_json.push('\n');
         self.json_size += (self.pending_json.len() - json_start) as u64;
-        self.written += 1;
+        self.pending_alerts += 1;
         if self.pending_log.len() >= PENDING_LIMIT || self.pending_json.len() >= PENDING_LIMIT {
             self.write_pending()?;
         }
@@ -93,12 +98,31 @@ impl AlertWriter {
         self.pending_log.clear();
         let json = self.json.write_all(self.pending_json.as_bytes());
         self.pending_json.clear();
-        log.and(json)
+        let count = std::mem::take(&mut self.pending_alerts);
+        match log.and(json) {
+            Ok(()) => {
+                self.written += count;
+                Ok(())
+            }
+            Err(error) => {
+                self.lost += count;
+                Err(io::Error::new(
+                    error.kind(),
+                    format!("{count} alerts were lost, not written whole to both files: {error}"),
+                ))
+            }
+        }
     }
 
-    /// Number of alerts written since the writer was opened.
+    /// Number of alerts written to both files since the writer was opened. Alerts still in
+    /// memory count once they are written out.
     pub fn written(&self) -> u64 {
         self.written
+    }
+
+    /// Number of alerts lost because writing them to a file failed.
+    pub fn lost(&self) -> u64 {
+        self.lost
     }
 
     /// The directory that contains `alerts.json` and `alerts.log`.
@@ -267,6 +291,29 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn failed_write_counts_lost_alerts() {
+        let dir = std::env::temp_dir().join(format!("dnstel-writer-lost-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut writer = AlertWriter::open(&dir).unwrap();
+        writer.write(&alert()).unwrap();
+        writer.flush().unwrap();
+        assert_eq!(writer.written(), 1);
+        writer.write(&alert()).unwrap();
+        writer.write(&alert()).unwrap();
+        assert_eq!(writer.written(), 1, "buffered alerts are not counted yet");
+        // A read-only handle makes the next write fail, as a full disk would.
+        writer.json = File::open(dir.join("alerts.json")).unwrap();
+        let error = writer.flush().unwrap_err();
+        assert!(
+            error.to_string().starts_with("2 alerts were lost"),
+            "{error}"
+        );
+        assert_eq!(writer.written(), 1);
+        assert_eq!(writer.lost(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

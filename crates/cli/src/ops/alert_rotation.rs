@@ -85,6 +85,11 @@ impl RotatingAlertWriter {
         self.writer.reopen()
     }
 
+    /// Number of alerts written to both files since the writer was opened.
+    pub fn written(&self) -> u64 {
+        self.writer.written()
+    }
+
     /// Number of rotations since the writer was opened.
     pub fn rotations(&self) -> u64 {
         self.rotations

@@ -53,7 +53,7 @@ impl RuleStage {
             self.writer
                 .write(alert)
                 .context("failed to write an alert")?;
-            self.counters.alerts_written += 1;
+            self.counters.alerts_written = self.writer.written();
             self.counters.alert_rotations = self.writer.rotations();
         }
         Ok(())
@@ -67,6 +67,7 @@ impl RuleStage {
         self.writer
             .tick()
             .context("failed to rotate the alert files")?;
+        self.counters.alerts_written = self.writer.written();
         self.counters.alert_rotations = self.writer.rotations();
         Ok(())
     }
