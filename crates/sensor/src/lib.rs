@@ -23,4 +23,6 @@ pub use flow::{flow_hash, FlowPacket, PacketBatch, Route, TcpHeader};
 pub use route::{route_frame, PairingInput};
 pub use sensor::{shard_options, Sensor, SensorOptions};
 pub use shard::{Completion, Phase, ShardSensor};
-pub use stats::{add_pairing_stats, add_sensor_stats, DecodeErrorCounts, SensorStats};
+pub use stats::{
+    add_defrag_stats, add_pairing_stats, add_sensor_stats, DecodeErrorCounts, SensorStats,
+};

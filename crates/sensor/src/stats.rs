@@ -1,6 +1,6 @@
 //! Counters of the frames the sensor saw and why it set any aside.
 
-use dnstel_packet::DecodeError;
+use dnstel_packet::{DecodeError, DefragStats};
 use dnstel_pairing::PairingStats;
 
 /// Frames that could not be decoded, by cause.
@@ -129,4 +129,36 @@ pub fn add_sensor_stats(total: &mut SensorStats, other: &SensorStats) {
     total.fragments += other.fragments;
     total.reassembled += other.reassembled;
     total.reassembled_decode_errors += other.reassembled_decode_errors;
+}
+
+/// Adds every IP reassembly counter of `other` to `total`, for summing the counters of
+/// capture workers.
+pub fn add_defrag_stats(total: &mut DefragStats, other: &DefragStats) {
+    // Destructured without `..`, so a new counter fails to compile here until it is summed.
+    let DefragStats {
+        fragments_received,
+        datagrams_reassembled,
+        duplicate_fragments,
+        truncated_fragments,
+        invalid_fragments,
+        oversized_fragments,
+        inconsistent_datagrams,
+        too_many_fragments_datagrams,
+        expired_datagrams,
+        evicted_for_count,
+        evicted_for_bytes,
+        fragments_discarded,
+    } = other;
+    total.fragments_received += fragments_received;
+    total.datagrams_reassembled += datagrams_reassembled;
+    total.duplicate_fragments += duplicate_fragments;
+    total.truncated_fragments += truncated_fragments;
+    total.invalid_fragments += invalid_fragments;
+    total.oversized_fragments += oversized_fragments;
+    total.inconsistent_datagrams += inconsistent_datagrams;
+    total.too_many_fragments_datagrams += too_many_fragments_datagrams;
+    total.expired_datagrams += expired_datagrams;
+    total.evicted_for_count += evicted_for_count;
+    total.evicted_for_bytes += evicted_for_bytes;
+    total.fragments_discarded += fragments_discarded;
 }

@@ -18,7 +18,7 @@ use dnstel_capture::{CaptureStats, LiveCapture};
 use dnstel_event::EventBuilder;
 use dnstel_packet::DefragStats;
 use dnstel_pairing::PairingStats;
-use dnstel_sensor::{add_pairing_stats, add_sensor_stats, Sensor, SensorStats};
+use dnstel_sensor::{add_defrag_stats, add_pairing_stats, add_sensor_stats, Sensor, SensorStats};
 use tracing::{info, warn};
 
 use super::encoded::EncodedBatch;
@@ -321,35 +321,4 @@ fn add_capture_stats(total: &mut CaptureStats, other: &CaptureStats) {
     total.freeze_queue_count += other.freeze_queue_count;
     total.loopback_duplicates += other.loopback_duplicates;
     total.malformed_ring_entries += other.malformed_ring_entries;
-}
-
-/// Adds the reassembly counters of one worker to `total`.
-fn add_defrag_stats(total: &mut DefragStats, other: &DefragStats) {
-    // Destructured without `..`, so a new counter fails to compile here until it is summed.
-    let DefragStats {
-        fragments_received,
-        datagrams_reassembled,
-        duplicate_fragments,
-        truncated_fragments,
-        invalid_fragments,
-        oversized_fragments,
-        inconsistent_datagrams,
-        too_many_fragments_datagrams,
-        expired_datagrams,
-        evicted_for_count,
-        evicted_for_bytes,
-        fragments_discarded,
-    } = other;
-    total.fragments_received += fragments_received;
-    total.datagrams_reassembled += datagrams_reassembled;
-    total.duplicate_fragments += duplicate_fragments;
-    total.truncated_fragments += truncated_fragments;
-    total.invalid_fragments += invalid_fragments;
-    total.oversized_fragments += oversized_fragments;
-    total.inconsistent_datagrams += inconsistent_datagrams;
-    total.too_many_fragments_datagrams += too_many_fragments_datagrams;
-    total.expired_datagrams += expired_datagrams;
-    total.evicted_for_count += evicted_for_count;
-    total.evicted_for_bytes += evicted_for_bytes;
-    total.fragments_discarded += fragments_discarded;
 }
