@@ -2,9 +2,9 @@
 //! `if_matched_group`, `if_matched_regex`, `frequency`/`timeframe` and the `same_*`/
 //! `different_*` filters, plus first-time-seen keys for `if_fts`.
 //!
-//! Wazuh keeps one list per referenced rule and group; dnstel keeps one bounded list (newest
-//! last) of the events whose final rule some search can select, and filters it by final rule,
-//! which selects the same events.
+//! Wazuh keeps one list per referenced rule and group. dnstel keeps one bounded list (newest
+//! last) of the events whose final rule some search can select. It filters that list by final
+//! rule, which selects the same events.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -37,8 +37,8 @@ struct StoredEvent {
     matched: u8,
 }
 
-/// For each rule of `rules`, whether an event that ends on it can ever be a candidate of a
-/// correlation search: some rule with `if_matched_sid` names it, some rule with
+/// Returns, for each rule of `rules`, whether an event that ends on it can be a candidate of a
+/// correlation search. That is so when some rule's `if_matched_sid` names it, some rule's
 /// `if_matched_group` matches one of its groups, or some rule has only `if_matched_regex`,
 /// which looks at every stored event. Events of other rules never need storing.
 pub fn correlation_targets<'a>(rules: impl Iterator<Item = &'a Rule> + Clone) -> Vec<bool> {

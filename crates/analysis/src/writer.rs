@@ -156,7 +156,7 @@ fn open_files(directory: &Path) -> io::Result<(File, File, u64)> {
     Ok((json, log, log_offset))
 }
 
-/// How the records of an alert file end.
+/// The way records end in an alert file.
 #[derive(Clone, Copy)]
 enum RecordEnd {
     /// `alerts.json`: one alert per line.
@@ -170,7 +170,7 @@ const TAIL_SEARCH_BYTES: u64 = 8 << 20;
 
 /// Opens a file for appending. A record cut short at the end of the file (the process was
 /// killed, or the disk filled, during a write) is removed first, so no reader ever sees half
-/// an alert; the analyzer writes that alert again because its read position was not saved.
+/// an alert. The analyzer writes that alert again, because its read position was not saved.
 /// When no record end is found in the last [`TAIL_SEARCH_BYTES`], a newline is appended
 /// instead, so the next alert still starts a line of its own.
 fn open_append(path: &Path, record_end: RecordEnd) -> io::Result<File> {
