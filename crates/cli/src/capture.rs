@@ -339,7 +339,10 @@ pub fn capture_loop(
     let drained = drain_ring(capture, DRAIN_LIMIT, &mut |frame| {
         pipeline.process_frame(frame)
     })?;
-    info!(frames = drained, "writing pending transactions");
+    info!(
+        frames_after_stop = drained,
+        "capture ring drained; writing pending transactions"
+    );
     Ok(())
 }
 
