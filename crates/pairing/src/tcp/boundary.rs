@@ -4,7 +4,8 @@
 /// Returns whether `payload` may begin at a message boundary. Every length prefix in it must be
 /// at least a header long, and every header it contains must look like DNS (see
 /// [`plausible_header`](crate::decode::plausible_header)). The payload must end exactly at a
-/// message end or inside the last message. A lone 2-byte prefix qualifies, because many clients
+/// message end or inside the last message, or one byte after a whole message, which is the
+/// first byte of the next length prefix. A lone 2-byte prefix qualifies, because many clients
 /// send the prefix in a segment of its own. The first message framed from such a guess must
 /// still pass [`parses_cleanly`] before anything is reported.
 pub(crate) fn may_start_message(payload: &[u8]) -> bool {
@@ -14,7 +15,9 @@ pub(crate) fn may_start_message(payload: &[u8]) -> bool {
             return start > 0;
         }
         let Some(prefix) = payload.get(start..start + 2) else {
-            return false;
+            // One byte is left: after a whole message it starts the next prefix, but a lone
+            // byte says nothing about where a message starts.
+            return start > 0;
         };
         let length = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
         if length < dnstel_dns::HEADER_LEN {

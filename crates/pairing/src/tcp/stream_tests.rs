@@ -299,6 +299,9 @@ fn may_start_message_cases() {
     assert!(may_start_message(&framed(1)[..2]));
     assert!(!may_start_message(&framed(1)[..1]));
     assert!(!may_start_message(&framed(1)[1..]));
+    let mut split_prefix = framed(1);
+    split_prefix.push(framed(2)[0]);
+    assert!(may_start_message(&split_prefix));
     assert!(!may_start_message(b"GET / HTTP/1.1\r\n\r\n"));
     assert!(!may_start_message(&[]));
     assert!(!may_start_message(&[0, 5, 1, 2, 3, 4, 5]));
