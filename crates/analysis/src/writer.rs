@@ -108,7 +108,7 @@ impl AlertWriter {
                 self.lost += count;
                 Err(io::Error::new(
                     error.kind(),
-                    format!("{count} alerts were lost, not written whole to both files: {error}"),
+                    format!("up to {count} alerts were not written whole to both files: {error}"),
                 ))
             }
         }
@@ -120,7 +120,8 @@ impl AlertWriter {
         self.written
     }
 
-    /// Number of alerts lost because writing them to a file failed.
+    /// Number of alerts in buffers whose write failed. Some of them may have reached one file
+    /// or both, because a failed write does not say how far it got.
     pub fn lost(&self) -> u64 {
         self.lost
     }
@@ -309,7 +310,9 @@ mod tests {
         writer.json = File::open(dir.join("alerts.json")).unwrap();
         let error = writer.flush().unwrap_err();
         assert!(
-            error.to_string().starts_with("2 alerts were lost"),
+            error
+                .to_string()
+                .starts_with("up to 2 alerts were not written"),
             "{error}"
         );
         assert_eq!(writer.written(), 1);
