@@ -137,6 +137,16 @@ pub enum PcapError {
         /// Interfaces described so far in the section.
         count: usize,
     },
+    /// A section describes more interfaces than [`crate::MAX_INTERFACES`].
+    #[error(
+        "pcapng interface description at offset {offset} is one more than the {} interfaces \
+         supported per section",
+        crate::MAX_INTERFACES
+    )]
+    TooManyInterfaces {
+        /// Interface description block offset.
+        offset: u64,
+    },
     /// An `if_tsresol` option value cannot be represented.
     #[error(
         "pcapng interface description at offset {offset} has invalid if_tsresol 0x{value:02x}"

@@ -50,6 +50,11 @@ pub use reader::{CaptureFormat, CaptureReader, ReaderStats};
 /// records at 256 KiB for most link types, so this only stops absurd lengths in corrupt files.
 pub const MAX_RECORD_LENGTH: u32 = 16 * 1024 * 1024;
 
+/// The most interface description blocks accepted in one pcapng section. Real captures
+/// describe a handful; past this a file is taken as damaged, so a hostile file cannot grow the
+/// interface table without bound.
+pub const MAX_INTERFACES: usize = 65_536;
+
 /// The largest pcapng interface description or packet block accepted, in bytes (16 MiB).
 /// Blocks of other types are skipped without buffering, whatever their length.
 pub const MAX_BLOCK_LENGTH: u32 = 16 * 1024 * 1024;

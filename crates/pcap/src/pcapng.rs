@@ -106,6 +106,9 @@ impl<R: Read> PcapNgReader<R> {
             check_length(start, length, BLOCK_MIN_LENGTH, buffered)?;
             match block_type {
                 INTERFACE_DESCRIPTION => {
+                    if self.interfaces.len() >= crate::MAX_INTERFACES {
+                        return Err(PcapError::TooManyInterfaces { offset: start });
+                    }
                     let order = self.order;
                     let body = self.read_body(start, length)?;
                     let interface = Interface::parse(order, body, start)?;

@@ -329,6 +329,23 @@ fn pcapng_interfaces_and_resolutions() {
 }
 
 #[test]
+fn pcapng_interface_table_capped() {
+    let mut ng = Ng::new(false);
+    for _ in 0..dnstel_pcap::MAX_INTERFACES {
+        ng.interface(1, None, None);
+    }
+    ng.enhanced(0, 0, b"a");
+    let (frames, errors) = collect(&ng.bytes);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(frames.len(), 1);
+    ng.interface(1, None, None).enhanced(0, 0, b"b");
+    let (frames, errors) = collect(&ng.bytes);
+    assert_eq!(frames.len(), 1);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("65536 interfaces"), "{}", errors[0]);
+}
+
+#[test]
 fn pcapng_skipped_blocks_counted() {
     let mut ng = Ng::new(false);
     ng.interface(1, None, None)
