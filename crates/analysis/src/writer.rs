@@ -2,10 +2,14 @@
 //!
 //! The alert id is `<seconds>.<offset>`, where the offset is the size of `alerts.log` before
 //! the record is written, as in Wazuh. Files are created with mode 0600.
+//!
+//! Either file may instead be an existing device or named pipe (`/dev/null`, or a FIFO that
+//! another program reads). Such a file is written in place and never rotated, and its id
+//! offsets count the bytes written since the writer was opened.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::alert::Alert;
@@ -29,6 +33,8 @@ pub struct AlertWriter {
     json_size: u64,
     /// Alerts in `pending_json` and `pending_log`.
     pending_alerts: u64,
+    /// True when either file is a device or a named pipe, which must not be rotated.
+    special: bool,
     written: u64,
     lost: u64,
     timestamps: AlertTimestamps,
@@ -38,17 +44,17 @@ impl AlertWriter {
     /// Opens (creating when missing) `alerts.json` and `alerts.log` in `directory`.
     pub fn open(directory: impl AsRef<Path>) -> io::Result<AlertWriter> {
         let directory = directory.as_ref().to_path_buf();
-        let (json, log, log_offset) = open_files(&directory)?;
-        let json_size = json.metadata()?.len();
+        let opened = open_files(&directory)?;
         Ok(AlertWriter {
             directory,
-            json,
-            log,
+            json: opened.json.file,
+            log: opened.log.file,
             pending_json: String::new(),
             pending_log: String::new(),
-            log_offset,
-            json_size,
+            log_offset: opened.log.size,
+            json_size: opened.json.size,
             pending_alerts: 0,
+            special: opened.json.special || opened.log.special,
             written: 0,
             lost: 0,
             timestamps: AlertTimestamps::default(),
@@ -58,11 +64,12 @@ impl AlertWriter {
     /// Closes and reopens both files, for use after they were rotated away.
     pub fn reopen(&mut self) -> io::Result<()> {
         self.write_pending()?;
-        let (json, log, log_offset) = open_files(&self.directory)?;
-        self.json_size = json.metadata()?.len();
-        self.json = json;
-        self.log = log;
-        self.log_offset = log_offset;
+        let opened = open_files(&self.directory)?;
+        self.json = opened.json.file;
+        self.log = opened.log.file;
+        self.json_size = opened.json.size;
+        self.log_offset = opened.log.size;
+        self.special = opened.json.special || opened.log.special;
         Ok(())
     }
 
@@ -140,6 +147,12 @@ impl AlertWriter {
     pub fn json_size(&self) -> u64 {
         self.json_size
     }
+
+    /// Returns whether the files may be renamed for rotation: false when either is a device
+    /// or a named pipe.
+    pub fn rotatable(&self) -> bool {
+        !self.special
+    }
 }
 
 impl Drop for AlertWriter {
@@ -150,11 +163,60 @@ impl Drop for AlertWriter {
     }
 }
 
-fn open_files(directory: &Path) -> io::Result<(File, File, u64)> {
-    let json = open_append(&directory.join("alerts.json"), RecordEnd::Line)?;
-    let log = open_append(&directory.join("alerts.log"), RecordEnd::AlertsLog)?;
-    let log_offset = log.metadata()?.len();
-    Ok((json, log, log_offset))
+/// An opened alert file.
+struct Opened {
+    file: File,
+    /// Bytes in the file; 0 for a device or a named pipe.
+    size: u64,
+    special: bool,
+}
+
+struct OpenedPair {
+    json: Opened,
+    log: Opened,
+}
+
+fn open_files(directory: &Path) -> io::Result<OpenedPair> {
+    Ok(OpenedPair {
+        json: open_alert_file(&directory.join("alerts.json"), RecordEnd::Line)?,
+        log: open_alert_file(&directory.join("alerts.log"), RecordEnd::AlertsLog)?,
+    })
+}
+
+fn open_alert_file(path: &Path, record_end: RecordEnd) -> io::Result<Opened> {
+    let with_path =
+        |error: io::Error| io::Error::new(error.kind(), format!("{}: {error}", path.display()));
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => Err(with_path(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a folder; alert files must be files, devices or named pipes",
+        ))),
+        Ok(metadata) if !metadata.is_file() => {
+            if metadata.file_type().is_fifo() {
+                tracing::info!(path = %path.display(), "opening a named pipe for alerts; this waits until a reader opens it");
+            }
+            // Neither read nor truncated: a device or pipe has no records to repair, and
+            // opening a pipe for reading would make this process its own reader.
+            let file = OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(with_path)?;
+            Ok(Opened {
+                file,
+                size: 0,
+                special: true,
+            })
+        }
+        _ => {
+            let file = open_append(path, record_end).map_err(with_path)?;
+            let size = file.metadata().map_err(with_path)?.len();
+            Ok(Opened {
+                file,
+                size,
+                special: false,
+            })
+        }
+    }
 }
 
 /// The way records end in an alert file.
@@ -175,27 +237,13 @@ const TAIL_SEARCH_BYTES: u64 = 8 << 20;
 /// When no record end is found in the last [`TAIL_SEARCH_BYTES`], a newline is appended
 /// instead, so the next alert still starts a line of its own.
 fn open_append(path: &Path, record_end: RecordEnd) -> io::Result<File> {
-    let with_path =
-        |error: io::Error| io::Error::new(error.kind(), format!("{}: {error}", path.display()));
-    // The file is opened for reading too, to find a partial record. On a FIFO that makes the
-    // process its own reader, so a write would block forever once the pipe is full.
-    if std::fs::metadata(path).is_ok_and(|metadata| !metadata.is_file()) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{}: is not a regular file; alert files must be regular files",
-                path.display()
-            ),
-        ));
-    }
     let mut file = OpenOptions::new()
         .create(true)
         .read(true)
         .append(true)
         .mode(0o600)
-        .open(path)
-        .map_err(with_path)?;
-    cut_partial_record(&mut file, path, record_end).map_err(with_path)?;
+        .open(path)?;
+    cut_partial_record(&mut file, path, record_end)?;
     Ok(file)
 }
 
@@ -352,7 +400,7 @@ mod tests {
     }
 
     #[test]
-    fn fifo_alert_file_rejected() {
+    fn fifo_and_device_alert_files_written_in_place() {
         let dir = std::env::temp_dir().join(format!("dnstel-writer-fifo-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create test folder");
         let status = std::process::Command::new("mkfifo")
@@ -360,8 +408,40 @@ mod tests {
             .status()
             .expect("mkfifo runs");
         assert!(status.success());
-        let error = AlertWriter::open(&dir).expect_err("a FIFO is rejected");
-        assert!(error.to_string().contains("not a regular file"), "{error}");
+        std::os::unix::fs::symlink("/dev/null", dir.join("alerts.log")).expect("link /dev/null");
+        let fifo = dir.join("alerts.json");
+        let reader = std::thread::spawn(move || std::fs::read_to_string(fifo));
+
+        let mut writer = AlertWriter::open(&dir).expect("a FIFO and a device are accepted");
+        assert!(!writer.rotatable());
+        let first = writer.write(&alert()).expect("write alert");
+        let second = writer.write(&alert()).expect("write alert");
+        writer.flush().expect("flush");
+        assert_eq!(writer.written(), 2);
+        drop(writer);
+
+        let json = reader.join().expect("reader thread").expect("read FIFO");
+        assert_eq!(json.lines().count(), 2, "{json}");
+        assert!(json.contains(&format!("\"id\":\"{second}\"")), "{json}");
+        // Ids count the bytes written to the device since the writer opened it.
+        assert_eq!(first, "1704067200.0");
+        assert_ne!(second, first);
+        assert!(
+            dir.join("alerts.log").is_symlink(),
+            "the device link is not replaced"
+        );
+        std::fs::remove_dir_all(&dir).expect("remove test folder");
+    }
+
+    #[test]
+    fn folder_as_alert_file_rejected() {
+        let dir = std::env::temp_dir().join(format!("dnstel-writer-folder-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("alerts.json")).expect("create test folders");
+        let error = AlertWriter::open(&dir).expect_err("a folder is rejected");
+        assert!(
+            error.to_string().contains("alerts.json: is a folder"),
+            "{error}"
+        );
         std::fs::remove_dir_all(&dir).expect("remove test folder");
     }
 

@@ -55,11 +55,14 @@ pub fn usage_error(error: impl Into<anyhow::Error>) -> anyhow::Error {
 }
 
 /// Prints the error chain, if any, and converts the result into the process exit code.
-pub fn report(result: anyhow::Result<()>) -> ExitCode {
+/// `writes_standard_output` is true for commands that print their results there, where a
+/// broken pipe means the reader closed it. For other commands every broken pipe is an error,
+/// such as a named pipe used as an alert file whose reader went away.
+pub fn report(result: anyhow::Result<()>, writes_standard_output: bool) -> ExitCode {
     let Err(error) = result else {
         return ExitCode::SUCCESS;
     };
-    if is_closed_standard_output(&error) {
+    if writes_standard_output && is_closed_standard_output(&error) {
         return ExitCode::SUCCESS;
     }
     let status = error
@@ -149,7 +152,15 @@ mod tests {
         })
         .context("failed to write an event");
         assert!(!is_closed_standard_output(&file));
-        let status = report(Err(file));
+        let status = report(Err(file), true);
+        assert_eq!(format!("{status:?}"), format!("{:?}", ExitCode::from(1)));
+    }
+
+    #[test]
+    fn broken_pipe_fails_commands_without_standard_output() {
+        let alerts = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+            .context("failed to write an alert");
+        let status = report(Err(alerts), false);
         assert_eq!(format!("{status:?}"), format!("{:?}", ExitCode::from(1)));
     }
 

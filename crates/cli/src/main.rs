@@ -43,12 +43,12 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Read(args) => read::run(args),
-        Command::Capture(args) => capture::run(args),
-        Command::Logtest(args) => logtest::run(*args),
-        Command::Analyze(args) => analyze::run(args),
-        Command::Run(args) => run::run(args),
+    let (result, writes_standard_output) = match cli.command {
+        Command::Read(args) => (read::run(args), true),
+        Command::Capture(args) => (capture::run(args), true),
+        Command::Logtest(args) => (logtest::run(*args), true),
+        Command::Analyze(args) => (analyze::run(args), false),
+        Command::Run(args) => (run::run(args), false),
     };
-    exit::report(result)
+    exit::report(result, writes_standard_output)
 }

@@ -9,6 +9,8 @@
 //! - by size: before a write, when either file has reached the size limit (off by default, as
 //!   in Wazuh).
 //!
+//! Alert files that are devices or named pipes (see [`AlertWriter`]) are never rotated.
+//!
 //! The new `alerts.log` starts empty, so alert ids restart at offset 0. After each rotation,
 //! archived alert files of days older than the retention are deleted. Rotated files keep mode
 //! 0600; archive folders are created with mode 0750.
@@ -96,6 +98,9 @@ impl RotatingAlertWriter {
     }
 
     fn rotate_if_due(&mut self, now: DateTime<Local>) -> io::Result<()> {
+        if !self.writer.rotatable() {
+            return Ok(());
+        }
         let today = now.date_naive();
         let empty = self.writer.log_size() == 0 && self.writer.json_size() == 0;
         if today != self.day {
@@ -277,6 +282,28 @@ mod tests {
         assert_eq!(writer.writer.log_size(), 0, "id offsets restart");
         writer.tick().expect("no second rotation");
         assert_eq!(writer.rotations(), 1);
+    }
+
+    #[test]
+    fn device_alert_files_never_rotated() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        fs::write(
+            directory.path().join("alerts.log"),
+            "** Alert 1.0: - g,\nx\n\n",
+        )
+        .expect("write");
+        std::os::unix::fs::symlink("/dev/null", directory.path().join("alerts.json"))
+            .expect("link /dev/null");
+        let policy = RotationPolicy {
+            max_size: Some(1),
+            keep_days: 0,
+        };
+        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
+        writer.day = Local::now().date_naive() - chrono::Days::new(1);
+        writer.tick().expect("tick");
+        assert_eq!(writer.rotations(), 0);
+        assert!(!directory.path().join("logs").exists());
+        assert!(directory.path().join("alerts.json").is_symlink());
     }
 
     #[test]
