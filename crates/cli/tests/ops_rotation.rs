@@ -46,9 +46,22 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Returns the text of an alert file, decompressing a `.gz` archive.
+fn read_alert_file(path: &Path) -> String {
+    let mut text = String::new();
+    let file = fs::File::open(path).expect("open alert file");
+    if path.extension() == Some("gz".as_ref()) {
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text)
+            .expect("decompress archive");
+    } else {
+        std::io::Read::read_to_string(&mut { file }, &mut text).expect("read alert file");
+    }
+    text
+}
+
 /// Checks that each alert id in an alerts.log is `<seconds>.<offset of its record>`.
 fn check_log_offsets(path: &Path) -> usize {
-    let text = fs::read_to_string(path).expect("read alerts.log");
+    let text = read_alert_file(path);
     let mut records = 0;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -118,10 +131,13 @@ fn size_rotation_uses_wazuh_layout() {
         assert_eq!(parts.len(), 3, "YYYY/Mon/file: {relative:?}");
         assert_eq!(parts[0].len(), 4, "year folder: {relative:?}");
         assert!(MONTHS.contains(&parts[1]), "month folder: {relative:?}");
-        let stem = parts[2]
+        let name = parts[2]
+            .strip_suffix(".gz")
+            .expect("archives are compressed");
+        let stem = name
             .strip_suffix(".json")
-            .or_else(|| parts[2].strip_suffix(".log"))
-            .expect("json or log file");
+            .or_else(|| name.strip_suffix(".log"))
+            .unwrap_or_else(|| panic!("json or log file: {relative:?}"));
         let day_and_counter = stem.strip_prefix("ossec-alerts-").expect("prefix");
         let (day, counter) = day_and_counter
             .split_once('-')
@@ -133,15 +149,15 @@ fn size_rotation_uses_wazuh_layout() {
         );
         let mode = fs::metadata(path).expect("metadata").permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "mode of {relative:?}");
-        if parts[2].ends_with(".log") {
+        if name.ends_with(".log") {
             log_alerts += check_log_offsets(path);
         } else {
-            json_alerts += fs::read_to_string(path).expect("read").lines().count();
+            json_alerts += read_alert_file(path).lines().count();
         }
     }
     let day_file = |path: &PathBuf| {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        name.len() == "ossec-alerts-DD.json".len() && name.ends_with(".json")
+        name.len() == "ossec-alerts-DD.json.gz".len() && name.ends_with(".json.gz")
     };
     assert!(
         archives.iter().any(day_file),
@@ -150,7 +166,7 @@ fn size_rotation_uses_wazuh_layout() {
     assert!(
         archives
             .iter()
-            .any(|path| path.to_string_lossy().ends_with("-001.json")),
+            .any(|path| path.to_string_lossy().ends_with("-001.json.gz")),
         "second rotation of the day is -001: {archives:?}"
     );
     json_alerts += fs::read_to_string(data.join("alerts.json"))
@@ -162,9 +178,9 @@ fn size_rotation_uses_wazuh_layout() {
     assert_eq!(log_alerts, count, "every alert in one alerts.log");
     for path in archives
         .iter()
-        .filter(|path| path.extension() == Some("json".as_ref()))
+        .filter(|path| path.to_string_lossy().ends_with(".json.gz"))
     {
-        let first = fs::read_to_string(path).expect("read");
+        let first = read_alert_file(path);
         let alert: Value =
             serde_json::from_str(first.lines().next().expect("alert")).expect("alert is JSON");
         let id = alert["id"].as_str().expect("alert id");

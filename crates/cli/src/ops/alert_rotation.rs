@@ -4,7 +4,8 @@
 //! named after the local day of the alerts they contain (`Mon` is the English month
 //! abbreviation). A second rotation on the same day adds a three-digit counter starting at
 //! `-001` (`ossec-alerts-DD-001.json`), as Wazuh 3.12 and later name rotated alert files.
-//! Unlike Wazuh, dnstel does not compress the archives. Rotation happens
+//! As in Wazuh, archives are compressed with gzip by default (`ossec-alerts-DD.json.gz`), in a
+//! background thread so that alerts keep flowing. Rotation happens
 //! - daily: at the first write or timer tick after local midnight, when the files are not empty;
 //! - by size: before a write, when either file has reached the size limit (off by default, as
 //!   in Wazuh).
@@ -12,13 +13,17 @@
 //! Alert files that are devices or named pipes (see [`AlertWriter`]) are never rotated.
 //!
 //! The new `alerts.log` starts empty, so alert ids restart at offset 0. After each rotation,
-//! archived alert files of days older than the retention are deleted. Rotated files keep mode
+//! archived alert files of days older than the retention are deleted, and archives left
+//! uncompressed (by a stop during compression, or with compression off earlier) are compressed. Rotated files keep mode
 //! 0600; archive folders are created with mode 0750.
 
-use std::fs::{self, DirBuilder};
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Local, NaiveDate};
 use dnstel_analysis::{Alert, AlertWriter};
@@ -31,6 +36,8 @@ pub struct RotationPolicy {
     pub max_size: Option<u64>,
     /// Delete archives of days more than this many days ago; 0 keeps archives forever.
     pub keep_days: u32,
+    /// Compress archives with gzip.
+    pub compress: bool,
 }
 
 /// The default `--alerts-keep-days`.
@@ -47,6 +54,8 @@ pub struct RotatingAlertWriter {
     /// The local day of the alerts in the current files.
     day: NaiveDate,
     rotations: u64,
+    /// The thread that compresses archives, once a rotation has started it.
+    compressor: Option<Compressor>,
 }
 
 impl RotatingAlertWriter {
@@ -63,6 +72,7 @@ impl RotatingAlertWriter {
             policy,
             day,
             rotations: 0,
+            compressor: None,
         })
     }
 
@@ -150,8 +160,146 @@ impl RotatingAlertWriter {
                 Local::now().date_naive() - chrono::Days::new(self.policy.keep_days.into());
             prune_archives(&directory.join("logs/alerts"), oldest);
         }
+        if self.policy.compress {
+            self.start_compressor(directory.join("logs/alerts"));
+        }
         Ok(())
     }
+
+    /// Asks the compression thread, started on first use, to compress every uncompressed
+    /// archive under `root`. Requests that arrive while it works are handled by one more pass.
+    fn start_compressor(&mut self, root: PathBuf) {
+        if self.compressor.is_none() {
+            let (requests, received) = mpsc::channel::<PathBuf>();
+            let spawned = std::thread::Builder::new()
+                .name("alert-compress".into())
+                .spawn(move || {
+                    while let Ok(mut root) = received.recv() {
+                        while let Ok(newer) = received.try_recv() {
+                            root = newer;
+                        }
+                        compress_archives(&root);
+                    }
+                });
+            match spawned {
+                Ok(thread) => self.compressor = Some(Compressor { requests, thread }),
+                Err(error) => {
+                    warn!(%error, "failed to start the alert archive compression thread");
+                    return;
+                }
+            }
+        }
+        if let Some(compressor) = &self.compressor {
+            // The send fails only when the thread has panicked. The archives then stay
+            // uncompressed and whole.
+            let _ = compressor.requests.send(root);
+        }
+    }
+
+    /// Waits for the compression thread, if any, to finish its requests.
+    #[cfg(test)]
+    fn wait_for_compression(&mut self) {
+        if let Some(compressor) = self.compressor.take() {
+            drop(compressor.requests);
+            let _ = compressor.thread.join();
+        }
+    }
+}
+
+/// The background thread that compresses archives, and its request channel.
+#[derive(Debug)]
+struct Compressor {
+    requests: mpsc::Sender<PathBuf>,
+    thread: JoinHandle<()>,
+}
+
+/// Maximum wait for the compression thread when the writer is dropped at a stop. Past it the
+/// process ends anyway, and the next rotation compresses what is left.
+const COMPRESSION_STOP_WAIT: Duration = Duration::from_secs(5);
+
+impl Drop for RotatingAlertWriter {
+    fn drop(&mut self) {
+        let Some(Compressor { requests, thread }) = self.compressor.take() else {
+            return;
+        };
+        drop(requests);
+        let deadline = Instant::now() + COMPRESSION_STOP_WAIT;
+        while !thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        } else {
+            warn!("stopping while alert archives are still being compressed; the next rotation finishes them");
+        }
+    }
+}
+
+/// Compresses each uncompressed archive (`ossec-alerts-*.json` or `.log`) under `root` into
+/// `NAME.gz` and deletes the original. The data goes to `NAME.gz.part`, which is renamed when
+/// complete, so a stop part way leaves the original whole. The next pass overwrites a stale
+/// `.part` file.
+fn compress_archives(root: &Path) {
+    for year_dir in subdirectories(root) {
+        for month_dir in subdirectories(&year_dir) {
+            let Ok(entries) = fs::read_dir(&month_dir) else {
+                continue;
+            };
+            for path in entries.flatten().map(|entry| entry.path()) {
+                if !is_uncompressed_archive(&path) {
+                    continue;
+                }
+                match compress_file(&path) {
+                    Ok(compressed) => {
+                        info!(archive = %compressed.display(), "alert archive compressed")
+                    }
+                    Err(error) => {
+                        warn!(file = %path.display(), %error, "failed to compress an alert archive")
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_uncompressed_archive(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return false;
+    };
+    name.starts_with("ossec-alerts-")
+        && (name.ends_with(".json") || name.ends_with(".log"))
+        && path.is_file()
+}
+
+/// Writes `path.gz` with mode 0600 and removes `path`; returns the new path.
+fn compress_file(path: &Path) -> io::Result<PathBuf> {
+    let mut compressed_name = path.as_os_str().to_owned();
+    compressed_name.push(".gz");
+    let compressed = PathBuf::from(compressed_name);
+    let mut part_name = compressed.as_os_str().to_owned();
+    part_name.push(".part");
+    let part = PathBuf::from(part_name);
+
+    let mut source = File::open(path)?;
+    let target = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&part)?;
+    let mut encoder = flate2::write::GzEncoder::new(
+        io::BufWriter::with_capacity(1 << 16, target),
+        flate2::Compression::default(),
+    );
+    io::copy(&mut source, &mut encoder)?;
+    let writer = encoder.finish()?;
+    writer
+        .into_inner()
+        .map_err(|error| error.into_error())?
+        .sync_all()?;
+    fs::rename(&part, &compressed)?;
+    fs::remove_file(path)?;
+    Ok(compressed)
 }
 
 /// Returns the archive path without extension for `day`, creating its folders: the first free
@@ -171,7 +319,10 @@ fn archive_base(directory: &Path, day: NaiveDate) -> io::Result<Option<PathBuf>>
             _ => format!("ossec-alerts-{:02}-{counter:03}", day.day()),
         };
         let base = folder.join(name);
-        if !base.with_extension("json").exists() && !base.with_extension("log").exists() {
+        let name_in_use = ["json", "log", "json.gz", "log.gz"]
+            .iter()
+            .any(|extension| base.with_extension(extension).exists());
+        if !name_in_use {
             return Ok(Some(base));
         }
     }
@@ -261,6 +412,7 @@ mod tests {
         let policy = RotationPolicy {
             max_size: None,
             keep_days: 0,
+            compress: false,
         };
         let record = "** Alert 1.0: - g,\nold record\n\n";
         fs::write(directory.path().join("alerts.log"), record).expect("write");
@@ -285,6 +437,60 @@ mod tests {
     }
 
     #[test]
+    fn rotated_archives_compressed() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let policy = RotationPolicy {
+            max_size: None,
+            keep_days: 0,
+            compress: true,
+        };
+        let record = "** Alert 1.0: - g,\nold record\n\n";
+        fs::write(directory.path().join("alerts.log"), record).expect("write");
+        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
+        let yesterday = Local::now().date_naive() - chrono::Days::new(1);
+        writer.day = yesterday;
+        writer.tick().expect("rotate");
+        writer.wait_for_compression();
+
+        let base = archive_base(directory.path(), yesterday)
+            .expect("folders")
+            .expect("free name");
+        assert!(base.ends_with(format!("ossec-alerts-{:02}-001", yesterday.day())));
+        let first = base.with_file_name(format!("ossec-alerts-{:02}", yesterday.day()));
+        assert!(!first.with_extension("log").exists());
+        let compressed = fs::File::open(first.with_extension("log.gz")).expect("log.gz");
+        let mut text = String::new();
+        io::Read::read_to_string(&mut flate2::read::GzDecoder::new(compressed), &mut text)
+            .expect("gunzip");
+        assert_eq!(text, record);
+        let mode = fs::metadata(first.with_extension("json.gz"))
+            .expect("json.gz")
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn stale_partial_archive_redone() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let month = directory.path().join("logs/alerts/2026/Mar");
+        fs::create_dir_all(&month).expect("create folders");
+        fs::write(month.join("ossec-alerts-07.json"), "{\"a\":1}\n").expect("write");
+        fs::write(month.join("ossec-alerts-07.json.gz.part"), "cut").expect("write");
+        fs::write(month.join("notes.txt"), "x").expect("write");
+        compress_archives(&directory.path().join("logs/alerts"));
+        assert!(!month.join("ossec-alerts-07.json").exists());
+        assert!(!month.join("ossec-alerts-07.json.gz.part").exists());
+        assert!(month.join("ossec-alerts-07.json.gz").exists());
+        assert!(
+            month.join("notes.txt").exists(),
+            "other files are left alone"
+        );
+    }
+
+    #[test]
     fn device_alert_files_never_rotated() {
         let directory = tempfile::tempdir().expect("temporary directory");
         fs::write(
@@ -297,6 +503,7 @@ mod tests {
         let policy = RotationPolicy {
             max_size: Some(1),
             keep_days: 0,
+            compress: false,
         };
         let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
         writer.day = Local::now().date_naive() - chrono::Days::new(1);
@@ -312,6 +519,7 @@ mod tests {
         let policy = RotationPolicy {
             max_size: Some(1),
             keep_days: 0,
+            compress: false,
         };
         let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
         writer.day = Local::now().date_naive() - chrono::Days::new(1);

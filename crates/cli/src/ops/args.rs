@@ -66,6 +66,11 @@ pub struct AlertRotationArgs {
     /// Days of rotated alert files kept under DIR/logs/alerts; 0 keeps them forever.
     #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_KEEP_DAYS)]
     pub alerts_keep_days: u32,
+
+    /// Keep rotated alert files uncompressed. By default they are compressed with gzip
+    /// (ossec-alerts-DD.json.gz), as Wazuh compresses them.
+    #[arg(long)]
+    pub alerts_no_compress: bool,
 }
 
 impl AlertRotationArgs {
@@ -76,6 +81,7 @@ impl AlertRotationArgs {
                 .alerts_max_size
                 .map(|mebibytes| mebibytes.saturating_mul(1024 * 1024)),
             keep_days: self.alerts_keep_days,
+            compress: !self.alerts_no_compress,
         }
     }
 
