@@ -406,20 +406,31 @@ mod tests {
         assert!(second.ends_with("ossec-alerts-07-001"), "{second:?}");
     }
 
-    #[test]
-    fn day_change_archives_under_old_day() {
-        let directory = tempfile::tempdir().expect("temporary directory");
+    const OLD_RECORD: &str = "** Alert 1.0: - g,\nold record\n\n";
+
+    /// Opens a writer over an alerts.log holding [`OLD_RECORD`], dated yesterday, and lets the
+    /// timer rotate it. Returns the writer and yesterday's date.
+    fn rotate_yesterdays_file(
+        directory: &Path,
+        compress: bool,
+    ) -> (RotatingAlertWriter, NaiveDate) {
         let policy = RotationPolicy {
             max_size: None,
             keep_days: 0,
-            compress: false,
+            compress,
         };
-        let record = "** Alert 1.0: - g,\nold record\n\n";
-        fs::write(directory.path().join("alerts.log"), record).expect("write");
-        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
+        fs::write(directory.join("alerts.log"), OLD_RECORD).expect("write");
+        let mut writer = RotatingAlertWriter::open(directory, policy).expect("open");
         let yesterday = Local::now().date_naive() - chrono::Days::new(1);
         writer.day = yesterday;
         writer.tick().expect("rotate");
+        (writer, yesterday)
+    }
+
+    #[test]
+    fn day_change_archives_under_old_day() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let (mut writer, yesterday) = rotate_yesterdays_file(directory.path(), false);
 
         let base = directory
             .path()
@@ -428,7 +439,7 @@ mod tests {
             .join(yesterday.format("%b").to_string())
             .join(format!("ossec-alerts-{:02}", yesterday.day()));
         let archived = fs::read_to_string(base.with_extension("log")).expect("archived log");
-        assert_eq!(archived, record);
+        assert_eq!(archived, OLD_RECORD);
         assert!(base.with_extension("json").exists());
         assert_eq!(writer.rotations(), 1);
         assert_eq!(writer.writer.log_size(), 0, "id offsets restart");
@@ -439,17 +450,7 @@ mod tests {
     #[test]
     fn rotated_archives_compressed() {
         let directory = tempfile::tempdir().expect("temporary directory");
-        let policy = RotationPolicy {
-            max_size: None,
-            keep_days: 0,
-            compress: true,
-        };
-        let record = "** Alert 1.0: - g,\nold record\n\n";
-        fs::write(directory.path().join("alerts.log"), record).expect("write");
-        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
-        let yesterday = Local::now().date_naive() - chrono::Days::new(1);
-        writer.day = yesterday;
-        writer.tick().expect("rotate");
+        let (mut writer, yesterday) = rotate_yesterdays_file(directory.path(), true);
         writer.wait_for_compression();
 
         let base = archive_base(directory.path(), yesterday)
@@ -462,7 +463,7 @@ mod tests {
         let mut text = String::new();
         io::Read::read_to_string(&mut flate2::read::GzDecoder::new(compressed), &mut text)
             .expect("gunzip");
-        assert_eq!(text, record);
+        assert_eq!(text, OLD_RECORD);
         let mode = fs::metadata(first.with_extension("json.gz"))
             .expect("json.gz")
             .permissions();
