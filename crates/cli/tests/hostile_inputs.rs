@@ -444,3 +444,24 @@ fn pcre2_error_offset_in_pattern() {
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("at offset 5:"), "{stderr}");
 }
+
+/// Rules see a JSON string up to an escaped NUL, as Wazuh's C strings do, while the alert's
+/// `data` keeps the text after it.
+#[test]
+fn escaped_nul_hides_nothing_from_alerts() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let rules = write_rules(
+        directory.path(),
+        "nul.xml",
+        r#"<rule id="100010" level="3"><decoded_as>json</decoded_as>
+           <field name="a">evil</field><description>after NUL</description></rule>
+           <rule id="100011" level="3"><decoded_as>json</decoded_as>
+           <field name="a">good.test$</field><description>before NUL</description></rule>"#,
+    );
+    let output = logtest(&rules, b"{\"a\":\"good.test\\u0000evil.test\"}\n");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).expect("logtest JSON");
+    assert_eq!(result["output"]["rule"]["id"], "100011", "{stdout}");
+    assert_eq!(result["output"]["data"]["a"], "good.test\u{0}evil.test");
+}
