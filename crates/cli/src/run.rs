@@ -96,6 +96,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let sensor_options = setup::sensor_options(&config)?;
     sensor_options.pairing.validate().map_err(config_error)?;
     let metrics = args.observability.bind_metrics()?;
+    // The capture opens before any file is written, so an unknown interface or a missing
+    // privilege leaves the data folder as it was.
+    let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
 
     config.paths.data = Some(args.data_dir.clone());
     std::fs::create_dir_all(&args.data_dir)
@@ -104,7 +107,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
-    let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
     // Alerts name the event file as their location. An absolute path keeps it the same
     // whatever folder dnstel was started from, as Wazuh shows its configured path.
     let data_dir = std::fs::canonicalize(&args.data_dir)
