@@ -16,6 +16,7 @@ use crate::exit::{config_error, usage_error};
 use crate::logging;
 use crate::logtest::{read_bounded_line, MAX_EVENT_BYTES};
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
+use crate::ops::data_lock::DataDirLock;
 use crate::ops::metrics::Registry;
 use crate::ops::rule_stage::RuleStage;
 use crate::ops::signals::SignalFlags;
@@ -46,7 +47,8 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     stdin: bool,
 
-    /// Folder for alerts.json, alerts.log and the read positions.
+    /// Folder for alerts.json, alerts.log and the read positions. Only one run or analyze
+    /// process at a time can use it (DIR/dnstel.lock).
     #[arg(long, value_name = "DIR", default_value = "/var/lib/dnstel")]
     data_dir: PathBuf,
 
@@ -93,6 +95,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
 
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    // Held until the process ends, and taken before any file in the folder is written.
+    let _data_lock = DataDirLock::acquire(&args.data_dir)?;
     let writer = args.rotation.open_writer(&args.data_dir)?;
     let mut collector = Collector::new(
         file_config.local_files.clone(),

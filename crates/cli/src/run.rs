@@ -24,6 +24,7 @@ use crate::capture::{open_captures, LiveSensor, LoopOps};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
+use crate::ops::data_lock::DataDirLock;
 use crate::ops::metrics::Registry;
 use crate::ops::privileges::drop_privileges;
 use crate::ops::reopen::reopenable;
@@ -50,6 +51,7 @@ pub struct RunArgs {
     interface: Option<String>,
 
     /// Folder for events (packetbeat, rotated), alerts (alerts.json, alerts.log) and state.
+    /// Only one run or analyze process at a time can use it (DIR/dnstel.lock).
     #[arg(long, value_name = "DIR", default_value = "./dnstel-data")]
     data_dir: PathBuf,
 
@@ -103,6 +105,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     config.paths.data = Some(args.data_dir.clone());
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    // Held until the process ends, and taken before any file in the folder is written.
+    let _data_lock = DataDirLock::acquire(&args.data_dir)?;
     let agent = setup::agent_identity(&args.data_dir);
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;

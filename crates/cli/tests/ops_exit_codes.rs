@@ -7,20 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-fn analyzer_config(directory: &Path) -> std::path::PathBuf {
-    let events = directory.join("events.json");
-    fs::write(&events, "{\"method\":\"QUERY\"}\n").expect("write events");
-    let config = directory.join("ossec.conf");
-    fs::write(
-        &config,
-        format!(
-            "<localfile>\n  <log_format>json</log_format>\n  <location>{}</location>\n</localfile>\n",
-            events.display()
-        ),
-    )
-    .expect("write configuration");
-    config
-}
+use support::ops::analyzer_config;
 
 fn analyze(config: &Path, data_dir: &Path, extra: &[&str]) -> Output {
     support::dnstel()
