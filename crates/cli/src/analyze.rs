@@ -60,6 +60,12 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     ruleset: RulesetArgs,
 
+    /// Minimum rule level that raises an alert, overriding <alerts><log_alert_level> of the
+    /// configuration. Matches of lower rules write no alert [default: the configuration's,
+    /// else 3].
+    #[arg(long, value_name = "LEVEL", value_parser = analyzer_setup::alert_level_parser())]
+    log_alert_level: Option<u8>,
+
     #[command(flatten)]
     rotation: AlertRotationArgs,
 
@@ -90,7 +96,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             )));
         }
     }
-    let analyzer = build_analyzer(&args.ruleset, &file_config)?;
+    let analyzer = build_analyzer(&args.ruleset, args.log_alert_level, &file_config)?;
     let manager_name = analyzer.config().manager_name.clone();
 
     std::fs::create_dir_all(&args.data_dir)
@@ -120,7 +126,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     };
     let ruleset = args.ruleset.clone();
     let rebuild_config = file_config.clone();
-    let rebuild = Box::new(move || build_analyzer(&ruleset, &rebuild_config));
+    let log_alert_level = args.log_alert_level;
+    let rebuild = Box::new(move || build_analyzer(&ruleset, log_alert_level, &rebuild_config));
     let mut stage = RuleStage::new(analyzer, rebuild, writer);
     if args.stdin {
         let mut skipped = CollectorStats::default();
@@ -245,6 +252,7 @@ fn publish_analysis(registry: &Registry, stage: &mut RuleStage, collected: &Coll
 /// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
 fn build_analyzer(
     args: &RulesetArgs,
+    log_alert_level: Option<u8>,
     file_config: &config::AnalyzeConfig,
 ) -> anyhow::Result<Analyzer> {
     if file_config.json_output == Some(false) || file_config.alerts_log == Some(false) {
@@ -260,5 +268,5 @@ fn build_analyzer(
         log_alert_level: file_config.log_alert_level,
         email_alert_level: file_config.email_alert_level,
     };
-    analyzer_setup::analyzer_from_args(args, &settings)
+    analyzer_setup::analyzer_from_args(args, log_alert_level, &settings)
 }

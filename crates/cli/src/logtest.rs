@@ -37,6 +37,15 @@ pub struct LogtestArgs {
     labels: Vec<String>,
     #[command(flatten)]
     ruleset: RulesetArgs,
+    /// Minimum rule level that raises an alert. Matches of lower rules print no "Alert to be
+    /// generated" line, and --json prints them with "alert": false.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value_t = analyzer_setup::DEFAULT_LOG_ALERT_LEVEL,
+        value_parser = analyzer_setup::alert_level_parser()
+    )]
+    log_alert_level: u8,
     /// Prints the rules tried for each event.
     #[arg(long)]
     trace: bool,
@@ -51,7 +60,11 @@ pub struct LogtestArgs {
 /// Runs `dnstel logtest`.
 pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
     logging::init("warn");
-    let analyzer = analyzer_setup::analyzer_from_args(&args.ruleset, &FileSettings::default())?;
+    let analyzer = analyzer_setup::analyzer_from_args(
+        &args.ruleset,
+        Some(args.log_alert_level),
+        &FileSettings::default(),
+    )?;
     if !args.test.is_empty() {
         return run_tests(&analyzer, &args.test);
     }

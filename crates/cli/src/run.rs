@@ -73,6 +73,15 @@ pub struct RunArgs {
     #[command(flatten)]
     ruleset: RulesetArgs,
 
+    /// Minimum rule level that raises an alert. Matches of lower rules write no alert.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value_t = analyzer_setup::DEFAULT_LOG_ALERT_LEVEL,
+        value_parser = analyzer_setup::alert_level_parser()
+    )]
+    log_alert_level: u8,
+
     #[command(flatten)]
     rotation: AlertRotationArgs,
 
@@ -94,7 +103,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(user) = &args.user {
         crate::ops::privileges::check_user(user)?;
     }
-    let analyzer = build_analyzer(&args.ruleset)?;
+    let analyzer = build_analyzer(&args.ruleset, args.log_alert_level)?;
     let sensor_options = setup::sensor_options(&config)?;
     sensor_options.pairing.validate().map_err(config_error)?;
     let metrics = args.observability.bind_metrics()?;
@@ -139,9 +148,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let queue_drops = Arc::new(AtomicU64::new(0));
     let rules_reload = Arc::new(AtomicBool::new(false));
     let ruleset = args.ruleset.clone();
+    let log_alert_level = args.log_alert_level;
     let rules = RuleThread {
         analyzer,
-        rebuild: Box::new(move || build_analyzer(&ruleset)),
+        rebuild: Box::new(move || build_analyzer(&ruleset, log_alert_level)),
         writer,
         source,
         receiver,
@@ -182,8 +192,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
-fn build_analyzer(args: &RulesetArgs) -> anyhow::Result<Analyzer> {
-    analyzer_setup::analyzer_from_args(args, &FileSettings::default())
+fn build_analyzer(args: &RulesetArgs, log_alert_level: u8) -> anyhow::Result<Analyzer> {
+    analyzer_setup::analyzer_from_args(args, Some(log_alert_level), &FileSettings::default())
 }
 
 /// Parses `KEY=VALUE` labels.
