@@ -193,6 +193,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
 
 /// Analyses events from standard input until it ends, with the same line checks and
 /// re-encoding as lines read from files, and counts skipped lines by reason in `counts`.
+/// Empty lines are skipped without a count, as in files.
 fn read_stdin(
     stage: &mut RuleStage,
     agent: &AgentInfo,
@@ -212,6 +213,8 @@ fn read_stdin(
     {
         let encoded = if too_long {
             Err(SkipReason::TooLong)
+        } else if dnstel_logcollector::is_empty_line(&line) {
+            continue;
         } else {
             dnstel_logcollector::encode_line(&line, &[])
         };

@@ -116,11 +116,12 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
             tracing::warn!("line {line_number}: skipped, longer than {MAX_EVENT_BYTES} bytes");
             continue;
         }
-        let text = utf8_lossy(&line);
-        let text = text.trim_end_matches('\r');
-        if text.is_empty() {
+        // Skipped without a count, as `dnstel analyze` skips them.
+        if dnstel_logcollector::is_empty_line(&line) {
             continue;
         }
+        let text = utf8_lossy(&line);
+        let text = text.trim_end_matches('\r');
         let outcome = analyzer.process(&mut session, text, source, now(), args.trace);
         let alert_id = format!("{}.{alerts_log_offset}", outcome.event.time.timestamp());
         if outcome.logged {

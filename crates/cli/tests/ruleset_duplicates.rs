@@ -4,27 +4,17 @@
 
 mod support;
 
-use std::io::Write;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 fn logtest(rules: &Path) -> Output {
-    let mut child = support::dnstel()
-        .arg("logtest")
-        .arg("--rules")
-        .arg(rules)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start dnstel logtest");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(b"{\"method\":\"QUERY\"}\n")
-        .expect("write the event");
-    child.wait_with_output().expect("wait for dnstel logtest")
+    let arguments = [
+        OsStr::new("logtest"),
+        OsStr::new("--rules"),
+        rules.as_os_str(),
+    ];
+    support::run_with_input(arguments, b"{\"method\":\"QUERY\"}\n")
 }
 
 fn repository_rules() -> PathBuf {
