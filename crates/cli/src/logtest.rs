@@ -12,6 +12,7 @@ use clap::Args;
 use dnstel_analysis::json::JsonValue;
 use dnstel_analysis::testini::{parse_ini, run_sections};
 use dnstel_analysis::{AgentInfo, Analyzer, EventSource, Outcome, Session};
+use dnstel_logcollector::{SkipReason, MAX_LINE_BYTES};
 
 use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::logging;
@@ -91,7 +92,7 @@ fn now() -> DateTime<FixedOffset> {
 
 /// Maximum length of an event line in bytes, without its newline: the longest line Wazuh's
 /// logcollector reads as one line.
-pub(crate) const MAX_EVENT_BYTES: usize = dnstel_logcollector::MAX_LINE_BYTES - 1;
+pub(crate) const MAX_EVENT_BYTES: usize = MAX_LINE_BYTES - 1;
 
 fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> anyhow::Result<()> {
     let stdin = io::stdin();
@@ -113,7 +114,11 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
         line_number += 1;
         if too_long {
             skipped += 1;
-            tracing::warn!("line {line_number}: skipped, longer than {MAX_EVENT_BYTES} bytes");
+            tracing::warn!(
+                line = line_number,
+                "skipped a line: {}",
+                SkipReason::TooLong.describe()
+            );
             continue;
         }
         // Skipped without a count, as `dnstel analyze` skips them.
@@ -142,7 +147,10 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
     }
     out.flush()?;
     if skipped > 0 {
-        eprintln!("dnstel: {skipped} line(s) longer than {MAX_EVENT_BYTES} bytes were skipped");
+        eprintln!(
+            "dnstel: skipped {skipped} line(s) longer than {MAX_LINE_BYTES} bytes including \
+             the newline"
+        );
     }
     Ok(())
 }

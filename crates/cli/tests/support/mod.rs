@@ -15,7 +15,8 @@ pub fn dnstel() -> Command {
 }
 
 /// Runs `dnstel` with `arguments` and `input` on standard input, logging at level info, and
-/// returns its output.
+/// returns its output. The input is written from another thread, so a large input and a large
+/// output cannot block each other in full pipes.
 pub fn run_with_input<I, S>(arguments: I, input: &[u8]) -> std::process::Output
 where
     I: IntoIterator<Item = S>,
@@ -31,13 +32,15 @@ where
         .stderr(Stdio::piped())
         .spawn()
         .expect("start dnstel");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(input)
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().expect("wait for dnstel");
+    writer
+        .join()
+        .expect("writer thread")
         .expect("write standard input");
-    child.wait_with_output().expect("wait for dnstel")
+    output
 }
 
 /// Returns the shared reference folder that CI places beside the checkout.
