@@ -17,7 +17,7 @@ pub const DEFAULT_EMAIL_ALERT_LEVEL: u8 = 12;
 #[derive(Debug, Clone, Args)]
 pub struct RulesetArgs {
     /// Wazuh-layout ruleset folder (rules/, decoders/, lists/), loaded in Wazuh's order.
-    /// Without it and without --rules, the built-in ruleset is used.
+    /// Without a ruleset folder or rule files, the built-in ruleset is used.
     #[arg(long, value_name = "DIR")]
     pub ruleset: Option<PathBuf>,
     /// Rule file or folder, loaded after the ruleset (repeatable).

@@ -35,3 +35,14 @@ fn log_alert_level_default_per_command() {
         "{analyze}"
     );
 }
+
+/// `analyze` may take its ruleset folder and rule files from its configuration, so the help of
+/// `--ruleset` names no option as the only other source.
+#[test]
+fn ruleset_fallback_names_no_option() {
+    for command in ["run", "analyze", "logtest"] {
+        let help = option_help(command, "--ruleset");
+        assert!(help.contains("built-in ruleset"), "{command}: {help}");
+        assert!(!help.contains("without --rules"), "{command}: {help}");
+    }
+}
