@@ -82,7 +82,8 @@ pub struct RulesetRequest {
 /// Loads rules and decoders. With a folder, Wazuh's order applies (decoders, lists, rules,
 /// each sorted by file name, extra files after). Without a folder, the built-in ruleset
 /// loads; when extra rule files are given only its category root rules and JSON decoder
-/// load under them, so a rule without `if_sid` works alone.
+/// load under them, so a rule without `if_sid` works alone. An extra file's rule with the
+/// id of a built-in rule replaces it without a duplicate warning.
 pub fn load(request: &RulesetRequest) -> Result<LoadedRuleset, LoadFailure> {
     let set = match &request.dir {
         Some(dir) => {
@@ -114,7 +115,7 @@ pub fn load(request: &RulesetRequest) -> Result<LoadedRuleset, LoadFailure> {
                 &BUILTIN_RULE_FILES[..1]
             };
             for (name, text) in builtin_files {
-                set.add_rule_text(name, text.as_bytes());
+                set.add_fallback_rule_text(name, text.as_bytes());
             }
             for path in expand_all(&request.extra_rules)? {
                 let text = read(&path)?;

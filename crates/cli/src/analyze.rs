@@ -16,6 +16,7 @@ use crate::exit::{config_error, usage_error};
 use crate::logging;
 use crate::logtest::{read_bounded_line, MAX_EVENT_BYTES};
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
+use crate::ops::data_lock::DataDirLock;
 use crate::ops::metrics::Registry;
 use crate::ops::rule_stage::RuleStage;
 use crate::ops::signals::SignalFlags;
@@ -46,7 +47,8 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     stdin: bool,
 
-    /// Folder for alerts.json, alerts.log and the read positions.
+    /// Folder for alerts.json, alerts.log and the read positions. Only one run or analyze
+    /// process at a time can use it (DIR/dnstel.lock).
     #[arg(long, value_name = "DIR", default_value = "/var/lib/dnstel")]
     data_dir: PathBuf,
 
@@ -57,6 +59,12 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     ruleset: RulesetArgs,
+
+    /// Minimum rule level that raises an alert, overriding <alerts><log_alert_level> of the
+    /// configuration. Matches of lower rules write no alert [default: the configuration's,
+    /// else 3].
+    #[arg(long, value_name = "LEVEL", value_parser = analyzer_setup::alert_level_parser())]
+    log_alert_level: Option<u8>,
 
     #[command(flatten)]
     rotation: AlertRotationArgs,
@@ -88,11 +96,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             )));
         }
     }
-    let analyzer = build_analyzer(&args.ruleset, &file_config)?;
+    let analyzer = build_analyzer(&args.ruleset, args.log_alert_level, &file_config)?;
     let manager_name = analyzer.config().manager_name.clone();
 
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    // Held until the process ends, and taken before any file in the folder is written.
+    let _data_lock = DataDirLock::acquire(&args.data_dir)?;
     let writer = args.rotation.open_writer(&args.data_dir)?;
     let mut collector = Collector::new(
         file_config.local_files.clone(),
@@ -116,7 +126,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     };
     let ruleset = args.ruleset.clone();
     let rebuild_config = file_config.clone();
-    let rebuild = Box::new(move || build_analyzer(&ruleset, &rebuild_config));
+    let log_alert_level = args.log_alert_level;
+    let rebuild = Box::new(move || build_analyzer(&ruleset, log_alert_level, &rebuild_config));
     let mut stage = RuleStage::new(analyzer, rebuild, writer);
     if args.stdin {
         let mut skipped = CollectorStats::default();
@@ -182,6 +193,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
 
 /// Analyses events from standard input until it ends, with the same line checks and
 /// re-encoding as lines read from files, and counts skipped lines by reason in `counts`.
+/// Empty lines are skipped without a count, as in files.
 fn read_stdin(
     stage: &mut RuleStage,
     agent: &AgentInfo,
@@ -201,6 +213,8 @@ fn read_stdin(
     {
         let encoded = if too_long {
             Err(SkipReason::TooLong)
+        } else if dnstel_logcollector::is_empty_line(&line) {
+            continue;
         } else {
             dnstel_logcollector::encode_line(&line, &[])
         };
@@ -241,6 +255,7 @@ fn publish_analysis(registry: &Registry, stage: &mut RuleStage, collected: &Coll
 /// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
 fn build_analyzer(
     args: &RulesetArgs,
+    log_alert_level: Option<u8>,
     file_config: &config::AnalyzeConfig,
 ) -> anyhow::Result<Analyzer> {
     if file_config.json_output == Some(false) || file_config.alerts_log == Some(false) {
@@ -256,5 +271,5 @@ fn build_analyzer(
         log_alert_level: file_config.log_alert_level,
         email_alert_level: file_config.email_alert_level,
     };
-    analyzer_setup::analyzer_from_args(args, &settings)
+    analyzer_setup::analyzer_from_args(args, log_alert_level, &settings)
 }

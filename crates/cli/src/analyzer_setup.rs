@@ -17,7 +17,7 @@ pub const DEFAULT_EMAIL_ALERT_LEVEL: u8 = 12;
 #[derive(Debug, Clone, Args)]
 pub struct RulesetArgs {
     /// Wazuh-layout ruleset folder (rules/, decoders/, lists/), loaded in Wazuh's order.
-    /// Without it and without --rules, the built-in ruleset is used.
+    /// Without a ruleset folder or rule files, the built-in ruleset is used.
     #[arg(long, value_name = "DIR")]
     pub ruleset: Option<PathBuf>,
     /// Rule file or folder, loaded after the ruleset (repeatable).
@@ -32,10 +32,12 @@ pub struct RulesetArgs {
     /// MITRE ATT&CK version of the technique table.
     #[arg(long, value_name = "VERSION", default_value = dnstel_analysis::mitre::DEFAULT_VERSION)]
     pub mitre_version: String,
-    /// Minimum rule level that raises an alert. Lower matches write no alert, and logtest
-    /// shows them with "alert": false [default: 3, or the configuration's].
-    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=16))]
-    pub log_alert_level: Option<u8>,
+}
+
+/// Returns the parser of `--log-alert-level`: a rule level from 0 to 16. Each command declares
+/// the option itself, because its help text differs by command.
+pub fn alert_level_parser() -> clap::builder::RangedI64ValueParser<u8> {
+    clap::value_parser!(u8).range(0..=16)
 }
 
 /// Returns the MITRE table for `version`, or a usage error listing the bundled versions.
@@ -129,9 +131,14 @@ pub struct FileSettings {
     pub email_alert_level: Option<u8>,
 }
 
-/// Loads the ruleset and builds the analyzer that `args` and `file` describe. Also used to
-/// reload the rules on SIGHUP.
-pub fn analyzer_from_args(args: &RulesetArgs, file: &FileSettings) -> anyhow::Result<Analyzer> {
+/// Loads the ruleset and builds the analyzer that `args` and `file` describe, with
+/// `log_alert_level` from the command line winning over the file's. Also used to reload the
+/// rules on SIGHUP.
+pub fn analyzer_from_args(
+    args: &RulesetArgs,
+    log_alert_level: Option<u8>,
+    file: &FileSettings,
+) -> anyhow::Result<Analyzer> {
     let mut request = RulesetRequest {
         dir: args.ruleset.clone().or(file.ruleset_dir.clone()),
         extra_rules: file.rules.clone(),
@@ -142,8 +149,7 @@ pub fn analyzer_from_args(args: &RulesetArgs, file: &FileSettings) -> anyhow::Re
     request.extra_decoders.extend(args.decoders.iter().cloned());
     let loaded = load_ruleset(&request)?;
     let config = AnalysisConfig {
-        log_alert_level: args
-            .log_alert_level
+        log_alert_level: log_alert_level
             .or(file.log_alert_level)
             .unwrap_or(DEFAULT_LOG_ALERT_LEVEL),
         email_alert_level: file.email_alert_level.unwrap_or(DEFAULT_EMAIL_ALERT_LEVEL),

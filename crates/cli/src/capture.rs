@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::Args;
-use dnstel_capture::{CaptureConfig, CaptureStats, Fanout, LiveCapture};
+use dnstel_capture::{CaptureConfig, CaptureError, CaptureStats, Fanout, LiveCapture};
 use dnstel_config::Config;
 use dnstel_event::EventBuilder;
 use dnstel_output::Output;
@@ -92,13 +92,15 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let sensor_options = setup::sensor_options(&config)?;
     // Checked here, so a bad option fails before any socket is opened.
     sensor_options.pairing.validate().map_err(config_error)?;
-    let agent = setup::agent_identity(&setup::data_dir(&config));
-    let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
-    let builder = EventBuilder::new(&options).map_err(config_error)?;
 
     // The metrics address is checked first, so a usage error does not wait for the capture.
     let metrics = args.observability.bind_metrics()?;
+    // The capture opens before meta.json is written, so an unknown interface or a missing
+    // privilege leaves the data folder as it was.
     let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
+    let agent = setup::agent_identity(&setup::data_dir(&config));
+    let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
+    let builder = EventBuilder::new(&options).map_err(config_error)?;
     let (output, output_handle) = reopenable(setup::open_output(&config, target.as_ref())?);
     drop_privileges(args.user.as_deref())?;
 
@@ -264,7 +266,7 @@ pub fn open_captures(
     let mut captures = Vec::with_capacity(workers);
     for _ in 0..workers {
         let capture = LiveCapture::open(&capture_config)
-            .with_context(|| format!("failed to open live capture on {}", capture_config.device))?;
+            .map_err(|error| open_failure(error, &capture_config.device))?;
         if let Some(group) = capture.fanout_group() {
             capture_config.fanout = Some(Fanout::Join(group));
         }
@@ -279,6 +281,28 @@ pub fn open_captures(
         "capture started"
     );
     Ok(captures)
+}
+
+/// Describes an error from opening a capture socket with the device and what to do next. An
+/// unknown interface is a configuration error. A socket the kernel did not allow (EPERM or
+/// EACCES) names the privilege it needs: AF_PACKET sockets need CAP_NET_RAW, and nothing else
+/// dnstel sets on them (ring, filter, fanout) needs another capability.
+fn open_failure(error: CaptureError, device: &str) -> anyhow::Error {
+    let message = format!("failed to open live capture on {device}: {error}");
+    match &error {
+        CaptureError::InterfaceNotFound { .. } => config_error(anyhow::anyhow!(
+            "{message}; check -i or packetbeat.interfaces.device (`ip link` lists the interfaces)"
+        )),
+        CaptureError::System { source, .. }
+            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            anyhow::anyhow!(
+                "{message}; live capture needs the CAP_NET_RAW capability, so run dnstel as \
+                 root or give it that capability"
+            )
+        }
+        _ => anyhow::Error::new(error).context(format!("failed to open live capture on {device}")),
+    }
 }
 
 /// Logs the capture's final counters, summed over its sockets.

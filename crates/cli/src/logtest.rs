@@ -12,6 +12,7 @@ use clap::Args;
 use dnstel_analysis::json::JsonValue;
 use dnstel_analysis::testini::{parse_ini, run_sections};
 use dnstel_analysis::{AgentInfo, Analyzer, EventSource, Outcome, Session};
+use dnstel_logcollector::{SkipReason, MAX_LINE_BYTES};
 
 use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::logging;
@@ -37,6 +38,15 @@ pub struct LogtestArgs {
     labels: Vec<String>,
     #[command(flatten)]
     ruleset: RulesetArgs,
+    /// Minimum rule level that raises an alert. Matches of lower rules print no "Alert to be
+    /// generated" line, and --json prints them with "alert": false.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value_t = analyzer_setup::DEFAULT_LOG_ALERT_LEVEL,
+        value_parser = analyzer_setup::alert_level_parser()
+    )]
+    log_alert_level: u8,
     /// Prints the rules tried for each event.
     #[arg(long)]
     trace: bool,
@@ -51,7 +61,11 @@ pub struct LogtestArgs {
 /// Runs `dnstel logtest`.
 pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
     logging::init("warn");
-    let analyzer = analyzer_setup::analyzer_from_args(&args.ruleset, &FileSettings::default())?;
+    let analyzer = analyzer_setup::analyzer_from_args(
+        &args.ruleset,
+        Some(args.log_alert_level),
+        &FileSettings::default(),
+    )?;
     if !args.test.is_empty() {
         return run_tests(&analyzer, &args.test);
     }
@@ -78,7 +92,7 @@ fn now() -> DateTime<FixedOffset> {
 
 /// Maximum length of an event line in bytes, without its newline: the longest line Wazuh's
 /// logcollector reads as one line.
-pub(crate) const MAX_EVENT_BYTES: usize = dnstel_logcollector::MAX_LINE_BYTES - 1;
+pub(crate) const MAX_EVENT_BYTES: usize = MAX_LINE_BYTES - 1;
 
 fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> anyhow::Result<()> {
     let stdin = io::stdin();
@@ -100,14 +114,19 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
         line_number += 1;
         if too_long {
             skipped += 1;
-            tracing::warn!("line {line_number}: skipped, longer than {MAX_EVENT_BYTES} bytes");
+            tracing::warn!(
+                line = line_number,
+                "skipped a line: {}",
+                SkipReason::TooLong.describe()
+            );
+            continue;
+        }
+        // Skipped without a count, as `dnstel analyze` skips them.
+        if dnstel_logcollector::is_empty_line(&line) {
             continue;
         }
         let text = utf8_lossy(&line);
         let text = text.trim_end_matches('\r');
-        if text.is_empty() {
-            continue;
-        }
         let outcome = analyzer.process(&mut session, text, source, now(), args.trace);
         let alert_id = format!("{}.{alerts_log_offset}", outcome.event.time.timestamp());
         if outcome.logged {
@@ -128,7 +147,10 @@ fn run_stdin(analyzer: &Analyzer, source: &EventSource, args: &LogtestArgs) -> a
     }
     out.flush()?;
     if skipped > 0 {
-        eprintln!("dnstel: {skipped} line(s) longer than {MAX_EVENT_BYTES} bytes were skipped");
+        eprintln!(
+            "dnstel: skipped {skipped} line(s) longer than {MAX_LINE_BYTES} bytes including \
+             the newline"
+        );
     }
     Ok(())
 }

@@ -24,6 +24,7 @@ use crate::capture::{open_captures, LiveSensor, LoopOps};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
+use crate::ops::data_lock::DataDirLock;
 use crate::ops::metrics::Registry;
 use crate::ops::privileges::drop_privileges;
 use crate::ops::reopen::reopenable;
@@ -50,6 +51,7 @@ pub struct RunArgs {
     interface: Option<String>,
 
     /// Folder for events (packetbeat, rotated), alerts (alerts.json, alerts.log) and state.
+    /// Only one run or analyze process at a time can use it (DIR/dnstel.lock).
     #[arg(long, value_name = "DIR", default_value = "./dnstel-data")]
     data_dir: PathBuf,
 
@@ -70,6 +72,15 @@ pub struct RunArgs {
 
     #[command(flatten)]
     ruleset: RulesetArgs,
+
+    /// Minimum rule level that raises an alert. Matches of lower rules write no alert.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value_t = analyzer_setup::DEFAULT_LOG_ALERT_LEVEL,
+        value_parser = analyzer_setup::alert_level_parser()
+    )]
+    log_alert_level: u8,
 
     #[command(flatten)]
     rotation: AlertRotationArgs,
@@ -92,19 +103,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(user) = &args.user {
         crate::ops::privileges::check_user(user)?;
     }
-    let analyzer = build_analyzer(&args.ruleset)?;
+    let analyzer = build_analyzer(&args.ruleset, args.log_alert_level)?;
     let sensor_options = setup::sensor_options(&config)?;
     sensor_options.pairing.validate().map_err(config_error)?;
     let metrics = args.observability.bind_metrics()?;
+    // The capture opens before any file is written, so an unknown interface or a missing
+    // privilege leaves the data folder as it was.
+    let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
 
     config.paths.data = Some(args.data_dir.clone());
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    // Held until the process ends, and taken before any file in the folder is written.
+    let _data_lock = DataDirLock::acquire(&args.data_dir)?;
     let agent = setup::agent_identity(&args.data_dir);
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
-    let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
     // Alerts name the event file as their location. An absolute path keeps it the same
     // whatever folder dnstel was started from, as Wazuh shows its configured path.
     let data_dir = std::fs::canonicalize(&args.data_dir)
@@ -133,9 +148,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let queue_drops = Arc::new(AtomicU64::new(0));
     let rules_reload = Arc::new(AtomicBool::new(false));
     let ruleset = args.ruleset.clone();
+    let log_alert_level = args.log_alert_level;
     let rules = RuleThread {
         analyzer,
-        rebuild: Box::new(move || build_analyzer(&ruleset)),
+        rebuild: Box::new(move || build_analyzer(&ruleset, log_alert_level)),
         writer,
         source,
         receiver,
@@ -176,8 +192,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
-fn build_analyzer(args: &RulesetArgs) -> anyhow::Result<Analyzer> {
-    analyzer_setup::analyzer_from_args(args, &FileSettings::default())
+fn build_analyzer(args: &RulesetArgs, log_alert_level: u8) -> anyhow::Result<Analyzer> {
+    analyzer_setup::analyzer_from_args(args, Some(log_alert_level), &FileSettings::default())
 }
 
 /// Parses `KEY=VALUE` labels.

@@ -7,20 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-fn analyzer_config(directory: &Path) -> std::path::PathBuf {
-    let events = directory.join("events.json");
-    fs::write(&events, "{\"method\":\"QUERY\"}\n").expect("write events");
-    let config = directory.join("ossec.conf");
-    fs::write(
-        &config,
-        format!(
-            "<localfile>\n  <log_format>json</log_format>\n  <location>{}</location>\n</localfile>\n",
-            events.display()
-        ),
-    )
-    .expect("write configuration");
-    config
-}
+use support::ops::analyzer_config;
 
 fn analyze(config: &Path, data_dir: &Path, extra: &[&str]) -> Output {
     support::dnstel()
@@ -130,19 +117,147 @@ fn run_usage_error_keeps_data_folder() {
             "{extra:?}: {}",
             stderr(&output)
         );
-        let mut names: Vec<String> = fs::read_dir(&data)
-            .expect("list data folder")
-            .map(|entry| {
-                entry
-                    .expect("entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        names.sort();
-        assert_eq!(names, vec!["packetbeat".to_owned()], "{extra:?}");
+        assert_eq!(
+            entry_names(&data),
+            vec!["packetbeat".to_owned()],
+            "{extra:?}"
+        );
         let events = fs::read_to_string(data.join("packetbeat")).expect("read event file");
         assert_eq!(events, "{\"old\":true}\n", "{extra:?}");
     }
+}
+
+/// Returns the sorted names of the entries in `folder`, or none when it does not exist.
+fn entry_names(folder: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Writes a packetbeat.yml that keeps `meta.json` and the events inside `directory`.
+fn sensor_config(directory: &Path) -> std::path::PathBuf {
+    let config = directory.join("packetbeat.yml");
+    fs::write(
+        &config,
+        format!(
+            "packetbeat.protocols:\n- type: dns\n  ports: [53]\npath.data: {}\n\
+             output.file:\n  path: {}\n  filename: packetbeat\n",
+            directory.join("data").display(),
+            directory.join("events").display()
+        ),
+    )
+    .expect("write configuration");
+    config
+}
+
+/// Runs `dnstel run` and `dnstel capture` on `interface` with a configuration in `directory`,
+/// each through a command from `dnstel`, and returns their outputs by command name.
+fn start_sensors(
+    directory: &Path,
+    interface: &str,
+    dnstel: impl Fn() -> std::process::Command,
+) -> [(&'static str, Output); 2] {
+    let config = sensor_config(directory);
+    let run = dnstel()
+        .args(["run", "-i", interface, "-c"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(directory.join("data"))
+        .output()
+        .expect("run dnstel");
+    // `capture` takes its folders from packetbeat.yml.
+    let capture = dnstel()
+        .args(["capture", "-i", interface, "-c"])
+        .arg(&config)
+        .output()
+        .expect("run dnstel");
+    [("run", run), ("capture", capture)]
+}
+
+/// Checks that each command exited with `code`, printed every text of `expected`, and wrote
+/// nothing beside its configuration in `directory`.
+fn assert_failed_cleanly(
+    directory: &Path,
+    outputs: &[(&str, Output)],
+    code: i32,
+    expected: &[&str],
+) {
+    for (command, output) in outputs {
+        let message = stderr(output);
+        assert_eq!(output.status.code(), Some(code), "{command}: {message}");
+        for text in expected {
+            assert!(message.contains(text), "{command}: {message}");
+        }
+        assert_eq!(
+            entry_names(directory),
+            vec!["packetbeat.yml".to_owned()],
+            "{command} wrote files before it failed"
+        );
+    }
+}
+
+/// An unknown interface is a configuration error, reported before any file is written. Needs
+/// root: without it the packet socket fails first.
+#[test]
+fn unknown_interface_exits_three() {
+    if !support::live::live_tests_enabled() {
+        return;
+    }
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let outputs = start_sensors(directory.path(), "nosuch0", support::dnstel);
+    assert_failed_cleanly(
+        directory.path(),
+        &outputs,
+        3,
+        &["\"nosuch0\" not found", "ip link"],
+    );
+}
+
+/// Returns a command that runs `dnstel` without any capability: as root, through `setpriv`
+/// with empty bounding and inheritable sets, or else as the current user.
+fn dnstel_without_capabilities() -> std::process::Command {
+    if !support::is_root() {
+        return support::dnstel();
+    }
+    let mut command = std::process::Command::new("setpriv");
+    command
+        .args(["--bounding-set=-all", "--inh-caps=-all", "--"])
+        .arg(env!("CARGO_BIN_EXE_dnstel"));
+    command
+}
+
+/// Without CAP_NET_RAW the packet socket fails: a runtime error that names the capability,
+/// reported before any file is written.
+#[test]
+fn capture_without_capability_explains() {
+    if support::is_root() && !has_setpriv() {
+        eprintln!("not running: setpriv (util-linux) is missing");
+        return;
+    }
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let outputs = start_sensors(directory.path(), "lo", dnstel_without_capabilities);
+    assert_failed_cleanly(
+        directory.path(),
+        &outputs,
+        1,
+        &["Operation not permitted", "CAP_NET_RAW"],
+    );
+}
+
+fn has_setpriv() -> bool {
+    std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success())
 }

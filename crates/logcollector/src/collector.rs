@@ -162,6 +162,7 @@ impl Collector {
             let location: Arc<str> = follower.path.to_string_lossy().into();
             for line in raw.drain(..) {
                 let encoded = match line {
+                    RawLine::Complete(bytes) if is_empty_line(&bytes) => continue,
                     RawLine::Complete(bytes) => encode_line(&bytes, labels),
                     RawLine::TooLong => Err(SkipReason::TooLong),
                 };
@@ -369,6 +370,14 @@ fn load_positions(path: &Path) -> io::Result<Vec<StoredPosition>> {
         }
         Err(error) => Err(error),
     }
+}
+
+/// Returns whether a line, without its newline, is empty: no bytes, or carriage returns only
+/// (a blank line of a file with CRLF line endings). Such a line is skipped without a count or
+/// a warning. The Wazuh logcollector sends no event for it either and logs it only at debug
+/// level, as a line that is not a JSON object.
+pub fn is_empty_line(line: &[u8]) -> bool {
+    line.iter().all(|&byte| byte == b'\r')
 }
 
 fn record_skip(stats: &mut CollectorStats, reason: SkipReason, path: &Path) {

@@ -11,5 +11,7 @@ mod follower;
 mod line;
 mod positions;
 
-pub use collector::{CollectedLine, Collector, CollectorOptions, CollectorStats, LocalFile};
+pub use collector::{
+    is_empty_line, CollectedLine, Collector, CollectorOptions, CollectorStats, LocalFile,
+};
 pub use line::{encode_line, SkipReason, MAX_LINE_BYTES};

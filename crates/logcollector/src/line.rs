@@ -23,7 +23,7 @@ impl SkipReason {
     /// Returns a short description for logs.
     pub fn describe(self) -> &'static str {
         match self {
-            SkipReason::TooLong => "line longer than 65279 bytes",
+            SkipReason::TooLong => "line longer than 65279 bytes including its newline",
             SkipReason::NulByte => "line contains a NUL byte",
             SkipReason::NotJsonObject => "line is not a JSON object",
         }

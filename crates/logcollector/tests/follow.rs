@@ -224,6 +224,22 @@ fn bad_lines_are_counted() {
 }
 
 #[test]
+fn empty_lines_skipped_uncounted() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    fs::write(&path, "\n{\"n\":1}\n\n\r\n\r\r\n{\"n\":2}\r\n \n").expect("write");
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
+    let stats = collector.stats();
+    assert_eq!(stats.events, 2);
+    // A line of spaces is not empty: Wazuh's cJSON rejects it as JSON too.
+    assert_eq!(stats.not_json_object, 1);
+    assert_eq!(stats.too_long, 0);
+    assert_eq!(stats.nul_byte, 0);
+}
+
+#[test]
 fn labels_are_added() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let path = directory.path().join("packetbeat");

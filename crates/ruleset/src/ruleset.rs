@@ -82,6 +82,9 @@ pub struct Ruleset {
     /// Position in `rules` of each rule id, so inserting stays linear in the rule count.
     /// Checked against `rules` on use, because callers may edit `rules` directly.
     positions: HashMap<u32, usize>,
+    /// Ids of rules added by [`Ruleset::add_fallback_rule_text`] that no later rule has
+    /// replaced yet.
+    fallback_ids: HashSet<u32>,
 }
 
 impl Ruleset {
@@ -175,16 +178,34 @@ impl Ruleset {
         }
     }
 
+    /// Adds the rules of one file's text as fallbacks, which the first later rule with the
+    /// same id replaces whole, at the same position and without a duplicate warning. An
+    /// `overwrite="yes"` rule still keeps the fallback's tree placement.
+    ///
+    /// dnstel's built-in category root rules load this way under the user's rule files,
+    /// because those often define the same roots, as Wazuh's own ruleset does.
+    pub fn add_fallback_rule_text(&mut self, label: &str, text: &[u8]) {
+        let first_new = self.rules.len();
+        self.add_rule_text(label, text);
+        let added = self.rules[first_new..].iter().map(|rule| rule.id);
+        self.fallback_ids.extend(added);
+    }
+
     /// Inserts a rule, applying Wazuh's duplicate and overwrite handling:
     /// an overwrite replaces the earlier rule in place but keeps the
     /// earlier rule's tree placement (`if_sid`, `if_group`, `if_level`,
     /// `if_matched_*`), a plain duplicate is skipped with a warning.
+    /// A rule that replaces a fallback is no duplicate.
     fn insert_rule(&mut self, mut rule: Rule) {
         let Some(index) = self.position_of(rule.id) else {
             self.positions.insert(rule.id, self.rules.len());
             self.rules.push(rule);
             return;
         };
+        if self.fallback_ids.remove(&rule.id) && !rule.overwrite {
+            self.rules[index] = rule;
+            return;
+        }
         if !rule.overwrite {
             self.warnings.push(LoadError {
                 location: rule.source.clone(),

@@ -149,6 +149,62 @@ fn overwrite_keeps_position_and_parents() {
 }
 
 #[test]
+fn fallback_rule_replaced_silently() {
+    let mut fallback = Ruleset::default();
+    fallback.add_decoder_text("decoders/json.xml", JSON_DECODER.as_bytes());
+    fallback.add_fallback_rule_text(
+        "builtin/roots.xml",
+        br#"<group name="roots,">
+<rule id="1" level="0"><description>built-in root</description></rule>
+<rule id="2" level="0"><description>built-in other</description></rule>
+</group>"#,
+    );
+    fallback.add_rule_text(
+        "rules/user.xml",
+        br#"<group name="user,">
+<rule id="1" level="0"><description>user root</description></rule>
+<rule id="100" level="3"><if_sid>1</if_sid><description>user rule</description></rule>
+<rule id="1" level="0"><description>user root again</description></rule>
+</group>"#,
+    );
+    assert!(fallback.errors.is_empty(), "{:?}", fallback.errors);
+    let descriptions: Vec<&str> = fallback
+        .rules
+        .iter()
+        .map(|rule| rule.description.as_str())
+        .collect();
+    assert_eq!(
+        descriptions,
+        ["user root", "built-in other", "user rule"],
+        "the user's rule 1 takes the fallback's place, and rule 2 stays"
+    );
+    assert_eq!(fallback.warnings.len(), 1, "{:?}", fallback.warnings);
+    assert_eq!(fallback.warnings[0].rule_id, Some(1));
+    assert_eq!(fallback.warnings[0].location.file, "rules/user.xml");
+}
+
+#[test]
+fn fallback_overwrite_keeps_placement() {
+    let mut set = Ruleset::default();
+    set.add_fallback_rule_text(
+        "builtin/roots.xml",
+        br#"<group name="g"><rule id="5" level="0"><if_sid>1</if_sid><description>built-in</description></rule></group>"#,
+    );
+    set.add_rule_text(
+        "rules/user.xml",
+        br#"<group name="g">
+<rule id="5" level="4" overwrite="yes"><if_sid>2</if_sid><description>user</description></rule>
+<rule id="5" level="6"><description>duplicate</description></rule>
+</group>"#,
+    );
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    assert_eq!(set.rules.len(), 1);
+    assert_eq!(set.rules[0].description, "user");
+    assert_eq!(set.rules[0].if_sid, [1]);
+    assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+}
+
+#[test]
 fn hostile_xml_reports_line() {
     let cases: Vec<(Vec<u8>, u32)> = vec![
         (

@@ -1,8 +1,9 @@
 //! Operation of the long-running commands: signals, privileges, counters, the stats line, the
-//! Prometheus endpoint and alert file rotation.
+//! Prometheus endpoint, alert file rotation and the data folder lock.
 
 pub mod alert_rotation;
 pub mod args;
+pub mod data_lock;
 pub mod metrics;
 pub mod metrics_server;
 pub mod privileges;

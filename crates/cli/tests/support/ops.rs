@@ -124,3 +124,21 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LIVE: Mutex<()> = Mutex::new(());
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Writes `events.json` with one DNS query event and `ossec.conf`, an analyzer configuration
+/// that reads it from its start, into `directory`, and returns the configuration's path.
+pub fn analyzer_config(directory: &Path) -> std::path::PathBuf {
+    let events = directory.join("events.json");
+    std::fs::write(&events, "{\"method\":\"QUERY\"}\n").expect("write events");
+    let config = directory.join("ossec.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "<localfile>\n  <log_format>json</log_format>\n  <location>{}</location>\n  \
+             <only-future-events>no</only-future-events>\n</localfile>\n",
+            events.display()
+        ),
+    )
+    .expect("write configuration");
+    config
+}
