@@ -31,10 +31,7 @@ fn example_ossec_conf_accepted() {
     fs::write(&events, "\n{\"method\":\"QUERY\"}\n").expect("write events");
     let rules = repository().join("rules");
     let text = shipped
-        .replace(
-            "/var/log/packetbeat/packetbeat",
-            events.to_str().expect("UTF-8"),
-        )
+        .replace("/var/log/packetbeat", events.to_str().expect("UTF-8"))
         .replace("/etc/dnstel/rules", rules.to_str().expect("UTF-8"));
     assert_ne!(text, shipped, "the example names no path the test knows");
     let elements = without_comments(&text);
@@ -69,5 +66,22 @@ fn example_ossec_conf_accepted() {
         alert["location"],
         events.to_str().expect("UTF-8"),
         "{alerts}"
+    );
+}
+
+/// The example's `<localfile>` is the event file `dnstel capture` writes with its built-in
+/// settings, so the two halves of the split deployment meet without edits.
+#[test]
+fn example_ossec_conf_follows_capture_default() {
+    let shipped = fs::read_to_string(repository().join("deploy/ossec.conf")).expect("read");
+    let dnstel_config::OutputConfig::File(file) = dnstel_config::Config::builtin().output else {
+        panic!("the built-in configuration has no file output");
+    };
+    let location = file.path.join(&file.filename);
+    let element = format!("<location>{}</location>", location.display());
+    assert!(
+        without_comments(&shipped).contains(&element),
+        "deploy/ossec.conf does not follow {}",
+        location.display()
     );
 }
