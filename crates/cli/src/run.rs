@@ -55,9 +55,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "./dnstel-data")]
     data_dir: PathBuf,
 
-    /// After the capture socket and the files are open, switch to this user. DIR must be
-    /// writable by it for rotation. Without it, a root process keeps uid 0 but drops every
-    /// capability.
+    /// After the capture socket and the files are open, give DIR and the files directly in it
+    /// to this user and its primary group, then switch to it. Without it, a root process keeps
+    /// uid 0 but drops every capability.
     #[arg(long = "user", value_name = "USER")]
     user: Option<String>,
 

@@ -46,3 +46,14 @@ fn ruleset_fallback_names_no_option() {
         assert!(!help.contains("without --rules"), "{command}: {help}");
     }
 }
+
+/// `run` gives its data folder to the `--user` user itself, so its help requires no writable
+/// folder. `capture` leaves its output folder alone, so its help does.
+#[test]
+fn user_help_per_command() {
+    let run = option_help("run", "--user");
+    assert!(run.contains("give DIR"), "{run}");
+    assert!(!run.contains("must be writable"), "{run}");
+    let capture = option_help("capture", "--user");
+    assert!(capture.contains("must be writable"), "{capture}");
+}
