@@ -61,9 +61,9 @@ pub struct CaptureArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE|-")]
     output: Option<String>,
 
-    /// After the capture socket and the output are open, switch to this user (and its
-    /// primary group). The output folder must be writable by it for rotation. Without it, a
-    /// root process keeps uid 0 but drops every capability.
+    /// After the capture socket is open, switch to this user (and its primary group), then
+    /// open the output as that user, so the output folder must be writable by it. Without it,
+    /// a root process keeps uid 0 but drops every capability once the output is open.
     #[arg(long = "user", value_name = "USER")]
     user: Option<String>,
 
@@ -101,8 +101,16 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let agent = setup::agent_identity(&setup::data_dir(&config));
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
+    // With --user the output folder must be writable by that user, who can then also place
+    // links in it. The files are therefore opened after the switch, with only that user's
+    // rights, so a link cannot make root open or truncate a file elsewhere.
+    if args.user.is_some() {
+        drop_privileges(args.user.as_deref())?;
+    }
     let (output, output_handle) = reopenable(setup::open_output(&config, target.as_ref())?);
-    drop_privileges(args.user.as_deref())?;
+    if args.user.is_none() {
+        drop_privileges(None)?;
+    }
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;

@@ -55,9 +55,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "./dnstel-data")]
     data_dir: PathBuf,
 
-    /// After the capture socket and the files are open, give DIR and the files directly in it
-    /// to this user and its primary group, then switch to it. Without it, a root process keeps
-    /// uid 0 but drops every capability.
+    /// After the capture socket is open, give DIR and everything in it to this user and its
+    /// primary group, switch to it, then open the files as that user. Without it, a root
+    /// process keeps uid 0 but drops every capability once the files are open.
     #[arg(long = "user", value_name = "USER")]
     user: Option<String>,
 
@@ -114,24 +114,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     config.paths.data = Some(args.data_dir.clone());
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    // Alerts name the event file as their location. An absolute path keeps it the same
+    // whatever folder dnstel was started from, as Wazuh shows its configured path.
+    let data_dir = std::fs::canonicalize(&args.data_dir)
+        .with_context(|| format!("cannot resolve the data folder {}", args.data_dir.display()))?;
+    // With --user the folder belongs to that user, who may have placed links in it during an
+    // earlier run. Every file in it is therefore opened after the switch, with only that
+    // user's rights, so a link cannot make root open or truncate another file.
+    if let Some(user) = &args.user {
+        crate::ops::privileges::hand_over_folder(&data_dir, user)?;
+        drop_privileges(Some(user))?;
+    }
     // Held until the process ends, and taken before any file in the folder is written.
     let _data_lock = DataDirLock::acquire(&args.data_dir)?;
     let agent = setup::agent_identity(&args.data_dir);
     let options = setup::event_options(&config, agent, dnstel_event::host::local_ips())?;
     let builder = EventBuilder::new(&options).map_err(config_error)?;
 
-    // Alerts name the event file as their location. An absolute path keeps it the same
-    // whatever folder dnstel was started from, as Wazuh shows its configured path.
-    let data_dir = std::fs::canonicalize(&args.data_dir)
-        .with_context(|| format!("cannot resolve the data folder {}", args.data_dir.display()))?;
     let events_path = data_dir.join("packetbeat");
     let target = OutputTarget::File(events_path.clone());
     let (output, output_handle) = reopenable(setup::open_output(&config, Some(&target))?);
     let writer = args.rotation.open_writer(&args.data_dir)?;
-    if let Some(user) = &args.user {
-        crate::ops::privileges::hand_over_folder(&data_dir, user)?;
+    if args.user.is_none() {
+        drop_privileges(None)?;
     }
-    drop_privileges(args.user.as_deref())?;
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;

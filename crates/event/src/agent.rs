@@ -119,10 +119,16 @@ fn write_meta(path: &Path, meta: &AgentMeta) -> Result<(), MetaError> {
         .into_bytes();
     body.push(b'\n');
 
+    // A leftover file from an interrupted write is removed, and the new one must not exist:
+    // creating it exclusively never follows a link someone placed under that name.
+    match fs::remove_file(&temporary) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(write_error(error)),
+    }
     let mut file = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&temporary)
         .map_err(write_error)?;
@@ -170,6 +176,22 @@ mod tests {
             std::env::temp_dir().join(format!("dnstel-event-agent-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
+    }
+
+    #[test]
+    fn meta_write_ignores_planted_link() {
+        let dir = temp_dir("link");
+        fs::create_dir_all(&dir).expect("create folder");
+        let victim = dir.join("victim");
+        fs::write(&victim, "keep me").expect("write victim");
+        std::os::unix::fs::symlink(&victim, dir.join("meta.json.new")).expect("plant link");
+        let meta = load_or_create_agent_meta(&dir).expect("create");
+        assert!(meta.created);
+        assert_eq!(fs::read_to_string(&victim).expect("read victim"), "keep me");
+        assert!(fs::read_to_string(dir.join("meta.json"))
+            .expect("read meta.json")
+            .contains(&meta.id));
+        fs::remove_dir_all(&dir).expect("remove folder");
     }
 
     #[test]

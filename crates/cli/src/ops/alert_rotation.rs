@@ -312,7 +312,13 @@ fn archive_base(directory: &Path, day: NaiveDate) -> io::Result<Option<PathBuf>>
     DirBuilder::new()
         .recursive(true)
         .mode(0o750)
-        .create(&folder)?;
+        .create(&folder)
+        .map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!("failed to create {}: {error}", folder.display()),
+            )
+        })?;
     for counter in 0..=MAX_COUNTER {
         let name = match counter {
             0 => format!("ossec-alerts-{:02}", day.day()),

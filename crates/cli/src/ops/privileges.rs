@@ -1,4 +1,4 @@
-//! Dropping privileges once the capture socket and the output files are open.
+//! Dropping privileges once the capture socket is open, and handing the data folder over.
 //!
 //! With `--user`, the process switches to that user and its primary group (the capture
 //! crate's `drop_privileges`, which also clears every capability and sets `no_new_privs`).
@@ -24,8 +24,21 @@ pub enum Dropped {
     CapabilitiesCleared,
 }
 
-/// Gives `folder` and the entries directly inside it to `user` and its primary group, so the
-/// process can still rotate and reopen its files there after switching to that user.
+/// Entries given to the user by [`hand_over_folder`] at most, so that a data folder filled
+/// with files cannot stall the start.
+const HAND_OVER_MAX_ENTRIES: usize = 100_000;
+
+/// Folder levels below the data folder that [`hand_over_folder`] walks: enough for the alert
+/// archives in `logs/alerts/YYYY/Mon/`.
+const HAND_OVER_MAX_DEPTH: usize = 4;
+
+/// Gives `folder` and everything below it (up to [`HAND_OVER_MAX_DEPTH`] levels and
+/// [`HAND_OVER_MAX_ENTRIES`] entries) to `user` and its primary group, so the process can
+/// still rotate, archive and reopen its files there after switching to that user.
+///
+/// The folder may already belong to that user from an earlier run, so it may contain links
+/// placed by that user: links are never followed, and a link itself changes owner instead of
+/// its target.
 ///
 /// # Errors
 /// Returns an error naming the user or the path that could not be changed.
@@ -34,15 +47,31 @@ pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<
         .with_context(|| format!("failed to look up user {user}"))?
         .with_context(|| format!("user {user} does not exist"))?;
     let change = |path: &std::path::Path| {
-        std::os::unix::fs::chown(path, Some(account.uid.as_raw()), Some(account.gid.as_raw()))
+        std::os::unix::fs::lchown(path, Some(account.uid.as_raw()), Some(account.gid.as_raw()))
             .with_context(|| format!("failed to give {} to user {user}", path.display()))
     };
     change(folder)?;
-    let entries = std::fs::read_dir(folder)
-        .with_context(|| format!("failed to list {}", folder.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("failed to list {}", folder.display()))?;
-        change(&entry.path())?;
+    // Each pending folder comes with its level: 1 for the folders directly inside `folder`.
+    let mut pending = vec![(folder.to_path_buf(), 0)];
+    let mut changed = 0usize;
+    while let Some((current, depth)) = pending.pop() {
+        let entries = std::fs::read_dir(&current)
+            .with_context(|| format!("failed to list {}", current.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("failed to list {}", current.display()))?;
+            if changed == HAND_OVER_MAX_ENTRIES {
+                tracing::warn!(folder = %folder.display(), user, "data folder has more than {HAND_OVER_MAX_ENTRIES} entries; the rest keep their owner");
+                return Ok(());
+            }
+            let path = entry.path();
+            change(&path)?;
+            changed += 1;
+            // The entry's own type: a link to a folder is not a folder here.
+            let is_folder = entry.file_type().is_ok_and(|kind| kind.is_dir());
+            if is_folder && depth < HAND_OVER_MAX_DEPTH {
+                pending.push((path, depth + 1));
+            }
+        }
     }
     info!(folder = %folder.display(), user, "gave the data folder to the user");
     Ok(())
@@ -143,5 +172,40 @@ mod tests {
         assert!(outcome.0.is_empty(), "effective: {:?}", outcome.0);
         assert!(outcome.1.is_empty(), "permitted: {:?}", outcome.1);
         assert_eq!(outcome.2.as_deref(), Some("1"));
+    }
+
+    /// A link placed in the data folder changes owner itself, and its target keeps its owner,
+    /// while files in the alert archive folders change owner.
+    #[test]
+    fn hand_over_changes_links_not_targets() {
+        use std::os::unix::fs::MetadataExt;
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("not root: chown needs root, so this check cannot run");
+            return;
+        }
+        let nobody = nix::unistd::User::from_name("nobody")
+            .expect("look up nobody")
+            .expect("user nobody exists");
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let data = directory.path().join("data");
+        let month = data.join("logs/alerts/2026/Dec");
+        std::fs::create_dir_all(&month).expect("create archive folders");
+        std::fs::write(month.join("ossec-alerts-04.json.gz"), "x").expect("write archive");
+        let victim = directory.path().join("victim");
+        std::fs::write(&victim, "root's file").expect("write victim");
+        std::os::unix::fs::symlink(&victim, data.join("alerts.json")).expect("plant link");
+        std::os::unix::fs::symlink(directory.path(), data.join("outside")).expect("plant link");
+
+        hand_over_folder(&data, "nobody").expect("hand over");
+
+        let owner = |path: &std::path::Path| std::fs::symlink_metadata(path).expect("stat").uid();
+        assert_eq!(owner(&victim), 0, "link target keeps its owner");
+        assert_eq!(owner(directory.path()), 0, "linked folder keeps its owner");
+        assert_eq!(owner(&data.join("alerts.json")), nobody.uid.as_raw());
+        assert_eq!(
+            owner(&month.join("ossec-alerts-04.json.gz")),
+            nobody.uid.as_raw()
+        );
+        assert_eq!(owner(&month), nobody.uid.as_raw());
     }
 }
