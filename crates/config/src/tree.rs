@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 
-use crate::env;
+use crate::env::{self, ExpandError};
 use crate::yaml::{Node, NodeKind, MAX_DEPTH, MAX_TEXT_BYTES};
 use crate::ConfigError;
 
@@ -91,26 +91,24 @@ impl<'a> TreeBuilder<'a> {
     fn convert(&self, node: Node, path: &str, depth: usize) -> Result<Value, ConfigError> {
         let kind = match node.kind {
             NodeKind::Scalar { text, plain } => {
-                let text = env::expand(&text, self.lookup).map_err(|name| {
-                    ConfigError::MissingEnvironmentVariable {
+                let left = MAX_TEXT_BYTES.saturating_sub(self.scalar_bytes.get());
+                let text = env::expand(&text, self.lookup, left).map_err(|error| match error {
+                    ExpandError::Unset(name) => ConfigError::MissingEnvironmentVariable {
                         name,
                         key: path.to_owned(),
                         file: self.file.to_owned(),
                         line: node.line,
-                    }
-                })?;
-                let total = self.scalar_bytes.get() + text.len();
-                self.scalar_bytes.set(total);
-                if total > MAX_TEXT_BYTES {
-                    return Err(ConfigError::Syntax {
+                    },
+                    ExpandError::TooLong => ConfigError::Syntax {
                         file: self.file.to_owned(),
                         line: node.line,
                         column: 1,
                         message: format!(
                             "more than {MAX_TEXT_BYTES} bytes of text after environment variable substitution at {path}; use shorter variables or name them fewer times"
                         ),
-                    });
-                }
+                    },
+                })?;
+                self.scalar_bytes.set(self.scalar_bytes.get() + text.len());
                 ValueKind::Scalar {
                     text: text.into_owned(),
                     plain,
