@@ -16,10 +16,12 @@ const MAX_LOOKUP_BUFFER: usize = 1 << 20;
 
 /// Switches the whole process to `user` and `group` (the user's primary group when `None`).
 ///
-/// The steps are: clear ambient capabilities, replace the supplementary groups with `group`
-/// alone, set the group id, then the user id, and set `no_new_privs` so that no later `exec`
-/// can regain privileges. Afterwards the function checks that the ids changed. For a non-root
-/// user it also checks that root cannot be regained and that no capability is left.
+/// The steps are: clear ambient capabilities and the bounding set, replace the supplementary
+/// groups with `group` alone, set the group id, then the user id, clear the inheritable set,
+/// and set `no_new_privs` so that no later `exec` can regain privileges. The bounding set is
+/// left alone when the process lacks CAP_SETPCAP, because only that capability may lower it.
+/// Afterwards the function checks that the ids changed. For a non-root user it also checks
+/// that root cannot be regained and that no capability is left.
 ///
 /// Must run as root (or with CAP_SETUID and CAP_SETGID). Errors name the user or group.
 /// Call it before starting other threads: the id changes apply to every thread, but
@@ -51,6 +53,8 @@ pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
     if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) } != 0 {
         return Err(fail(format!("prctl(PR_SET_KEEPCAPS): {}", last_error())));
     }
+    // Before setuid, which removes the CAP_SETPCAP that lowering the bounding set needs.
+    clear_bounding_set().map_err(|error| fail(format!("clearing the bounding set: {error}")))?;
 
     let groups = [gid];
     // SAFETY: the pointer and count describe `groups`, which lives for the call.
@@ -66,6 +70,11 @@ pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
         return Err(fail(format!("setuid({uid}): {}", last_error())));
     }
 
+    // setuid empties the permitted and effective sets but keeps the inheritable one, which a
+    // service manager may have filled.
+    clear_inheritable_set()
+        .map_err(|error| fail(format!("clearing the inheritable set: {error}")))?;
+
     // SAFETY: prctl with integer arguments only; the result is checked.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(fail(format!(
@@ -76,6 +85,87 @@ pub fn drop_privileges(user: &str, group: Option<&str>) -> Result<()> {
 
     verify(uid, gid).map_err(fail)?;
     tracing::info!(user, uid, gid, "dropped privileges");
+    Ok(())
+}
+
+/// `_LINUX_CAPABILITY_VERSION_3`: capability sets of 64 bits, as two 32-bit halves.
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+/// CAP_SETPCAP's bit number.
+const CAP_SETPCAP: u32 = 8;
+
+/// `struct __user_cap_header_struct` of `<linux/capability.h>`.
+#[repr(C)]
+struct CapabilityHeader {
+    version: u32,
+    pid: c_int,
+}
+
+/// `struct __user_cap_data_struct` of `<linux/capability.h>`: one 32-bit half of each set.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapabilityHalves {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Reads the calling thread's effective, permitted and inheritable sets.
+fn read_capabilities() -> std::io::Result<[CapabilityHalves; 2]> {
+    let mut header = CapabilityHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapabilityHalves::default(); 2];
+    // SAFETY: capget writes two data structs for version 3, which `data` holds, and reads the
+    // header; both live for the call.
+    let status = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    if status != 0 {
+        return Err(last_error());
+    }
+    Ok(data)
+}
+
+/// Removes every capability from the calling thread's bounding set, when it has
+/// CAP_SETPCAP.
+fn clear_bounding_set() -> std::io::Result<()> {
+    let [low, _] = read_capabilities()?;
+    if low.effective & (1 << CAP_SETPCAP) == 0 {
+        return Ok(());
+    }
+    for capability in 0..64 {
+        // SAFETY: prctl with integer arguments only. It returns -1 (EINVAL) past the highest
+        // capability number of the running kernel.
+        let present = unsafe { libc::prctl(libc::PR_CAPBSET_READ, capability, 0, 0, 0) };
+        if present < 0 {
+            break;
+        }
+        // SAFETY: prctl with integer arguments only; the result is checked.
+        if present == 1 && unsafe { libc::prctl(libc::PR_CAPBSET_DROP, capability, 0, 0, 0) } != 0 {
+            return Err(last_error());
+        }
+    }
+    Ok(())
+}
+
+/// Empties the calling thread's inheritable set, keeping the other sets.
+fn clear_inheritable_set() -> std::io::Result<()> {
+    let mut data = read_capabilities()?;
+    if data.iter().all(|half| half.inheritable == 0) {
+        return Ok(());
+    }
+    for half in &mut data {
+        half.inheritable = 0;
+    }
+    let mut header = CapabilityHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: capset reads the header and two data structs for version 3, which live for the
+    // call. Lowering a set needs no privilege.
+    let status = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    if status != 0 {
+        return Err(last_error());
+    }
     Ok(())
 }
 
@@ -119,11 +209,11 @@ fn verify(uid: uid_t, gid: gid_t) -> Result<(), String> {
     }
 }
 
-/// Checks that the effective, permitted and ambient capability sets in a `/proc/.../status`
-/// text are empty.
+/// Checks that the effective, permitted, inheritable and ambient capability sets in a
+/// `/proc/.../status` text are empty.
 fn check_capabilities(status: &str) -> Result<(), String> {
     for line in status.lines() {
-        for set in ["CapEff:", "CapPrm:", "CapAmb:"] {
+        for set in ["CapEff:", "CapPrm:", "CapInh:", "CapAmb:"] {
             if let Some(value) = line.strip_prefix(set) {
                 let value = value.trim();
                 if !value.trim_start_matches('0').is_empty() {
@@ -261,6 +351,8 @@ mod tests {
         assert!(check_capabilities(clean).is_ok());
         let dirty = "CapEff:\t0000000000002000\n";
         assert!(check_capabilities(dirty).is_err());
+        let inheritable = "CapInh:\t0000000000002000\n";
+        assert!(check_capabilities(inheritable).is_err());
     }
 
     /// Runs the drop in a fresh copy of this test binary, because it changes the ids of the
@@ -294,6 +386,20 @@ mod tests {
 
     fn child_body() {
         let (uid, gid) = lookup_user("nobody").expect("nobody exists");
+        // A service manager may start the process with inheritable capabilities.
+        let mut data = read_capabilities().expect("capget");
+        data[0].inheritable |= 1 << 13;
+        let mut header = CapabilityHeader {
+            version: CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        // SAFETY: as in clear_inheritable_set; root may raise CAP_NET_RAW (13) into the
+        // inheritable set because it is in the bounding set.
+        let status = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+        assert_eq!(status, 0, "capset: {}", last_error());
+        let had_setpcap =
+            read_capabilities().expect("capget")[0].effective & (1 << CAP_SETPCAP) != 0;
+
         drop_privileges("nobody", None).expect("drop to nobody");
         // SAFETY: the getters take no arguments and cannot fail.
         let (real, effective) = unsafe { (libc::getuid(), libc::geteuid()) };
@@ -304,6 +410,13 @@ mod tests {
         assert_eq!(user_name(effective).as_deref(), Some("nobody"));
         let status = fs::read_to_string("/proc/thread-self/status").expect("status readable");
         assert!(check_capabilities(&status).is_ok(), "{status}");
+        if had_setpcap {
+            let bounding = status
+                .lines()
+                .find_map(|line| line.strip_prefix("CapBnd:"))
+                .map(str::trim);
+            assert_eq!(bounding, Some("0000000000000000"), "{status}");
+        }
         println!("privilege drop verified");
     }
 }

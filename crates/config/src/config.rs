@@ -115,7 +115,7 @@ impl Config {
         // YAML permits a byte order mark at the start of the stream; the parser keeps it.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let root = yaml::parse(text, file)?;
-        let tree = TreeBuilder { file, lookup }.build(root)?;
+        let tree = TreeBuilder::new(file, lookup).build(root)?;
         let mut cx = Context {
             file,
             not_applied: Vec::new(),

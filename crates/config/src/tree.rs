@@ -4,8 +4,10 @@
 //! `output.file.path: x` and `output: {file: {path: x}}` give the same tree, and both forms may
 //! appear in one file. Setting the same leaf twice is an error naming both lines.
 
-use crate::env;
-use crate::yaml::{Node, NodeKind, MAX_DEPTH};
+use std::cell::Cell;
+
+use crate::env::{self, ExpandError};
+use crate::yaml::{Node, NodeKind, MAX_DEPTH, MAX_TEXT_BYTES};
 use crate::ConfigError;
 
 /// A configuration value with the 1-based line where it starts.
@@ -56,11 +58,22 @@ impl Value {
 
 /// Context for building the tree: the file name for errors and the variable lookup.
 pub(crate) struct TreeBuilder<'a> {
-    pub file: &'a str,
-    pub lookup: &'a dyn Fn(&str) -> Option<String>,
+    file: &'a str,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    /// Bytes of scalar text after substitution so far, bounded by [`MAX_TEXT_BYTES`] so that
+    /// a long variable named many times cannot fill memory.
+    scalar_bytes: Cell<usize>,
 }
 
-impl TreeBuilder<'_> {
+impl<'a> TreeBuilder<'a> {
+    pub fn new(file: &'a str, lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        TreeBuilder {
+            file,
+            lookup,
+            scalar_bytes: Cell::new(0),
+        }
+    }
+
     /// Converts a parsed document; an absent document becomes an empty map.
     pub fn build(&self, root: Option<Node>) -> Result<Value, ConfigError> {
         match root {
@@ -78,14 +91,24 @@ impl TreeBuilder<'_> {
     fn convert(&self, node: Node, path: &str, depth: usize) -> Result<Value, ConfigError> {
         let kind = match node.kind {
             NodeKind::Scalar { text, plain } => {
-                let text = env::expand(&text, self.lookup).map_err(|name| {
-                    ConfigError::MissingEnvironmentVariable {
+                let left = MAX_TEXT_BYTES.saturating_sub(self.scalar_bytes.get());
+                let text = env::expand(&text, self.lookup, left).map_err(|error| match error {
+                    ExpandError::Unset(name) => ConfigError::MissingEnvironmentVariable {
                         name,
                         key: path.to_owned(),
                         file: self.file.to_owned(),
                         line: node.line,
-                    }
+                    },
+                    ExpandError::TooLong => ConfigError::Syntax {
+                        file: self.file.to_owned(),
+                        line: node.line,
+                        column: 1,
+                        message: format!(
+                            "more than {MAX_TEXT_BYTES} bytes of text after environment variable substitution at {path}; use shorter variables or name them fewer times"
+                        ),
+                    },
                 })?;
+                self.scalar_bytes.set(self.scalar_bytes.get() + text.len());
                 ValueKind::Scalar {
                     text: text.into_owned(),
                     plain,
@@ -206,10 +229,7 @@ mod tests {
 
     fn build(text: &str) -> Result<Value, ConfigError> {
         let lookup = |name: &str| (name == "DIR").then(|| "/srv".to_owned());
-        let builder = TreeBuilder {
-            file: "t.yml",
-            lookup: &lookup,
-        };
+        let builder = TreeBuilder::new("t.yml", &lookup);
         builder.build(yaml::parse(text, "t.yml")?)
     }
 
@@ -262,6 +282,24 @@ mod tests {
         let value = build("path.data: ${DIR}/data\n").expect("valid");
         let text = format!("{value:?}");
         assert!(text.contains("/srv/data"), "{text}");
+    }
+
+    #[test]
+    fn long_variable_named_often_rejected() {
+        // 100 references to a 100,000-byte value make 10 MB from a 700-byte file.
+        let long = "x".repeat(100_000);
+        let lookup = |name: &str| (name == "LONG").then(|| long.clone());
+        let text = format!("a: \"{}\"\n", "${LONG}".repeat(100));
+        let root = yaml::parse(&text, "t.yml").expect("valid YAML");
+        let result = TreeBuilder::new("t.yml", &lookup).build(root);
+        let Err(ConfigError::Syntax { line, message, .. }) = result else {
+            panic!("expected a syntax error, got {result:?}");
+        };
+        assert_eq!(line, 1);
+        assert!(
+            message.contains("environment variable substitution at a"),
+            "{message}"
+        );
     }
 
     #[test]

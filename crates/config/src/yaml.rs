@@ -14,6 +14,11 @@ use crate::ConfigError;
 /// merging keys.
 pub(crate) const MAX_NODES: usize = 20_000;
 
+/// Maximum bytes of scalar and key text in a document, aliases expanded. It is twice the
+/// largest file read, so only alias copies can reach it, and it keeps a long anchored scalar
+/// copied by thousands of aliases from filling memory.
+pub(crate) const MAX_TEXT_BYTES: usize = 2 * crate::config::MAX_CONFIG_BYTES as usize;
+
 /// Maximum nesting depth of maps and lists, dotted key segments included.
 pub(crate) const MAX_DEPTH: usize = 64;
 
@@ -36,13 +41,50 @@ pub(crate) enum NodeKind {
     Map(Vec<(String, usize, Node)>),
 }
 
+/// The nodes in a subtree and the bytes of its scalar and key text.
+#[derive(Debug, Default, Clone, Copy)]
+struct Size {
+    nodes: usize,
+    text_bytes: usize,
+}
+
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.nodes += other.nodes;
+        self.text_bytes += other.text_bytes;
+    }
+}
+
 impl Node {
-    fn size(&self) -> usize {
+    fn size(&self) -> Size {
         match &self.kind {
-            NodeKind::Scalar { .. } => 1,
-            NodeKind::Seq(items) => 1 + items.iter().map(Node::size).sum::<usize>(),
+            NodeKind::Scalar { text, .. } => Size {
+                nodes: 1,
+                text_bytes: text.len(),
+            },
+            NodeKind::Seq(items) => {
+                let mut size = Size {
+                    nodes: 1,
+                    text_bytes: 0,
+                };
+                for item in items {
+                    size.add(item.size());
+                }
+                size
+            }
             NodeKind::Map(entries) => {
-                1 + entries.iter().map(|(_, _, v)| 1 + v.size()).sum::<usize>()
+                let mut size = Size {
+                    nodes: 1,
+                    text_bytes: 0,
+                };
+                for (key, _, value) in entries {
+                    size.add(Size {
+                        nodes: 1,
+                        text_bytes: key.len(),
+                    });
+                    size.add(value.size());
+                }
+                size
             }
         }
     }
@@ -68,7 +110,8 @@ struct Builder<'f> {
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     documents: usize,
-    nodes: usize,
+    /// Nodes and text completed so far, aliases expanded.
+    size: Size,
 }
 
 /// Parses `text` into a node tree. An empty document returns `None`.
@@ -79,7 +122,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Option<Node>, ConfigError>
         anchors: HashMap::new(),
         root: None,
         documents: 0,
-        nodes: 0,
+        size: Size::default(),
     };
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| scan_error(&e, file))?;
@@ -188,9 +231,15 @@ impl Builder<'_> {
 
     /// Counts a finished scalar or alias copy, then attaches it.
     fn complete(&mut self, node: Node, anchor: usize, span: Span) -> Result<(), ConfigError> {
-        self.nodes += node.size();
-        if self.nodes > MAX_NODES {
+        self.size.add(node.size());
+        if self.size.nodes > MAX_NODES {
             let message = format!("more than {MAX_NODES} nodes after alias expansion");
+            return Err(self.syntax(span, &message));
+        }
+        if self.size.text_bytes > MAX_TEXT_BYTES {
+            let message = format!(
+                "more than {MAX_TEXT_BYTES} bytes of text after alias expansion; use fewer aliases of long values"
+            );
             return Err(self.syntax(span, &message));
         }
         self.attach(node, anchor, span)
@@ -282,6 +331,35 @@ mod tests {
         }
         let result = parse(&text, "bomb.yml");
         assert!(matches!(result, Err(ConfigError::Syntax { .. })));
+    }
+
+    #[test]
+    fn long_scalar_alias_bomb_rejected() {
+        // 100 copies of a 100,000-byte scalar add 10 MB with only 101 nodes.
+        let long = "x".repeat(100_000);
+        let mut text = format!("a: &a \"{long}\"\nb:\n");
+        for _ in 0..100 {
+            text.push_str("  - *a\n");
+        }
+        let result = parse(&text, "bomb.yml");
+        let Err(ConfigError::Syntax { line, message, .. }) = result else {
+            panic!("expected a syntax error, got {result:?}");
+        };
+        assert!(
+            message.contains("bytes of text after alias expansion"),
+            "{message}"
+        );
+        assert!(line > 2, "line {line}");
+    }
+
+    #[test]
+    fn long_scalar_without_aliases_accepted() {
+        let long = "x".repeat(crate::config::MAX_CONFIG_BYTES as usize - 10);
+        let root = parse_ok(&format!("a: {long}\n"));
+        let NodeKind::Map(entries) = &root.kind else {
+            panic!("root is a map");
+        };
+        assert_eq!(scalar(&entries[0].2).len(), long.len());
     }
 
     #[test]

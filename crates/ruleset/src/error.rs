@@ -92,6 +92,9 @@ pub enum LoadErrorKind {
     /// A rule refers to a decoder name that no decoder has.
     #[error("decoder {0:?} not found")]
     DecoderNotFound(String),
+    /// A decoder's `<parent>` names no decoder without a parent of its own loaded before it.
+    #[error("parent decoder {0:?} not found; a parent must be a decoder without <parent>, loaded earlier")]
+    ParentNotFound(String),
     /// A rule id appears twice without `overwrite="yes"`; the later rule is skipped.
     #[error("duplicate rule id {0}, later definition skipped")]
     DuplicateRule(u32),

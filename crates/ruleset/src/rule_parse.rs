@@ -518,12 +518,18 @@ fn parse_yes_no(what: &str, value: &str) -> Result<bool> {
 }
 
 fn parse_number(what: &str, value: &str, min: u32, max: u32) -> Result<u32> {
-    let number: u32 = value
-        .trim()
-        .parse()
-        .map_err(|_| invalid(what, value, "not a number"))?;
+    let out_of_range = || invalid(what, value, &format!("must be {min} to {max}"));
+    let digits = value.trim();
+    let number: u32 = match digits.parse() {
+        Ok(number) => number,
+        // Too many digits for a u32 is out of range, not malformed.
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(out_of_range());
+        }
+        Err(_) => return Err(invalid(what, value, "not a number")),
+    };
     if number < min || number > max {
-        return Err(invalid(what, value, &format!("must be {min} to {max}")));
+        return Err(out_of_range());
     }
     Ok(number)
 }

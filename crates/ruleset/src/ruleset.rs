@@ -132,12 +132,39 @@ impl Ruleset {
     }
 
     /// Adds the decoders of one file's text; `label` names it in errors.
+    ///
+    /// As in Wazuh, a decoder's `<parent>` must name a decoder without a parent that was
+    /// loaded before it. Wazuh's loader stops with "Parent decoder name invalid" otherwise,
+    /// and such a decoder would never run, so it is an error here too.
     pub fn add_decoder_text(&mut self, label: &str, text: &[u8]) {
         let Some(roots) = parse_file(&mut self.errors, label, text) else {
             return;
         };
         let decoders = decoders_from_roots(label, &roots, &mut self.errors);
-        self.decoders.extend(decoders);
+        let mut parents: HashSet<String> = self
+            .decoders
+            .iter()
+            .filter(|decoder| decoder.parent.is_none())
+            .map(|decoder| decoder.name.clone())
+            .collect();
+        for decoder in decoders {
+            match &decoder.parent {
+                Some(parent) if !parents.contains(parent) => {
+                    self.errors.push(LoadError {
+                        location: decoder.source.clone(),
+                        rule_id: None,
+                        decoder: Some(decoder.name.clone()),
+                        kind: LoadErrorKind::ParentNotFound(parent.clone()),
+                    });
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    parents.insert(decoder.name.clone());
+                }
+            }
+            self.decoders.push(decoder);
+        }
     }
 
     /// Adds a list from its text under the path rules use for it.
@@ -466,6 +493,42 @@ mod tests {
         assert_eq!(set.rules[0].id, 101);
         assert_eq!(set.rules[0].description, "new");
         assert_eq!(set.rules[1].description, "a");
+    }
+
+    #[test]
+    fn decoder_parent_must_be_earlier_root() {
+        let mut set = Ruleset::default();
+        set.add_decoder_text(
+            "decoders/a.xml",
+            br#"<decoder name="root"><prematch>x</prematch></decoder>
+<decoder name="child"><parent>root</parent><prematch>y</prematch></decoder>
+<decoder name="grandchild"><parent>child</parent><prematch>z</prematch></decoder>
+<decoder name="early"><parent>later</parent><prematch>z</prematch></decoder>
+<decoder name="later"><prematch>w</prematch></decoder>
+<decoder name="own"><parent>own</parent><prematch>v</prematch></decoder>"#,
+        );
+        set.add_decoder_text(
+            "decoders/b.xml",
+            br#"<decoder name="other"><parent>root</parent><prematch>u</prematch></decoder>"#,
+        );
+        let loaded: Vec<&str> = set.decoders.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(loaded, ["root", "child", "later", "other"]);
+        let messages: Vec<String> = set.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(
+            messages[0].starts_with(
+                "decoders/a.xml:3: decoder grandchild: parent decoder \"child\" not found"
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("decoder early: parent decoder \"later\""),
+            "{messages:?}"
+        );
+        assert!(
+            messages[2].contains("decoder own: parent decoder \"own\""),
+            "{messages:?}"
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! Top-level `<var name="X">` elements define `$X` for the rest of the file
 //! (see [`apply_variables`]).
 
+use std::collections::HashMap;
+
 /// Maximum length of element text, names and attribute values, in bytes (as in Wazuh).
 pub const MAX_TEXT_LEN: usize = 20_480;
 /// Deepest element nesting read. Wazuh allows 1024; dnstel stops at 128
@@ -336,21 +338,44 @@ impl Reader<'_> {
 /// reference to an unknown name is an error once the file has defined a
 /// variable, and before that `$` is an ordinary byte. Texts of two bytes or
 /// less are not scanned, and substituted values are not scanned again.
+///
+/// The values substituted into one document add at most
+/// [`MAX_SUBSTITUTED_BYTES`] in total, so a small file cannot expand a long
+/// value thousands of times.
 pub fn apply_variables(roots: Vec<Element>) -> Result<Vec<Element>, XmlError> {
-    let mut variables: Vec<(String, String)> = Vec::new();
+    let mut variables = Variables::default();
     substitute_siblings(roots, &mut variables)
+}
+
+/// Maximum bytes that variable values may add to one document, in total.
+/// Wazuh's XML reader sets no such limit. In the Wazuh 4.14.7 ruleset, substitution adds at
+/// most 628 bytes to a file.
+pub const MAX_SUBSTITUTED_BYTES: usize = 16 * 1024 * 1024;
+
+/// The variables defined so far in a document, and the bytes their
+/// substitution has added.
+#[derive(Default)]
+struct Variables {
+    /// Values by ASCII-lowercased name. The first definition of a name wins,
+    /// as in Wazuh, which looks names up in definition order.
+    values: HashMap<String, String>,
+    substituted_bytes: usize,
 }
 
 /// Processes elements in document order: an element's own text and
 /// attributes first, then its children.
 fn substitute_siblings(
     elements: Vec<Element>,
-    variables: &mut Vec<(String, String)>,
+    variables: &mut Variables,
 ) -> Result<Vec<Element>, XmlError> {
     let mut out = Vec::with_capacity(elements.len());
     for mut element in elements {
         if element.name.eq_ignore_ascii_case("var") {
-            variables.push(variable_definition(&element)?);
+            let (name, value) = variable_definition(&element)?;
+            variables
+                .values
+                .entry(name.to_ascii_lowercase())
+                .or_insert(value);
             continue;
         }
         substitute_element(&mut element, variables)?;
@@ -378,11 +403,8 @@ fn variable_definition(element: &Element) -> Result<(String, String), XmlError> 
     Ok((name.to_owned(), element.text.clone()))
 }
 
-fn substitute_element(
-    element: &mut Element,
-    variables: &[(String, String)],
-) -> Result<(), XmlError> {
-    if variables.is_empty() {
+fn substitute_element(element: &mut Element, variables: &mut Variables) -> Result<(), XmlError> {
+    if variables.values.is_empty() {
         return Ok(());
     }
     let line = element.line;
@@ -394,7 +416,7 @@ fn substitute_element(
     Ok(())
 }
 
-fn substitute(text: &str, variables: &[(String, String)]) -> Result<String, String> {
+fn substitute(text: &str, variables: &mut Variables) -> Result<String, String> {
     if text.len() <= 2 || !text.contains('$') {
         return Ok(text.to_owned());
     }
@@ -413,13 +435,16 @@ fn substitute(text: &str, variables: &[(String, String)]) -> Result<String, Stri
                 "variable name longer than {MAX_VARIABLE_NAME} bytes"
             ));
         } else {
-            match variables
-                .iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            {
-                Some((_, value)) => out.push_str(value),
-                None => return Err(format!("unknown variable ${name}")),
+            let Some(value) = variables.values.get(&name.to_ascii_lowercase()) else {
+                return Err(format!("unknown variable ${name}"));
+            };
+            variables.substituted_bytes += value.len();
+            if variables.substituted_bytes > MAX_SUBSTITUTED_BYTES {
+                return Err(format!(
+                    "variable values add more than {MAX_SUBSTITUTED_BYTES} bytes to this file at ${name}; use fewer or shorter variables"
+                ));
             }
+            out.push_str(value);
         }
         rest = &after[name_len..];
     }
@@ -484,6 +509,41 @@ mod tests {
     fn variable_needs_only_name() {
         assert!(parse("<var name=\"A\" x=\"1\">v</var>").is_err());
         assert!(parse("<var>v</var>").is_err());
+    }
+
+    #[test]
+    fn first_variable_definition_wins() {
+        let roots =
+            parse("<var name=\"A\">1</var><var name=\"a\">2</var><r>x$a</r>").expect("parses");
+        assert_eq!(roots[0].text, "x1");
+    }
+
+    #[test]
+    fn variable_expansion_bomb_rejected() {
+        // A 20,000-byte value named 1,000 times in one element expands to 20 MB.
+        let value = "x".repeat(20_000);
+        let references = "$A".repeat(1_000);
+        let text = format!("<var name=\"A\">{value}</var>\n<m>{references}</m>\n");
+        let err = parse(&text).expect_err("expansion over the limit");
+        assert!(
+            err.message.contains("variable values add more than"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn expansion_budget_counts_whole_document() {
+        // 1,024 references to a 16 KiB value add exactly the maximum.
+        let value = "x".repeat(16 * 1024);
+        let mut within = format!("<var name=\"A\">{value}</var>");
+        for _ in 0..1_024 {
+            within.push_str("<m>x$A</m>");
+        }
+        assert!(parse(&within).is_ok());
+        let over = format!("{within}<m>x$A</m>");
+        assert!(parse(&over).is_err());
     }
 
     #[test]

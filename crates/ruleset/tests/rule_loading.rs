@@ -111,6 +111,25 @@ fn unknown_option_names_file_line_rule() {
 }
 
 #[test]
+fn oversized_number_reports_range() {
+    let set = load(
+        r#"<group name="g">
+<rule id="1" level="3" frequency="99999999999"><if_matched_sid>2</if_matched_sid><description>d</description></rule>
+<rule id="3" level="3" frequency="x"><if_matched_sid>2</if_matched_sid><description>d</description></rule>
+</group>"#,
+    );
+    assert_eq!(set.errors.len(), 2, "{:?}", set.errors);
+    assert_eq!(
+        set.errors[0].to_string(),
+        "rules/test.xml:2: rule 1: invalid value \"99999999999\" for frequency: must be 2 to 9999"
+    );
+    assert_eq!(
+        set.errors[1].to_string(),
+        "rules/test.xml:3: rule 3: invalid value \"x\" for frequency: not a number"
+    );
+}
+
+#[test]
 fn bad_rule_does_not_stop_others() {
     let set = load(
         r#"<group name="g">

@@ -2,14 +2,15 @@
 //!
 //! One accept thread; each connection is served on a short-lived thread, at most
 //! [`MAX_CONNECTIONS`] at a time (more are closed at once). A request head larger than
-//! [`MAX_REQUEST_BYTES`] or slower than [`IO_TIMEOUT`] is rejected. Every response closes the
-//! connection.
+//! [`MAX_REQUEST_BYTES`] is rejected, and a connection whose whole request head has not
+//! arrived within [`IO_TIMEOUT`] is closed, however slowly its bytes trickle in. Every
+//! response closes the connection.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tracing::{debug, info, warn};
@@ -21,7 +22,7 @@ use crate::exit::usage_error;
 pub const MAX_CONNECTIONS: usize = 4;
 /// The largest request head accepted, in bytes.
 pub const MAX_REQUEST_BYTES: usize = 8192;
-/// Read and write timeout of one connection.
+/// Time allowed for a whole request head to arrive, and for each write of the response.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A bound listener, not yet serving.
@@ -95,9 +96,9 @@ fn accept_loop(listener: TcpListener, registry: Arc<Registry>) {
 }
 
 fn serve(mut stream: TcpStream, registry: &Registry) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    let deadline = Instant::now() + IO_TIMEOUT;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let response = match read_head(&mut stream)? {
+    let response = match read_head(&mut stream, deadline)? {
         Some(head) => respond(&head, registry),
         None => plain(
             431,
@@ -110,8 +111,9 @@ fn serve(mut stream: TcpStream, registry: &Registry) -> std::io::Result<()> {
 }
 
 /// Reads up to the blank line that ends the request head. Returns `None` when the head is
-/// larger than [`MAX_REQUEST_BYTES`].
-fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
+/// larger than [`MAX_REQUEST_BYTES`], and a `TimedOut` error when it has not ended by
+/// `deadline`.
+fn read_head(stream: &mut TcpStream, deadline: Instant) -> std::io::Result<Option<String>> {
     let mut head = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
     loop {
@@ -124,12 +126,38 @@ fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
         if head.len() > MAX_REQUEST_BYTES {
             return Ok(None);
         }
-        let read = stream.read(&mut chunk)?;
+        // A timeout per read would let a client that sends one byte every few seconds hold
+        // a connection slot for hours, so each read gets only the time left.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(head_timed_out());
+        }
+        stream.set_read_timeout(Some(left))?;
+        let read = match stream.read(&mut chunk) {
+            Ok(read) => read,
+            // Linux reports an expired read timeout as EAGAIN, which is `WouldBlock`.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(head_timed_out());
+            }
+            Err(error) => return Err(error),
+        };
         if read == 0 {
             return Ok(Some(String::from_utf8_lossy(&head).into_owned()));
         }
         head.extend_from_slice(&chunk[..read]);
     }
+}
+
+fn head_timed_out() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("request head not complete within {IO_TIMEOUT:?}"),
+    )
 }
 
 /// Returns the length of the request head in `bytes` up to and including the blank line that
@@ -248,6 +276,25 @@ mod tests {
         assert!(at_limit.starts_with("HTTP/1.1 200 "), "{at_limit}");
         let over_limit = get(address, &head_of_length(MAX_REQUEST_BYTES + 1));
         assert!(over_limit.starts_with("HTTP/1.1 431 "), "{over_limit}");
+    }
+
+    #[test]
+    fn trickling_head_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let address = listener.local_addr().expect("local address");
+        let client = std::thread::spawn(move || {
+            let mut stream = TcpStream::connect(address).expect("connect");
+            // One byte every 10 ms never leaves a single read waiting long.
+            while stream.write_all(b"G").is_ok() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let (mut server_side, _) = listener.accept().expect("accept");
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let error = read_head(&mut server_side, deadline).expect_err("deadline reached");
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+        drop(server_side);
+        client.join().expect("client thread");
     }
 
     #[test]
