@@ -3,9 +3,10 @@
 //! The alert id is `<seconds>.<offset>`, where the offset is the size of `alerts.log` before
 //! the record is written, as in Wazuh. Files are created with mode 0600.
 //!
-//! Either file may instead be an existing device or named pipe (`/dev/null`, or a FIFO that
-//! another program reads). Such a file is written in place and never rotated, and its id
-//! offsets count the bytes written since the writer was opened.
+//! Either file may instead be an existing character device such as `/dev/null`. Such a file is
+//! written in place and never rotated, and its id offsets count the bytes written since the
+//! writer was opened. Named pipes are rejected: a pipe without a reader, or with one that stops
+//! reading, would block the writer, and with it every stop and reload, for as long as it lasts.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -33,7 +34,7 @@ pub struct AlertWriter {
     json_size: u64,
     /// Alerts in `pending_json` and `pending_log`.
     pending_alerts: u64,
-    /// True when either file is a device or a named pipe, which must not be rotated.
+    /// True when either file is a character device, which must not be rotated.
     special: bool,
     written: u64,
     lost: u64,
@@ -148,8 +149,8 @@ impl AlertWriter {
         self.json_size
     }
 
-    /// Returns whether the files may be renamed for rotation: false when either is a device
-    /// or a named pipe.
+    /// Returns whether the files may be renamed for rotation: false when either is a
+    /// character device.
     pub fn rotatable(&self) -> bool {
         !self.special
     }
@@ -166,7 +167,7 @@ impl Drop for AlertWriter {
 /// An opened alert file.
 struct Opened {
     file: File,
-    /// Bytes in the file; 0 for a device or a named pipe.
+    /// Bytes in the file; 0 for a character device.
     size: u64,
     special: bool,
 }
@@ -189,14 +190,10 @@ fn open_alert_file(path: &Path, record_end: RecordEnd) -> io::Result<Opened> {
     match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_dir() => Err(with_path(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "is a folder; alert files must be files, devices or named pipes",
+            "is a folder; alert files must be regular files or character devices",
         ))),
-        Ok(metadata) if !metadata.is_file() => {
-            if metadata.file_type().is_fifo() {
-                tracing::info!(path = %path.display(), "opening a named pipe for alerts; this waits until a reader opens it");
-            }
-            // Neither read nor truncated: a device or pipe has no records to repair, and
-            // opening a pipe for reading would make this process its own reader.
+        Ok(metadata) if metadata.file_type().is_char_device() => {
+            // Neither read nor truncated: a device has no records to repair.
             let file = OpenOptions::new()
                 .append(true)
                 .open(path)
@@ -207,6 +204,11 @@ fn open_alert_file(path: &Path, record_end: RecordEnd) -> io::Result<Opened> {
                 special: true,
             })
         }
+        Ok(metadata) if !metadata.is_file() => Err(with_path(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is not a regular file or a character device (a named pipe could block every \
+             stop); alert files must be regular files or character devices such as /dev/null",
+        ))),
         _ => {
             let file = open_append(path, record_end).map_err(with_path)?;
             let size = file.metadata().map_err(with_path)?.len();
@@ -400,19 +402,12 @@ mod tests {
     }
 
     #[test]
-    fn fifo_and_device_alert_files_written_in_place() {
-        let dir = std::env::temp_dir().join(format!("dnstel-writer-fifo-{}", std::process::id()));
+    fn device_alert_files_written_in_place() {
+        let dir = std::env::temp_dir().join(format!("dnstel-writer-device-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create test folder");
-        let status = std::process::Command::new("mkfifo")
-            .arg(dir.join("alerts.json"))
-            .status()
-            .expect("mkfifo runs");
-        assert!(status.success());
         std::os::unix::fs::symlink("/dev/null", dir.join("alerts.log")).expect("link /dev/null");
-        let fifo = dir.join("alerts.json");
-        let reader = std::thread::spawn(move || std::fs::read_to_string(fifo));
 
-        let mut writer = AlertWriter::open(&dir).expect("a FIFO and a device are accepted");
+        let mut writer = AlertWriter::open(&dir).expect("a device is accepted");
         assert!(!writer.rotatable());
         let first = writer.write(&alert()).expect("write alert");
         let second = writer.write(&alert()).expect("write alert");
@@ -420,15 +415,34 @@ mod tests {
         assert_eq!(writer.written(), 2);
         drop(writer);
 
-        let json = reader.join().expect("reader thread").expect("read FIFO");
+        let json = std::fs::read_to_string(dir.join("alerts.json")).expect("read alerts.json");
         assert_eq!(json.lines().count(), 2, "{json}");
-        assert!(json.contains(&format!("\"id\":\"{second}\"")), "{json}");
         // Ids count the bytes written to the device since the writer opened it.
         assert_eq!(first, "1704067200.0");
+        assert!(json.contains(&format!("\"id\":\"{second}\"")), "{json}");
         assert_ne!(second, first);
         assert!(
             dir.join("alerts.log").is_symlink(),
             "the device link is not replaced"
+        );
+        std::fs::remove_dir_all(&dir).expect("remove test folder");
+    }
+
+    #[test]
+    fn fifo_alert_file_rejected() {
+        let dir = std::env::temp_dir().join(format!("dnstel-writer-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create test folder");
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.join("alerts.json"))
+            .status()
+            .expect("mkfifo runs");
+        assert!(status.success());
+        let error = AlertWriter::open(&dir).expect_err("a FIFO is rejected");
+        assert!(
+            error
+                .to_string()
+                .contains("not a regular file or a character device"),
+            "{error}"
         );
         std::fs::remove_dir_all(&dir).expect("remove test folder");
     }

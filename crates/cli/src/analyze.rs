@@ -99,8 +99,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let analyzer = build_analyzer(&args.ruleset, args.log_alert_level, &file_config)?;
     let manager_name = analyzer.config().manager_name.clone();
 
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    crate::ops::data_lock::create_data_folder(&args.data_dir)?;
     // Held until the process ends, and taken before any file in the folder is written.
     let _data_lock = DataDirLock::acquire(&args.data_dir)?;
     let writer = args.rotation.open_writer(&args.data_dir)?;

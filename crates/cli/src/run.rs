@@ -112,8 +112,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let captures = open_captures(&config, args.interface.as_deref(), args.workers.get())?;
 
     config.paths.data = Some(args.data_dir.clone());
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    crate::ops::data_lock::create_data_folder(&args.data_dir)?;
     // Alerts name the event file as their location. An absolute path keeps it the same
     // whatever folder dnstel was started from, as Wazuh shows its configured path.
     let data_dir = std::fs::canonicalize(&args.data_dir)

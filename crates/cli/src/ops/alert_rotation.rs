@@ -10,7 +10,7 @@
 //! - by size: before a write, when either file has reached the size limit (off by default, as
 //!   in Wazuh).
 //!
-//! Alert files that are devices or named pipes (see [`AlertWriter`]) are never rotated.
+//! Alert files that are character devices (see [`AlertWriter`]) are never rotated.
 //!
 //! The new `alerts.log` starts empty, so alert ids restart at offset 0. After each rotation,
 //! archived alert files of days older than the retention are deleted, and archives left
@@ -63,6 +63,12 @@ impl RotatingAlertWriter {
     /// their last modification.
     pub fn open(directory: &Path, policy: RotationPolicy) -> io::Result<RotatingAlertWriter> {
         let writer = AlertWriter::open(directory)?;
+        if !writer.rotatable() && policy.max_size.is_some() {
+            warn!(
+                directory = %directory.display(),
+                "an alert file is a device, so the alert files never rotate and --alerts-max-size has no effect"
+            );
+        }
         let day = fs::metadata(directory.join("alerts.log"))
             .and_then(|metadata| metadata.modified())
             .map(|modified| DateTime::<Local>::from(modified).date_naive())

@@ -8,11 +8,25 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use anyhow::Context;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
+
+/// Creates the data folder and any missing parents with mode 0750, whatever the umask: a
+/// folder others can write would let them replace the alert files with links.
+///
+/// # Errors
+/// Returns an error naming the folder when it cannot be created.
+pub fn create_data_folder(data_dir: &Path) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(data_dir)
+        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))
+}
 
 /// Name of the lock file inside the data folder.
 pub const LOCK_FILE_NAME: &str = "dnstel.lock";
@@ -116,5 +130,15 @@ mod tests {
         let _lock = DataDirLock::acquire(directory.path()).expect("lock");
         let text = std::fs::read_to_string(directory.path().join(LOCK_FILE_NAME)).expect("read");
         assert_eq!(text, format!("{}\n", std::process::id()));
+    }
+
+    #[test]
+    fn data_folder_not_open_to_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let data = directory.path().join("a/data");
+        create_data_folder(&data).expect("create");
+        let mode = std::fs::metadata(&data).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o750);
     }
 }
