@@ -132,13 +132,22 @@ fn write_meta(path: &Path, meta: &AgentMeta) -> Result<(), MetaError> {
         .mode(0o600)
         .open(&temporary)
         .map_err(write_error)?;
-    file.write_all(&body).map_err(write_error)?;
-    file.sync_all().map_err(write_error)?;
+    let written = file
+        .write_all(&body)
+        .and_then(|()| file.sync_all())
+        .map_err(write_error);
     drop(file);
-    fs::rename(&temporary, path).map_err(|source| MetaError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    let renamed = written.and_then(|()| {
+        fs::rename(&temporary, path).map_err(|source| MetaError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    });
+    if renamed.is_err() {
+        // A full disk leaves an empty or partial file; the next start would remove it anyway.
+        let _ = fs::remove_file(&temporary);
+    }
+    renamed
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
@@ -176,6 +185,21 @@ mod tests {
             std::env::temp_dir().join(format!("dnstel-event-agent-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
+    }
+
+    #[test]
+    fn failed_meta_write_leaves_no_temporary() {
+        let dir = temp_dir("failed");
+        // A non-empty folder where meta.json belongs makes the final rename fail.
+        fs::create_dir_all(dir.join("meta.json/inside")).expect("create folders");
+        let meta = AgentMeta {
+            id: "00000000-0000-0000-0000-000000000000".into(),
+            first_start: "2026-01-01T00:00:00Z".into(),
+            created: true,
+        };
+        write_meta(&dir.join("meta.json"), &meta).expect_err("rename onto a folder fails");
+        assert!(!dir.join("meta.json.new").exists());
+        fs::remove_dir_all(&dir).expect("remove folder");
     }
 
     #[test]
