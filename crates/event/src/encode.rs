@@ -12,8 +12,8 @@ use crate::dns_fields::write_dns;
 use dnstel_dns::Question;
 
 use crate::event::{Endpoint, Event, NetworkFields};
-use crate::json::{self, ObjectWriter};
-use crate::plan::{Edit, Plan, Slot, TopKey};
+use crate::json;
+use crate::plan::{Edit, Plan, Step, TopKey};
 use crate::time::{timestamp_text, write_timestamp_json, write_timestamp_text_json, TIMESTAMP_LEN};
 use crate::value::Value;
 
@@ -30,65 +30,84 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
         destination: IpText::new(event.destination.ip),
         timestamp: timestamp_text(event.timestamp),
     };
-    let mut object = ObjectWriter::new(out);
-    for key in TopKey::ALL {
-        match plan.slot(key) {
-            Slot::Dynamic => write_member(&mut object, key, event, &texts),
-            Slot::Static(member) => object.raw_member(member),
-            Slot::Edited(edits) => write_edited(&mut object, key, event, &texts, edits),
-            Slot::Absent => {}
+    out.push(b'{');
+    let members_start = out.len();
+    let separate = |out: &mut Vec<u8>| {
+        if out.len() != members_start {
+            out.push(b',');
+        }
+    };
+    for step in &plan.steps {
+        match step {
+            Step::Text(text) => {
+                separate(out);
+                out.extend_from_slice(text);
+            }
+            Step::Value(key) => write_value(out, *key, event, &texts),
+            Step::Optional(key) => {
+                if has_member(*key, event) {
+                    separate(out);
+                    out.extend_from_slice(key.quoted_name().as_bytes());
+                    write_value(out, *key, event, &texts);
+                }
+            }
+            Step::Edited(key, edits) => {
+                if let Some(value) = edited_value(*key, event, &texts, edits) {
+                    separate(out);
+                    out.extend_from_slice(key.quoted_name().as_bytes());
+                    value.write_json(out);
+                }
+            }
         }
     }
-    if !plan.trailing.is_empty() {
-        object.raw_member(&plan.trailing);
-    }
-    object.end();
-    out.push(b'\n');
+    out.extend_from_slice(b"}\n");
 }
 
-/// Writes one per-event top-level member, if the event has it.
-fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, texts: &EventTexts) {
-    let name = key.quoted_name().as_bytes();
+/// Reports whether `event` has the per-event member `key`.
+fn has_member(key: TopKey, event: &Event<'_>) -> bool {
     match key {
-        TopKey::Timestamp => write_timestamp_text_json(object.quoted_key(name), &texts.timestamp),
-        TopKey::Status => json::write_str(object.quoted_key(name), event.status.as_str()),
-        TopKey::Type => object.quoted_key(name).extend_from_slice(b"\"dns\""),
-        TopKey::Destination | TopKey::Server => write_endpoint(
-            object.quoted_key(name),
-            &texts.destination,
-            &event.destination,
-        ),
-        TopKey::Source | TopKey::Client => {
-            write_endpoint(object.quoted_key(name), &texts.source, &event.source);
+        TopKey::Error => !event.notes.is_empty(),
+        TopKey::Resource | TopKey::Query => event.question.is_some(),
+        TopKey::Request => event.request_text.is_some(),
+        TopKey::Response => event.response_text.is_some(),
+        _ => key.in_every_event(),
+    }
+}
+
+/// Writes the value of the per-event member `key`, which the event has (see [`has_member`]).
+fn write_value(out: &mut Vec<u8>, key: TopKey, event: &Event<'_>, texts: &EventTexts) {
+    match key {
+        TopKey::Timestamp => write_timestamp_text_json(out, &texts.timestamp),
+        TopKey::Status => json::write_str(out, event.status.as_str()),
+        TopKey::Type => out.extend_from_slice(b"\"dns\""),
+        TopKey::Destination | TopKey::Server => {
+            write_endpoint(out, &texts.destination, &event.destination);
         }
-        TopKey::Event => write_event_times(object.quoted_key(name), event, &texts.timestamp),
-        TopKey::Error => write_error(object, event.notes),
-        TopKey::Dns => write_dns(object.quoted_key(name), &event.dns),
-        TopKey::Method => write_named(
-            object.quoted_key(name),
-            event.method.mnemonic(),
-            &event.method,
-        ),
+        TopKey::Source | TopKey::Client => write_endpoint(out, &texts.source, &event.source),
+        TopKey::Event => write_event_times(out, event, &texts.timestamp),
+        TopKey::Error => write_error(out, event.notes),
+        TopKey::Dns => write_dns(out, &event.dns),
+        TopKey::Method => write_named(out, event.method.mnemonic(), &event.method),
         TopKey::Resource => {
             if let Some(question) = event.question {
-                json::write_str(object.quoted_key(name), &question.name);
+                json::write_str(out, &question.name);
             }
         }
         TopKey::Query => {
             if let Some(question) = event.question {
-                write_question_text(object.quoted_key(name), question);
+                write_question_text(out, question);
             }
         }
-        TopKey::Related => write_related(object.quoted_key(name), event, texts),
-        TopKey::Network => write_network(object.quoted_key(name), &event.network),
+        TopKey::Related => write_related(out, event, texts),
+        TopKey::Network => write_network(out, &event.network),
         TopKey::Request => {
             if let Some(text) = &event.request_text {
-                json::write_str(object.quoted_key(name), text);
+                json::write_str(out, text);
             }
         }
         TopKey::Response => {
             if let Some(text) = &event.response_text {
-                json::write_str(object.quoted_key(name), text);
+                json::write_str(out, text);
             }
         }
         TopKey::Metadata
@@ -100,29 +119,24 @@ fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, t
     }
 }
 
-/// Slow path: renders the member alone, applies the edits, and writes the result.
-fn write_edited(
-    object: &mut ObjectWriter<'_>,
+/// Slow path: renders the member's value alone, applies the edits, and returns the result.
+fn edited_value(
     key: TopKey,
     event: &Event<'_>,
     texts: &EventTexts,
     edits: &[Edit],
-) {
-    let mut scratch = Vec::new();
-    let mut single = ObjectWriter::new(&mut scratch);
-    write_member(&mut single, key, event, texts);
-    single.end();
-    let mut value = match serde_json::from_slice::<Value>(&scratch) {
-        Ok(Value::Object(mut map)) => map.remove(key.name()),
-        // The encoder wrote this object itself, so it always parses.
-        _ => None,
-    };
+) -> Option<Value> {
+    let mut value = None;
+    if has_member(key, event) {
+        let mut scratch = Vec::new();
+        write_value(&mut scratch, key, event, texts);
+        // The encoder wrote this value itself, so it always parses.
+        value = serde_json::from_slice::<Value>(&scratch).ok();
+    }
     for edit in edits {
         value = apply_edit(value, edit);
     }
-    if let Some(value) = value {
-        value.write_json(object.key(key.name()));
-    }
+    value
 }
 
 fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
@@ -149,7 +163,7 @@ fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
 /// literals, which skips the key escaping of [`ObjectWriter`].
 fn write_endpoint(out: &mut Vec<u8>, address: &IpText, endpoint: &Endpoint) {
     out.extend_from_slice(b"{\"ip\":\"");
-    out.extend_from_slice(address.as_bytes());
+    address.append_to(out);
     out.push(b'"');
     if endpoint.port != 0 {
         out.extend_from_slice(b",\"port\":");
@@ -187,16 +201,14 @@ fn write_event_times(out: &mut Vec<u8>, event: &Event<'_>, timestamp: &[u8; TIME
     out.push(b'}');
 }
 
-fn write_error(object: &mut ObjectWriter<'_>, notes: &[String]) {
-    if notes.is_empty() {
-        return;
-    }
-    let mut inner = object.object("error");
+/// Writes the `error` object: one note as a string, several as an array.
+fn write_error(out: &mut Vec<u8>, notes: &[String]) {
+    out.extend_from_slice(b"{\"message\":");
     match notes {
-        [single] => inner.str("message", single),
-        several => inner.str_array("message", several),
+        [single] => json::write_str(out, single),
+        several => json::write_str_array(out, several),
     }
-    inner.end();
+    out.push(b'}');
 }
 
 fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
@@ -242,11 +254,11 @@ fn write_related(out: &mut Vec<u8>, event: &Event<'_>, texts: &EventTexts) {
     let destination = texts.destination.as_bytes();
 
     out.extend_from_slice(b"{\"ip\":[\"");
-    out.extend_from_slice(source);
+    texts.source.append_to(out);
     out.push(b'"');
     if destination != source {
         out.extend_from_slice(b",\"");
-        out.extend_from_slice(destination);
+        texts.destination.append_to(out);
         out.push(b'"');
     }
     let resolved = || event.dns.message.resolved_ips();
@@ -344,11 +356,20 @@ impl IpText {
             if index > 0 {
                 self.push(b'.');
             }
-            let [digits @ .., len] = OCTET_TEXTS[usize::from(octet)];
-            let len = usize::from(len);
-            self.bytes[self.len..self.len + len].copy_from_slice(&digits[..len]);
-            self.len += len;
+            // The whole 4-byte entry is copied because a fixed-size copy needs no `memcpy`
+            // call. The next write overwrites its count byte, and the buffer has room for it.
+            let entry = OCTET_TEXTS[usize::from(octet)];
+            self.bytes[self.len..self.len + 4].copy_from_slice(&entry);
+            self.len += usize::from(entry[3]);
         }
+    }
+
+    /// Appends the text to `out` with one fixed-size copy of the whole buffer, cut back to the
+    /// text's length, instead of a `memcpy` call of variable length.
+    fn append_to(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&self.bytes);
+        out.truncate(start + self.len);
     }
 
     fn push(&mut self, byte: u8) {
