@@ -10,11 +10,16 @@ use crate::anomaly::{Anomaly, MAX_ANOMALIES};
 use crate::edns::Opt;
 use crate::message::HEADER_LEN;
 use crate::message::{Header, HeaderError, Message, ParseOptions, Question, Record, Section};
-use crate::name::read_name;
+use crate::name::{read_name, WireName};
 use crate::options::read_options;
 use crate::reader::Reader;
 use crate::render::{render, RdataInput};
 use crate::types::{Class, Opcode, Rcode, Rtype};
+
+/// Wire length of the smallest question: the root name, QTYPE and QCLASS.
+const MIN_QUESTION_LEN: usize = 5;
+/// Wire length of the smallest record: the root name, TYPE, CLASS, TTL and RDLENGTH.
+const MIN_RECORD_LEN: usize = 11;
 
 /// Top bit of a class field: the mDNS QU or cache-flush flag.
 const MULTICAST_CLASS_BIT: u16 = 0x8000;
@@ -26,18 +31,20 @@ pub(crate) fn parse_message(bytes: &[u8], options: &ParseOptions) -> Result<Mess
         message: bytes,
         position: HEADER_LEN,
         options: *options,
+        questions: Vec::new(),
+        uncompressed_question_start: None,
         anomalies: Vec::new(),
         opt: None,
         stopped: false,
     };
-    let questions = parser.questions(header.qdcount);
+    parser.read_questions(header.qdcount);
     let answers = parser.records(Section::Answer, header.ancount);
     let authorities = parser.records(Section::Authority, header.nscount);
     let additionals = parser.records(Section::Additional, header.arcount);
     parser.check_trailing_bytes();
     Ok(Message {
         header,
-        questions,
+        questions: parser.questions,
         answers,
         authorities,
         additionals,
@@ -113,6 +120,9 @@ struct Parser<'a> {
     message: &'a [u8],
     position: usize,
     options: ParseOptions,
+    questions: Vec<Question>,
+    /// Offset of the name of `questions[0]` when that name contains no compression pointer.
+    uncompressed_question_start: Option<usize>,
     anomalies: Vec<Anomaly>,
     opt: Option<Opt>,
     /// Set once a section could not be read to its end, so later sections are not read.
@@ -120,23 +130,36 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn questions(&mut self, count: u16) -> Vec<Question> {
-        let mut questions = Vec::new();
+    fn read_questions(&mut self, count: u16) {
+        self.questions = Vec::with_capacity(self.capacity_for(count, MIN_QUESTION_LEN));
         for _ in 0..count {
             if self.should_stop() {
                 break;
             }
+            let start = self.position;
             match self.question() {
-                Step::Entry(question) => questions.push(question),
+                Step::Entry((question, compressed)) => {
+                    if self.questions.is_empty() && !compressed {
+                        self.uncompressed_question_start = Some(start);
+                    }
+                    self.questions.push(question);
+                }
                 Step::Skipped => {}
                 Step::Stop => self.stop(),
             }
         }
-        questions
+    }
+
+    /// Returns the capacity for `count` entries of at least `min_len` bytes each that the rest
+    /// of the message can hold, so a forged count cannot make the parser reserve more memory
+    /// than the message justifies.
+    fn capacity_for(&self, count: u16, min_len: usize) -> usize {
+        let remaining = self.message.len().saturating_sub(self.position);
+        usize::from(count).min(remaining / min_len)
     }
 
     fn records(&mut self, section: Section, count: u16) -> Vec<Record> {
-        let mut records = Vec::new();
+        let mut records = Vec::with_capacity(self.capacity_for(count, MIN_RECORD_LEN));
         for _ in 0..count {
             if self.should_stop() {
                 break;
@@ -169,11 +192,19 @@ impl Parser<'_> {
 
     /// Reads the owner name at the current position. On failure the anomaly is recorded
     /// and the position moved past the name when that is known.
-    fn owner_name(&mut self, section: Section) -> Result<Option<String>, ()> {
+    fn owner_name(&mut self, section: Section) -> Result<Option<WireName>, ()> {
+        if let Some(text) = self.pointed_question_name() {
+            self.position += 2;
+            return Ok(Some(WireName {
+                text,
+                end: self.position,
+                compressed: true,
+            }));
+        }
         match read_name(self.message, self.position, section) {
             Ok(name) => {
                 self.position = name.end;
-                Ok(Some(name.text))
+                Ok(Some(name))
             }
             Err(error) => {
                 self.anomalies.push(error.anomaly);
@@ -188,7 +219,22 @@ impl Parser<'_> {
         }
     }
 
-    fn question(&mut self) -> Step<Question> {
+    /// Returns a copy of the first question's name when the name at the current position is
+    /// a compression pointer to it, as most answer names are. Reading the name again would give
+    /// the same text, because the question's name has no pointer and so the read follows one.
+    fn pointed_question_name(&self) -> Option<String> {
+        let start = self.uncompressed_question_start?;
+        let pointer = self.message.get(self.position..self.position + 2)?;
+        let target = usize::from(u16::from_be_bytes([pointer[0] & 0x3F, pointer[1]]));
+        if pointer[0] & 0xC0 != 0xC0 || target != start {
+            return None;
+        }
+        self.questions.first().map(|question| question.name.clone())
+    }
+
+    /// Reads one question. The entry comes with whether its name contains a compression
+    /// pointer.
+    fn question(&mut self) -> Step<(Question, bool)> {
         let Ok(name) = self.owner_name(Section::Question) else {
             return Step::Stop;
         };
@@ -202,12 +248,13 @@ impl Parser<'_> {
             return Step::Skipped;
         };
         let (qclass, unicast_response) = self.split_class(raw_class);
-        Step::Entry(Question {
-            name,
+        let question = Question {
+            name: name.text,
             qtype: Rtype(qtype),
             qclass,
             unicast_response,
-        })
+        };
+        Step::Entry((question, name.compressed))
     }
 
     fn record(&mut self, section: Section) -> Step<Record> {
@@ -218,7 +265,7 @@ impl Parser<'_> {
         let Some(fields) = self.fixed_fields(section) else {
             return Step::Stop;
         };
-        let Some(name) = name else {
+        let Some(WireName { text: name, .. }) = name else {
             return Step::Skipped;
         };
         if fields.rtype == Rtype::OPT {
