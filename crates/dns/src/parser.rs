@@ -24,9 +24,23 @@ const MIN_RECORD_LEN: usize = 11;
 /// Top bit of a class field: the mDNS QU or cache-flush flag.
 const MULTICAST_CLASS_BIT: u16 = 0x8000;
 
-/// Parses one DNS message as [`crate::parse`] documents.
-pub(crate) fn parse_message(bytes: &[u8], options: &ParseOptions) -> Result<Message, HeaderError> {
+/// Parses one DNS message as [`crate::parse`] documents. The message is filled in place in
+/// its box, so returning it moves only the pointer.
+pub(crate) fn parse_message(
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<Box<Message>, HeaderError> {
     let header = read_header(bytes)?;
+    let mut message = Box::new(Message {
+        header,
+        questions: Vec::new(),
+        answers: Vec::new(),
+        authorities: Vec::new(),
+        additionals: Vec::new(),
+        opt: None,
+        anomalies: Vec::new(),
+        wire_len: bytes.len(),
+    });
     let mut parser = Parser {
         message: bytes,
         position: HEADER_LEN,
@@ -38,20 +52,14 @@ pub(crate) fn parse_message(bytes: &[u8], options: &ParseOptions) -> Result<Mess
         stopped: false,
     };
     parser.read_questions(header.qdcount);
-    let answers = parser.records(Section::Answer, header.ancount);
-    let authorities = parser.records(Section::Authority, header.nscount);
-    let additionals = parser.records(Section::Additional, header.arcount);
+    message.answers = parser.records(Section::Answer, header.ancount);
+    message.authorities = parser.records(Section::Authority, header.nscount);
+    message.additionals = parser.records(Section::Additional, header.arcount);
     parser.check_trailing_bytes();
-    Ok(Message {
-        header,
-        questions: parser.questions,
-        answers,
-        authorities,
-        additionals,
-        opt: parser.opt,
-        anomalies: parser.anomalies,
-        wire_len: bytes.len(),
-    })
+    message.questions = parser.questions;
+    message.opt = parser.opt;
+    message.anomalies = parser.anomalies;
+    Ok(message)
 }
 
 fn read_header(bytes: &[u8]) -> Result<Header, HeaderError> {
