@@ -7,6 +7,7 @@
 
 use std::io::Write as _;
 use std::net::IpAddr;
+use std::ops::Range;
 
 use crate::dns_fields::write_dns;
 use dnstel_dns::Question;
@@ -14,6 +15,7 @@ use dnstel_dns::Question;
 use crate::event::{Endpoint, Event, NetworkFields};
 use crate::json;
 use crate::plan::{Edit, Plan, Step, TopKey};
+use crate::registry_names::{write_bare_class, write_bare_rtype, write_opcode};
 use crate::time::{timestamp_text, write_timestamp_json, write_timestamp_text_json, TIMESTAMP_LEN};
 use crate::value::Value;
 
@@ -30,6 +32,7 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
         destination: IpText::new(event.destination.ip),
         timestamp: timestamp_text(event.timestamp),
     };
+    let mut endpoints = EndpointCopies::default();
     out.push(b'{');
     let members_start = out.len();
     let separate = |out: &mut Vec<u8>| {
@@ -43,12 +46,12 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
                 separate(out);
                 out.extend_from_slice(text);
             }
-            Step::Value(key) => write_value(out, *key, event, &texts),
+            Step::Value(key) => write_value(out, *key, event, &texts, &mut endpoints),
             Step::Optional(key) => {
                 if has_member(*key, event) {
                     separate(out);
                     out.extend_from_slice(key.quoted_name().as_bytes());
-                    write_value(out, *key, event, &texts);
+                    write_value(out, *key, event, &texts, &mut endpoints);
                 }
             }
             Step::Edited(key, edits) => {
@@ -75,19 +78,32 @@ fn has_member(key: TopKey, event: &Event<'_>) -> bool {
 }
 
 /// Writes the value of the per-event member `key`, which the event has (see [`has_member`]).
-fn write_value(out: &mut Vec<u8>, key: TopKey, event: &Event<'_>, texts: &EventTexts) {
+/// `endpoints` contains the endpoint objects this event has written to `out` so far.
+fn write_value(
+    out: &mut Vec<u8>,
+    key: TopKey,
+    event: &Event<'_>,
+    texts: &EventTexts,
+    endpoints: &mut EndpointCopies,
+) {
     match key {
         TopKey::Timestamp => write_timestamp_text_json(out, &texts.timestamp),
         TopKey::Status => json::write_str(out, event.status.as_str()),
         TopKey::Type => out.extend_from_slice(b"\"dns\""),
         TopKey::Destination | TopKey::Server => {
-            write_endpoint(out, &texts.destination, &event.destination);
+            copy_or_write(out, &mut endpoints.destination, |out| {
+                write_endpoint(out, &texts.destination, &event.destination);
+            });
         }
-        TopKey::Source | TopKey::Client => write_endpoint(out, &texts.source, &event.source),
+        TopKey::Source | TopKey::Client => {
+            copy_or_write(out, &mut endpoints.source, |out| {
+                write_endpoint(out, &texts.source, &event.source);
+            });
+        }
         TopKey::Event => write_event_times(out, event, &texts.timestamp),
         TopKey::Error => write_error(out, event.notes),
         TopKey::Dns => write_dns(out, &event.dns),
-        TopKey::Method => write_named(out, event.method.mnemonic(), &event.method),
+        TopKey::Method => write_opcode(out, event.method),
         TopKey::Resource => {
             if let Some(question) = event.question {
                 json::write_str(out, &question.name);
@@ -129,7 +145,13 @@ fn edited_value(
     let mut value = None;
     if has_member(key, event) {
         let mut scratch = Vec::new();
-        write_value(&mut scratch, key, event, texts);
+        write_value(
+            &mut scratch,
+            key,
+            event,
+            texts,
+            &mut EndpointCopies::default(),
+        );
         // The encoder wrote this value itself, so it always parses.
         value = serde_json::from_slice::<Value>(&scratch).ok();
     }
@@ -156,6 +178,31 @@ fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
             }
             other => other,
         },
+    }
+}
+
+/// The ranges in the output of this event's `destination` and `source` objects, which `server`
+/// and `client` copy because they have the same values.
+#[derive(Default)]
+struct EndpointCopies {
+    destination: Option<Range<usize>>,
+    source: Option<Range<usize>>,
+}
+
+/// Copies the bytes at `written` in `out` when they are set. Otherwise writes them with
+/// `write` and sets `written` to where they are.
+fn copy_or_write(
+    out: &mut Vec<u8>,
+    written: &mut Option<Range<usize>>,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
+    match written {
+        Some(range) => out.extend_from_within(range.clone()),
+        None => {
+            let start = out.len();
+            write(out);
+            *written = Some(start..out.len());
+        }
     }
 }
 
@@ -237,9 +284,9 @@ fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
 fn write_question_text(out: &mut Vec<u8>, question: &Question) {
     // Mnemonics and the decimal fallbacks are plain ASCII, so only the name needs escaping.
     out.extend_from_slice(b"\"class ");
-    write_unquoted_named(out, question.qclass.mnemonic(), &question.qclass);
+    write_bare_class(out, question.qclass);
     out.extend_from_slice(b", type ");
-    write_unquoted_named(out, question.qtype.mnemonic(), &question.qtype);
+    write_bare_rtype(out, question.qtype);
     out.extend_from_slice(b", ");
     json::write_str_content(out, &question.name);
     out.push(b'"');
@@ -390,7 +437,11 @@ impl IpText {
 
 /// Writes a registry value without quotes: `mnemonic` when the value has one, else its
 /// `Display`.
-fn write_unquoted_named(out: &mut Vec<u8>, mnemonic: Option<&str>, value: &dyn std::fmt::Display) {
+pub(crate) fn write_unquoted_named(
+    out: &mut Vec<u8>,
+    mnemonic: Option<&str>,
+    value: &dyn std::fmt::Display,
+) {
     match mnemonic {
         Some(name) => out.extend_from_slice(name.as_bytes()),
         None => {

@@ -31,6 +31,22 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// Reports whether `text` needs no escaping in a JSON string. May return false for some texts
+/// that need none (those with a 0xe2 byte outside U+2028 and U+2029).
+pub fn is_plain(text: &str) -> bool {
+    plain_prefix_len(text.as_bytes()) == text.len()
+}
+
+/// Appends `text`, which [`is_plain`] accepted, as a quoted JSON string without checking it
+/// again.
+pub fn write_plain_str(out: &mut Vec<u8>, text: &str) {
+    debug_assert!(is_plain(text));
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
 /// Appends `text` escaped as the inside of a JSON string, without the quotes.
 pub fn write_str_content(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();

@@ -220,3 +220,23 @@ fn edited_member_after_optional_member() {
     assert!(event["query"].is_string());
     assert!(event["request"].is_string());
 }
+
+#[test]
+fn endpoint_copies_follow_edits() {
+    let event = encode_json(&plain_options(), &example_transaction());
+    assert_eq!(event["server"], event["destination"]);
+    assert_eq!(event["client"], event["source"]);
+
+    // `destination` is edited and `source` dropped, so `server` and `client` are written
+    // from the transaction, not copied.
+    let mut options = plain_options();
+    options.processors = parse_processors(&json!([
+        {"drop_fields": {"fields": ["destination.port", "source"]}}
+    ]))
+    .expect("valid");
+    let edited = encode_json(&options, &example_transaction());
+    assert!(edited["destination"].get("port").is_none());
+    assert_eq!(edited["server"], event["server"]);
+    assert!(edited.get("source").is_none());
+    assert_eq!(edited["client"], event["client"]);
+}
