@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use crate::anomaly::{Anomaly, MAX_ANOMALIES};
 use crate::edns::Opt;
 use crate::message::HEADER_LEN;
@@ -33,7 +35,7 @@ pub(crate) fn parse_message(
     let header = read_header(bytes)?;
     let mut message = Box::new(Message {
         header,
-        questions: Vec::new(),
+        questions: SmallVec::new(),
         answers: Vec::new(),
         authorities: Vec::new(),
         additionals: Vec::new(),
@@ -45,7 +47,7 @@ pub(crate) fn parse_message(
         message: bytes,
         position: HEADER_LEN,
         options: *options,
-        questions: Vec::new(),
+        questions: SmallVec::new(),
         uncompressed_question_start: None,
         anomalies: Vec::new(),
         opt: None,
@@ -128,7 +130,7 @@ struct Parser<'a> {
     message: &'a [u8],
     position: usize,
     options: ParseOptions,
-    questions: Vec<Question>,
+    questions: SmallVec<[Question; 1]>,
     /// Offset of the name of `questions[0]` when that name contains no compression pointer.
     uncompressed_question_start: Option<usize>,
     anomalies: Vec<Anomaly>,
@@ -139,7 +141,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn read_questions(&mut self, count: u16) {
-        self.questions = Vec::with_capacity(self.capacity_for(count, MIN_QUESTION_LEN));
+        self.questions = SmallVec::with_capacity(self.capacity_for(count, MIN_QUESTION_LEN));
         for _ in 0..count {
             if self.should_stop() {
                 break;
