@@ -14,7 +14,7 @@ use dnstel_dns::Question;
 
 use crate::event::{Endpoint, Event, NetworkFields};
 use crate::json;
-use crate::plan::{Edit, Plan, Step, TopKey};
+use crate::plan::{Edit, Member, Plan, TopKey};
 use crate::registry_names::{write_bare_class, write_bare_rtype, write_opcode};
 use crate::time::{timestamp_text, write_timestamp_json, write_timestamp_text_json, TIMESTAMP_LEN};
 use crate::value::Value;
@@ -41,20 +41,21 @@ pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
         }
     };
     for step in &plan.steps {
-        match step {
-            Step::Text(text) => {
-                separate(out);
-                out.extend_from_slice(text);
-            }
-            Step::Value(key) => write_value(out, *key, event, &texts, &mut endpoints),
-            Step::Optional(key) => {
+        if !step.text.is_empty() {
+            separate(out);
+            out.extend_from_slice(&step.text);
+        }
+        match &step.member {
+            Member::None => {}
+            Member::Value(key) => write_value(out, *key, event, &texts, &mut endpoints),
+            Member::Optional(key) => {
                 if has_member(*key, event) {
                     separate(out);
                     out.extend_from_slice(key.quoted_name().as_bytes());
                     write_value(out, *key, event, &texts, &mut endpoints);
                 }
             }
-            Step::Edited(key, edits) => {
+            Member::Edited(key, edits) => {
                 if let Some(value) = edited_value(*key, event, &texts, edits) {
                     separate(out);
                     out.extend_from_slice(key.quoted_name().as_bytes());

@@ -155,14 +155,23 @@ enum Slot {
     Absent,
 }
 
-/// One step of writing the members of an event. Each step that writes something starts with
-/// a comma unless it writes the first member.
+/// One step of writing the members of an event: static text, then at most one per-event
+/// member. The text, and the member if it writes something, start with a comma unless they
+/// write the first member.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Step {
-    /// Members written as they are: static members with the commas between them, and the key of
-    /// the [`Step::Value`] that follows.
-    Text(Vec<u8>),
-    /// The value of a per-event key that every event has. The text before it ends with the key.
+pub(crate) struct Step {
+    /// Members written as they are: static members with the commas between them, and the key
+    /// of a [`Member::Value`]. May be empty.
+    pub(crate) text: Vec<u8>,
+    pub(crate) member: Member,
+}
+
+/// The per-event member of a [`Step`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Member {
+    /// No member: the step only writes its text.
+    None,
+    /// The value of a per-event key that every event has. The step's text ends with the key.
     Value(TopKey),
     /// A per-event key that some events lack, written with its comma and key when the event
     /// has it.
@@ -416,34 +425,40 @@ impl PlanBuilder {
 }
 
 /// Turns the slots, one per [`TopKey`] in order, and the `trailing` root members
-/// (`"key":value,...`, possibly empty) into steps. Adjacent static members are joined into one
-/// [`Step::Text`], which also takes the key of each per-event key that every event has.
+/// (`"key":value,...`, possibly empty) into steps. The static members before each per-event
+/// member are joined into the text of its step, which also takes the key of a member that
+/// every event has.
 fn compile_steps(slots: Vec<Slot>, trailing: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut text = Vec::new();
     for (key, slot) in TopKey::ALL.into_iter().zip(slots) {
-        match slot {
-            Slot::Absent => {}
-            Slot::Static(member) => push_member(&mut text, &member),
+        let member = match slot {
+            Slot::Absent => continue,
+            Slot::Static(member) => {
+                push_member(&mut text, &member);
+                continue;
+            }
             Slot::Dynamic if key.in_every_event() => {
                 push_member(&mut text, key.quoted_name().as_bytes());
-                steps.push(Step::Text(std::mem::take(&mut text)));
-                steps.push(Step::Value(key));
+                Member::Value(key)
             }
-            Slot::Dynamic => {
-                push_text(&mut steps, &mut text);
-                steps.push(Step::Optional(key));
-            }
-            Slot::Edited(edits) => {
-                push_text(&mut steps, &mut text);
-                steps.push(Step::Edited(key, edits));
-            }
-        }
+            Slot::Dynamic => Member::Optional(key),
+            Slot::Edited(edits) => Member::Edited(key, edits),
+        };
+        steps.push(Step {
+            text: std::mem::take(&mut text),
+            member,
+        });
     }
     if !trailing.is_empty() {
         push_member(&mut text, trailing);
     }
-    push_text(&mut steps, &mut text);
+    if !text.is_empty() {
+        steps.push(Step {
+            text,
+            member: Member::None,
+        });
+    }
     steps
 }
 
@@ -453,13 +468,6 @@ fn push_member(text: &mut Vec<u8>, member: &[u8]) {
         text.push(b',');
     }
     text.extend_from_slice(member);
-}
-
-/// Moves the pending `text`, if any, into a step.
-fn push_text(steps: &mut Vec<Step>, text: &mut Vec<u8>) {
-    if !text.is_empty() {
-        steps.push(Step::Text(std::mem::take(text)));
-    }
 }
 
 fn per_event_slot(edits: Vec<Edit>) -> Slot {
