@@ -26,8 +26,11 @@ const MIN_RECORD_LEN: usize = 11;
 /// Top bit of a class field: the mDNS QU or cache-flush flag.
 const MULTICAST_CLASS_BIT: u16 = 0x8000;
 
-/// Parses one DNS message as [`crate::parse`] documents. The message is filled in place in
-/// its box, so returning it moves only the pointer.
+/// Parses one DNS message as [`crate::parse`] documents.
+///
+/// The parser writes every part straight into the message in its box, and returning it moves
+/// only the pointer. Parts returned by value and then moved into the box were read back
+/// through loads that overlap several earlier stores, which stall the CPU.
 pub(crate) fn parse_message(
     bytes: &[u8],
     options: &ParseOptions,
@@ -47,20 +50,15 @@ pub(crate) fn parse_message(
         message: bytes,
         position: HEADER_LEN,
         options: *options,
-        questions: SmallVec::new(),
+        parsed: &mut message,
         uncompressed_question_start: None,
-        anomalies: Vec::new(),
-        opt: None,
         stopped: false,
     };
     parser.read_questions(header.qdcount);
-    message.answers = parser.records(Section::Answer, header.ancount);
-    message.authorities = parser.records(Section::Authority, header.nscount);
-    message.additionals = parser.records(Section::Additional, header.arcount);
+    parser.read_records(Section::Answer, header.ancount);
+    parser.read_records(Section::Authority, header.nscount);
+    parser.read_records(Section::Additional, header.arcount);
     parser.check_trailing_bytes();
-    message.questions = parser.questions;
-    message.opt = parser.opt;
-    message.anomalies = parser.anomalies;
     Ok(message)
 }
 
@@ -130,18 +128,19 @@ struct Parser<'a> {
     message: &'a [u8],
     position: usize,
     options: ParseOptions,
-    questions: SmallVec<[Question; 1]>,
-    /// Offset of the name of `questions[0]` when that name contains no compression pointer.
+    /// The message being filled. Its header is set, and the parser adds everything else.
+    parsed: &'a mut Message,
+    /// Offset of the name of `parsed.questions[0]` when that name contains no compression
+    /// pointer.
     uncompressed_question_start: Option<usize>,
-    anomalies: Vec<Anomaly>,
-    opt: Option<Opt>,
     /// Set once a section could not be read to its end, so later sections are not read.
     stopped: bool,
 }
 
 impl Parser<'_> {
     fn read_questions(&mut self, count: u16) {
-        self.questions = SmallVec::with_capacity(self.capacity_for(count, MIN_QUESTION_LEN));
+        let capacity = self.capacity_for(count, MIN_QUESTION_LEN);
+        self.parsed.questions.reserve_exact(capacity);
         for _ in 0..count {
             if self.should_stop() {
                 break;
@@ -149,10 +148,10 @@ impl Parser<'_> {
             let start = self.position;
             match self.question() {
                 Step::Entry((question, compressed)) => {
-                    if self.questions.is_empty() && !compressed {
+                    if self.parsed.questions.is_empty() && !compressed {
                         self.uncompressed_question_start = Some(start);
                     }
-                    self.questions.push(question);
+                    self.parsed.questions.push(question);
                 }
                 Step::Skipped => {}
                 Step::Stop => self.stop(),
@@ -168,26 +167,35 @@ impl Parser<'_> {
         usize::from(count).min(remaining / min_len)
     }
 
-    fn records(&mut self, section: Section, count: u16) -> Vec<Record> {
-        let mut records = Vec::with_capacity(self.capacity_for(count, MIN_RECORD_LEN));
+    fn read_records(&mut self, section: Section, count: u16) {
+        let capacity = self.capacity_for(count, MIN_RECORD_LEN);
+        self.section_records(section).reserve_exact(capacity);
         for _ in 0..count {
             if self.should_stop() {
                 break;
             }
             match self.record(section) {
-                Step::Entry(record) => records.push(record),
+                Step::Entry(record) => self.section_records(section).push(record),
                 Step::Skipped => {}
                 Step::Stop => self.stop(),
             }
         }
-        records
+    }
+
+    /// Returns the record list of `section`, one of the three record sections.
+    fn section_records(&mut self, section: Section) -> &mut Vec<Record> {
+        match section {
+            Section::Answer => &mut self.parsed.answers,
+            Section::Authority => &mut self.parsed.authorities,
+            _ => &mut self.parsed.additionals,
+        }
     }
 
     /// Returns whether parsing must end, stopping it when the anomaly limit is passed.
     fn should_stop(&mut self) -> bool {
-        if !self.stopped && self.anomalies.len() > MAX_ANOMALIES {
-            self.anomalies.truncate(MAX_ANOMALIES);
-            self.anomalies.push(Anomaly::TooManyAnomalies {
+        if !self.stopped && self.parsed.anomalies.len() > MAX_ANOMALIES {
+            self.parsed.anomalies.truncate(MAX_ANOMALIES);
+            self.parsed.anomalies.push(Anomaly::TooManyAnomalies {
                 offset: self.position,
             });
             self.stopped = true;
@@ -217,7 +225,7 @@ impl Parser<'_> {
                 Ok(Some(name))
             }
             Err(error) => {
-                self.anomalies.push(error.anomaly);
+                self.parsed.anomalies.push(error.anomaly);
                 match error.resume {
                     Some(resume) => {
                         self.position = resume;
@@ -239,7 +247,10 @@ impl Parser<'_> {
         if pointer[0] & 0xC0 != 0xC0 || target != start {
             return None;
         }
-        self.questions.first().map(|question| question.name.clone())
+        self.parsed
+            .questions
+            .first()
+            .map(|question| question.name.clone())
     }
 
     /// Reads one question. The entry comes with whether its name contains a compression
@@ -302,7 +313,7 @@ impl Parser<'_> {
                 })
             }
             Err(anomaly) => {
-                self.anomalies.push(anomaly);
+                self.parsed.anomalies.push(anomaly);
                 Step::Skipped
             }
         }
@@ -320,7 +331,7 @@ impl Parser<'_> {
         let rdata_start = reader.position();
         let rdata_end = rdata_start + usize::from(rdlength);
         if rdata_end > self.message.len() {
-            self.anomalies.push(Anomaly::RdataOverrun {
+            self.parsed.anomalies.push(Anomaly::RdataOverrun {
                 offset: rdata_start,
                 rdlength,
                 remaining: self.message.len() - rdata_start,
@@ -340,23 +351,24 @@ impl Parser<'_> {
     /// Stores the first OPT record of the additional section and reports any other.
     fn take_opt(&mut self, section: Section, offset: usize, name: &str, fields: &FixedFields) {
         if section != Section::Additional {
-            self.anomalies
+            self.parsed
+                .anomalies
                 .push(Anomaly::MisplacedOpt { section, offset });
             return;
         }
-        if self.opt.is_some() {
-            self.anomalies.push(Anomaly::DuplicateOpt { offset });
+        if self.parsed.opt.is_some() {
+            self.parsed.anomalies.push(Anomaly::DuplicateOpt { offset });
             return;
         }
         if name != "." {
-            self.anomalies.push(Anomaly::OptNotRoot { offset });
+            self.parsed.anomalies.push(Anomaly::OptNotRoot { offset });
         }
         let bytes = self.message.get(fields.rdata.clone()).unwrap_or_default();
-        let options = read_options(bytes, fields.rdata.start, &mut self.anomalies);
+        let options = read_options(bytes, fields.rdata.start, &mut self.parsed.anomalies);
         // The OPT TTL contains the extended rcode, the version, and the DO bit with 15 flags.
         let [ext_rcode, version, flags_high, flags_low] = fields.ttl.to_be_bytes();
         let flags = u16::from_be_bytes([flags_high, flags_low]);
-        self.opt = Some(Opt {
+        self.parsed.opt = Some(Opt {
             version,
             do_bit: flags & 0x8000 != 0,
             // The OPT CLASS field is the requestor's UDP payload size.
@@ -379,7 +391,7 @@ impl Parser<'_> {
     }
 
     fn push_truncated(&mut self, section: Section) {
-        self.anomalies.push(Anomaly::Truncated {
+        self.parsed.anomalies.push(Anomaly::Truncated {
             section,
             offset: self.position,
         });
@@ -390,7 +402,7 @@ impl Parser<'_> {
         if self.should_stop() || self.position >= self.message.len() {
             return;
         }
-        self.anomalies.push(Anomaly::TrailingBytes {
+        self.parsed.anomalies.push(Anomaly::TrailingBytes {
             offset: self.position,
             count: self.message.len() - self.position,
         });
