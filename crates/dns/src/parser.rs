@@ -105,12 +105,11 @@ fn read_header(bytes: &[u8]) -> Result<Header, HeaderError> {
     })
 }
 
-/// Outcome of reading one question or record.
-enum Step<T> {
-    /// A parsed entry.
-    Entry(T),
-    /// The entry was consumed but not kept (malformed, or the OPT record).
-    Skipped,
+/// Outcome of reading one question or record. A parsed entry goes straight into the message,
+/// because returning it by value and moving it there stalled on overlapping stores.
+enum Step {
+    /// The entry was consumed: added to the message, or dropped (malformed, or the OPT record).
+    Read,
     /// The section cannot be read further.
     Stop,
 }
@@ -145,16 +144,8 @@ impl Parser<'_> {
             if self.should_stop() {
                 break;
             }
-            let start = self.position;
-            match self.question() {
-                Step::Entry((question, compressed)) => {
-                    if self.parsed.questions.is_empty() && !compressed {
-                        self.uncompressed_question_start = Some(start);
-                    }
-                    self.parsed.questions.push(question);
-                }
-                Step::Skipped => {}
-                Step::Stop => self.stop(),
+            if let Step::Stop = self.read_question() {
+                self.stop();
             }
         }
     }
@@ -174,10 +165,8 @@ impl Parser<'_> {
             if self.should_stop() {
                 break;
             }
-            match self.record(section) {
-                Step::Entry(record) => self.section_records(section).push(record),
-                Step::Skipped => {}
-                Step::Stop => self.stop(),
+            if let Step::Stop = self.read_record(section) {
+                self.stop();
             }
         }
     }
@@ -253,9 +242,9 @@ impl Parser<'_> {
             .map(|question| question.name.clone())
     }
 
-    /// Reads one question. The entry comes with whether its name contains a compression
-    /// pointer.
-    fn question(&mut self) -> Step<(Question, bool)> {
+    /// Reads one question into the message.
+    fn read_question(&mut self) -> Step {
+        let start = self.position;
         let Ok(name) = self.owner_name(Section::Question) else {
             return Step::Stop;
         };
@@ -266,19 +255,23 @@ impl Parser<'_> {
         };
         self.position = reader.position();
         let Some(name) = name else {
-            return Step::Skipped;
+            return Step::Read;
         };
+        if self.parsed.questions.is_empty() && !name.compressed {
+            self.uncompressed_question_start = Some(start);
+        }
         let (qclass, unicast_response) = self.split_class(raw_class);
-        let question = Question {
+        self.parsed.questions.push(Question {
             name: name.text,
             qtype: Rtype(qtype),
             qclass,
             unicast_response,
-        };
-        Step::Entry((question, name.compressed))
+        });
+        Step::Read
     }
 
-    fn record(&mut self, section: Section) -> Step<Record> {
+    /// Reads one record of `section` into the message.
+    fn read_record(&mut self, section: Section) -> Step {
         let record_start = self.position;
         let Ok(name) = self.owner_name(section) else {
             return Step::Stop;
@@ -287,11 +280,11 @@ impl Parser<'_> {
             return Step::Stop;
         };
         let Some(WireName { text: name, .. }) = name else {
-            return Step::Skipped;
+            return Step::Read;
         };
         if fields.rtype == Rtype::OPT {
             self.take_opt(section, record_start, &name, &fields);
-            return Step::Skipped;
+            return Step::Read;
         }
         let input = RdataInput {
             message: self.message,
@@ -303,20 +296,18 @@ impl Parser<'_> {
         match render(&input) {
             Ok(data) => {
                 let (class, cache_flush) = self.split_class(fields.raw_class);
-                Step::Entry(Record {
+                self.section_records(section).push(Record {
                     name,
                     rtype: fields.rtype,
                     class,
                     cache_flush,
                     ttl: fields.ttl,
                     data,
-                })
+                });
             }
-            Err(anomaly) => {
-                self.parsed.anomalies.push(anomaly);
-                Step::Skipped
-            }
+            Err(anomaly) => self.parsed.anomalies.push(anomaly),
         }
+        Step::Read
     }
 
     /// Reads TYPE, CLASS, TTL and RDLENGTH after an owner name and moves past the RDATA.
