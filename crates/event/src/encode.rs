@@ -5,6 +5,7 @@
 //! drops takes a slow path: it is rendered alone, parsed into a [`Value`], edited, and
 //! written again.
 
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::ops::Range;
@@ -28,8 +29,8 @@ const RELATED_SCAN_LIMIT: usize = 32;
 /// Appends `event` to `out` as one JSON object followed by `\n`.
 pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
     let texts = EventTexts {
-        source: IpText::new(event.source.ip),
-        destination: IpText::new(event.destination.ip),
+        source: IpText::recent(Role::Source, event.source.ip),
+        destination: IpText::recent(Role::Destination, event.destination.ip),
         timestamp: timestamp_text(event.timestamp),
     };
     let mut endpoints = EndpointCopies::default();
@@ -370,12 +371,43 @@ const OCTET_TEXTS: [[u8; 4]; 256] = {
 
 /// An address's text as Go prints `net.IP`, in a stack buffer: IPv4-mapped IPv6 addresses
 /// print as dotted IPv4.
+#[derive(Clone, Copy)]
 struct IpText {
     bytes: [u8; IP_TEXT_CAPACITY],
     len: usize,
 }
 
+/// The side of an event an address is on, which picks its entry in [`RECENT_TEXTS`].
+#[derive(Clone, Copy)]
+enum Role {
+    Source,
+    Destination,
+}
+
+thread_local! {
+    /// The last source and the last destination address formatted on this thread, with their
+    /// texts. The events of a sensor mostly share one server address, and a client often sends
+    /// several queries in a row.
+    static RECENT_TEXTS: RefCell<[Option<(IpAddr, IpText)>; 2]> = const { RefCell::new([None; 2]) };
+}
+
 impl IpText {
+    /// Returns the text of `address`, reusing the last one formatted for `role` when the
+    /// address is the same.
+    fn recent(role: Role, address: IpAddr) -> Self {
+        RECENT_TEXTS.with_borrow_mut(|recent| {
+            let entry = &mut recent[role as usize];
+            match entry {
+                Some((last, text)) if *last == address => *text,
+                _ => {
+                    let text = IpText::new(address);
+                    *entry = Some((address, text));
+                    text
+                }
+            }
+        })
+    }
+
     fn new(address: IpAddr) -> Self {
         let mut text = IpText {
             bytes: [0; IP_TEXT_CAPACITY],
@@ -509,6 +541,26 @@ mod tests {
             let mut slow = Vec::new();
             write_display(&mut slow, &rtype);
             assert_eq!(fast, slow, "{rtype}");
+        }
+    }
+
+    #[test]
+    fn recent_text_follows_address_changes() {
+        let addresses: [IpAddr; 4] = [
+            "192.0.2.1".parse().expect("valid address"),
+            "192.0.2.1".parse().expect("valid address"),
+            "2001:db8::1".parse().expect("valid address"),
+            "::ffff:192.0.2.1".parse().expect("valid address"),
+        ];
+        for source in addresses {
+            for destination in addresses.iter().rev() {
+                let expected_source = IpText::new(source);
+                let expected_destination = IpText::new(*destination);
+                let source_text = IpText::recent(Role::Source, source);
+                let destination_text = IpText::recent(Role::Destination, *destination);
+                assert_eq!(source_text.as_str(), expected_source.as_str());
+                assert_eq!(destination_text.as_str(), expected_destination.as_str());
+            }
         }
     }
 
