@@ -39,6 +39,12 @@ pub use types::{Class, Opcode, Rcode, Rtype};
 /// section, a pointer loop, a malformed record) becomes an entry in
 /// [`Message::anomalies`], and the message keeps everything parsed before and around it.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Message, HeaderError> {
+    parser::parse_message(bytes, options).map(|message| *message)
+}
+
+/// Parses one DNS message as [`parse`] does, into a box. The message is built in the box, so
+/// callers that keep it boxed never copy it.
+pub fn parse_boxed(bytes: &[u8], options: &ParseOptions) -> Result<Box<Message>, HeaderError> {
     parser::parse_message(bytes, options)
 }
 

@@ -3,6 +3,8 @@
 //! Everything here is owned data rendered once at parse time, so later stages (pairing, the
 //! event encoder) read strings and numbers without touching the wire bytes again.
 
+use smallvec::SmallVec;
+
 use crate::anomaly::Anomaly;
 use crate::edns::Opt;
 use crate::rdata::Rdata;
@@ -121,8 +123,9 @@ impl Section {
 pub struct Message {
     /// The fixed header.
     pub header: Header,
-    /// Every question parsed, in wire order. Events use the first.
-    pub questions: Vec<Question>,
+    /// Every question parsed, in wire order. Events use the first. A message almost always has
+    /// one, which is stored inline, so it costs no allocation of its own.
+    pub questions: SmallVec<[Question; 1]>,
     /// Answer records parsed, in wire order (`dns.answers_count` is its length).
     pub answers: Vec<Record>,
     /// Authority records parsed, in wire order.

@@ -18,6 +18,8 @@ pub(crate) struct WireName {
     pub(crate) text: String,
     /// Offset just past the name in the record stream (after the first pointer, if any).
     pub(crate) end: usize,
+    /// Whether the name followed a compression pointer.
+    pub(crate) compressed: bool,
 }
 
 /// A name that could not be read.
@@ -132,6 +134,7 @@ pub(crate) fn read_name(
     Ok(WireName {
         text,
         end: end.unwrap_or(position + 1),
+        compressed: end.is_some(),
     })
 }
 

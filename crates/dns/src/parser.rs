@@ -6,45 +6,60 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use crate::anomaly::{Anomaly, MAX_ANOMALIES};
 use crate::edns::Opt;
 use crate::message::HEADER_LEN;
 use crate::message::{Header, HeaderError, Message, ParseOptions, Question, Record, Section};
-use crate::name::read_name;
+use crate::name::{read_name, WireName};
 use crate::options::read_options;
 use crate::reader::Reader;
 use crate::render::{render, RdataInput};
 use crate::types::{Class, Opcode, Rcode, Rtype};
 
+/// Wire length of the smallest question: the root name, QTYPE and QCLASS.
+const MIN_QUESTION_LEN: usize = 5;
+/// Wire length of the smallest record: the root name, TYPE, CLASS, TTL and RDLENGTH.
+const MIN_RECORD_LEN: usize = 11;
+
 /// Top bit of a class field: the mDNS QU or cache-flush flag.
 const MULTICAST_CLASS_BIT: u16 = 0x8000;
 
 /// Parses one DNS message as [`crate::parse`] documents.
-pub(crate) fn parse_message(bytes: &[u8], options: &ParseOptions) -> Result<Message, HeaderError> {
+///
+/// The parser writes every part straight into the message in its box, and returning it moves
+/// only the pointer. Parts returned by value and then moved into the box were read back
+/// through loads that overlap several earlier stores, which stall the CPU.
+pub(crate) fn parse_message(
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<Box<Message>, HeaderError> {
     let header = read_header(bytes)?;
+    let mut message = Box::new(Message {
+        header,
+        questions: SmallVec::new(),
+        answers: Vec::new(),
+        authorities: Vec::new(),
+        additionals: Vec::new(),
+        opt: None,
+        anomalies: Vec::new(),
+        wire_len: bytes.len(),
+    });
     let mut parser = Parser {
         message: bytes,
         position: HEADER_LEN,
         options: *options,
-        anomalies: Vec::new(),
-        opt: None,
+        parsed: &mut message,
+        uncompressed_question_start: None,
         stopped: false,
     };
-    let questions = parser.questions(header.qdcount);
-    let answers = parser.records(Section::Answer, header.ancount);
-    let authorities = parser.records(Section::Authority, header.nscount);
-    let additionals = parser.records(Section::Additional, header.arcount);
+    parser.read_questions(header.qdcount);
+    parser.read_records(Section::Answer, header.ancount);
+    parser.read_records(Section::Authority, header.nscount);
+    parser.read_records(Section::Additional, header.arcount);
     parser.check_trailing_bytes();
-    Ok(Message {
-        header,
-        questions,
-        answers,
-        authorities,
-        additionals,
-        opt: parser.opt,
-        anomalies: parser.anomalies,
-        wire_len: bytes.len(),
-    })
+    Ok(message)
 }
 
 fn read_header(bytes: &[u8]) -> Result<Header, HeaderError> {
@@ -90,12 +105,11 @@ fn read_header(bytes: &[u8]) -> Result<Header, HeaderError> {
     })
 }
 
-/// Outcome of reading one question or record.
-enum Step<T> {
-    /// A parsed entry.
-    Entry(T),
-    /// The entry was consumed but not kept (malformed, or the OPT record).
-    Skipped,
+/// Outcome of reading one question or record. A parsed entry goes straight into the message,
+/// because returning it by value and moving it there stalled on overlapping stores.
+enum Step {
+    /// The entry was consumed: added to the message, or dropped (malformed, or the OPT record).
+    Read,
     /// The section cannot be read further.
     Stop,
 }
@@ -113,48 +127,64 @@ struct Parser<'a> {
     message: &'a [u8],
     position: usize,
     options: ParseOptions,
-    anomalies: Vec<Anomaly>,
-    opt: Option<Opt>,
+    /// The message being filled. Its header is set, and the parser adds everything else.
+    parsed: &'a mut Message,
+    /// Offset of the name of `parsed.questions[0]` when that name contains no compression
+    /// pointer.
+    uncompressed_question_start: Option<usize>,
     /// Set once a section could not be read to its end, so later sections are not read.
     stopped: bool,
 }
 
 impl Parser<'_> {
-    fn questions(&mut self, count: u16) -> Vec<Question> {
-        let mut questions = Vec::new();
+    fn read_questions(&mut self, count: u16) {
+        let capacity = self.capacity_for(count, MIN_QUESTION_LEN);
+        self.parsed.questions.reserve_exact(capacity);
         for _ in 0..count {
             if self.should_stop() {
                 break;
             }
-            match self.question() {
-                Step::Entry(question) => questions.push(question),
-                Step::Skipped => {}
-                Step::Stop => self.stop(),
+            if let Step::Stop = self.read_question() {
+                self.stop();
             }
         }
-        questions
     }
 
-    fn records(&mut self, section: Section, count: u16) -> Vec<Record> {
-        let mut records = Vec::new();
+    /// Returns the capacity for `count` entries of at least `min_len` bytes each that the rest
+    /// of the message can hold, so a forged count cannot make the parser reserve more memory
+    /// than the message justifies.
+    fn capacity_for(&self, count: u16, min_len: usize) -> usize {
+        let remaining = self.message.len().saturating_sub(self.position);
+        usize::from(count).min(remaining / min_len)
+    }
+
+    fn read_records(&mut self, section: Section, count: u16) {
+        let capacity = self.capacity_for(count, MIN_RECORD_LEN);
+        self.section_records(section).reserve_exact(capacity);
         for _ in 0..count {
             if self.should_stop() {
                 break;
             }
-            match self.record(section) {
-                Step::Entry(record) => records.push(record),
-                Step::Skipped => {}
-                Step::Stop => self.stop(),
+            if let Step::Stop = self.read_record(section) {
+                self.stop();
             }
         }
-        records
+    }
+
+    /// Returns the record list of `section`, one of the three record sections.
+    fn section_records(&mut self, section: Section) -> &mut Vec<Record> {
+        match section {
+            Section::Answer => &mut self.parsed.answers,
+            Section::Authority => &mut self.parsed.authorities,
+            _ => &mut self.parsed.additionals,
+        }
     }
 
     /// Returns whether parsing must end, stopping it when the anomaly limit is passed.
     fn should_stop(&mut self) -> bool {
-        if !self.stopped && self.anomalies.len() > MAX_ANOMALIES {
-            self.anomalies.truncate(MAX_ANOMALIES);
-            self.anomalies.push(Anomaly::TooManyAnomalies {
+        if !self.stopped && self.parsed.anomalies.len() > MAX_ANOMALIES {
+            self.parsed.anomalies.truncate(MAX_ANOMALIES);
+            self.parsed.anomalies.push(Anomaly::TooManyAnomalies {
                 offset: self.position,
             });
             self.stopped = true;
@@ -169,14 +199,22 @@ impl Parser<'_> {
 
     /// Reads the owner name at the current position. On failure the anomaly is recorded
     /// and the position moved past the name when that is known.
-    fn owner_name(&mut self, section: Section) -> Result<Option<String>, ()> {
+    fn owner_name(&mut self, section: Section) -> Result<Option<WireName>, ()> {
+        if let Some(text) = self.pointed_question_name() {
+            self.position += 2;
+            return Ok(Some(WireName {
+                text,
+                end: self.position,
+                compressed: true,
+            }));
+        }
         match read_name(self.message, self.position, section) {
             Ok(name) => {
                 self.position = name.end;
-                Ok(Some(name.text))
+                Ok(Some(name))
             }
             Err(error) => {
-                self.anomalies.push(error.anomaly);
+                self.parsed.anomalies.push(error.anomaly);
                 match error.resume {
                     Some(resume) => {
                         self.position = resume;
@@ -188,7 +226,25 @@ impl Parser<'_> {
         }
     }
 
-    fn question(&mut self) -> Step<Question> {
+    /// Returns a copy of the first question's name when the name at the current position is
+    /// a compression pointer to it, as most answer names are. Reading the name again would give
+    /// the same text, because the question's name has no pointer and so the read follows one.
+    fn pointed_question_name(&self) -> Option<String> {
+        let start = self.uncompressed_question_start?;
+        let pointer = self.message.get(self.position..self.position + 2)?;
+        let target = usize::from(u16::from_be_bytes([pointer[0] & 0x3F, pointer[1]]));
+        if pointer[0] & 0xC0 != 0xC0 || target != start {
+            return None;
+        }
+        self.parsed
+            .questions
+            .first()
+            .map(|question| question.name.clone())
+    }
+
+    /// Reads one question into the message.
+    fn read_question(&mut self) -> Step {
+        let start = self.position;
         let Ok(name) = self.owner_name(Section::Question) else {
             return Step::Stop;
         };
@@ -199,18 +255,23 @@ impl Parser<'_> {
         };
         self.position = reader.position();
         let Some(name) = name else {
-            return Step::Skipped;
+            return Step::Read;
         };
+        if self.parsed.questions.is_empty() && !name.compressed {
+            self.uncompressed_question_start = Some(start);
+        }
         let (qclass, unicast_response) = self.split_class(raw_class);
-        Step::Entry(Question {
-            name,
+        self.parsed.questions.push(Question {
+            name: name.text,
             qtype: Rtype(qtype),
             qclass,
             unicast_response,
-        })
+        });
+        Step::Read
     }
 
-    fn record(&mut self, section: Section) -> Step<Record> {
+    /// Reads one record of `section` into the message.
+    fn read_record(&mut self, section: Section) -> Step {
         let record_start = self.position;
         let Ok(name) = self.owner_name(section) else {
             return Step::Stop;
@@ -218,12 +279,12 @@ impl Parser<'_> {
         let Some(fields) = self.fixed_fields(section) else {
             return Step::Stop;
         };
-        let Some(name) = name else {
-            return Step::Skipped;
+        let Some(WireName { text: name, .. }) = name else {
+            return Step::Read;
         };
         if fields.rtype == Rtype::OPT {
             self.take_opt(section, record_start, &name, &fields);
-            return Step::Skipped;
+            return Step::Read;
         }
         let input = RdataInput {
             message: self.message,
@@ -235,20 +296,18 @@ impl Parser<'_> {
         match render(&input) {
             Ok(data) => {
                 let (class, cache_flush) = self.split_class(fields.raw_class);
-                Step::Entry(Record {
+                self.section_records(section).push(Record {
                     name,
                     rtype: fields.rtype,
                     class,
                     cache_flush,
                     ttl: fields.ttl,
                     data,
-                })
+                });
             }
-            Err(anomaly) => {
-                self.anomalies.push(anomaly);
-                Step::Skipped
-            }
+            Err(anomaly) => self.parsed.anomalies.push(anomaly),
         }
+        Step::Read
     }
 
     /// Reads TYPE, CLASS, TTL and RDLENGTH after an owner name and moves past the RDATA.
@@ -263,7 +322,7 @@ impl Parser<'_> {
         let rdata_start = reader.position();
         let rdata_end = rdata_start + usize::from(rdlength);
         if rdata_end > self.message.len() {
-            self.anomalies.push(Anomaly::RdataOverrun {
+            self.parsed.anomalies.push(Anomaly::RdataOverrun {
                 offset: rdata_start,
                 rdlength,
                 remaining: self.message.len() - rdata_start,
@@ -283,23 +342,24 @@ impl Parser<'_> {
     /// Stores the first OPT record of the additional section and reports any other.
     fn take_opt(&mut self, section: Section, offset: usize, name: &str, fields: &FixedFields) {
         if section != Section::Additional {
-            self.anomalies
+            self.parsed
+                .anomalies
                 .push(Anomaly::MisplacedOpt { section, offset });
             return;
         }
-        if self.opt.is_some() {
-            self.anomalies.push(Anomaly::DuplicateOpt { offset });
+        if self.parsed.opt.is_some() {
+            self.parsed.anomalies.push(Anomaly::DuplicateOpt { offset });
             return;
         }
         if name != "." {
-            self.anomalies.push(Anomaly::OptNotRoot { offset });
+            self.parsed.anomalies.push(Anomaly::OptNotRoot { offset });
         }
         let bytes = self.message.get(fields.rdata.clone()).unwrap_or_default();
-        let options = read_options(bytes, fields.rdata.start, &mut self.anomalies);
+        let options = read_options(bytes, fields.rdata.start, &mut self.parsed.anomalies);
         // The OPT TTL contains the extended rcode, the version, and the DO bit with 15 flags.
         let [ext_rcode, version, flags_high, flags_low] = fields.ttl.to_be_bytes();
         let flags = u16::from_be_bytes([flags_high, flags_low]);
-        self.opt = Some(Opt {
+        self.parsed.opt = Some(Opt {
             version,
             do_bit: flags & 0x8000 != 0,
             // The OPT CLASS field is the requestor's UDP payload size.
@@ -322,7 +382,7 @@ impl Parser<'_> {
     }
 
     fn push_truncated(&mut self, section: Section) {
-        self.anomalies.push(Anomaly::Truncated {
+        self.parsed.anomalies.push(Anomaly::Truncated {
             section,
             offset: self.position,
         });
@@ -333,7 +393,7 @@ impl Parser<'_> {
         if self.should_stop() || self.position >= self.message.len() {
             return;
         }
-        self.anomalies.push(Anomaly::TrailingBytes {
+        self.parsed.anomalies.push(Anomaly::TrailingBytes {
             offset: self.position,
             count: self.message.len() - self.position,
         });

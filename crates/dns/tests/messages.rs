@@ -175,6 +175,78 @@ fn forward_pointer_in_question() {
 }
 
 #[test]
+fn owner_pointers_into_question() {
+    // Offset 12 is the question name `example.com`, and offset 20 its label `com`.
+    let answers = [
+        record(&[0xc0, 0x0c], 1, 1, 60, &[192, 0, 2, 1]),
+        record(&[0xc0, 0x14], 1, 1, 60, &[192, 0, 2, 2]),
+        record(
+            &[3, b'w', b'w', b'w', 0xc0, 0x0c],
+            1,
+            1,
+            60,
+            &[192, 0, 2, 3],
+        ),
+        record(&[0xc0, 0x0c], 1, 1, 60, &[192, 0, 2, 4]),
+    ];
+    let message = parse_default(&response_with(&answers));
+    assert!(message.anomalies.is_empty(), "{:?}", message.anomalies);
+    let names: Vec<&str> = message.answers.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["example.com", "com", "www.example.com", "example.com"]
+    );
+    let resolved: Vec<&str> = message.resolved_ips().collect();
+    assert_eq!(
+        resolved,
+        ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
+    );
+}
+
+#[test]
+fn owner_pointer_to_compressed_question() {
+    // The question name `a` continues through a pointer to `example` after the answer.
+    let mut bytes = header(1, 0x8100, [1, 1, 0, 0]);
+    bytes.extend_from_slice(&[1, b'a', 0xc0, 36, 0, 1, 0, 1]);
+    bytes.extend(record(&[0xc0, 0x0c], 1, 1, 60, &[192, 0, 2, 1]));
+    bytes.extend(name("example"));
+    let message = parse_default(&bytes);
+    assert_eq!(message.questions[0].name, "a.example");
+    assert_eq!(message.answers[0].name, "a.example");
+    assert_eq!(
+        message.answers[0].data.as_ref().map(|d| d.data.as_str()),
+        Some("192.0.2.1")
+    );
+}
+
+#[test]
+fn owner_pointer_after_failed_question() {
+    // The first question name has a reserved label type, so the pointer to it fails too.
+    let mut bytes = header(1, 0x8100, [1, 1, 0, 0]);
+    bytes.extend_from_slice(&[0x40, 0, 1, 0, 1]);
+    bytes.extend(record(&[0xc0, 0x0c], 1, 1, 60, &[192, 0, 2, 1]));
+    let message = parse_default(&bytes);
+    assert!(message.questions.is_empty());
+    assert!(message.answers.is_empty());
+    assert!(!message.anomalies.is_empty());
+}
+
+#[test]
+fn forged_counts_reserve_little() {
+    let mut bytes = header(1, 0x8100, [u16::MAX; 4]);
+    bytes.extend(question(&name("a"), 1, 1));
+    let message = parse_default(&bytes);
+    assert_eq!(message.questions.len(), 1);
+    assert!(
+        !message.questions.spilled(),
+        "one question is stored inline"
+    );
+    assert!(message.answers.capacity() == 0);
+    assert!(message.authorities.capacity() == 0);
+    assert!(message.additionals.capacity() == 0);
+}
+
+#[test]
 fn escaped_label_bytes_in_question() {
     let mut bytes = header(1, 0x0100, [1, 0, 0, 0]);
     bytes.extend(question(b"\x03a.b\x02\x00\xff\x00", 16, 1));

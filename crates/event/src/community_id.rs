@@ -6,6 +6,7 @@
 //! bytes, or the smaller port when the addresses are equal. IPv4 addresses hash as 4 bytes
 //! and IPv6 as 16. The result is `1:` followed by standard padded base64.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -50,6 +51,48 @@ pub fn write_community_id(
     Some(())
 }
 
+/// Slots of the per-thread cache of recent flows' Community IDs.
+const RECENT_FLOWS: usize = 64;
+
+/// A flow's hash input, the key of the cache of recent flows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Flow {
+    seed: u16,
+    source: (IpAddr, u16),
+    destination: (IpAddr, u16),
+    transport: Transport,
+}
+
+impl Flow {
+    /// Returns the cache slot of the flow, from a multiplicative hash of its fields. Flows that
+    /// share a slot only replace each other's entry.
+    fn slot(&self) -> usize {
+        const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+        let address_bits = |address: IpAddr| match address {
+            IpAddr::V4(v4) => u64::from(u32::from(v4)),
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                bits as u64 ^ (bits >> 64) as u64
+            }
+        };
+        let ports = u64::from(self.source.1) << 16 | u64::from(self.destination.1);
+        let mut hash = address_bits(self.source.0).wrapping_mul(MULTIPLIER);
+        hash = (hash ^ address_bits(self.destination.0)).wrapping_mul(MULTIPLIER);
+        hash = (hash ^ ports ^ u64::from(self.seed) << 32).wrapping_mul(MULTIPLIER);
+        hash ^= u64::from(protocol_number(self.transport));
+        (hash.wrapping_mul(MULTIPLIER) >> (64 - RECENT_FLOWS.trailing_zeros())) as usize
+    }
+}
+
+/// A cached flow and its Community ID (`None` for mixed address families).
+type RecentFlow = Option<(Flow, Option<CommunityId>)>;
+
+thread_local! {
+    /// Community IDs of flows computed recently on this thread, each in its flow's slot.
+    static RECENT: RefCell<[RecentFlow; RECENT_FLOWS]> =
+        const { RefCell::new([None; RECENT_FLOWS]) };
+}
+
 /// A version 1 Community ID, `1:` and 28 base64 characters, stored inline.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct CommunityId([u8; COMMUNITY_ID_LEN]);
@@ -84,6 +127,35 @@ impl CommunityId {
         text[..2].copy_from_slice(b"1:");
         put_base64(&mut text[2..], &digest);
         Some(CommunityId(text))
+    }
+
+    /// Computes the Community ID of a flow as [`CommunityId::new`] does, reusing the ID of the
+    /// same flow when it is still in this thread's cache of 64 recent flows. The transactions of
+    /// one TCP connection, or of a client that keeps its UDP socket, are one flow and skip the
+    /// SHA-1. Traffic from random source ports misses the cache and pays one hash more.
+    pub fn cached(
+        seed: u16,
+        source: (IpAddr, u16),
+        destination: (IpAddr, u16),
+        transport: Transport,
+    ) -> Option<CommunityId> {
+        let flow = Flow {
+            seed,
+            source,
+            destination,
+            transport,
+        };
+        let slot = flow.slot();
+        RECENT.with_borrow_mut(|recent| {
+            if let Some((recent_flow, id)) = recent[slot] {
+                if recent_flow == flow {
+                    return id;
+                }
+            }
+            let id = CommunityId::new(seed, source, destination, transport);
+            recent[slot] = Some((flow, id));
+            id
+        })
     }
 
     /// Returns the ASCII bytes of the text.
@@ -243,6 +315,37 @@ mod tests {
             }
             let expected: [u8; 20] = Sha1::digest(&block[..len]).into();
             assert_eq!(sha1_one_block(block, len), expected, "length {len}");
+        }
+    }
+
+    #[test]
+    fn cached_matches_computed() {
+        // More flows than cache slots, each looked up three times, so lookups hit, miss and
+        // replace entries.
+        let mut flows = Vec::new();
+        for index in 0..300u16 {
+            let v4 = IpAddr::from([10, 0, (index >> 8) as u8, index as u8]);
+            let v6 = IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 7, index]);
+            let server: IpAddr = "192.0.2.53".parse().expect("test address");
+            let transport = if index % 3 == 0 {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            };
+            flows.push(((v4, 40_000 + index), (server, 53), transport));
+            flows.push(((v6, 53), (v6, index), transport));
+            flows.push(((v4, index), (v6, 53), transport));
+        }
+        for _ in 0..3 {
+            for &(source, destination, transport) in &flows {
+                for seed in [0, 9] {
+                    assert_eq!(
+                        CommunityId::cached(seed, source, destination, transport),
+                        CommunityId::new(seed, source, destination, transport),
+                        "{source:?} {destination:?} {transport:?} seed {seed}"
+                    );
+                }
+            }
         }
     }
 

@@ -9,9 +9,10 @@ use std::sync::LazyLock;
 
 use dnstel_dns::{EdnsOption, FieldValue, Header, Message, Opt, OptionValue, Record};
 
-use crate::encode::{write_display, write_named};
+use crate::encode::write_display;
 use crate::event::DnsFields;
 use crate::json::{self, quoted_key, ObjectWriter};
+use crate::registry_names::{write_class, write_opcode, write_rcode, write_rtype};
 
 /// Writes the `dns` object. Its fixed members are written as byte literals.
 pub(crate) fn write_dns(out: &mut Vec<u8>, dns: &DnsFields<'_>) {
@@ -59,11 +60,7 @@ pub(crate) fn write_dns(out: &mut Vec<u8>, dns: &DnsFields<'_>) {
     out.push(b'"');
     out.extend_from_slice(dns.kind.as_str().as_bytes());
     out.extend_from_slice(b"\",\"op_code\":");
-    write_named(
-        out,
-        message.header.opcode.mnemonic(),
-        &message.header.opcode,
-    );
+    write_opcode(out, message.header.opcode);
     write_question(&mut object, dns);
     if let Some(opt) = &message.opt {
         write_opt(object.object("opt"), opt);
@@ -71,11 +68,7 @@ pub(crate) fn write_dns(out: &mut Vec<u8>, dns: &DnsFields<'_>) {
     let out = object.quoted_key(quoted_key!("id"));
     json::write_u64(out, u64::from(message.header.id));
     let rcode = message.rcode();
-    write_named(
-        object.quoted_key(quoted_key!("response_code")),
-        rcode.packetbeat_name(),
-        &rcode,
-    );
+    write_rcode(object.quoted_key(quoted_key!("response_code")), rcode);
     object.end();
 }
 
@@ -153,30 +146,40 @@ fn write_question(object: &mut ObjectWriter<'_>, dns: &DnsFields<'_>) {
     let Some(question) = message.first_question() else {
         return;
     };
+    // The public suffix fields are parts of the question name in lower case, and lowering the
+    // case changes no byte that JSON escapes. So the name is checked for escapes once.
+    let plain = json::is_plain(&question.name);
+    let write_part = |out: &mut Vec<u8>, part: &str| {
+        if plain {
+            json::write_plain_str(out, part);
+        } else {
+            json::write_str(out, part);
+        }
+    };
     let mut inner = ObjectWriter::new(object.quoted_key(quoted_key!("question")));
     if let Some(domain) = &dns.domain {
         if let Some(tld) = domain.top_level_domain() {
-            json::write_str(inner.quoted_key(quoted_key!("top_level_domain")), tld);
+            write_part(inner.quoted_key(quoted_key!("top_level_domain")), tld);
         }
         if let Some(subdomain) = domain.subdomain() {
-            json::write_str(inner.quoted_key(quoted_key!("subdomain")), subdomain);
+            write_part(inner.quoted_key(quoted_key!("subdomain")), subdomain);
         }
     }
     let out = inner.quoted_key(quoted_key!("name"));
-    json::write_str(out, &question.name);
+    write_part(out, &question.name);
     out.extend_from_slice(b",\"type\":");
-    write_named(out, question.qtype.mnemonic(), &question.qtype);
+    write_rtype(out, question.qtype);
     out.extend_from_slice(b",\"class\":");
-    write_named(out, question.qclass.mnemonic(), &question.qclass);
+    write_class(out, question.qclass);
     if let Some(domain) = &dns.domain {
         if let Some(etld_plus_one) = domain.etld_plus_one() {
-            json::write_str(
+            write_part(
                 inner.quoted_key(quoted_key!("etld_plus_one")),
                 etld_plus_one,
             );
         }
         if let Some(registered) = domain.registered_domain() {
-            json::write_str(
+            write_part(
                 inner.quoted_key(quoted_key!("registered_domain")),
                 registered,
             );
@@ -215,7 +218,7 @@ fn write_record(out: &mut Vec<u8>, record: &Record) {
         return;
     };
     out.extend_from_slice(b"{\"class\":");
-    write_named(out, record.class.mnemonic(), &record.class);
+    write_class(out, record.class);
     out.extend_from_slice(b",\"ttl\":\"");
     json::write_u64(out, u64::from(record.ttl));
     out.extend_from_slice(b"\",\"data\":");
@@ -223,7 +226,7 @@ fn write_record(out: &mut Vec<u8>, record: &Record) {
     out.extend_from_slice(b",\"name\":");
     json::write_str(out, &record.name);
     out.extend_from_slice(b",\"type\":");
-    write_named(out, record.rtype.mnemonic(), &record.rtype);
+    write_rtype(out, record.rtype);
     let mut object = ObjectWriter::continue_object(out);
     for (key, value) in &rdata.extra {
         match value {

@@ -5,15 +5,18 @@
 //! drops takes a slow path: it is rendered alone, parsed into a [`Value`], edited, and
 //! written again.
 
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::net::IpAddr;
+use std::ops::Range;
 
 use crate::dns_fields::write_dns;
 use dnstel_dns::Question;
 
 use crate::event::{Endpoint, Event, NetworkFields};
-use crate::json::{self, ObjectWriter};
-use crate::plan::{Edit, Plan, Slot, TopKey};
+use crate::json;
+use crate::plan::{Edit, Member, Plan, TopKey};
+use crate::registry_names::{write_bare_class, write_bare_rtype, write_opcode};
 use crate::time::{timestamp_text, write_timestamp_json, write_timestamp_text_json, TIMESTAMP_LEN};
 use crate::value::Value;
 
@@ -26,69 +29,103 @@ const RELATED_SCAN_LIMIT: usize = 32;
 /// Appends `event` to `out` as one JSON object followed by `\n`.
 pub(crate) fn write_event(plan: &Plan, event: &Event<'_>, out: &mut Vec<u8>) {
     let texts = EventTexts {
-        source: IpText::new(event.source.ip),
-        destination: IpText::new(event.destination.ip),
+        source: IpText::recent(Role::Source, event.source.ip),
+        destination: IpText::recent(Role::Destination, event.destination.ip),
         timestamp: timestamp_text(event.timestamp),
     };
-    let mut object = ObjectWriter::new(out);
-    for key in TopKey::ALL {
-        match plan.slot(key) {
-            Slot::Dynamic => write_member(&mut object, key, event, &texts),
-            Slot::Static(member) => object.raw_member(member),
-            Slot::Edited(edits) => write_edited(&mut object, key, event, &texts, edits),
-            Slot::Absent => {}
+    let mut endpoints = EndpointCopies::default();
+    out.push(b'{');
+    let members_start = out.len();
+    let separate = |out: &mut Vec<u8>| {
+        if out.len() != members_start {
+            out.push(b',');
+        }
+    };
+    for step in &plan.steps {
+        if !step.text.is_empty() {
+            separate(out);
+            out.extend_from_slice(&step.text);
+        }
+        match &step.member {
+            Member::None => {}
+            Member::Value(key) => write_value(out, *key, event, &texts, &mut endpoints),
+            Member::Optional(key) => {
+                if has_member(*key, event) {
+                    separate(out);
+                    out.extend_from_slice(key.quoted_name().as_bytes());
+                    write_value(out, *key, event, &texts, &mut endpoints);
+                }
+            }
+            Member::Edited(key, edits) => {
+                if let Some(value) = edited_value(*key, event, &texts, edits) {
+                    separate(out);
+                    out.extend_from_slice(key.quoted_name().as_bytes());
+                    value.write_json(out);
+                }
+            }
         }
     }
-    if !plan.trailing.is_empty() {
-        object.raw_member(&plan.trailing);
-    }
-    object.end();
-    out.push(b'\n');
+    out.extend_from_slice(b"}\n");
 }
 
-/// Writes one per-event top-level member, if the event has it.
-fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, texts: &EventTexts) {
-    let name = key.quoted_name().as_bytes();
+/// Reports whether `event` has the per-event member `key`.
+fn has_member(key: TopKey, event: &Event<'_>) -> bool {
     match key {
-        TopKey::Timestamp => write_timestamp_text_json(object.quoted_key(name), &texts.timestamp),
-        TopKey::Status => json::write_str(object.quoted_key(name), event.status.as_str()),
-        TopKey::Type => object.quoted_key(name).extend_from_slice(b"\"dns\""),
-        TopKey::Destination | TopKey::Server => write_endpoint(
-            object.quoted_key(name),
-            &texts.destination,
-            &event.destination,
-        ),
-        TopKey::Source | TopKey::Client => {
-            write_endpoint(object.quoted_key(name), &texts.source, &event.source);
+        TopKey::Error => !event.notes.is_empty(),
+        TopKey::Resource | TopKey::Query => event.question.is_some(),
+        TopKey::Request => event.request_text.is_some(),
+        TopKey::Response => event.response_text.is_some(),
+        _ => key.in_every_event(),
+    }
+}
+
+/// Writes the value of the per-event member `key`, which the event has (see [`has_member`]).
+/// `endpoints` contains the endpoint objects this event has written to `out` so far.
+fn write_value(
+    out: &mut Vec<u8>,
+    key: TopKey,
+    event: &Event<'_>,
+    texts: &EventTexts,
+    endpoints: &mut EndpointCopies,
+) {
+    match key {
+        TopKey::Timestamp => write_timestamp_text_json(out, &texts.timestamp),
+        TopKey::Status => json::write_str(out, event.status.as_str()),
+        TopKey::Type => out.extend_from_slice(b"\"dns\""),
+        TopKey::Destination | TopKey::Server => {
+            copy_or_write(out, &mut endpoints.destination, |out| {
+                write_endpoint(out, &texts.destination, &event.destination);
+            });
         }
-        TopKey::Event => write_event_times(object.quoted_key(name), event, &texts.timestamp),
-        TopKey::Error => write_error(object, event.notes),
-        TopKey::Dns => write_dns(object.quoted_key(name), &event.dns),
-        TopKey::Method => write_named(
-            object.quoted_key(name),
-            event.method.mnemonic(),
-            &event.method,
-        ),
+        TopKey::Source | TopKey::Client => {
+            copy_or_write(out, &mut endpoints.source, |out| {
+                write_endpoint(out, &texts.source, &event.source);
+            });
+        }
+        TopKey::Event => write_event_times(out, event, &texts.timestamp),
+        TopKey::Error => write_error(out, event.notes),
+        TopKey::Dns => write_dns(out, &event.dns),
+        TopKey::Method => write_opcode(out, event.method),
         TopKey::Resource => {
             if let Some(question) = event.question {
-                json::write_str(object.quoted_key(name), &question.name);
+                json::write_str(out, &question.name);
             }
         }
         TopKey::Query => {
             if let Some(question) = event.question {
-                write_question_text(object.quoted_key(name), question);
+                write_question_text(out, question);
             }
         }
-        TopKey::Related => write_related(object.quoted_key(name), event, texts),
-        TopKey::Network => write_network(object.quoted_key(name), &event.network),
+        TopKey::Related => write_related(out, event, texts),
+        TopKey::Network => write_network(out, &event.network),
         TopKey::Request => {
             if let Some(text) = &event.request_text {
-                json::write_str(object.quoted_key(name), text);
+                json::write_str(out, text);
             }
         }
         TopKey::Response => {
             if let Some(text) = &event.response_text {
-                json::write_str(object.quoted_key(name), text);
+                json::write_str(out, text);
             }
         }
         TopKey::Metadata
@@ -100,29 +137,30 @@ fn write_member(object: &mut ObjectWriter<'_>, key: TopKey, event: &Event<'_>, t
     }
 }
 
-/// Slow path: renders the member alone, applies the edits, and writes the result.
-fn write_edited(
-    object: &mut ObjectWriter<'_>,
+/// Slow path: renders the member's value alone, applies the edits, and returns the result.
+fn edited_value(
     key: TopKey,
     event: &Event<'_>,
     texts: &EventTexts,
     edits: &[Edit],
-) {
-    let mut scratch = Vec::new();
-    let mut single = ObjectWriter::new(&mut scratch);
-    write_member(&mut single, key, event, texts);
-    single.end();
-    let mut value = match serde_json::from_slice::<Value>(&scratch) {
-        Ok(Value::Object(mut map)) => map.remove(key.name()),
-        // The encoder wrote this object itself, so it always parses.
-        _ => None,
-    };
+) -> Option<Value> {
+    let mut value = None;
+    if has_member(key, event) {
+        let mut scratch = Vec::new();
+        write_value(
+            &mut scratch,
+            key,
+            event,
+            texts,
+            &mut EndpointCopies::default(),
+        );
+        // The encoder wrote this value itself, so it always parses.
+        value = serde_json::from_slice::<Value>(&scratch).ok();
+    }
     for edit in edits {
         value = apply_edit(value, edit);
     }
-    if let Some(value) = value {
-        value.write_json(object.key(key.name()));
-    }
+    value
 }
 
 fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
@@ -145,11 +183,36 @@ fn apply_edit(value: Option<Value>, edit: &Edit) -> Option<Value> {
     }
 }
 
+/// The ranges in the output of this event's `destination` and `source` objects, which `server`
+/// and `client` copy because they have the same values.
+#[derive(Default)]
+struct EndpointCopies {
+    destination: Option<Range<usize>>,
+    source: Option<Range<usize>>,
+}
+
+/// Copies the bytes at `written` in `out` when they are set. Otherwise writes them with
+/// `write` and sets `written` to where they are.
+fn copy_or_write(
+    out: &mut Vec<u8>,
+    written: &mut Option<Range<usize>>,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
+    match written {
+        Some(range) => out.extend_from_within(range.clone()),
+        None => {
+            let start = out.len();
+            write(out);
+            *written = Some(start..out.len());
+        }
+    }
+}
+
 /// Writes an endpoint object. Fixed-shape objects like this one write their keys as byte
 /// literals, which skips the key escaping of [`ObjectWriter`].
 fn write_endpoint(out: &mut Vec<u8>, address: &IpText, endpoint: &Endpoint) {
     out.extend_from_slice(b"{\"ip\":\"");
-    out.extend_from_slice(address.as_bytes());
+    address.append_to(out);
     out.push(b'"');
     if endpoint.port != 0 {
         out.extend_from_slice(b",\"port\":");
@@ -187,16 +250,14 @@ fn write_event_times(out: &mut Vec<u8>, event: &Event<'_>, timestamp: &[u8; TIME
     out.push(b'}');
 }
 
-fn write_error(object: &mut ObjectWriter<'_>, notes: &[String]) {
-    if notes.is_empty() {
-        return;
-    }
-    let mut inner = object.object("error");
+/// Writes the `error` object: one note as a string, several as an array.
+fn write_error(out: &mut Vec<u8>, notes: &[String]) {
+    out.extend_from_slice(b"{\"message\":");
     match notes {
-        [single] => inner.str("message", single),
-        several => inner.str_array("message", several),
+        [single] => json::write_str(out, single),
+        several => json::write_str_array(out, several),
     }
-    inner.end();
+    out.push(b'}');
 }
 
 fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
@@ -225,9 +286,9 @@ fn write_network(out: &mut Vec<u8>, network: &NetworkFields) {
 fn write_question_text(out: &mut Vec<u8>, question: &Question) {
     // Mnemonics and the decimal fallbacks are plain ASCII, so only the name needs escaping.
     out.extend_from_slice(b"\"class ");
-    write_unquoted_named(out, question.qclass.mnemonic(), &question.qclass);
+    write_bare_class(out, question.qclass);
     out.extend_from_slice(b", type ");
-    write_unquoted_named(out, question.qtype.mnemonic(), &question.qtype);
+    write_bare_rtype(out, question.qtype);
     out.extend_from_slice(b", ");
     json::write_str_content(out, &question.name);
     out.push(b'"');
@@ -242,11 +303,11 @@ fn write_related(out: &mut Vec<u8>, event: &Event<'_>, texts: &EventTexts) {
     let destination = texts.destination.as_bytes();
 
     out.extend_from_slice(b"{\"ip\":[\"");
-    out.extend_from_slice(source);
+    texts.source.append_to(out);
     out.push(b'"');
     if destination != source {
         out.extend_from_slice(b",\"");
-        out.extend_from_slice(destination);
+        texts.destination.append_to(out);
         out.push(b'"');
     }
     let resolved = || event.dns.message.resolved_ips();
@@ -310,12 +371,43 @@ const OCTET_TEXTS: [[u8; 4]; 256] = {
 
 /// An address's text as Go prints `net.IP`, in a stack buffer: IPv4-mapped IPv6 addresses
 /// print as dotted IPv4.
+#[derive(Clone, Copy)]
 struct IpText {
     bytes: [u8; IP_TEXT_CAPACITY],
     len: usize,
 }
 
+/// The side of an event an address is on, which picks its entry in [`RECENT_TEXTS`].
+#[derive(Clone, Copy)]
+enum Role {
+    Source,
+    Destination,
+}
+
+thread_local! {
+    /// The last source and the last destination address formatted on this thread, with their
+    /// texts. The events of a sensor mostly share one server address, and a client often sends
+    /// several queries in a row.
+    static RECENT_TEXTS: RefCell<[Option<(IpAddr, IpText)>; 2]> = const { RefCell::new([None; 2]) };
+}
+
 impl IpText {
+    /// Returns the text of `address`, reusing the last one formatted for `role` when the
+    /// address is the same.
+    fn recent(role: Role, address: IpAddr) -> Self {
+        RECENT_TEXTS.with_borrow_mut(|recent| {
+            let entry = &mut recent[role as usize];
+            match entry {
+                Some((last, text)) if *last == address => *text,
+                _ => {
+                    let text = IpText::new(address);
+                    *entry = Some((address, text));
+                    text
+                }
+            }
+        })
+    }
+
     fn new(address: IpAddr) -> Self {
         let mut text = IpText {
             bytes: [0; IP_TEXT_CAPACITY],
@@ -344,11 +436,20 @@ impl IpText {
             if index > 0 {
                 self.push(b'.');
             }
-            let [digits @ .., len] = OCTET_TEXTS[usize::from(octet)];
-            let len = usize::from(len);
-            self.bytes[self.len..self.len + len].copy_from_slice(&digits[..len]);
-            self.len += len;
+            // The whole 4-byte entry is copied because a fixed-size copy needs no `memcpy`
+            // call. The next write overwrites its count byte, and the buffer has room for it.
+            let entry = OCTET_TEXTS[usize::from(octet)];
+            self.bytes[self.len..self.len + 4].copy_from_slice(&entry);
+            self.len += usize::from(entry[3]);
         }
+    }
+
+    /// Appends the text to `out` with one fixed-size copy of the whole buffer, cut back to the
+    /// text's length, instead of a `memcpy` call of variable length.
+    fn append_to(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&self.bytes);
+        out.truncate(start + self.len);
     }
 
     fn push(&mut self, byte: u8) {
@@ -369,7 +470,11 @@ impl IpText {
 
 /// Writes a registry value without quotes: `mnemonic` when the value has one, else its
 /// `Display`.
-fn write_unquoted_named(out: &mut Vec<u8>, mnemonic: Option<&str>, value: &dyn std::fmt::Display) {
+pub(crate) fn write_unquoted_named(
+    out: &mut Vec<u8>,
+    mnemonic: Option<&str>,
+    value: &dyn std::fmt::Display,
+) {
     match mnemonic {
         Some(name) => out.extend_from_slice(name.as_bytes()),
         None => {
@@ -436,6 +541,26 @@ mod tests {
             let mut slow = Vec::new();
             write_display(&mut slow, &rtype);
             assert_eq!(fast, slow, "{rtype}");
+        }
+    }
+
+    #[test]
+    fn recent_text_follows_address_changes() {
+        let addresses: [IpAddr; 4] = [
+            "192.0.2.1".parse().expect("valid address"),
+            "192.0.2.1".parse().expect("valid address"),
+            "2001:db8::1".parse().expect("valid address"),
+            "::ffff:192.0.2.1".parse().expect("valid address"),
+        ];
+        for source in addresses {
+            for destination in addresses.iter().rev() {
+                let expected_source = IpText::new(source);
+                let expected_destination = IpText::new(*destination);
+                let source_text = IpText::recent(Role::Source, source);
+                let destination_text = IpText::recent(Role::Destination, *destination);
+                assert_eq!(source_text.as_str(), expected_source.as_str());
+                assert_eq!(destination_text.as_str(), expected_destination.as_str());
+            }
         }
     }
 

@@ -246,7 +246,7 @@ fn network_fields(
             &options.local_ips,
             &options.internal_networks,
         ),
-        community_id: CommunityId::new(
+        community_id: CommunityId::cached(
             DEFAULT_SEED,
             (source.ip, source.port),
             (destination.ip, destination.port),

@@ -31,6 +31,22 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// Reports whether `text` needs no escaping in a JSON string. May return false for some texts
+/// that need none (those with a 0xe2 byte outside U+2028 and U+2029).
+pub fn is_plain(text: &str) -> bool {
+    plain_prefix_len(text.as_bytes()) == text.len()
+}
+
+/// Appends `text`, which [`is_plain`] accepted, as a quoted JSON string without checking it
+/// again.
+pub fn write_plain_str(out: &mut Vec<u8>, text: &str) {
+    debug_assert!(is_plain(text));
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
 /// Appends `text` escaped as the inside of a JSON string, without the quotes.
 pub fn write_str_content(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
@@ -111,10 +127,40 @@ fn is_line_separator(rest: &[u8]) -> bool {
     rest.len() >= 3 && rest[1] == 0x80 && (rest[2] == 0xa8 || rest[2] == 0xa9)
 }
 
+/// The two-digit decimal text of each value below 100.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut value = 0;
+    while value < 100 {
+        pairs[value] = [b'0' + (value / 10) as u8, b'0' + (value % 10) as u8];
+        value += 1;
+    }
+    pairs
+};
+
 /// Appends an unsigned integer in decimal.
+///
+/// The output grows by 20 bytes, the longest `u64` text, in one copy of fixed length. The
+/// digits are then written in place and the rest is cut off. Appending a slice formatted
+/// elsewhere made a `memcpy` call of variable length for every number.
 #[inline]
 pub fn write_u64(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    let len = value.checked_ilog10().map_or(1, |log| log as usize + 1);
+    let start = out.len();
+    out.extend_from_slice(&[0; 20]);
+    let digits = &mut out[start..start + len];
+    let mut rest = value;
+    let mut end = len;
+    // While `rest` has two or more digits, so do the places left before `end`.
+    while rest >= 10 {
+        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[(rest % 100) as usize]);
+        rest /= 100;
+        end -= 2;
+    }
+    if end > 0 {
+        digits[end - 1] = b'0' + rest as u8;
+    }
+    out.truncate(start + len);
 }
 
 /// Appends a signed integer in decimal.
@@ -299,6 +345,20 @@ mod tests {
         out.push(b' ');
         write_i64(&mut out, i64::MIN);
         assert_eq!(out, b"0 18446744073709551615 -9223372036854775808");
+    }
+
+    #[test]
+    fn integers_match_display_at_every_length() {
+        let mut values = vec![0u64, 1, 9, 42, 65_535, u64::MAX];
+        for power in 1..20 {
+            let round = 10u64.pow(power);
+            values.extend([round - 1, round, round + 1, round + round / 2 + 7]);
+        }
+        for value in values {
+            let mut out = b"x".to_vec();
+            write_u64(&mut out, value);
+            assert_eq!(out, format!("x{value}").as_bytes(), "{value}");
+        }
     }
 
     #[test]

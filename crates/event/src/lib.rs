@@ -24,6 +24,7 @@ pub mod network;
 mod options;
 mod plan;
 pub mod processors;
+mod registry_names;
 pub mod request_text;
 pub mod time;
 pub mod value;

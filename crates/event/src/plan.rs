@@ -108,6 +108,16 @@ impl TopKey {
         TopKey::ALL.into_iter().find(|key| key.name() == name)
     }
 
+    /// Reports whether every event has this per-event key. The others are `error` (only with
+    /// notes), `resource` and `query` (only with a question), `request` and `response` (only
+    /// with `send_request` or `send_response`).
+    pub(crate) fn in_every_event(self) -> bool {
+        !matches!(
+            self,
+            TopKey::Error | TopKey::Resource | TopKey::Query | TopKey::Request | TopKey::Response
+        )
+    }
+
     /// Reports whether the key's value comes from the run configuration, not the transaction.
     fn is_static(self) -> bool {
         matches!(
@@ -131,9 +141,10 @@ pub(crate) enum Edit {
     Remove(String),
 }
 
-/// Output rule for one top-level key.
+/// Output rule for one top-level key, the intermediate form from which the [`Step`]s are
+/// built.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Slot {
+enum Slot {
     /// Written from the transaction.
     Dynamic,
     /// Written from the transaction, then edited (slow path).
@@ -144,19 +155,39 @@ pub(crate) enum Slot {
     Absent,
 }
 
-/// The static plan: one slot per [`TopKey`] plus extra root members.
+/// One step of writing the members of an event: static text, then at most one per-event
+/// member. The text, and the member if it writes something, start with a comma unless they
+/// write the first member.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Step {
+    /// Members written as they are: static members with the commas between them, and the key
+    /// of a [`Member::Value`]. May be empty.
+    pub(crate) text: Vec<u8>,
+    pub(crate) member: Member,
+}
+
+/// The per-event member of a [`Step`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Member {
+    /// No member: the step only writes its text.
+    None,
+    /// The value of a per-event key that every event has. The step's text ends with the key.
+    Value(TopKey),
+    /// A per-event key that some events lack, written with its comma and key when the event
+    /// has it.
+    Optional(TopKey),
+    /// A per-event key with edits (slow path), written with its comma and key unless the edits
+    /// remove it.
+    Edited(TopKey, Vec<Edit>),
+}
+
+/// The static plan: the steps that write an event, with static members pre-rendered.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
-    slots: Vec<Slot>,
-    /// Root members (`"key":value,...`) from `fields_under_root` that match no top-level key.
-    pub(crate) trailing: Vec<u8>,
+    pub(crate) steps: Vec<Step>,
 }
 
 impl Plan {
-    pub(crate) fn slot(&self, key: TopKey) -> &Slot {
-        &self.slots[key as usize]
-    }
-
     /// Replays tags, fields, builtins and processors for `options`.
     pub(crate) fn build(options: &EventOptions) -> Result<Plan, ConfigError> {
         let mut builder = PlanBuilder {
@@ -359,6 +390,22 @@ impl PlanBuilder {
     }
 
     fn finish(mut self, options: &EventOptions) -> Plan {
+        let slots = self.slots(options);
+        let mut trailing = Vec::new();
+        for (index, (key, value)) in self.doc.iter().enumerate() {
+            if index > 0 {
+                trailing.push(b',');
+            }
+            trailing.extend_from_slice(&render_member(key, value));
+        }
+        Plan {
+            steps: compile_steps(slots, &trailing),
+        }
+    }
+
+    /// Returns the slot of each [`TopKey`], in order, taking the static ones out of the
+    /// document.
+    fn slots(&mut self, options: &EventOptions) -> Vec<Slot> {
         let mut slots = Vec::with_capacity(TopKey::ALL.len());
         for key in TopKey::ALL {
             let slot = if key == TopKey::Metadata {
@@ -373,15 +420,54 @@ impl PlanBuilder {
             };
             slots.push(slot);
         }
-        let mut trailing = Vec::new();
-        for (index, (key, value)) in self.doc.iter().enumerate() {
-            if index > 0 {
-                trailing.push(b',');
-            }
-            trailing.extend_from_slice(&render_member(key, value));
-        }
-        Plan { slots, trailing }
+        slots
     }
+}
+
+/// Turns the slots, one per [`TopKey`] in order, and the `trailing` root members
+/// (`"key":value,...`, possibly empty) into steps. The static members before each per-event
+/// member are joined into the text of its step, which also takes the key of a member that
+/// every event has.
+fn compile_steps(slots: Vec<Slot>, trailing: &[u8]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut text = Vec::new();
+    for (key, slot) in TopKey::ALL.into_iter().zip(slots) {
+        let member = match slot {
+            Slot::Absent => continue,
+            Slot::Static(member) => {
+                push_member(&mut text, &member);
+                continue;
+            }
+            Slot::Dynamic if key.in_every_event() => {
+                push_member(&mut text, key.quoted_name().as_bytes());
+                Member::Value(key)
+            }
+            Slot::Dynamic => Member::Optional(key),
+            Slot::Edited(edits) => Member::Edited(key, edits),
+        };
+        steps.push(Step {
+            text: std::mem::take(&mut text),
+            member,
+        });
+    }
+    if !trailing.is_empty() {
+        push_member(&mut text, trailing);
+    }
+    if !text.is_empty() {
+        steps.push(Step {
+            text,
+            member: Member::None,
+        });
+    }
+    steps
+}
+
+/// Appends `member` to the static `text`, after a comma unless it is the first.
+fn push_member(text: &mut Vec<u8>, member: &[u8]) {
+    if !text.is_empty() {
+        text.push(b',');
+    }
+    text.extend_from_slice(member);
 }
 
 fn per_event_slot(edits: Vec<Edit>) -> Slot {

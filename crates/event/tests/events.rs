@@ -484,3 +484,18 @@ fn dropped_endpoint_field_keeps_copy() {
         );
     }
 }
+
+#[test]
+fn question_parts_escaped_like_name() {
+    // The label `a"b` prints as `a\"b`, whose quote and backslash JSON escapes.
+    let query = Wire::new(3, RD).question("a\"b.Example.com", A).finish();
+    let response = Wire::new(3, QR | RD | RA)
+        .question("a\"b.Example.com", A)
+        .finish();
+    let event = encode_json(&plain_options(), &pair(&query, &response));
+    let question = &event["dns"]["question"];
+    assert_eq!(question["name"], "a\\\"b.Example.com");
+    assert_eq!(question["subdomain"], "a\\\"b");
+    assert_eq!(question["registered_domain"], "example.com");
+    assert_eq!(question["top_level_domain"], "com");
+}

@@ -184,3 +184,59 @@ fn condition_on_event_field_rejected() {
     );
     assert!(error.to_string().contains("dns.question.name"), "{error}");
 }
+
+#[test]
+fn dropped_leading_members_keep_commas() {
+    // `@timestamp.` names the key with an empty sub-path, so it drops `@timestamp` and the
+    // event starts with a static member. `@timestamp.x` edits a string, which leaves it as is.
+    let cases = [
+        (json!(["@timestamp.", "status"]), ["@metadata", "type"]),
+        (
+            json!(["@timestamp.x", "status"]),
+            ["@timestamp", "@metadata"],
+        ),
+        (json!(["@timestamp.", "error"]), ["@metadata", "status"]),
+    ];
+    for (dropped, first_keys) in cases {
+        let mut options = plain_options();
+        options.processors =
+            parse_processors(&json!([{"drop_fields": {"fields": dropped}}])).expect("valid");
+        let order = written_keys(&options);
+        assert_eq!(order[..2], first_keys, "{dropped}");
+        assert!(order.iter().any(|key| key == "agent"), "{dropped}");
+    }
+}
+
+#[test]
+fn edited_member_after_optional_member() {
+    // `query` is edited (slow path) and `request` follows it, so both need their commas.
+    let mut options = plain_options();
+    options.send_request = true;
+    options.processors =
+        parse_processors(&json!([{"drop_fields": {"fields": ["query.x", "resource"]}}]))
+            .expect("valid");
+    let event = encode_json(&options, &example_transaction());
+    assert!(event.get("resource").is_none());
+    assert!(event["query"].is_string());
+    assert!(event["request"].is_string());
+}
+
+#[test]
+fn endpoint_copies_follow_edits() {
+    let event = encode_json(&plain_options(), &example_transaction());
+    assert_eq!(event["server"], event["destination"]);
+    assert_eq!(event["client"], event["source"]);
+
+    // `destination` is edited and `source` dropped, so `server` and `client` are written
+    // from the transaction, not copied.
+    let mut options = plain_options();
+    options.processors = parse_processors(&json!([
+        {"drop_fields": {"fields": ["destination.port", "source"]}}
+    ]))
+    .expect("valid");
+    let edited = encode_json(&options, &example_transaction());
+    assert!(edited["destination"].get("port").is_none());
+    assert_eq!(edited["server"], event["server"]);
+    assert!(edited.get("source").is_none());
+    assert_eq!(edited["client"], event["client"]);
+}

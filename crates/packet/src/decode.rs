@@ -13,6 +13,11 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Result<Decoded<'a>, DecodeError> {
 }
 
 /// Decodes `data` captured on a link of type `link_type`; see [`decode`].
+//
+// The link, IP and transport decoders are always inlined here, so the result is built in place.
+// As calls, their results moved through stack copies of odd-sized fields (an `IpAddr` is 17
+// bytes), and the loads that read them back waited on overlapping stores. That took about 3%
+// of `dnstel read` in a perf profile of a loopback capture.
 pub fn decode_data(link_type: LinkType, data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let link = decode_link(link_type, data)?;
     let packet = decode_ip(data, link.offset, link.hint)?;

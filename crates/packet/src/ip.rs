@@ -32,6 +32,8 @@ pub(crate) struct IpPacket<'a> {
 ///
 /// IP-in-IP packets (protocol 4 and 41) are unwrapped: the inner header replaces the outer one,
 /// as Packetbeat does, up to [`MAX_TUNNEL_DEPTH`] layers.
+// Always inlined, for the reason given at `decode_data`.
+#[inline(always)]
 pub(crate) fn decode_ip(
     data: &[u8],
     offset: usize,
@@ -52,6 +54,8 @@ pub(crate) fn decode_ip(
     Ok(packet)
 }
 
+// Always inlined, for the reason given at `decode_data`.
+#[inline(always)]
 fn decode_one(data: &[u8], offset: usize, hint: NetworkHint) -> Result<IpPacket<'_>, DecodeError> {
     match hint {
         NetworkHint::Ipv4 => decode_ipv4(data, offset),

@@ -46,6 +46,8 @@ pub(crate) struct LinkLayer {
 }
 
 /// Decodes the link-layer header of `data` according to `link_type`.
+// Always inlined, for the reason given at `decode_data`.
+#[inline(always)]
 pub(crate) fn decode_link(link_type: LinkType, data: &[u8]) -> Result<LinkLayer, DecodeError> {
     match link_type {
         LinkType::ETHERNET => {

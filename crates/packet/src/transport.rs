@@ -35,6 +35,8 @@ pub fn decode_transport(
 }
 
 /// Decodes the payload of protocol `protocol` (after any IPv6 extension headers).
+// Always inlined, for the reason given at `decode_data`.
+#[inline(always)]
 pub(crate) fn decode_upper(protocol: u8, payload: &[u8]) -> Result<Transport<'_>, DecodeError> {
     match protocol {
         PROTOCOL_UDP => decode_udp(payload).map(Transport::Udp),
@@ -48,6 +50,8 @@ pub(crate) fn decode_upper(protocol: u8, payload: &[u8]) -> Result<Transport<'_>
 
 /// Decodes a UDP header. The payload is cut to the UDP length; a length of 0 (IPv6 jumbogram)
 /// keeps everything captured.
+// Always inlined, for the reason given at `decode_data`.
+#[inline(always)]
 fn decode_udp(data: &[u8]) -> Result<UdpDatagram<'_>, DecodeError> {
     let bytes = header(data, 0, UDP_HEADER_LENGTH, Layer::Udp)?;
     let length = be_u16(bytes, 4);
@@ -67,6 +71,8 @@ fn decode_udp(data: &[u8]) -> Result<UdpDatagram<'_>, DecodeError> {
 }
 
 /// Decodes a TCP header; options are skipped.
+// Always inlined, for the reason given at `decode_data`.
+#[inline(always)]
 fn decode_tcp(data: &[u8]) -> Result<TcpSegment<'_>, DecodeError> {
     let bytes = header(data, 0, TCP_MIN_HEADER_LENGTH, Layer::Tcp)?;
     let data_offset = bytes[12] >> 4;

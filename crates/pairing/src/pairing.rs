@@ -194,7 +194,7 @@ impl Pairing {
     /// table is full. `wire` is the message without a TCP length prefix, which the table keeps
     /// in place of `message` once it contains [`PARSED_QUERY_LIMIT`] queries. The query's own notes
     /// are added when its transaction is built.
-    pub(crate) fn receive_query(&mut self, arrival: Arrival, message: Message, wire: &[u8]) {
+    pub(crate) fn receive_query(&mut self, arrival: Arrival, message: Box<Message>, wire: &[u8]) {
         self.stats.requests += 1;
         if !message.anomalies.is_empty() {
             self.stats.malformed += 1;
@@ -221,7 +221,7 @@ impl Pairing {
             self.emit_unanswered(oldest);
         }
         let body = if self.table.len() < self.parsed_query_limit {
-            QueryBody::Parsed(Box::new(message))
+            QueryBody::Parsed(message)
         } else {
             QueryBody::Wire(wire.into())
         };
@@ -242,7 +242,7 @@ impl Pairing {
     pub(crate) fn receive_response(
         &mut self,
         arrival: Arrival,
-        message: Message,
+        message: Box<Message>,
     ) -> Box<Transaction> {
         self.stats.responses += 1;
         let key = TransactionKey {

@@ -81,9 +81,9 @@ impl PendingQuery {
             notes: Vec::new(),
         });
         let message = match self.body {
-            QueryBody::Parsed(message) => *message,
+            QueryBody::Parsed(message) => message,
             QueryBody::Wire(wire) => {
-                let message = dnstel_dns::parse(&wire, &config.parse_options);
+                let message = dnstel_dns::parse_boxed(&wire, &config.parse_options);
                 debug_assert!(message.is_ok(), "a stored query parsed when it arrived");
                 let Ok(message) = message else {
                     return transaction;

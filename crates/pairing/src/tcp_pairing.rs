@@ -26,7 +26,7 @@ pub(crate) enum TcpItem {
     Message {
         timestamp: Timestamp,
         bytes: usize,
-        message: Message,
+        message: Box<Message>,
         /// The range of [`Pairing::tcp_query_wires`] that contains the message without its
         /// length prefix, for a query only.
         query_wire: Option<Range<usize>>,
@@ -246,7 +246,7 @@ impl Pairing {
         &mut self,
         key: ConnectionKey,
         arrival: Arrival,
-        message: Message,
+        message: Box<Message>,
         query_wire: Option<&[u8]>,
     ) {
         if let Some(wire) = query_wire {
@@ -267,7 +267,7 @@ impl Pairing {
             &message,
         );
         if let Some(side) = open.transaction.response.as_mut() {
-            side.merge(message, arrival.timestamp, arrival.bytes);
+            side.merge(*message, arrival.timestamp, arrival.bytes);
         }
         self.keep_open(key, open);
     }

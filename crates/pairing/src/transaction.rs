@@ -13,8 +13,9 @@ use crate::input::Transport;
 /// [`Message`]: the header and question of the first, the records of all in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Side {
-    /// The parsed message (merged for a multi-message response).
-    pub message: Message,
+    /// The parsed message (merged for a multi-message response), boxed so that a side moves
+    /// without copying it.
+    pub message: Box<Message>,
     /// Capture time of the first packet of the first message.
     pub first_timestamp: Timestamp,
     /// Capture time of the first packet of the last message.
@@ -28,9 +29,9 @@ pub struct Side {
 
 impl Side {
     /// Builds a side from one message.
-    pub fn new(message: Message, timestamp: Timestamp, bytes: usize) -> Self {
+    pub fn new(message: impl Into<Box<Message>>, timestamp: Timestamp, bytes: usize) -> Self {
         Side {
-            message,
+            message: message.into(),
             first_timestamp: timestamp,
             last_timestamp: timestamp,
             bytes,

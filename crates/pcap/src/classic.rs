@@ -2,7 +2,7 @@
 //! the captured bytes.
 
 use crate::reader::Record;
-use crate::source::{reserve, ByteOrder, Source};
+use crate::source::{ByteOrder, Source};
 use crate::{PcapError, MAX_RECORD_LENGTH};
 use dnstel_packet::{LinkType, Timestamp};
 use std::io::Read;
@@ -23,7 +23,6 @@ pub(crate) struct ClassicReader<R> {
     nanoseconds: bool,
     link_type: LinkType,
     snap_length: u32,
-    buffer: Vec<u8>,
 }
 
 impl<R: Read> ClassicReader<R> {
@@ -52,7 +51,6 @@ impl<R: Read> ClassicReader<R> {
             nanoseconds,
             link_type,
             snap_length: order.u32(&header, 16),
-            buffer: Vec::new(),
         })
     }
 
@@ -73,18 +71,19 @@ impl<R: Read> ClassicReader<R> {
 
     /// Returns the buffer that [`Record`] ranges point into.
     pub(crate) fn buffer(&self) -> &[u8] {
-        &self.buffer
+        self.source.buffer()
     }
 
     /// Reads the next record into the buffer; `None` at a clean end of file.
     pub(crate) fn next_record(&mut self) -> Result<Option<Record>, PcapError> {
         let start = self.source.offset();
-        let mut header = [0u8; RECORD_HEADER_LENGTH];
-        let read = self.source.read_up_to(&mut header)?;
+        let available = self.source.peek(RECORD_HEADER_LENGTH)?;
+        let read = available.len();
         if read == 0 {
             return Ok(None);
         }
         if read < RECORD_HEADER_LENGTH {
+            self.source.consume(read);
             return Err(PcapError::Truncated {
                 what: "pcap record header",
                 offset: start,
@@ -92,6 +91,9 @@ impl<R: Read> ClassicReader<R> {
                 available: read as u64,
             });
         }
+        let mut header = [0u8; RECORD_HEADER_LENGTH];
+        header.copy_from_slice(&available[..RECORD_HEADER_LENGTH]);
+        self.source.consume(RECORD_HEADER_LENGTH);
         let seconds = self.order.u32(&header, 0);
         let fraction = self.order.u32(&header, 4);
         let captured_length = self.order.u32(&header, 8);
@@ -103,8 +105,9 @@ impl<R: Read> ClassicReader<R> {
                 max: MAX_RECORD_LENGTH,
             });
         }
-        let data = reserve(&mut self.buffer, captured_length as usize);
-        self.source.read_exact(data, "pcap record", start)?;
+        let data = self
+            .source
+            .take(captured_length as usize, "pcap record", start)?;
         let nanoseconds = if self.nanoseconds {
             fraction
         } else {
@@ -113,7 +116,7 @@ impl<R: Read> ClassicReader<R> {
         Ok(Some(Record {
             timestamp: Timestamp::from_parts(i64::from(seconds), nanoseconds),
             link_type: self.link_type,
-            data: 0..captured_length as usize,
+            data,
             original_length,
             interface: 0,
         }))

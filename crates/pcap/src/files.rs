@@ -3,15 +3,10 @@
 use crate::{CaptureReader, FileError, PcapError};
 use dnstel_packet::Frame;
 use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-/// Read buffer of a capture file. At 128 KiB a file takes a sixteenth of the `read` calls
-/// that the 8 KiB default of [`BufReader`] needs.
-const READ_BUFFER_LEN: usize = 128 * 1024;
-
-/// A reader of a capture file on disk.
-pub type FileReader = CaptureReader<BufReader<File>>;
+/// A reader of a capture file on disk. The reader buffers the file itself.
+pub type FileReader = CaptureReader<File>;
 
 /// Opens a pcap or pcapng file and reads its header.
 pub fn open(path: impl AsRef<Path>) -> Result<FileReader, FileError> {
@@ -21,7 +16,7 @@ pub fn open(path: impl AsRef<Path>) -> Result<FileReader, FileError> {
         error,
     };
     let file = File::open(path).map_err(|source| with_path(PcapError::Open { source }))?;
-    CaptureReader::new(BufReader::with_capacity(READ_BUFFER_LEN, file)).map_err(with_path)
+    CaptureReader::new(file).map_err(with_path)
 }
 
 /// Reads several capture files one after the other as one stream of frames.

@@ -49,8 +49,9 @@ pub struct ReaderStats {
 
 /// A streaming reader of classic pcap or pcapng captures over any [`Read`].
 ///
-/// It keeps one buffer for the current record, so memory stays bounded by the largest record
-/// (at most [`crate::MAX_BLOCK_LENGTH`]). Wrap files in a [`std::io::BufReader`].
+/// It reads ahead into a buffer of 128 KiB, which grows only to fit the largest record (at
+/// most [`crate::MAX_BLOCK_LENGTH`]), so memory stays bounded. A [`std::io::BufReader`] around
+/// the reader is not needed.
 #[derive(Debug)]
 pub struct CaptureReader<R> {
     inner: Inner<R>,

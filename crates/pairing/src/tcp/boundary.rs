@@ -39,5 +39,5 @@ pub(crate) fn may_start_message(payload: &[u8]) -> bool {
 /// Returns whether a message body parses with no anomaly at all.
 pub(crate) fn parses_cleanly(body: &[u8]) -> bool {
     let options = dnstel_dns::ParseOptions::default();
-    dnstel_dns::parse(body, &options).is_ok_and(|message| message.anomalies.is_empty())
+    dnstel_dns::parse_boxed(body, &options).is_ok_and(|message| message.anomalies.is_empty())
 }
