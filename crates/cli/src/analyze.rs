@@ -1,6 +1,7 @@
 //! The `dnstel analyze` subcommand: follows event files and writes Wazuh-style alerts.
 
 mod config;
+mod stdin;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,20 +15,19 @@ use tracing::{info, warn};
 use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::exit::{config_error, usage_error};
 use crate::logging;
-use crate::logtest::{read_bounded_line, MAX_EVENT_BYTES};
+use crate::logtest::MAX_EVENT_BYTES;
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
 use crate::ops::data_lock::DataDirLock;
 use crate::ops::metrics::Registry;
 use crate::ops::rule_stage::RuleStage;
 use crate::ops::signals::SignalFlags;
 use crate::ops::stats::{self, Every, PUBLISH_INTERVAL};
+use stdin::{Input, LineSplitter, StdinChunks};
 
 /// How long the loop sleeps when every file is at its end.
 const IDLE_SLEEP: Duration = Duration::from_millis(250);
 /// Events handled per batch; positions are saved after each batch.
 const BATCH_EVENTS: usize = 1000;
-/// Bytes read from standard input at a time.
-const STDIN_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Options of `dnstel analyze`.
 #[derive(Debug, Args)]
@@ -130,7 +130,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let mut stage = RuleStage::new(analyzer, rebuild, writer);
     if args.stdin {
         let mut skipped = CollectorStats::default();
-        let read = read_stdin(&mut stage, &agent, &mut skipped);
+        let loop_state = StdinLoop {
+            signals: &signals,
+            registry: &registry,
+            stats_interval: args.observability.stats_interval(),
+        };
+        let read = read_stdin(&mut stage, &agent, &mut skipped, &loop_state);
         stage.flush()?;
         publish_analysis(&registry, &mut stage, &skipped);
         stats::log_stats(&registry.snapshot(), "summary");
@@ -197,48 +202,100 @@ fn read_stdin(
     stage: &mut RuleStage,
     agent: &AgentInfo,
     counts: &mut CollectorStats,
+    loop_state: &StdinLoop<'_>,
 ) -> anyhow::Result<()> {
     let source = EventSource {
         location: "stdin".into(),
         agent: agent.clone(),
     };
-    let stdin = std::io::stdin();
-    // Standard input's own buffer is 8 KiB, a few events: a larger one saves read calls.
-    let mut input = std::io::BufReader::with_capacity(STDIN_BUFFER_BYTES, stdin.lock());
-    let mut line = Vec::new();
+    let chunks = StdinChunks::start().context("failed to start reading standard input")?;
+    let mut lines = LineSplitter::new(MAX_EVENT_BYTES);
     let mut skipped = 0u64;
-    while let Some(too_long) = read_bounded_line(&mut input, &mut line, MAX_EVENT_BYTES)
-        .context("failed to read standard input")?
-    {
-        let encoded = if too_long {
-            Err(SkipReason::TooLong)
-        } else if dnstel_logcollector::is_empty_line(&line) {
-            continue;
-        } else {
-            dnstel_logcollector::encode_line(&line, &[])
+    let mut publish = Every::new(PUBLISH_INTERVAL);
+    let mut stats_line = Every::new(loop_state.stats_interval);
+    loop {
+        let input = chunks
+            .next(IDLE_SLEEP)
+            .context("failed to read standard input")?;
+        let idle = matches!(input, Input::Idle);
+        let mut handle = |line: &[u8], too_long: bool| {
+            handle_stdin_line(stage, counts, &mut skipped, &source, line, too_long)
         };
-        match encoded {
-            Ok(event) => stage.process_owned(event, &source)?,
-            Err(reason) => {
-                skipped += 1;
-                match reason {
-                    SkipReason::TooLong => counts.too_long += 1,
-                    SkipReason::NulByte => counts.nul_byte += 1,
-                    SkipReason::NotJsonObject => counts.not_json_object += 1,
-                }
-                // The first ten are logged, then one in a thousand.
-                if skipped <= 10 || skipped % 1000 == 0 {
-                    warn!(
-                        skipped,
-                        "skipped a line of standard input: {}",
-                        reason.describe()
-                    );
-                }
+        match input {
+            Input::Chunk(chunk) => lines.push(&chunk, &mut handle)?,
+            Input::End => {
+                lines.finish(&mut handle)?;
+                info!(skipped, "standard input ended");
+                return Ok(());
             }
+            Input::Idle => {}
+        }
+        if loop_state.signals.stop_requested() {
+            info!(
+                skipped,
+                "stop requested; the rest of standard input is not read"
+            );
+            return Ok(());
+        }
+        if loop_state.signals.take_reload() {
+            info!("SIGHUP received: reopening the alert files and reloading the rules");
+            stage.reload();
+        }
+        if idle {
+            // Alerts wait in memory only while events keep arriving.
+            stage.flush()?;
+        }
+        if publish.due() {
+            publish_analysis(loop_state.registry, stage, counts);
+        }
+        if stats_line.due() {
+            stats::log_stats(&loop_state.registry.snapshot(), "stats");
         }
     }
-    info!(skipped, "standard input ended");
+}
+
+/// Analyses one line of standard input, or counts and logs why it is skipped.
+fn handle_stdin_line(
+    stage: &mut RuleStage,
+    counts: &mut CollectorStats,
+    skipped: &mut u64,
+    source: &EventSource,
+    line: &[u8],
+    too_long: bool,
+) -> anyhow::Result<()> {
+    let encoded = if too_long {
+        Err(SkipReason::TooLong)
+    } else if dnstel_logcollector::is_empty_line(line) {
+        return Ok(());
+    } else {
+        dnstel_logcollector::encode_line(line, &[])
+    };
+    let reason = match encoded {
+        Ok(event) => return stage.process_owned(event, source),
+        Err(reason) => reason,
+    };
+    *skipped += 1;
+    match reason {
+        SkipReason::TooLong => counts.too_long += 1,
+        SkipReason::NulByte => counts.nul_byte += 1,
+        SkipReason::NotJsonObject => counts.not_json_object += 1,
+    }
+    // The first ten are logged, then one in a thousand.
+    if *skipped <= 10 || *skipped % 1000 == 0 {
+        warn!(
+            skipped = *skipped,
+            "skipped a line of standard input: {}",
+            reason.describe()
+        );
+    }
     Ok(())
+}
+
+/// What the standard input loop checks between chunks.
+struct StdinLoop<'a> {
+    signals: &'a SignalFlags,
+    registry: &'a Registry,
+    stats_interval: Duration,
 }
 
 /// Copies the collector's skip counters into the stage's counters and publishes them.

@@ -316,3 +316,37 @@ fn alerts_log_to_dev_null_and_pipe_rejected() {
         "{stderr}"
     );
 }
+
+/// With standard input open but idle, the analyzer writes out the alerts it holds and still
+/// stops on SIGTERM, without waiting for the input to end.
+#[test]
+fn idle_standard_input_flushes_and_stops() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let events = directory.path().join("events");
+    append_events(&events, 0..3);
+    let data_dir = directory.path().join("data");
+    let mut analyzer = support::dnstel()
+        .args(["analyze", "--stdin", "--data-dir"])
+        .arg(&data_dir)
+        .arg("--rules")
+        .arg(support::shared_dir().join("seed/rule-200300.xml"))
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start dnstel analyze --stdin");
+    // Kept open, and so not ended, until the test returns.
+    let mut input = analyzer.stdin.take().expect("piped stdin");
+    input
+        .write_all(&fs::read(&events).expect("read events"))
+        .expect("write events");
+    input.flush().expect("flush events");
+
+    let ids = wait_for_alerts(&data_dir.join("alerts.json"), 3);
+    assert_eq!(
+        ids,
+        vec![0, 1, 2],
+        "alerts are written while the input is idle"
+    );
+    stop(analyzer);
+    drop(input);
+}

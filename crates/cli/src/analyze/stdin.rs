@@ -1,0 +1,243 @@
+//! Standard input for `analyze --stdin`, read by a thread of its own.
+//!
+//! A read from a pipe blocks until data arrives, and a signal does not end it. Reading on a
+//! separate thread lets the rule loop wait with a timeout instead: while the input is idle it
+//! still stops on SIGTERM or SIGINT, reloads on SIGHUP and flushes the alerts it holds.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+/// Bytes requested by each read of standard input.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Maximum chunks read ahead of the rule loop, so memory stays within a few chunks.
+const CHUNKS_AHEAD: usize = 4;
+
+/// The result of [`StdinChunks::next`].
+#[derive(Debug)]
+pub enum Input {
+    /// Bytes read, in the order they arrived.
+    Chunk(Vec<u8>),
+    /// Nothing arrived within the timeout.
+    Idle,
+    /// Standard input ended.
+    End,
+}
+
+/// Chunks of standard input, read by a background thread.
+#[derive(Debug)]
+pub struct StdinChunks {
+    chunks: Receiver<io::Result<Vec<u8>>>,
+}
+
+impl StdinChunks {
+    /// Starts the thread that reads standard input.
+    ///
+    /// # Errors
+    /// Returns an error when the thread cannot be started.
+    pub fn start() -> io::Result<StdinChunks> {
+        StdinChunks::start_with(io::stdin())
+    }
+
+    /// Starts the thread that reads `input`.
+    fn start_with(mut input: impl Read + Send + 'static) -> io::Result<StdinChunks> {
+        let (sender, chunks) = mpsc::sync_channel(CHUNKS_AHEAD);
+        std::thread::Builder::new()
+            .name("stdin".into())
+            .spawn(move || loop {
+                let mut chunk = vec![0; CHUNK_BYTES];
+                let read = match input.read(&mut chunk) {
+                    Ok(0) => return,
+                    Ok(read) => read,
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(error) => {
+                        let _ = sender.send(Err(error));
+                        return;
+                    }
+                };
+                chunk.truncate(read);
+                if sender.send(Ok(chunk)).is_err() {
+                    return;
+                }
+            })?;
+        Ok(StdinChunks { chunks })
+    }
+
+    /// Waits up to `timeout` for the next chunk.
+    ///
+    /// # Errors
+    /// Returns the error of a failed read; the input has then ended.
+    pub fn next(&self, timeout: Duration) -> io::Result<Input> {
+        match self.chunks.recv_timeout(timeout) {
+            Ok(Ok(chunk)) => Ok(Input::Chunk(chunk)),
+            Ok(Err(error)) => Err(error),
+            Err(RecvTimeoutError::Timeout) => Ok(Input::Idle),
+            Err(RecvTimeoutError::Disconnected) => Ok(Input::End),
+        }
+    }
+}
+
+/// Splits chunks of bytes into lines no longer than a maximum, as the logcollector reads them.
+///
+/// A line is handed on without its newline. A line longer than the maximum (newline not
+/// counted) is handed on once as too long, with no bytes, and its bytes are not kept.
+#[derive(Debug)]
+pub struct LineSplitter {
+    max: usize,
+    /// The start of a line whose end has not arrived yet.
+    partial: Vec<u8>,
+    /// True when the partial line is already longer than `max`.
+    too_long: bool,
+}
+
+impl LineSplitter {
+    /// Creates a splitter for lines of at most `max` bytes.
+    pub fn new(max: usize) -> LineSplitter {
+        LineSplitter {
+            max,
+            partial: Vec::new(),
+            too_long: false,
+        }
+    }
+
+    /// Calls `handle(line, too_long)` for each line that `chunk` completes, and keeps the
+    /// start of the last line when `chunk` ends inside it.
+    ///
+    /// # Errors
+    /// Returns the first error of `handle`.
+    pub fn push<E>(
+        &mut self,
+        chunk: &[u8],
+        mut handle: impl FnMut(&[u8], bool) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut rest = chunk;
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            let piece = &rest[..end];
+            rest = &rest[end + 1..];
+            if self.partial.is_empty() && !self.too_long {
+                if piece.len() > self.max {
+                    handle(&[], true)?;
+                } else {
+                    handle(piece, false)?;
+                }
+                continue;
+            }
+            let too_long = self.too_long || self.partial.len() + piece.len() > self.max;
+            if too_long {
+                handle(&[], true)?;
+            } else {
+                self.partial.extend_from_slice(piece);
+                handle(&self.partial, false)?;
+            }
+            self.partial.clear();
+            self.too_long = false;
+        }
+        self.keep_partial(rest);
+        Ok(())
+    }
+
+    /// Hands on the last line when the input ended without a newline after it.
+    ///
+    /// # Errors
+    /// Returns the error of `handle`.
+    pub fn finish<E>(
+        &mut self,
+        mut handle: impl FnMut(&[u8], bool) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let result = if self.too_long {
+            handle(&[], true)
+        } else if self.partial.is_empty() {
+            Ok(())
+        } else {
+            handle(&self.partial, false)
+        };
+        self.partial.clear();
+        self.too_long = false;
+        result
+    }
+
+    fn keep_partial(&mut self, rest: &[u8]) {
+        if self.too_long || rest.is_empty() {
+            return;
+        }
+        if self.partial.len() + rest.len() > self.max {
+            self.too_long = true;
+            self.partial = Vec::new();
+        } else {
+            self.partial.extend_from_slice(rest);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logtest::read_bounded_line;
+
+    /// Splits `input` with chunks of `chunk_size` bytes, returning each line and its flag.
+    fn split(input: &[u8], chunk_size: usize, max: usize) -> Vec<(Vec<u8>, bool)> {
+        let mut lines = Vec::new();
+        let mut splitter = LineSplitter::new(max);
+        let mut collect = |line: &[u8], too_long: bool| -> Result<(), ()> {
+            lines.push((line.to_vec(), too_long));
+            Ok(())
+        };
+        for chunk in input.chunks(chunk_size) {
+            splitter.push(chunk, &mut collect).expect("collect");
+        }
+        splitter.finish(&mut collect).expect("collect");
+        lines
+    }
+
+    /// The lines that the buffered reader of `logtest` returns for `input`.
+    fn reference(input: &[u8], max: usize) -> Vec<(Vec<u8>, bool)> {
+        let mut reader = io::BufReader::with_capacity(7, input);
+        let mut line = Vec::new();
+        let mut lines = Vec::new();
+        while let Some(too_long) = read_bounded_line(&mut reader, &mut line, max).expect("read") {
+            let text = if too_long { Vec::new() } else { line.clone() };
+            lines.push((text, too_long));
+        }
+        lines
+    }
+
+    #[test]
+    fn splitter_matches_buffered_reader() {
+        let inputs: [&[u8]; 7] = [
+            b"",
+            b"abc",
+            b"abc\n",
+            b"\n\nab\n",
+            b"12345678\n123456789\nx\n1234567890123\nend",
+            b"123456789\n12345678",
+            b"aaaaaaaaaaaaaaaaaaaaaaaa\nb\n",
+        ];
+        for input in inputs {
+            let expected = reference(input, 8);
+            for chunk_size in 1..=input.len().max(1) {
+                assert_eq!(
+                    split(input, chunk_size, 8),
+                    expected,
+                    "input {:?} in chunks of {chunk_size}",
+                    String::from_utf8_lossy(input)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn chunks_arrive_then_end() {
+        let input = io::Cursor::new(b"one\ntwo\n".to_vec());
+        let chunks = StdinChunks::start_with(input).expect("start");
+        let mut received = Vec::new();
+        loop {
+            match chunks.next(Duration::from_secs(5)).expect("read") {
+                Input::Chunk(chunk) => received.extend(chunk),
+                Input::Idle => {}
+                Input::End => break,
+            }
+        }
+        assert_eq!(received, b"one\ntwo\n");
+    }
+}
