@@ -110,6 +110,31 @@ impl StaticField {
         }
     }
 
+    /// Returns whether `name` is the alert name of a static field, ignoring ASCII case. The
+    /// length picks the candidates, because this runs for every top-level member.
+    pub fn is_alert_name_ignoring_case(name: &str) -> bool {
+        let candidates: &[StaticField] = match name.len() {
+            2 => &[StaticField::Id],
+            3 => &[StaticField::Url],
+            4 => &[StaticField::Data],
+            5 => &[StaticField::SrcIp, StaticField::DstIp],
+            6 => &[StaticField::Action, StaticField::Status],
+            7 => &[
+                StaticField::SrcPort,
+                StaticField::DstPort,
+                StaticField::SrcUser,
+                StaticField::DstUser,
+            ],
+            8 => &[StaticField::Protocol],
+            10 => &[StaticField::ExtraData],
+            11 => &[StaticField::SystemName],
+            _ => &[],
+        };
+        candidates
+            .iter()
+            .any(|field| field.alert_name().eq_ignore_ascii_case(name))
+    }
+
     fn index(self) -> usize {
         self as usize
     }
@@ -203,6 +228,9 @@ pub struct Event {
     field_json: String,
     fields: Vec<FieldSpan>,
     dropped_fields: usize,
+    /// The dynamic members of the alert's `data` object, without braces, when the JSON
+    /// decoder wrote them for exactly the current dynamic fields.
+    data_members: Option<String>,
 }
 
 impl Event {
@@ -225,6 +253,7 @@ impl Event {
             field_json: String::new(),
             fields: Vec::new(),
             dropped_fields: 0,
+            data_members: None,
         }
     }
 
@@ -291,6 +320,7 @@ impl Event {
         }
         let value_end = self.field_text.len();
         self.field_text.push('\n');
+        self.data_members = None;
         let json_start = self.field_json.len();
         self.field_json.push_str(json);
         self.fields.push(FieldSpan {
@@ -339,10 +369,30 @@ impl Event {
 
     /// Removes the dynamic fields added since `mark`, and the drops counted since then.
     pub(crate) fn truncate_fields(&mut self, mark: FieldMark) {
+        if mark.fields < self.fields.len() {
+            self.data_members = None;
+        }
         self.fields.truncate(mark.fields);
         self.field_text.truncate(mark.text_len);
         self.field_json.truncate(mark.json_len);
         self.dropped_fields = mark.dropped;
+    }
+
+    /// Stores the dynamic members of `data` that the JSON decoder wrote for the current
+    /// dynamic fields. Adding or removing a field drops them.
+    pub(crate) fn set_data_members(&mut self, members: String) {
+        self.data_members = Some(members);
+    }
+
+    /// Returns the dynamic members of `data`, without braces, when the JSON decoder wrote
+    /// them for the current dynamic fields.
+    pub(crate) fn data_members(&self) -> Option<&str> {
+        self.data_members.as_deref()
+    }
+
+    /// Returns the dynamic field added last, as `data` needs it.
+    pub(crate) fn last_data_field(&self) -> Option<DataField<'_>> {
+        self.fields.last().map(|span| self.data_field(span))
     }
 
     /// Returns the first dynamic field whose name equals `name` ignoring ASCII case.
@@ -354,12 +404,16 @@ impl Event {
 
     /// Dynamic fields in decode order, as the alert's `data` object needs them.
     pub(crate) fn data_fields(&self) -> impl Iterator<Item = DataField<'_>> + '_ {
-        self.fields.iter().map(|span| DataField {
+        self.fields.iter().map(|span| self.data_field(span))
+    }
+
+    fn data_field(&self, span: &FieldSpan) -> DataField<'_> {
+        DataField {
             name: &self.field_text[span.start..span.name_end],
             value: &self.field_text[span.name_end + 2..span.value_end],
             json: &self.field_json[span.json_start..span.json_end],
             is_plain: span.is_plain,
-        })
+        }
     }
 
     /// Dynamic fields (name and value) in decode order.
@@ -445,6 +499,27 @@ mod tests {
             fields,
             vec![("a", "1"), ("empty", ""), ("b.c", "x: y"), ("last", "")]
         );
+    }
+
+    #[test]
+    fn alert_names_match_ignoring_case() {
+        for field in StaticField::ALL {
+            let name = field.alert_name();
+            assert!(StaticField::is_alert_name_ignoring_case(name), "{name}");
+            let upper = name.to_ascii_uppercase();
+            assert!(StaticField::is_alert_name_ignoring_case(&upper), "{upper}");
+        }
+        for name in [
+            "",
+            "user",
+            "systemname",
+            "srcips",
+            "i",
+            "extra-data",
+            "url ",
+        ] {
+            assert!(!StaticField::is_alert_name_ignoring_case(name), "{name}");
+        }
     }
 
     #[test]

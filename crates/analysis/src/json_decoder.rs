@@ -5,10 +5,11 @@
 //! cJSON formatted text (or a comma list in `csv` mode), and a fixed set of top-level keys fill
 //! the static fields.
 
+use crate::data_members::DataMembersBuilder;
 use crate::event::{Event, StaticField};
 use crate::json::{
     format_decoder_number, parse_prefix_flat, push_decoder_number, write_pretty_prefix, FlatLeaf,
-    JsonValue,
+    FlatMember, FlatVisitor, JsonValue,
 };
 
 /// Longest array text kept in `csv` mode (Wazuh's `OS_MAXSTR`); longer arrays are dropped.
@@ -60,21 +61,34 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
     // Names get longer when flattened and arrays get longer when formatted. The field count
     // is an estimate: Packetbeat DNS events take about 25 bytes of JSON per field.
     event.reserve_fields(input.len() + input.len() / 2, input.len() / 24);
-    let mut statics: Vec<(StaticField, String)> = Vec::new();
-    let parsed = parse_prefix_flat(input, &mut |name, name_is_plain, value| {
-        let is_plain = name_is_plain
-            && match value {
-                FlatLeaf::String { is_plain, .. } => is_plain,
-                FlatLeaf::Number { .. } | FlatLeaf::Bool(_) | FlatLeaf::Null => true,
-                // In `csv` mode the value joins the strings of the array.
-                FlatLeaf::Array { .. } => false,
-            };
-        fill(event, &mut statics, name, is_plain, value, options);
-    });
+    // The `data` members are written along only when they cover every dynamic field.
+    let data = match event.fields().len() {
+        0 => DataMembersBuilder::new(input, options.array_mode),
+        _ => None,
+    };
+    let mut decoder = Decoder {
+        event,
+        statics: Vec::new(),
+        options,
+        data,
+    };
+    let parsed = parse_prefix_flat(input, &mut decoder);
+    let Decoder {
+        event,
+        statics,
+        data,
+        ..
+    } = decoder;
     match parsed {
-        Ok(_) => {
+        Ok(summary) => {
             for (field, value) in statics {
                 event.set_static(field, value);
+            }
+            // The builder copies the input, which is right only for compact text.
+            if let (true, Some(data)) = (summary.is_compact, data) {
+                if let Some(members) = data.finish(summary.end) {
+                    event.set_data_members(members);
+                }
             }
             JsonDecodeOutcome::Decoded
         }
@@ -85,17 +99,71 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
     }
 }
 
-/// Stores one decoded member: exact static names go to `statics` (set in order once the
-/// whole text parsed), everything else is a dynamic field of `event`.
+/// Turns the members that the flat parser reports into fields of `event`.
+struct Decoder<'e, 't> {
+    event: &'e mut Event,
+    /// Static fields, set in order once the whole text parsed.
+    statics: Vec<(StaticField, String)>,
+    options: JsonOptions,
+    data: Option<DataMembersBuilder<'t>>,
+}
+
+impl FlatVisitor for Decoder<'_, '_> {
+    fn leaf(&mut self, member: &FlatMember<'_>, value: FlatLeaf<'_>, value_end: usize) {
+        let is_plain = member.name_is_plain
+            && match value {
+                FlatLeaf::String { is_plain, .. } => is_plain,
+                FlatLeaf::Number { .. } | FlatLeaf::Bool(_) | FlatLeaf::Null => true,
+                // In `csv` mode the value joins the strings of the array.
+                FlatLeaf::Array { .. } => false,
+            };
+        // Only top-level names can be static, because static names have no dot.
+        let is_top_level = member.name.len() == member.key.len();
+        let added = fill(
+            self.event,
+            &mut self.statics,
+            member.name,
+            is_top_level,
+            is_plain,
+            value,
+            self.options,
+        );
+        if let Some(data) = &mut self.data {
+            data.leaf(member, value, value_end, added, self.event);
+        }
+    }
+
+    fn enter_object(&mut self, member: &FlatMember<'_>) {
+        if let Some(data) = &mut self.data {
+            data.enter_object(member);
+        }
+    }
+
+    fn leave_object(&mut self, end: usize) {
+        if let Some(data) = &mut self.data {
+            data.leave_object(end);
+        }
+    }
+}
+
+/// Stores one decoded member: exact static names of top-level members go to `statics` (set
+/// in order once the whole text parsed), everything else is a dynamic field of `event`.
+/// Returns whether a dynamic field was added.
 fn fill(
     event: &mut Event,
     statics: &mut Vec<(StaticField, String)>,
     name: &str,
+    is_top_level: bool,
     is_plain: bool,
     value: FlatLeaf<'_>,
     options: JsonOptions,
-) {
-    if let Some(field) = StaticField::from_decoder_name(name) {
+) -> bool {
+    let static_field = if is_top_level {
+        StaticField::from_decoder_name(name)
+    } else {
+        None
+    };
+    if let Some(field) = static_field {
         let user_taken = name == "user"
             && (event.static_field(StaticField::DstUser).is_some()
                 || statics.iter().any(|(set, _)| *set == StaticField::DstUser));
@@ -104,7 +172,7 @@ fn fill(
             if render_leaf(value, options, &mut text) {
                 statics.push((field, text));
             }
-            return;
+            return false;
         }
     }
     // An array already in compact layout is what the alert's `data` shows for the field.
@@ -117,7 +185,7 @@ fn fill(
     };
     event.push_field_with(name, json, is_plain, |text| {
         render_leaf(value, options, text)
-    });
+    })
 }
 
 /// Appends the field text of a member that is not an object to `out`. Returns false when
@@ -185,11 +253,12 @@ fn csv_text(items: &[JsonValue]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::DateTime;
 
-    fn decode(line: &str, options: JsonOptions) -> Event {
+    /// Decodes `line` into a new event.
+    pub(crate) fn decode(line: &str, options: JsonOptions) -> Event {
         let time = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
         let mut event = Event::new(line.into(), "stdin".into(), time);
         decode_json(&mut event, line, options);

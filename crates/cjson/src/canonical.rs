@@ -8,8 +8,12 @@ use crate::scan::find_special;
 /// Returns the offset just after the first JSON value of `text` when the text up to there is
 /// exactly what `cJSON_PrintUnformatted` prints for that value. That needs no whitespace,
 /// strings with only the escapes cJSON writes, and integers of up to nine digits. Returns
-/// `None` for any other text, valid JSON or not.
-pub(crate) fn compact_value_end(text: &str) -> Option<usize> {
+/// `None` for any other text, valid JSON or not, and for a value that nests deeper than
+/// [`MAX_FAST_DEPTH`] when it is itself `depth` levels deep.
+pub(crate) fn compact_value_end(text: &str, depth: usize) -> Option<usize> {
+    if depth >= MAX_FAST_DEPTH {
+        return None;
+    }
     let bytes = text.as_bytes();
     // Bit `level` is set when the container open at that nesting level is an object.
     let mut objects: u128 = 0;
@@ -27,7 +31,7 @@ pub(crate) fn compact_value_end(text: &str) -> Option<usize> {
                     pos += 1;
                 } else {
                     // The members of this container are one level deeper.
-                    if open + 1 >= MAX_FAST_DEPTH {
+                    if depth + open + 1 >= MAX_FAST_DEPTH {
                         return None;
                     }
                     if is_object {
@@ -131,7 +135,7 @@ mod tests {
         ];
         for text in cases {
             let with_tail = format!("{text} tail");
-            assert_eq!(compact_value_end(&with_tail), Some(text.len()), "{text}");
+            assert_eq!(compact_value_end(&with_tail, 0), Some(text.len()), "{text}");
             let value = JsonValue::parse_prefix(text).unwrap();
             assert_eq!(value.to_compact(), text, "{text} is canonical");
         }
@@ -163,15 +167,15 @@ mod tests {
             "",
         ];
         for text in cases {
-            assert_eq!(compact_value_end(text), None, "{text:?}");
+            assert_eq!(compact_value_end(text, 0), None, "{text:?}");
         }
     }
 
     #[test]
     fn nesting_limit_matches_scanner() {
         let deepest = format!("{}1{}", "[".repeat(127), "]".repeat(127));
-        assert_eq!(compact_value_end(&deepest), Some(deepest.len()));
+        assert_eq!(compact_value_end(&deepest, 0), Some(deepest.len()));
         let too_deep = format!("{}1{}", "[".repeat(128), "]".repeat(128));
-        assert_eq!(compact_value_end(&too_deep), None);
+        assert_eq!(compact_value_end(&too_deep, 0), None);
     }
 }

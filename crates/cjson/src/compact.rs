@@ -21,28 +21,40 @@ pub(crate) const MAX_FAST_DEPTH: usize = 128;
 /// Returns `None`, with `out` unchanged, when the text needs the full parser: either it is
 /// not valid JSON or a string in it is not written the way cJSON prints strings.
 pub fn write_compact_prefix(text: &str, out: &mut String) -> Option<usize> {
-    scan_prefix(text, Layout::Compact, Some(out)).map(|(end, _)| end)
+    scan_prefix(text, Layout::Compact, Some(out), 0).map(|(end, _)| end)
 }
 
 /// Appends to `out` what `JsonValue::parse_prefix_with_end(text)` followed by `to_pretty`
 /// prints, and returns the offset just after the value. Returns `None`, with `out` unchanged,
 /// in the cases [`write_compact_prefix`] returns `None`.
 pub fn write_pretty_prefix(text: &str, out: &mut String) -> Option<usize> {
-    scan_prefix(text, Layout::Pretty, Some(out)).map(|(end, _)| end)
+    scan_prefix(text, Layout::Pretty, Some(out), 0).map(|(end, _)| end)
 }
 
 /// Returns the offset just after the first JSON value of `text` when [`write_compact_prefix`]
 /// would print it, without printing it, and whether `text` up to that offset is exactly what
 /// it would print.
 pub fn compact_prefix_end(text: &str) -> Option<(usize, bool)> {
-    scan_prefix(text, Layout::Compact, None)
+    compact_prefix_end_at(text, 0)
 }
 
-/// Scans the first value of `text`, appending it in `layout` to `out` when given. Returns
-/// the offset after the value and whether the output is the input unchanged.
-fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<(usize, bool)> {
+/// Does what [`compact_prefix_end`] does for a value nested `depth` levels deep in the text
+/// being scanned, so the nesting limit counts the levels around it.
+pub(crate) fn compact_prefix_end_at(text: &str, depth: usize) -> Option<(usize, bool)> {
+    scan_prefix(text, Layout::Compact, None, depth)
+}
+
+/// Scans the first value of `text`, appending it in `layout` to `out` when given, with the
+/// value `depth` levels deep. Returns the offset after the value and whether the output is
+/// the input unchanged.
+fn scan_prefix(
+    text: &str,
+    layout: Layout,
+    out: Option<&mut String>,
+    depth: usize,
+) -> Option<(usize, bool)> {
     if layout == Layout::Compact {
-        if let Some(end) = compact_value_end(text) {
+        if let Some(end) = compact_value_end(text, depth) {
             if let Some(out) = out {
                 out.push_str(&text[..end]);
             }
@@ -63,7 +75,7 @@ fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<(
         scanner.start_len = out.len();
     }
     scanner.skip_whitespace();
-    if scanner.value(0).is_some() {
+    if scanner.value(depth).is_some() {
         scanner.flush(scanner.pos);
         return Some((scanner.pos, !scanner.changed));
     }

@@ -1,11 +1,13 @@
 //! Parsing of a JSON object straight into its flattened members: every member that is not an
 //! object is reported with the names of the objects around it joined by `.`, as Wazuh's JSON
 //! decoder names fields. No tree is built: strings without escapes and arrays are reported as
-//! slices of the input.
+//! slices of the input. The same pass finds out whether the text is already in cJSON's compact
+//! layout, so callers need no second pass for that.
 
-use crate::compact::compact_prefix_end;
+use crate::canonical::string_end;
+use crate::compact::{compact_prefix_end_at, is_plain_int, MAX_FAST_DEPTH};
 use crate::scan::{find_quote_or_backslash, find_special};
-use crate::{JsonError, Parser, MAX_NESTING};
+use crate::{format_cjson_number, JsonError, Parser, MAX_NESTING};
 
 /// A member value that is not an object, as [`parse_prefix_flat`] reports it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,81 +40,152 @@ pub enum FlatLeaf<'a> {
     },
 }
 
-/// Parses the first JSON value of `text` and calls `leaf` for each member that is not an
-/// object, in document order, with its dotted name and whether every key of that name is
-/// plain (see [`FlatLeaf::String`]). Empty objects report nothing. Returns
-/// whether the value is an object, or the error [`JsonValue::parse_prefix`] returns for the
-/// same text; members before an error have already been reported then.
+/// An object member as [`parse_prefix_flat`] reports it. Offsets count bytes of the parsed
+/// text.
+#[derive(Debug, Clone, Copy)]
+pub struct FlatMember<'a> {
+    /// The decoded keys from the outermost object down to this member, joined by `.`.
+    pub name: &'a str,
+    /// Whether every key of `name` was written without escapes and control characters.
+    pub name_is_plain: bool,
+    /// The member's own decoded key, which ends `name`.
+    pub key: &'a str,
+    /// Whether the member comes first in its object.
+    pub is_first: bool,
+    /// The offset of the `"` that opens the key.
+    pub key_start: usize,
+    /// The offset of the value's first byte.
+    pub value_start: usize,
+}
+
+/// Receives what [`parse_prefix_flat`] finds, in document order.
+pub trait FlatVisitor {
+    /// Receives a member whose value is not an object. `value_end` is the offset just after
+    /// the value.
+    fn leaf(&mut self, member: &FlatMember<'_>, value: FlatLeaf<'_>, value_end: usize);
+
+    /// Receives a member whose value is an object, before the members of that object.
+    fn enter_object(&mut self, member: &FlatMember<'_>) {
+        let _ = member;
+    }
+
+    /// Receives the end of the object whose `enter_object` call is the latest one still
+    /// open. `end` is the offset just after its `}`.
+    fn leave_object(&mut self, end: usize) {
+        let _ = end;
+    }
+}
+
+/// The facts [`parse_prefix_flat`] found out about the whole value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlatSummary {
+    /// Whether the value is an object. Only an object's members are reported.
+    pub is_object: bool,
+    /// The offset just after the value.
+    pub end: usize,
+    /// Whether the text up to `end` is an object exactly as cJSON's compact printer prints
+    /// it, as [`compact_prefix_end`](crate::compact_prefix_end) returns it. False for values
+    /// that are not objects.
+    pub is_compact: bool,
+}
+
+/// Parses the first JSON value of `text` and reports each member of the outermost object to
+/// `visitor`: members that are not objects with their dotted names, the others as the start
+/// and end of their objects. Empty objects report only their start and end. Returns what
+/// the parse found, or the error [`JsonValue::parse_prefix`] returns for the same text;
+/// members before an error have already been reported then.
 ///
 /// [`JsonValue::parse_prefix`]: crate::JsonValue::parse_prefix
-pub fn parse_prefix_flat(
+pub fn parse_prefix_flat<V: FlatVisitor>(
     text: &str,
-    leaf: &mut dyn FnMut(&str, bool, FlatLeaf<'_>),
-) -> Result<bool, JsonError> {
+    visitor: &mut V,
+) -> Result<FlatSummary, JsonError> {
     let mut parser = Parser::start(text);
     if parser.bytes.get(parser.pos) != Some(&b'{') {
         parser.value(0)?;
-        return Ok(false);
+        return Ok(FlatSummary {
+            is_object: false,
+            end: parser.pos,
+            is_compact: false,
+        });
     }
-    let mut buffers = FlatBuffers {
+    let mut state = FlatState {
         name: String::with_capacity(128),
-        ..FlatBuffers::default()
+        keys_not_plain: 0,
+        unescaped: String::new(),
+        // A byte order mark or whitespace before the object is not compact.
+        is_compact: parser.pos == 0,
     };
-    parser.object_flat(0, &mut buffers, leaf)?;
-    Ok(true)
+    parser.object_flat(0, &mut state, visitor)?;
+    Ok(FlatSummary {
+        is_object: true,
+        end: parser.pos,
+        is_compact: state.is_compact,
+    })
 }
 
-/// The dotted name of the current member, and the decoded text of a string with escapes.
-#[derive(Default)]
-struct FlatBuffers {
+/// The parse state that outlives one member.
+struct FlatState {
+    /// The dotted name of the current member.
     name: String,
     /// How many keys of `name` are not plain.
     keys_not_plain: usize,
+    /// The decoded text of the current string value when it has escapes.
     unescaped: String,
+    /// Whether the text so far is in cJSON's compact layout.
+    is_compact: bool,
 }
 
 impl<'a> Parser<'a> {
     /// Parses the object at the current `{`, reporting its members under the prefix
-    /// `buffers.name`.
-    fn object_flat(
+    /// `state.name`.
+    fn object_flat<V: FlatVisitor>(
         &mut self,
         depth: usize,
-        buffers: &mut FlatBuffers,
-        leaf: &mut dyn FnMut(&str, bool, FlatLeaf<'_>),
+        state: &mut FlatState,
+        visitor: &mut V,
     ) -> Result<(), JsonError> {
         if depth >= MAX_NESTING {
             return Err(self.error("nesting deeper than 1000 levels"));
         }
         self.pos += 1;
-        self.skip_whitespace();
+        self.skip_whitespace_flat(state);
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
             return Ok(());
         }
-        let prefix_len = buffers.name.len();
-        let prefix_not_plain = buffers.keys_not_plain;
+        let prefix_len = state.name.len();
+        let prefix_not_plain = state.keys_not_plain;
+        let mut is_first = true;
         loop {
-            self.skip_whitespace();
+            self.skip_whitespace_flat(state);
             if self.bytes.get(self.pos) != Some(&b'"') {
                 return Err(self.error("expected a string key in object"));
             }
             // Members of the outermost object have no prefix, even an empty one.
             if depth > 0 {
-                buffers.name.push('.');
+                state.name.push('.');
             }
-            if !self.string_into(&mut buffers.name)? {
-                buffers.keys_not_plain += 1;
+            let key = MemberKey {
+                start: self.pos,
+                name_offset: state.name.len(),
+                is_first,
+            };
+            if !self.string_into(&mut state.name)? {
+                state.keys_not_plain += 1;
+                self.check_string_compact(key.start, &mut state.is_compact);
             }
-            self.skip_whitespace();
+            self.skip_whitespace_flat(state);
             if self.bytes.get(self.pos) != Some(&b':') {
                 return Err(self.error("expected ':' after object key"));
             }
             self.pos += 1;
-            self.skip_whitespace();
-            self.member_flat(depth + 1, buffers, leaf)?;
-            buffers.name.truncate(prefix_len);
-            buffers.keys_not_plain = prefix_not_plain;
-            self.skip_whitespace();
+            self.skip_whitespace_flat(state);
+            self.member_flat(depth + 1, key, state, visitor)?;
+            state.name.truncate(prefix_len);
+            state.keys_not_plain = prefix_not_plain;
+            is_first = false;
+            self.skip_whitespace_flat(state);
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
@@ -125,16 +198,21 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses the member value at the current position, which is at nesting `depth`.
-    fn member_flat(
+    fn member_flat<V: FlatVisitor>(
         &mut self,
         depth: usize,
-        buffers: &mut FlatBuffers,
-        leaf: &mut dyn FnMut(&str, bool, FlatLeaf<'_>),
+        key: MemberKey,
+        state: &mut FlatState,
+        visitor: &mut V,
     ) -> Result<(), JsonError> {
         let start = self.pos;
         let rest = &self.bytes[start..];
         if depth >= MAX_NESTING {
             return Err(self.error("nesting deeper than 1000 levels"));
+        }
+        if depth >= MAX_FAST_DEPTH {
+            // The compact printer's scanner leaves this deep nesting to the full parser.
+            state.is_compact = false;
         }
         let value = match rest.first() {
             Some(b'n') if rest.starts_with(b"null") => {
@@ -149,19 +227,23 @@ impl<'a> Parser<'a> {
                 self.pos += 4;
                 FlatLeaf::Bool(true)
             }
-            Some(b'{') => return self.object_flat(depth, buffers, leaf),
+            Some(b'{') => {
+                visitor.enter_object(&key.member(&state.name, state.keys_not_plain, start));
+                self.object_flat(depth, state, visitor)?;
+                visitor.leave_object(self.pos);
+                return Ok(());
+            }
             Some(b'"') => {
-                let (text, is_plain) = self.string_slice(&mut buffers.unescaped)?;
-                let name_is_plain = buffers.keys_not_plain == 0;
-                leaf(
-                    &buffers.name,
-                    name_is_plain,
-                    FlatLeaf::String { text, is_plain },
-                );
+                let (text, is_plain) = self.string_slice(&mut state.unescaped)?;
+                if !is_plain {
+                    self.check_string_compact(start, &mut state.is_compact);
+                }
+                let member = key.member(&state.name, state.keys_not_plain, start);
+                visitor.leaf(&member, FlatLeaf::String { text, is_plain }, self.pos);
                 return Ok(());
             }
             Some(b'[') => {
-                let is_compact = match compact_prefix_end(&self.text[start..]) {
+                let is_compact = match compact_prefix_end_at(&self.text[start..], depth) {
                     Some((length, is_compact)) => {
                         self.pos += length;
                         is_compact
@@ -173,6 +255,7 @@ impl<'a> Parser<'a> {
                         false
                     }
                 };
+                state.is_compact &= is_compact;
                 FlatLeaf::Array {
                     text: &self.text[start..self.pos],
                     is_compact,
@@ -180,15 +263,33 @@ impl<'a> Parser<'a> {
             }
             Some(b'-' | b'0'..=b'9') => {
                 let value = self.number_value()?;
-                FlatLeaf::Number {
-                    text: &self.text[start..self.pos],
-                    value,
+                let text = &self.text[start..self.pos];
+                if state.is_compact && !is_plain_int(text) && format_cjson_number(value) != text {
+                    state.is_compact = false;
                 }
+                FlatLeaf::Number { text, value }
             }
             _ => return Err(self.error("expected a JSON value")),
         };
-        leaf(&buffers.name, buffers.keys_not_plain == 0, value);
+        let member = key.member(&state.name, state.keys_not_plain, start);
+        visitor.leaf(&member, value, self.pos);
         Ok(())
+    }
+
+    /// Skips whitespace, which the compact layout does not have.
+    fn skip_whitespace_flat(&mut self, state: &mut FlatState) {
+        if self.bytes.get(self.pos).is_some_and(|byte| *byte <= b' ') {
+            state.is_compact = false;
+            self.skip_whitespace();
+        }
+    }
+
+    /// Clears `is_compact` unless the string with escapes or control characters from `start`
+    /// to the current position prints back unchanged.
+    fn check_string_compact(&self, start: usize, is_compact: &mut bool) {
+        if *is_compact && string_end(self.bytes, start) != Some(self.pos) {
+            *is_compact = false;
+        }
     }
 
     /// Parses the string at the current `"` and returns its text, a slice of the input when
@@ -215,14 +316,48 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The start of a member's key, in the input and in the dotted name.
+#[derive(Clone, Copy)]
+struct MemberKey {
+    start: usize,
+    name_offset: usize,
+    is_first: bool,
+}
+
+impl MemberKey {
+    /// Returns the member with this key, `name` being the dotted name that ends with it and
+    /// `keys_not_plain` the count of its keys that are not plain.
+    fn member<'s>(
+        &self,
+        name: &'s str,
+        keys_not_plain: usize,
+        value_start: usize,
+    ) -> FlatMember<'s> {
+        FlatMember {
+            name,
+            name_is_plain: keys_not_plain == 0,
+            key: &name[self.name_offset..],
+            is_first: self.is_first,
+            key_start: self.start,
+            value_start,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::JsonValue;
 
-    fn flatten(text: &str) -> Result<(bool, Vec<(String, String)>), JsonError> {
-        let mut members = Vec::new();
-        let is_object = parse_prefix_flat(text, &mut |name, name_is_plain, value| {
+    /// Records leaves as `(name, value)` and object starts and ends as `{name` and `}`.
+    #[derive(Default)]
+    struct Recorder {
+        members: Vec<(String, String)>,
+        events: Vec<String>,
+    }
+
+    impl FlatVisitor for Recorder {
+        fn leaf(&mut self, member: &FlatMember<'_>, value: FlatLeaf<'_>, value_end: usize) {
             let rendered = match value {
                 FlatLeaf::Null => "null".to_string(),
                 FlatLeaf::Bool(flag) => flag.to_string(),
@@ -230,10 +365,38 @@ mod tests {
                 FlatLeaf::String { text, is_plain } => format!("s{is_plain}:{text}"),
                 FlatLeaf::Array { text, is_compact } => format!("a{is_compact}:{text}"),
             };
-            let plain_mark = if name_is_plain { "" } else { "~" };
-            members.push((format!("{plain_mark}{name}"), rendered));
-        })?;
-        Ok((is_object, members))
+            let plain_mark = if member.name_is_plain { "" } else { "~" };
+            self.members
+                .push((format!("{plain_mark}{}", member.name), rendered));
+            self.events.push(format!(
+                "{}@{}:{}-{}{}",
+                member.key,
+                member.key_start,
+                member.value_start,
+                value_end,
+                if member.is_first { " first" } else { "" }
+            ));
+        }
+
+        fn enter_object(&mut self, member: &FlatMember<'_>) {
+            self.events.push(format!(
+                "{{{}@{}:{}{}",
+                member.key,
+                member.key_start,
+                member.value_start,
+                if member.is_first { " first" } else { "" }
+            ));
+        }
+
+        fn leave_object(&mut self, end: usize) {
+            self.events.push(format!("}}{end}"));
+        }
+    }
+
+    fn flatten(text: &str) -> Result<(bool, Vec<(String, String)>), JsonError> {
+        let mut recorder = Recorder::default();
+        let summary = parse_prefix_flat(text, &mut recorder)?;
+        Ok((summary.is_object, recorder.members))
     }
 
     #[test]
@@ -329,5 +492,119 @@ mod tests {
     fn flat_non_object_reports_nothing() {
         assert_eq!(flatten("[1,2]").unwrap(), (false, Vec::new()));
         assert!(flatten("[1,").is_err());
+    }
+
+    #[test]
+    fn flat_reports_objects_and_offsets() {
+        let text = r#"{"a":{"b":1,"c":{}},"d":"x"} tail"#;
+        let mut recorder = Recorder::default();
+        let summary = parse_prefix_flat(text, &mut recorder).unwrap();
+        assert_eq!(
+            summary,
+            FlatSummary {
+                is_object: true,
+                end: text.len() - 5,
+                is_compact: true,
+            }
+        );
+        let expected = [
+            "{a@1:5 first",
+            "b@6:10-11 first",
+            "{c@12:16",
+            "}18",
+            "}19",
+            "d@20:24-27",
+        ];
+        assert_eq!(recorder.events, expected);
+    }
+
+    /// Texts whose compactness is easy to get wrong: escapes, numbers, whitespace, nesting.
+    fn compactness_cases() -> Vec<String> {
+        let mut cases: Vec<String> = [
+            r#"{"a":1}"#,
+            r#"{"a":1} tail"#,
+            r#" {"a":1}"#,
+            "\u{feff}{\"a\":1}",
+            r#"{"a" :1}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1 }"#,
+            r#"{"a":1, "b":2}"#,
+            r#"{}"#,
+            r#"{ }"#,
+            r#"{"a":{}}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":007}"#,
+            r#"{"a":1.0}"#,
+            r#"{"a":1.5}"#,
+            r#"{"a":0.1}"#,
+            r#"{"a":1e3}"#,
+            r#"{"a":1234567890}"#,
+            r#"{"a":2147483648}"#,
+            r#"{"a":-2147483648}"#,
+            r#"{"a":1e+20}"#,
+            r#"{"a":"x\"y\\z\n\t\r\b\f"}"#,
+            r#"{"a":"\u0001\u001f"}"#,
+            r#"{"a":"\u001F"}"#,
+            r#"{"a":"\u000a"}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a":"\u00e9"}"#,
+            "{\"a\":\"raw\u{1}\"}",
+            "{\"raw\u{1}\":1}",
+            r#"{"k\"q":1}"#,
+            r#"{"k\/":1}"#,
+            r#"{"a":[1,2]}"#,
+            r#"{"a":[1, 2]}"#,
+            r#"{"a":[1.0]}"#,
+            r#"{"a":["\/"]}"#,
+            r#"{"a":[{"b":[]}]}"#,
+            r#"{"a":true,"b":false,"c":null}"#,
+            r#"{"a":{"b":{"c":"d"}},"e":[]}"#,
+        ]
+        .iter()
+        .map(|text| text.to_string())
+        .collect();
+        for depth in [125, 126, 127, 128, 129] {
+            let nested = format!("{}1{}", "{\"k\":".repeat(depth), "}".repeat(depth));
+            cases.push(nested);
+            let array = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+            cases.push(array);
+            let inner = format!("{}[[1]]{}", "{\"k\":".repeat(depth), "}".repeat(depth));
+            cases.push(inner);
+            let empty = format!("{}{{}}{}", "{\"k\":".repeat(depth), "}".repeat(depth));
+            cases.push(empty);
+        }
+        cases
+    }
+
+    #[test]
+    fn flat_compactness_matches_compact_scan() {
+        for text in compactness_cases() {
+            let summary = parse_prefix_flat(&text, &mut Recorder::default()).unwrap();
+            let scanned = crate::compact_prefix_end(&text);
+            if let Some((end, _)) = scanned {
+                assert_eq!(end, summary.end, "{text:?}");
+            }
+            let scanned_compact = scanned.is_some_and(|(_, is_compact)| is_compact);
+            assert_eq!(summary.is_compact, scanned_compact, "{text:?}");
+            // Past the scanner's nesting limit, compact text is not reported as compact.
+            if summary.is_compact {
+                let printed = JsonValue::parse_prefix(&text).unwrap().to_compact();
+                assert_eq!(
+                    printed,
+                    text[..summary.end],
+                    "{text:?} prints back unchanged"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn flat_non_object_not_compact() {
+        for text in ["[1]", "1", "\"s\"", "null"] {
+            let summary = parse_prefix_flat(text, &mut Recorder::default()).unwrap();
+            assert!(!summary.is_object, "{text}");
+            assert!(!summary.is_compact, "{text}");
+            assert_eq!(summary.end, text.len(), "{text}");
+        }
     }
 }

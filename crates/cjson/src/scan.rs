@@ -27,6 +27,30 @@ pub fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
     )
 }
 
+/// Returns the index of the first `needle` in `bytes[from..to]`. Whole words of `bytes` are
+/// read past `to` where `bytes` has them, so a short range costs a single test.
+pub fn find_byte_in(bytes: &[u8], from: usize, to: usize, needle: u8) -> Option<usize> {
+    let mut index = from;
+    while index < to {
+        let Some(chunk) = bytes.get(index..index + 8) else {
+            break;
+        };
+        let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
+        let flagged = zero_bytes(word ^ (ONES * u64::from(needle)));
+        if flagged != 0 {
+            // The lowest flagged byte is the first match, in the range or after it.
+            let found = index + (flagged.trailing_zeros() / 8) as usize;
+            return (found < to).then_some(found);
+        }
+        index += 8;
+    }
+    bytes
+        .get(index..to)?
+        .iter()
+        .position(|&byte| byte == needle)
+        .map(|offset| index + offset)
+}
+
 /// Returns the index of the first byte at or after `from` that `matches`, testing eight
 /// bytes at a time with `mask`, which flags the high bit of matching bytes.
 fn find_flagged(
@@ -133,6 +157,26 @@ mod tests {
                 "after {position}"
             );
         }
+    }
+
+    #[test]
+    fn find_byte_in_stops_at_range_end() {
+        let bytes = b"ab.cdefghij.kl";
+        for from in 0..bytes.len() {
+            for to in from..=bytes.len() {
+                let expected = bytes[from..to]
+                    .iter()
+                    .position(|&byte| byte == b'.')
+                    .map(|offset| from + offset);
+                assert_eq!(
+                    find_byte_in(bytes, from, to, b'.'),
+                    expected,
+                    "{from}..{to}"
+                );
+            }
+        }
+        assert_eq!(find_byte_in(bytes, 5, 3, b'.'), None);
+        assert_eq!(find_byte_in(bytes, 20, 30, b'.'), None);
     }
 
     #[test]
