@@ -213,8 +213,27 @@ impl Analyzer {
         time: DateTime<FixedOffset>,
         trace: bool,
     ) -> Outcome {
+        let event = self.decode(line, source, time);
+        self.evaluate(session, event, source, trace)
+    }
+
+    /// Pre-decodes `line` and runs the decoders on it, keeping the line as the event's full
+    /// log. The first half of [`Analyzer::process_owned`].
+    pub fn decode(&self, line: String, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
         let mut event = self.predecode(line, source, time);
         self.decoders.decode(&mut event);
+        event
+    }
+
+    /// Evaluates the rules on an event from [`Analyzer::decode`]. The second half of
+    /// [`Analyzer::process_owned`].
+    pub fn evaluate(
+        &self,
+        session: &mut Session,
+        event: Event,
+        source: &EventSource,
+        trace: bool,
+    ) -> Outcome {
         let category = event
             .decoder
             .as_ref()

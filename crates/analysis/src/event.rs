@@ -231,6 +231,9 @@ pub struct Event {
     /// The dynamic members of the alert's `data` object, without braces, when the JSON
     /// decoder wrote them for exactly the current dynamic fields.
     data_members: Option<String>,
+    /// Whether the JSON decoder parsed the whole full log as one object in cJSON's compact
+    /// layout.
+    is_compact_object: bool,
 }
 
 impl Event {
@@ -254,6 +257,7 @@ impl Event {
             fields: Vec::new(),
             dropped_fields: 0,
             data_members: None,
+            is_compact_object: false,
         }
     }
 
@@ -376,6 +380,19 @@ impl Event {
         self.field_text.truncate(mark.text_len);
         self.field_json.truncate(mark.json_len);
         self.dropped_fields = mark.dropped;
+    }
+
+    /// Records that the JSON decoder parsed the whole full log as one object in cJSON's
+    /// compact layout.
+    pub(crate) fn set_compact_object(&mut self) {
+        self.is_compact_object = true;
+    }
+
+    /// Returns whether the JSON decoder parsed the whole full log as one object exactly as
+    /// cJSON's compact printer prints it, so printing the parsed object gives the full log
+    /// again.
+    pub fn is_compact_object(&self) -> bool {
+        self.is_compact_object
     }
 
     /// Stores the dynamic members of `data` that the JSON decoder wrote for the current

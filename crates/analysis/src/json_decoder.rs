@@ -48,7 +48,10 @@ pub struct JsonOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonDecodeOutcome {
     /// The text parsed; fields were added.
-    Decoded,
+    Decoded {
+        /// Whether the whole text is one object exactly as cJSON's compact printer prints it.
+        is_compact_object: bool,
+    },
     /// The text is not JSON; no field was added (Wazuh still reports the decoder name).
     Malformed,
 }
@@ -90,7 +93,9 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
                     event.set_data_members(members);
                 }
             }
-            JsonDecodeOutcome::Decoded
+            JsonDecodeOutcome::Decoded {
+                is_compact_object: summary.is_compact && summary.end == input.len(),
+            }
         }
         Err(_) => {
             event.truncate_fields(mark);

@@ -199,28 +199,29 @@ fn read_stdin(
     while let Some(too_long) = read_bounded_line(&mut input, &mut line, MAX_EVENT_BYTES)
         .context("failed to read standard input")?
     {
-        let encoded = if too_long {
+        let prepared = if too_long {
             Err(SkipReason::TooLong)
         } else {
-            dnstel_logcollector::encode_line(&line, &[])
+            dnstel_logcollector::prepare_line(&line, &[])
         };
-        match encoded {
-            Ok(event) => stage.process_owned(event, &source)?,
-            Err(reason) => {
-                skipped += 1;
-                match reason {
-                    SkipReason::TooLong => counts.too_long += 1,
-                    SkipReason::NulByte => counts.nul_byte += 1,
-                    SkipReason::NotJsonObject => counts.not_json_object += 1,
-                }
-                // The first ten are logged, then one in a thousand.
-                if skipped <= 10 || skipped % 1000 == 0 {
-                    warn!(
-                        skipped,
-                        "skipped a line of standard input: {}",
-                        reason.describe()
-                    );
-                }
+        let skip = match prepared {
+            Ok(text) => stage.process_line(text, &source)?,
+            Err(reason) => Some(reason),
+        };
+        if let Some(reason) = skip {
+            skipped += 1;
+            match reason {
+                SkipReason::TooLong => counts.too_long += 1,
+                SkipReason::NulByte => counts.nul_byte += 1,
+                SkipReason::NotJsonObject => counts.not_json_object += 1,
+            }
+            // The first ten are logged, then one in a thousand.
+            if skipped <= 10 || skipped % 1000 == 0 {
+                warn!(
+                    skipped,
+                    "skipped a line of standard input: {}",
+                    reason.describe()
+                );
             }
         }
     }

@@ -12,4 +12,4 @@ mod line;
 mod positions;
 
 pub use collector::{CollectedLine, Collector, CollectorOptions, CollectorStats, LocalFile};
-pub use line::{encode_line, SkipReason, MAX_LINE_BYTES};
+pub use line::{encode_line, encode_text, prepare_line, LineText, SkipReason, MAX_LINE_BYTES};

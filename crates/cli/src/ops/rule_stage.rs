@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use chrono::Local;
-use dnstel_analysis::{Analyzer, EventSource, Session};
+use dnstel_analysis::{Analyzer, EventSource, Outcome, Session};
+use dnstel_logcollector::{encode_text, LineText, SkipReason};
 use tracing::{info, warn};
 
 use super::alert_rotation::RotatingAlertWriter;
@@ -45,6 +46,42 @@ impl RuleStage {
         let outcome = self
             .analyzer
             .process_owned(&mut self.session, event, source, now, false);
+        self.record(outcome)
+    }
+
+    /// Evaluates one line that [`prepare_line`] returned, like [`RuleStage::process_owned`].
+    /// An unchecked line is encoded only when the JSON decoder did not find it to be its own
+    /// encoding. Returns the reason to skip the line when it turns out not to be a JSON
+    /// object, without counting it.
+    ///
+    /// [`prepare_line`]: dnstel_logcollector::prepare_line
+    pub fn process_line(
+        &mut self,
+        line: LineText,
+        source: &EventSource,
+    ) -> anyhow::Result<Option<SkipReason>> {
+        let text = match line {
+            LineText::Encoded(text) => return self.process_owned(text, source).map(|()| None),
+            LineText::Unchecked(text) => text,
+        };
+        let now = Local::now().fixed_offset();
+        let mut event = self.analyzer.decode(text, source, now);
+        if !event.is_compact_object() {
+            match encode_text(&event.full_log) {
+                Ok(encoded) if encoded == event.full_log => {}
+                Ok(encoded) => event = self.analyzer.decode(encoded, source, now),
+                Err(reason) => return Ok(Some(reason)),
+            }
+        }
+        let outcome = self
+            .analyzer
+            .evaluate(&mut self.session, event, source, false);
+        self.record(outcome)?;
+        Ok(None)
+    }
+
+    /// Counts an evaluated event and writes its alert when it has one to log.
+    fn record(&mut self, outcome: Outcome) -> anyhow::Result<()> {
         self.counters.events_read += 1;
         if outcome.alert.is_some() {
             self.counters.rule_matches += 1;
