@@ -7,7 +7,7 @@
 //! object that repeats an earlier object's name, and top-level names that a static field
 //! can take. [`crate::data::write_data`] rebuilds `data` from the fields then.
 
-use dnstel_cjson::{find_byte_in, push_decoder_number, FlatLeaf, FlatMember};
+use dnstel_cjson::{push_decoder_number, FlatLeaf, FlatMember};
 
 use crate::data::{write_dynamic, write_field_value};
 use crate::event::{Event, StaticField};
@@ -19,10 +19,12 @@ pub(crate) struct DataMembersBuilder<'t> {
     out: String,
     /// Input before this offset is in `out` already or left out.
     copied: usize,
-    /// The open objects, the outermost (the parsed object itself) first.
-    objects: Vec<OpenObject<'t>>,
+    /// The innermost open object, at first the parsed object itself.
+    current: OpenObject<'t>,
+    /// The objects around `current`, the outermost first.
+    outer: Vec<OpenObject<'t>>,
     /// Member names written so far in the open objects, and whether each is an object.
-    names: Vec<(&'t str, bool)>,
+    names: Vec<(&'t [u8], bool)>,
     /// The decoder's array layout, which decides whether the field of a compact array is
     /// its input text.
     array_mode: ArrayMode,
@@ -30,8 +32,9 @@ pub(crate) struct DataMembersBuilder<'t> {
 }
 
 /// An object of the input that the builder is inside.
+#[derive(Clone, Copy)]
 struct OpenObject<'t> {
-    key: &'t str,
+    key: &'t [u8],
     /// The [`key_slot`] of `key`.
     slot: u32,
     kind: ObjectKind,
@@ -43,6 +46,12 @@ struct OpenObject<'t> {
     written: usize,
     /// The length of the output before the object's member, to remove it when it stays empty.
     out_mark: usize,
+}
+
+impl OpenObject<'_> {
+    fn has_slot(&self, slot: u32) -> bool {
+        self.slots[(slot >> 6) as usize] & (1 << (slot & 63)) != 0
+    }
 }
 
 /// The part an object of the input plays in `data`.
@@ -66,7 +75,7 @@ impl<'t> DataMembersBuilder<'t> {
             return None;
         }
         let root = OpenObject {
-            key: "",
+            key: b"",
             slot: 0,
             kind: ObjectKind::New,
             names_start: 0,
@@ -78,7 +87,8 @@ impl<'t> DataMembersBuilder<'t> {
             input,
             out: String::with_capacity(input.len() + input.len() / 8),
             copied: 1,
-            objects: vec![root],
+            current: root,
+            outer: Vec::with_capacity(16),
             names: Vec::with_capacity(64),
             array_mode,
             failed: false,
@@ -100,22 +110,15 @@ impl<'t> DataMembersBuilder<'t> {
         }
         // Static fields and empty values are not members here.
         let is_empty = matches!(value, FlatLeaf::String { text: "", .. });
-        if !added || is_empty {
+        if !added || is_empty || self.current.kind == ObjectKind::UnderValue {
             self.leave_out(member, value_end);
             return;
         }
-        match self.innermost().kind {
-            ObjectKind::New => {}
-            ObjectKind::UnderValue => {
-                self.leave_out(member, value_end);
-                return;
-            }
-            ObjectKind::Repeated => {
-                self.failed = true;
-                return;
-            }
-        }
-        let Some((key, slot)) = self.member_key(member) else {
+        let key = match self.current.kind {
+            ObjectKind::New => self.member_key(member),
+            ObjectKind::UnderValue | ObjectKind::Repeated => None,
+        };
+        let Some((key, slot)) = key else {
             self.failed = true;
             return;
         };
@@ -125,7 +128,12 @@ impl<'t> DataMembersBuilder<'t> {
             return;
         }
         self.add_name(key, slot, false);
-        self.start_member(member);
+        if self.current.written == 0 && !member.is_first {
+            // Drop the comma: this is the first member written in the object.
+            self.flush(member.key_start - 1);
+            self.copied = member.key_start;
+        }
+        self.current.written += 1;
         self.write_value(member, value, value_end, event);
     }
 
@@ -172,7 +180,7 @@ impl<'t> DataMembersBuilder<'t> {
         if self.failed {
             return;
         }
-        let (key, slot, kind) = match self.innermost().kind {
+        let (key, slot, kind) = match self.current.kind {
             ObjectKind::New => {
                 let Some((key, slot)) = self.member_key(member) else {
                     self.failed = true;
@@ -185,15 +193,15 @@ impl<'t> DataMembersBuilder<'t> {
                 };
                 (key, slot, kind)
             }
-            inherited => ("", 0, inherited),
+            inherited => (&b""[..], 0, inherited),
         };
         self.flush(member_start(member));
         let out_mark = self.out.len();
-        if self.innermost().written == 0 && !member.is_first {
+        if self.current.written == 0 && !member.is_first {
             // Drop the comma: the object would be the first member written.
             self.copied = member.key_start;
         }
-        self.objects.push(OpenObject {
+        let inner = OpenObject {
             key,
             slot,
             kind,
@@ -201,17 +209,19 @@ impl<'t> DataMembersBuilder<'t> {
             slots: [0; 2],
             written: 0,
             out_mark,
-        });
+        };
+        self.outer.push(std::mem::replace(&mut self.current, inner));
     }
 
     /// Takes the end of the innermost open object, whose `}` ends at offset `end`.
     pub(crate) fn leave_object(&mut self, end: usize) {
-        if self.failed || self.objects.len() < 2 {
+        if self.failed {
             return;
         }
-        let Some(object) = self.objects.pop() else {
+        let Some(parent) = self.outer.pop() else {
             return;
         };
+        let object = std::mem::replace(&mut self.current, parent);
         self.names.truncate(object.names_start);
         if object.written == 0 {
             // `data` has no object without a member.
@@ -219,14 +229,14 @@ impl<'t> DataMembersBuilder<'t> {
             self.copied = end;
             return;
         }
-        self.innermost_mut().written += 1;
+        self.current.written += 1;
         self.add_name(object.key, object.slot, true);
     }
 
     /// Returns the members, without the braces around them, given the offset after the
     /// parsed object. `None` means that the builder gave up.
     pub(crate) fn finish(mut self, end: usize) -> Option<String> {
-        if self.failed || self.objects.len() != 1 {
+        if self.failed || !self.outer.is_empty() {
             return None;
         }
         // The closing brace of the parsed object is not copied.
@@ -234,63 +244,42 @@ impl<'t> DataMembersBuilder<'t> {
         (!self.failed).then_some(self.out)
     }
 
-    fn innermost(&self) -> &OpenObject<'t> {
-        &self.objects[self.objects.len() - 1]
-    }
-
-    fn innermost_mut(&mut self) -> &mut OpenObject<'t> {
-        let last = self.objects.len() - 1;
-        &mut self.objects[last]
-    }
-
     /// Returns the member's key as the input writes it, with its [`key_slot`], or `None`
     /// when that text is not the name `data` shows: it has escapes, or a dot that `data`
     /// would split it at. A top-level key that a static field can take is `None` too,
     /// because the static field, when set, takes the name first.
-    fn member_key(&self, member: &FlatMember<'_>) -> Option<(&'t str, u32)> {
-        if !member.name_is_plain {
+    #[inline]
+    fn member_key(&self, member: &FlatMember<'_>) -> Option<(&'t [u8], u32)> {
+        if !member.name_is_plain || member.key_has_dot {
+            return None;
+        }
+        if self.outer.is_empty() && StaticField::is_alert_name_ignoring_case(member.key) {
             return None;
         }
         let start = member.key_start + 1;
         let end = start + member.key.len();
         let bytes = self.input.as_bytes();
-        if find_byte_in(bytes, start, end, b'.').is_some() {
-            return None;
-        }
-        let key = self.input.get(start..end)?;
-        if self.objects.len() == 1 && StaticField::is_alert_name_ignoring_case(key) {
-            return None;
-        }
+        let key = bytes.get(start..end)?;
         Some((key, key_slot(bytes, start, end)))
     }
 
     /// Returns whether the innermost open object has a member written under `key`, ignoring
     /// ASCII case, and whether that member is an object. `slot` is the key's [`key_slot`].
-    fn find(&self, key: &str, slot: u32) -> Option<bool> {
-        let object = self.innermost();
-        if object.slots[(slot >> 6) as usize] & (1 << (slot & 63)) == 0 {
+    #[inline]
+    fn find(&self, key: &[u8], slot: u32) -> Option<bool> {
+        if !self.current.has_slot(slot) {
             return None;
         }
-        self.names[object.names_start..]
+        self.names[self.current.names_start..]
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(key))
             .map(|(_, is_object)| *is_object)
     }
 
-    fn add_name(&mut self, key: &'t str, slot: u32, is_object: bool) {
-        self.innermost_mut().slots[(slot >> 6) as usize] |= 1 << (slot & 63);
+    #[inline]
+    fn add_name(&mut self, key: &'t [u8], slot: u32, is_object: bool) {
+        self.current.slots[(slot >> 6) as usize] |= 1 << (slot & 63);
         self.names.push((key, is_object));
-    }
-
-    /// Counts a member written in the innermost object. The first one written there drops
-    /// the comma before it.
-    fn start_member(&mut self, member: &FlatMember<'_>) {
-        let object = self.innermost_mut();
-        object.written += 1;
-        if object.written == 1 && !member.is_first {
-            self.flush(member.key_start - 1);
-            self.copied = member.key_start;
-        }
     }
 
     /// Leaves the member out of the output, with the comma before it.

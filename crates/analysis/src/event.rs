@@ -326,7 +326,9 @@ impl Event {
         self.field_text.push('\n');
         self.data_members = None;
         let json_start = self.field_json.len();
-        self.field_json.push_str(json);
+        if !json.is_empty() {
+            self.field_json.push_str(json);
+        }
         self.fields.push(FieldSpan {
             start,
             name_end,

@@ -8,7 +8,7 @@
 use crate::data_members::DataMembersBuilder;
 use crate::event::{Event, StaticField};
 use crate::json::{
-    format_decoder_number, parse_prefix_flat, push_decoder_number, write_pretty_prefix, FlatLeaf,
+    format_decoder_number, parse_prefix_flat, push_decoder_number, write_pretty_array, FlatLeaf,
     FlatMember, FlatVisitor, JsonValue,
 };
 
@@ -206,15 +206,17 @@ fn render_leaf(value: FlatLeaf<'_>, options: JsonOptions, out: &mut String) -> b
             }
             out.push_str("null");
         }
-        FlatLeaf::Array { text, .. } => return render_array(text, options.array_mode, out),
+        FlatLeaf::Array { text, is_compact } => {
+            return render_array(text, is_compact, options.array_mode, out)
+        }
     }
     true
 }
 
-/// Appends the field text of the array written as `text` to `out`. Returns false when it
-/// adds no field.
-fn render_array(text: &str, mode: ArrayMode, out: &mut String) -> bool {
-    if mode == ArrayMode::Array && write_pretty_prefix(text, out).is_some() {
+/// Appends the field text of the array written as `text` to `out`, given whether the flat
+/// parser found it compact. Returns false when it adds no field.
+fn render_array(text: &str, is_compact: bool, mode: ArrayMode, out: &mut String) -> bool {
+    if mode == ArrayMode::Array && write_pretty_array(text, is_compact, out) {
         return true;
     }
     // The flat parser reports only arrays it parsed, so this parse succeeds.

@@ -10,7 +10,7 @@
 //! Input that is already in the requested layout is copied with one `push_str` at the end:
 //! the scanner only flushes the text read so far when the output has to differ from it.
 
-use crate::canonical::{compact_value_end, string_end};
+use crate::canonical::{compact_value_end, string_end, write_pretty_canonical};
 use crate::format_cjson_number;
 
 /// Nesting depth past which the scanner gives up and leaves the text to the full parser.
@@ -53,14 +53,33 @@ fn scan_prefix(
     out: Option<&mut String>,
     depth: usize,
 ) -> Option<(usize, bool)> {
-    if layout == Layout::Compact {
-        if let Some(end) = compact_value_end(text, depth) {
-            if let Some(out) = out {
-                out.push_str(&text[..end]);
+    if let Some(end) = compact_value_end(text, depth) {
+        let value = &text[..end];
+        match (layout, out) {
+            (Layout::Compact, Some(out)) => out.push_str(value),
+            (Layout::Compact, None) => {}
+            (Layout::Pretty, Some(out)) => {
+                let start_len = out.len();
+                if write_pretty_canonical(value, out) {
+                    return Some((end, out.len() - start_len == end));
+                }
+                return scan_prefix_slowly(text, layout, Some(out), depth);
             }
-            return Some((end, true));
+            (Layout::Pretty, None) => return scan_prefix_slowly(text, layout, None, depth),
         }
+        return Some((end, true));
     }
+    scan_prefix_slowly(text, layout, out, depth)
+}
+
+/// Does what [`scan_prefix`] does with a scanner that handles any JSON, not only text in the
+/// compact layout.
+fn scan_prefix_slowly(
+    text: &str,
+    layout: Layout,
+    out: Option<&mut String>,
+    depth: usize,
+) -> Option<(usize, bool)> {
     let mut scanner = Scanner {
         text,
         bytes: text.as_bytes(),

@@ -4,9 +4,9 @@
 //! slices of the input. The same pass finds out whether the text is already in cJSON's compact
 //! layout, so callers need no second pass for that.
 
-use crate::canonical::string_end;
+use crate::canonical::{string_end, write_pretty_canonical};
 use crate::compact::{compact_prefix_end_at, is_plain_int, MAX_FAST_DEPTH};
-use crate::scan::{find_quote_or_backslash, find_special};
+use crate::scan::{find_quote_or_backslash, find_special, find_special_after_dots};
 use crate::{format_cjson_number, JsonError, Parser, MAX_NESTING};
 
 /// A member value that is not an object, as [`parse_prefix_flat`] reports it.
@@ -40,6 +40,18 @@ pub enum FlatLeaf<'a> {
     },
 }
 
+/// Appends an array that [`parse_prefix_flat`] reported as [`FlatLeaf::Array`] in cJSON's
+/// formatted layout, as [`write_pretty_prefix`](crate::write_pretty_prefix) does, and returns
+/// whether it did. `is_compact` must be the flag reported with `text`: a compact array is
+/// printed without checking it again, so other text with the flag set prints as unspecified
+/// text.
+pub fn write_pretty_array(text: &str, is_compact: bool, out: &mut String) -> bool {
+    if is_compact && write_pretty_canonical(text, out) {
+        return true;
+    }
+    crate::write_pretty_prefix(text, out).is_some()
+}
+
 /// An object member as [`parse_prefix_flat`] reports it. Offsets count bytes of the parsed
 /// text.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +62,8 @@ pub struct FlatMember<'a> {
     pub name_is_plain: bool,
     /// The member's own decoded key, which ends `name`.
     pub key: &'a str,
+    /// Whether `key` contains a `.`, so that `name` does not show where the keys part.
+    pub key_has_dot: bool,
     /// Whether the member comes first in its object.
     pub is_first: bool,
     /// The offset of the `"` that opens the key.
@@ -166,15 +180,19 @@ impl<'a> Parser<'a> {
             if depth > 0 {
                 state.name.push('.');
             }
+            let key_start = self.pos;
+            let name_offset = state.name.len();
+            let (is_plain, has_dot) = self.key_into(&mut state.name)?;
+            if !is_plain {
+                state.keys_not_plain += 1;
+                self.check_string_compact(key_start, &mut state.is_compact);
+            }
             let key = MemberKey {
-                start: self.pos,
-                name_offset: state.name.len(),
+                start: key_start,
+                name_offset,
+                has_dot,
                 is_first,
             };
-            if !self.string_into(&mut state.name)? {
-                state.keys_not_plain += 1;
-                self.check_string_compact(key.start, &mut state.is_compact);
-            }
             self.skip_whitespace_flat(state);
             if self.bytes.get(self.pos) != Some(&b':') {
                 return Err(self.error("expected ':' after object key"));
@@ -276,6 +294,24 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Appends the decoded key at the current `"` to `name`. Returns whether the key is
+    /// plain, as [`Parser::string_into`] does, and whether it contains a `.`.
+    #[inline]
+    fn key_into(&mut self, name: &mut String) -> Result<(bool, bool), JsonError> {
+        let body = self.pos + 1;
+        if let Some((end, has_dot)) = find_special_after_dots(self.bytes, body) {
+            if self.bytes[end] == b'"' {
+                name.push_str(&self.text[body..end]);
+                self.pos = end + 1;
+                return Ok((true, has_dot));
+            }
+        }
+        let key_offset = name.len();
+        self.string_into(name)?;
+        let has_dot = name.as_bytes()[key_offset..].contains(&b'.');
+        Ok((false, has_dot))
+    }
+
     /// Skips whitespace, which the compact layout does not have.
     fn skip_whitespace_flat(&mut self, state: &mut FlatState) {
         if self.bytes.get(self.pos).is_some_and(|byte| *byte <= b' ') {
@@ -294,6 +330,7 @@ impl<'a> Parser<'a> {
 
     /// Parses the string at the current `"` and returns its text, a slice of the input when
     /// it has no escape, else the decoded text in `unescaped`, and whether it is plain.
+    #[inline]
     fn string_slice<'s>(&mut self, unescaped: &'s mut String) -> Result<(&'s str, bool), JsonError>
     where
         'a: 's,
@@ -321,6 +358,7 @@ impl<'a> Parser<'a> {
 struct MemberKey {
     start: usize,
     name_offset: usize,
+    has_dot: bool,
     is_first: bool,
 }
 
@@ -337,6 +375,7 @@ impl MemberKey {
             name,
             name_is_plain: keys_not_plain == 0,
             key: &name[self.name_offset..],
+            key_has_dot: self.has_dot,
             is_first: self.is_first,
             key_start: self.start,
             value_start,
@@ -595,6 +634,37 @@ mod tests {
                     "{text:?} prints back unchanged"
                 );
             }
+        }
+    }
+
+    /// Records the arrays that the parser reports.
+    #[derive(Default)]
+    struct Arrays(Vec<(String, bool)>);
+
+    impl FlatVisitor for Arrays {
+        fn leaf(&mut self, _member: &FlatMember<'_>, value: FlatLeaf<'_>, _value_end: usize) {
+            if let FlatLeaf::Array { text, is_compact } = value {
+                self.0.push((text.to_string(), is_compact));
+            }
+        }
+    }
+
+    #[test]
+    fn pretty_arrays_match_printer() {
+        let text = r#"{"a":[1,"x"],"b":[1, 2],"c":[{"d":{},"e":[]}],"f":["\/"],"g":[1.50]}"#;
+        let mut arrays = Arrays::default();
+        parse_prefix_flat(text, &mut arrays).unwrap();
+        assert_eq!(arrays.0.len(), 5);
+        for (array, is_compact) in &arrays.0 {
+            let mut out = String::from("prefix");
+            // Escapes that cJSON does not print are left to the full parser.
+            if !write_pretty_array(array, *is_compact, &mut out) {
+                assert_eq!(array, r#"["\/"]"#);
+                assert_eq!(out, "prefix");
+                continue;
+            }
+            let expected = JsonValue::parse_prefix(array).unwrap().to_pretty();
+            assert_eq!(out, format!("prefix{expected}"), "{array}");
         }
     }
 

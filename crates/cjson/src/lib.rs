@@ -11,8 +11,10 @@ mod flat;
 mod scan;
 
 pub use compact::{compact_prefix_end, write_compact_prefix, write_pretty_prefix};
-pub use flat::{parse_prefix_flat, FlatLeaf, FlatMember, FlatSummary, FlatVisitor};
-pub use scan::{find_byte, find_byte_in};
+pub use flat::{
+    parse_prefix_flat, write_pretty_array, FlatLeaf, FlatMember, FlatSummary, FlatVisitor,
+};
+pub use scan::find_byte;
 
 /// Nesting depth at which parsing is rejected, as in cJSON.
 pub const MAX_NESTING: usize = 1000;

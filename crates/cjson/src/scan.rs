@@ -10,6 +10,31 @@ pub(crate) fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
     find_flagged(bytes, from, special_mask, is_special)
 }
 
+/// Returns the index of the first byte at or after `from` that [`find_special`] finds, and
+/// whether a `.` comes before it.
+pub(crate) fn find_special_after_dots(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut index = from;
+    let mut has_dot = false;
+    while let Some(chunk) = bytes.get(index..index + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
+        let special = special_mask(word);
+        let dots = zero_bytes(word ^ (ONES * u64::from(b'.')));
+        // The lowest flagged byte of each mask is a match, so a dot flagged before the first
+        // special byte is a dot.
+        if special != 0 {
+            let before_special = (special & special.wrapping_neg()) - 1;
+            has_dot |= dots & before_special != 0;
+            return Some((index + (special.trailing_zeros() / 8) as usize, has_dot));
+        }
+        has_dot |= dots != 0;
+        index += 8;
+    }
+    let rest = bytes.get(index..)?;
+    let stop = rest.iter().position(|&byte| is_special(byte))?;
+    has_dot |= rest[..stop].contains(&b'.');
+    Some((index + stop, has_dot))
+}
+
 /// Returns the index of the first `"` or `\` at or after `from`.
 pub(crate) fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
     find_flagged(bytes, from, quote_or_backslash_mask, |byte| {
@@ -25,30 +50,6 @@ pub fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
         |word| zero_bytes(word ^ (ONES * u64::from(needle))),
         |byte| byte == needle,
     )
-}
-
-/// Returns the index of the first `needle` in `bytes[from..to]`. Whole words of `bytes` are
-/// read past `to` where `bytes` has them, so a short range costs a single test.
-pub fn find_byte_in(bytes: &[u8], from: usize, to: usize, needle: u8) -> Option<usize> {
-    let mut index = from;
-    while index < to {
-        let Some(chunk) = bytes.get(index..index + 8) else {
-            break;
-        };
-        let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
-        let flagged = zero_bytes(word ^ (ONES * u64::from(needle)));
-        if flagged != 0 {
-            // The lowest flagged byte is the first match, in the range or after it.
-            let found = index + (flagged.trailing_zeros() / 8) as usize;
-            return (found < to).then_some(found);
-        }
-        index += 8;
-    }
-    bytes
-        .get(index..to)?
-        .iter()
-        .position(|&byte| byte == needle)
-        .map(|offset| index + offset)
 }
 
 /// Returns the index of the first byte at or after `from` that `matches`, testing eight
@@ -157,26 +158,6 @@ mod tests {
                 "after {position}"
             );
         }
-    }
-
-    #[test]
-    fn find_byte_in_stops_at_range_end() {
-        let bytes = b"ab.cdefghij.kl";
-        for from in 0..bytes.len() {
-            for to in from..=bytes.len() {
-                let expected = bytes[from..to]
-                    .iter()
-                    .position(|&byte| byte == b'.')
-                    .map(|offset| from + offset);
-                assert_eq!(
-                    find_byte_in(bytes, from, to, b'.'),
-                    expected,
-                    "{from}..{to}"
-                );
-            }
-        }
-        assert_eq!(find_byte_in(bytes, 5, 3, b'.'), None);
-        assert_eq!(find_byte_in(bytes, 20, 30, b'.'), None);
     }
 
     #[test]
