@@ -12,27 +12,53 @@ pub(crate) fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// Returns the index of the first byte at or after `from` that [`find_special`] finds, and
 /// whether a `.` comes before it.
+#[inline]
 pub(crate) fn find_special_after_dots(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    // Most object keys end within their first eight bytes.
+    if let Some(chunk) = bytes.get(from..from + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
+        let special = special_mask(word);
+        if special != 0 {
+            return Some(special_after_dots(from, word, special));
+        }
+    }
+    find_special_after_dots_slowly(bytes, from)
+}
+
+/// Returns what [`find_special_after_dots`] returns when the word at `index` has the flagged
+/// `special` bytes.
+#[inline]
+fn special_after_dots(index: usize, word: u64, special: u64) -> (usize, bool) {
+    // The lowest flagged byte of each mask is a match, so a dot flagged before the first
+    // special byte is a dot.
+    let before_special = (special & special.wrapping_neg()) - 1;
+    let has_dot = dot_mask(word) & before_special != 0;
+    (index + (special.trailing_zeros() / 8) as usize, has_dot)
+}
+
+#[inline(never)]
+fn find_special_after_dots_slowly(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
     let mut index = from;
     let mut has_dot = false;
     while let Some(chunk) = bytes.get(index..index + 8) {
         let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
         let special = special_mask(word);
-        let dots = zero_bytes(word ^ (ONES * u64::from(b'.')));
-        // The lowest flagged byte of each mask is a match, so a dot flagged before the first
-        // special byte is a dot.
         if special != 0 {
-            let before_special = (special & special.wrapping_neg()) - 1;
-            has_dot |= dots & before_special != 0;
-            return Some((index + (special.trailing_zeros() / 8) as usize, has_dot));
+            let (found, dot_before) = special_after_dots(index, word, special);
+            return Some((found, has_dot || dot_before));
         }
-        has_dot |= dots != 0;
+        has_dot |= dot_mask(word) != 0;
         index += 8;
     }
     let rest = bytes.get(index..)?;
     let stop = rest.iter().position(|&byte| is_special(byte))?;
     has_dot |= rest[..stop].contains(&b'.');
     Some((index + stop, has_dot))
+}
+
+/// Sets the high bit of each `.` byte of `word`, and possibly of bytes above a `.`.
+fn dot_mask(word: u64) -> u64 {
+    zero_bytes(word ^ (ONES * u64::from(b'.')))
 }
 
 /// Returns the index of the first `"` or `\` at or after `from`.
