@@ -7,11 +7,10 @@
 //! object that repeats an earlier object's name, and top-level names that a static field
 //! can take. [`crate::data::write_data`] rebuilds `data` from the fields then.
 
-use dnstel_cjson::{push_decoder_number, FlatLeaf, FlatMember};
+use dnstel_cjson::{push_decoder_number, FlatMember};
 
-use crate::data::{write_dynamic, write_field_value};
-use crate::event::{Event, StaticField};
-use crate::json_decoder::ArrayMode;
+use crate::data::write_dynamic;
+use crate::event::StaticField;
 
 /// Writes the dynamic members of `data` from the members the JSON decoder reports.
 pub(crate) struct DataMembersBuilder<'t> {
@@ -25,9 +24,6 @@ pub(crate) struct DataMembersBuilder<'t> {
     outer: Vec<OpenObject<'t>>,
     /// Member names written so far in the open objects, and whether each is an object.
     names: Vec<(&'t [u8], bool)>,
-    /// The decoder's array layout, which decides whether the field of a compact array is
-    /// its input text.
-    array_mode: ArrayMode,
     failed: bool,
 }
 
@@ -66,11 +62,60 @@ enum ObjectKind {
     Repeated,
 }
 
+/// The offsets of a member in the input.
+#[derive(Clone, Copy)]
+pub(crate) struct MemberPlace {
+    /// The offset of the `"` that opens the key.
+    pub(crate) key_start: usize,
+    /// Whether the member comes first in its object.
+    pub(crate) is_first: bool,
+    /// The offset of the value's first byte.
+    pub(crate) value_start: usize,
+}
+
+impl MemberPlace {
+    /// Returns the place of the member that the flat parser reports.
+    pub(crate) fn of(member: &FlatMember<'_>) -> MemberPlace {
+        MemberPlace {
+            key_start: member.key_start,
+            is_first: member.is_first,
+            value_start: member.value_start,
+        }
+    }
+
+    /// Returns where the member's text starts: at the comma before it, unless it comes first.
+    fn start(self) -> usize {
+        if self.is_first {
+            self.key_start
+        } else {
+            self.key_start - 1
+        }
+    }
+}
+
+/// A member value as `data` shows it.
+#[derive(Clone, Copy)]
+pub(crate) enum DataValue<'v> {
+    /// The value's text in the input.
+    AsWritten,
+    /// A JSON string of the text, which needs no escapes: `true`, `false` or `null`.
+    Quoted(&'static str),
+    /// A JSON string of the number as the decoder prints it.
+    Number {
+        /// The number as written.
+        text: &'v str,
+        /// Its value.
+        value: f64,
+    },
+    /// A decoded string, written as JSON the way `data` writes field values that may read
+    /// as arrays.
+    Dynamic(&'v str),
+}
+
 impl<'t> DataMembersBuilder<'t> {
-    /// Starts on `input`, which the decoder parses with `array_mode`. Returns `None` when
-    /// `input` does not start with `{`. The text is only right if the parse finds `input`
-    /// compact, which the caller checks at the end.
-    pub(crate) fn new(input: &'t str, array_mode: ArrayMode) -> Option<DataMembersBuilder<'t>> {
+    /// Starts on `input`. Returns `None` when `input` does not start with `{`. The text is
+    /// only right if the parse finds `input` compact, which the caller checks at the end.
+    pub(crate) fn new(input: &'t str) -> Option<DataMembersBuilder<'t>> {
         if !input.starts_with('{') {
             return None;
         }
@@ -90,103 +135,111 @@ impl<'t> DataMembersBuilder<'t> {
             current: root,
             outer: Vec::with_capacity(16),
             names: Vec::with_capacity(64),
-            array_mode,
             failed: false,
         })
     }
 
-    /// Takes a member that is not an object. `added` is true when the decoder added a
-    /// dynamic field for it to `event`, as the last field.
+    /// Returns the member's key as the input writes it, or `None` when the member has a key
+    /// that is not the name `data` shows as written: one with escapes, or with a dot that
+    /// `data` would split it at.
+    #[inline]
+    pub(crate) fn key_of(&self, member: &FlatMember<'_>) -> Option<&'t [u8]> {
+        if !member.name_is_plain || member.key_has_dot {
+            return None;
+        }
+        let start = member.key_start + 1;
+        self.input.as_bytes().get(start..start + member.key.len())
+    }
+
+    /// Takes a member that `data` leaves out: a static field, an empty value, or one that
+    /// adds no field. `value_end` is the offset after its value.
+    pub(crate) fn leave_out(&mut self, place: MemberPlace, value_end: usize) {
+        if !self.failed {
+            self.flush(place.start());
+            self.copied = value_end;
+        }
+    }
+
+    /// Takes a member that is not an object and whose field `data` shows, with its key as
+    /// [`DataMembersBuilder::key_of`] returns it.
     pub(crate) fn leaf(
         &mut self,
-        member: &FlatMember<'_>,
-        value: FlatLeaf<'_>,
+        place: MemberPlace,
+        key: Option<&'t [u8]>,
+        value: DataValue<'_>,
         value_end: usize,
-        added: bool,
-        event: &Event,
     ) {
         if self.failed {
             return;
         }
-        // Static fields and empty values are not members here.
-        let is_empty = matches!(value, FlatLeaf::String { text: "", .. });
-        if !added || is_empty || self.current.kind == ObjectKind::UnderValue {
-            self.leave_out(member, value_end);
-            return;
+        match self.current.kind {
+            ObjectKind::New => {}
+            ObjectKind::UnderValue => {
+                self.leave_out(place, value_end);
+                return;
+            }
+            ObjectKind::Repeated => {
+                self.failed = true;
+                return;
+            }
         }
-        let key = match self.current.kind {
-            ObjectKind::New => self.member_key(member),
-            ObjectKind::UnderValue | ObjectKind::Repeated => None,
-        };
-        let Some((key, slot)) = key else {
-            self.failed = true;
+        let Some(key) = self.new_name(key) else {
             return;
         };
-        if self.find(key, slot).is_some() {
+
+        let slot = key_slot(self.input.as_bytes(), place.key_start + 1, key.len());
+        if self.current.has_slot(slot) && self.find(key).is_some() {
             // A repeated name keeps the first value.
-            self.leave_out(member, value_end);
+            self.leave_out(place, value_end);
             return;
         }
         self.add_name(key, slot, false);
-        if self.current.written == 0 && !member.is_first {
+        if self.current.written == 0 && !place.is_first {
             // Drop the comma: this is the first member written in the object.
-            self.flush(member.key_start - 1);
-            self.copied = member.key_start;
+            self.flush(place.key_start - 1);
+            self.copied = place.key_start;
         }
         self.current.written += 1;
-        self.write_value(member, value, value_end, event);
-    }
 
-    /// Writes the value of a member as `data` shows it, unless the input already has that
-    /// text. `event` has the member's field as its last one.
-    fn write_value(
-        &mut self,
-        member: &FlatMember<'_>,
-        value: FlatLeaf<'_>,
-        value_end: usize,
-        event: &Event,
-    ) {
-        let is_copied_as_is = match value {
-            // A string that starts with `[` can read as an array in `data`.
-            FlatLeaf::String { text, is_plain } => is_plain && !text.starts_with('['),
-            FlatLeaf::Array { is_compact, .. } => is_compact && self.array_mode == ArrayMode::Array,
-            FlatLeaf::Number { .. } | FlatLeaf::Bool(_) | FlatLeaf::Null => false,
-        };
-        if is_copied_as_is {
+        if let DataValue::AsWritten = value {
             return;
         }
-        self.flush(member.value_start);
+        self.flush(place.value_start);
         self.copied = value_end;
         let out = &mut self.out;
         match value {
-            FlatLeaf::String { text, .. } => write_dynamic(text, out),
-            FlatLeaf::Number { text, value } => {
+            DataValue::AsWritten => {}
+            DataValue::Quoted(text) => {
+                out.push('"');
+                out.push_str(text);
+                out.push('"');
+            }
+            DataValue::Number { text, value } => {
                 out.push('"');
                 push_decoder_number(out, text, value);
                 out.push('"');
             }
-            FlatLeaf::Bool(true) => out.push_str("\"true\""),
-            FlatLeaf::Bool(false) => out.push_str("\"false\""),
-            FlatLeaf::Null => out.push_str("\"null\""),
-            FlatLeaf::Array { .. } => match event.last_data_field() {
-                Some(field) => write_field_value(&field, out),
-                None => self.failed = true,
-            },
+            DataValue::Dynamic(text) => write_dynamic(text, out),
         }
     }
 
-    /// Takes a member whose value is an object, before its members.
-    pub(crate) fn enter_object(&mut self, member: &FlatMember<'_>) {
+    /// Takes a member whose value is an object, before its members, with its key as
+    /// [`DataMembersBuilder::key_of`] returns it.
+    pub(crate) fn enter_object(&mut self, place: MemberPlace, key: Option<&'t [u8]>) {
         if self.failed {
             return;
         }
         let (key, slot, kind) = match self.current.kind {
             ObjectKind::New => {
-                let Some((key, slot)) = self.member_key(member) else {
-                    self.failed = true;
+                let Some(key) = self.new_name(key) else {
                     return;
                 };
-                let kind = match self.find(key, slot) {
+                let slot = key_slot(self.input.as_bytes(), place.key_start + 1, key.len());
+                let found = match self.current.has_slot(slot) {
+                    true => self.find(key),
+                    false => None,
+                };
+                let kind = match found {
                     None => ObjectKind::New,
                     Some(false) => ObjectKind::UnderValue,
                     Some(true) => ObjectKind::Repeated,
@@ -195,11 +248,11 @@ impl<'t> DataMembersBuilder<'t> {
             }
             inherited => (&b""[..], 0, inherited),
         };
-        self.flush(member_start(member));
+        self.flush(place.start());
         let out_mark = self.out.len();
-        if self.current.written == 0 && !member.is_first {
+        if self.current.written == 0 && !place.is_first {
             // Drop the comma: the object would be the first member written.
-            self.copied = member.key_start;
+            self.copied = place.key_start;
         }
         let inner = OpenObject {
             key,
@@ -244,32 +297,22 @@ impl<'t> DataMembersBuilder<'t> {
         (!self.failed).then_some(self.out)
     }
 
-    /// Returns the member's key as the input writes it, with its [`key_slot`], or `None`
-    /// when that text is not the name `data` shows: it has escapes, or a dot that `data`
-    /// would split it at. A top-level key that a static field can take is `None` too,
-    /// because the static field, when set, takes the name first.
+    /// Returns `key`, or gives up when `key` is `None` or, in the parsed object itself, a
+    /// name that a static field can take, because the static field, when set, takes the
+    /// name first.
     #[inline]
-    fn member_key(&self, member: &FlatMember<'_>) -> Option<(&'t [u8], u32)> {
-        if !member.name_is_plain || member.key_has_dot {
-            return None;
+    fn new_name(&mut self, key: Option<&'t [u8]>) -> Option<&'t [u8]> {
+        let key = key
+            .filter(|key| !self.outer.is_empty() || !StaticField::is_alert_name_ignoring_case(key));
+        if key.is_none() {
+            self.failed = true;
         }
-        if self.outer.is_empty() && StaticField::is_alert_name_ignoring_case(member.key) {
-            return None;
-        }
-        let start = member.key_start + 1;
-        let end = start + member.key.len();
-        let bytes = self.input.as_bytes();
-        let key = bytes.get(start..end)?;
-        Some((key, key_slot(bytes, start, end)))
+        key
     }
 
     /// Returns whether the innermost open object has a member written under `key`, ignoring
-    /// ASCII case, and whether that member is an object. `slot` is the key's [`key_slot`].
-    #[inline]
-    fn find(&self, key: &[u8], slot: u32) -> Option<bool> {
-        if !self.current.has_slot(slot) {
-            return None;
-        }
+    /// ASCII case, and whether that member is an object.
+    fn find(&self, key: &[u8]) -> Option<bool> {
         self.names[self.current.names_start..]
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(key))
@@ -280,12 +323,6 @@ impl<'t> DataMembersBuilder<'t> {
     fn add_name(&mut self, key: &'t [u8], slot: u32, is_object: bool) {
         self.current.slots[(slot >> 6) as usize] |= 1 << (slot & 63);
         self.names.push((key, is_object));
-    }
-
-    /// Leaves the member out of the output, with the comma before it.
-    fn leave_out(&mut self, member: &FlatMember<'_>, value_end: usize) {
-        self.flush(member_start(member));
-        self.copied = value_end;
     }
 
     /// Copies the input from the last copied offset up to `to`.
@@ -304,9 +341,10 @@ impl<'t> DataMembersBuilder<'t> {
 }
 
 /// Returns a number below 128 that keys equal ignoring ASCII case share, from the key's
-/// length and first eight bytes, which are `bytes[start..end]`.
-fn key_slot(bytes: &[u8], start: usize, end: usize) -> u32 {
-    let len = end - start;
+/// length and first eight bytes. The key is the `len` bytes of `bytes` from `start`.
+#[inline]
+fn key_slot(bytes: &[u8], start: usize, len: usize) -> u32 {
+    let end = start + len;
     let word = match bytes.get(start..start + 8) {
         Some(chunk) => u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes")),
         None => bytes[start..end]
@@ -325,15 +363,6 @@ fn key_slot(bytes: &[u8], start: usize, end: usize) -> u32 {
     let key = folded ^ (len as u64).rotate_right(8);
     // Fibonacci hashing: the top seven bits of the product.
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as u32
-}
-
-/// Returns where the member's text starts: at the comma before it, unless it comes first.
-fn member_start(member: &FlatMember<'_>) -> usize {
-    if member.is_first {
-        member.key_start
-    } else {
-        member.key_start - 1
-    }
 }
 
 #[cfg(test)]
@@ -477,15 +506,15 @@ mod tests {
             for &(other_start, other_end) in &words {
                 if bytes[start..end].eq_ignore_ascii_case(&bytes[other_start..other_end]) {
                     assert_eq!(
-                        super::key_slot(bytes, start, end),
-                        super::key_slot(bytes, other_start, other_end),
+                        super::key_slot(bytes, start, end - start),
+                        super::key_slot(bytes, other_start, other_end - other_start),
                         "{} and {}",
                         &text[start..end],
                         &text[other_start..other_end]
                     );
                 }
             }
-            assert!(super::key_slot(bytes, start, end) < 128);
+            assert!(super::key_slot(bytes, start, end - start) < 128);
         }
     }
 

@@ -112,7 +112,7 @@ impl StaticField {
 
     /// Returns whether `name` is the alert name of a static field, ignoring ASCII case. The
     /// length picks the candidates, because this runs for every top-level member.
-    pub fn is_alert_name_ignoring_case(name: &str) -> bool {
+    pub fn is_alert_name_ignoring_case(name: &[u8]) -> bool {
         let candidates: &[StaticField] = match name.len() {
             2 => &[StaticField::Id],
             3 => &[StaticField::Url],
@@ -132,7 +132,7 @@ impl StaticField {
         };
         candidates
             .iter()
-            .any(|field| field.alert_name().eq_ignore_ascii_case(name))
+            .any(|field| field.alert_name().as_bytes().eq_ignore_ascii_case(name))
     }
 
     fn index(self) -> usize {
@@ -340,6 +340,35 @@ impl Event {
         true
     }
 
+    /// Adds a dynamic field with the value `value`, like [`Event::push_field_with`] with a
+    /// `render` that appends `value` and no JSON text.
+    pub(crate) fn push_text_field(&mut self, key: &str, value: &str, is_plain: bool) -> bool {
+        if self.fields.len() >= MAX_DYNAMIC_FIELDS {
+            self.dropped_fields += 1;
+            return false;
+        }
+        let start = self.field_text.len();
+        self.field_text.reserve(key.len() + value.len() + 3);
+        self.field_text.push_str(key);
+        self.field_text.push_str(": ");
+        self.field_text.push_str(value);
+        let value_end = self.field_text.len();
+        self.field_text.push('\n');
+        if self.data_members.is_some() {
+            self.data_members = None;
+        }
+        let json_start = self.field_json.len();
+        self.fields.push(FieldSpan {
+            start,
+            name_end: start + key.len(),
+            value_end,
+            json_start,
+            json_end: json_start,
+            is_plain,
+        });
+        true
+    }
+
     /// Reserves room for about `bytes` more bytes of field names and values and `count` more
     /// fields, up to [`MAX_DYNAMIC_FIELDS`].
     pub(crate) fn reserve_fields(&mut self, bytes: usize, count: usize) {
@@ -524,9 +553,15 @@ mod tests {
     fn alert_names_match_ignoring_case() {
         for field in StaticField::ALL {
             let name = field.alert_name();
-            assert!(StaticField::is_alert_name_ignoring_case(name), "{name}");
+            assert!(
+                StaticField::is_alert_name_ignoring_case(name.as_bytes()),
+                "{name}"
+            );
             let upper = name.to_ascii_uppercase();
-            assert!(StaticField::is_alert_name_ignoring_case(&upper), "{upper}");
+            assert!(
+                StaticField::is_alert_name_ignoring_case(upper.as_bytes()),
+                "{upper}"
+            );
         }
         for name in [
             "",
@@ -537,7 +572,10 @@ mod tests {
             "extra-data",
             "url ",
         ] {
-            assert!(!StaticField::is_alert_name_ignoring_case(name), "{name}");
+            assert!(
+                !StaticField::is_alert_name_ignoring_case(name.as_bytes()),
+                "{name}"
+            );
         }
     }
 

@@ -5,11 +5,11 @@
 //! cJSON formatted text (or a comma list in `csv` mode), and a fixed set of top-level keys fill
 //! the static fields.
 
-use crate::data_members::DataMembersBuilder;
+use crate::data_members::{DataMembersBuilder, DataValue, MemberPlace};
 use crate::event::{Event, StaticField};
 use crate::json::{
-    format_decoder_number, parse_prefix_flat, push_decoder_number, write_pretty_array, FlatLeaf,
-    FlatMember, FlatVisitor, JsonValue,
+    format_decoder_number, parse_compact_flat, parse_prefix_flat, push_decoder_number,
+    write_pretty_array, FlatLeaf, FlatMember, FlatSummary, FlatVisitor, JsonValue,
 };
 
 /// Longest array text kept in `csv` mode (Wazuh's `OS_MAXSTR`); longer arrays are dropped.
@@ -65,17 +65,31 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
     // is an estimate: Packetbeat DNS events take about 25 bytes of JSON per field.
     event.reserve_fields(input.len() + input.len() / 2, input.len() / 24);
     // The `data` members are written along only when they cover every dynamic field.
-    let data = match event.fields().len() {
-        0 => DataMembersBuilder::new(input, options.array_mode),
-        _ => None,
-    };
+    let writes_data = event.fields().len() == 0;
     let mut decoder = Decoder {
         event,
         statics: Vec::new(),
         options,
-        data,
+        data: writes_data
+            .then(|| DataMembersBuilder::new(input))
+            .flatten(),
     };
-    let parsed = parse_prefix_flat(input, &mut decoder);
+    let parsed = match parse_compact_flat(input, &mut decoder) {
+        Some(end) => Ok(FlatSummary {
+            is_object: true,
+            end,
+            is_compact: true,
+        }),
+        None => {
+            // Start again with the general parser, which takes any JSON.
+            decoder.event.truncate_fields(mark);
+            decoder.statics.clear();
+            decoder.data = writes_data
+                .then(|| DataMembersBuilder::new(input))
+                .flatten();
+            parse_prefix_flat(input, &mut decoder)
+        }
+    };
     let Decoder {
         event,
         statics,
@@ -124,23 +138,55 @@ impl FlatVisitor for Decoder<'_, '_> {
             };
         // Only top-level names can be static, because static names have no dot.
         let is_top_level = member.name.len() == member.key.len();
-        let added = fill(
-            self.event,
-            &mut self.statics,
-            member.name,
-            is_top_level,
-            is_plain,
-            value,
-            self.options,
-        );
-        if let Some(data) = &mut self.data {
-            data.leaf(member, value, value_end, added, self.event);
+        let added = match value {
+            // Most members are strings, whose field text is the string.
+            FlatLeaf::String { text, .. } if !is_top_level => {
+                self.event.push_text_field(member.name, text, is_plain)
+            }
+            _ => fill(
+                self.event,
+                &mut self.statics,
+                member.name,
+                is_top_level,
+                is_plain,
+                value,
+                self.options,
+            ),
+        };
+        let Some(data) = &mut self.data else {
+            return;
+        };
+        let place = MemberPlace::of(member);
+        // Static fields and empty values are not members of `data`.
+        if !added || matches!(value, FlatLeaf::String { text: "", .. }) {
+            data.leave_out(place, value_end);
+            return;
         }
+        let data_value = match value {
+            // A string that starts with `[` can read as an array in `data`.
+            FlatLeaf::String { text, is_plain } if is_plain && !text.starts_with('[') => {
+                DataValue::AsWritten
+            }
+            FlatLeaf::String { text, .. } => DataValue::Dynamic(text),
+            FlatLeaf::Number { text, value } => DataValue::Number { text, value },
+            FlatLeaf::Bool(flag) => DataValue::Quoted(if flag { "true" } else { "false" }),
+            FlatLeaf::Null => DataValue::Quoted("null"),
+            FlatLeaf::Array { is_compact, .. } => {
+                if is_compact && self.options.array_mode == ArrayMode::Array {
+                    DataValue::AsWritten
+                } else {
+                    // In `csv` mode the field is the list of the array's strings.
+                    let field = self.event.last_data_field();
+                    DataValue::Dynamic(field.map_or("", |field| field.value))
+                }
+            }
+        };
+        data.leaf(place, data.key_of(member), data_value, value_end);
     }
 
     fn enter_object(&mut self, member: &FlatMember<'_>) {
         if let Some(data) = &mut self.data {
-            data.enter_object(member);
+            data.enter_object(MemberPlace::of(member), data.key_of(member));
         }
     }
 

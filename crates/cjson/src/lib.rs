@@ -12,7 +12,8 @@ mod scan;
 
 pub use compact::{compact_prefix_end, write_compact_prefix, write_pretty_prefix};
 pub use flat::{
-    parse_prefix_flat, write_pretty_array, FlatLeaf, FlatMember, FlatSummary, FlatVisitor,
+    parse_compact_flat, parse_prefix_flat, write_pretty_array, FlatLeaf, FlatMember, FlatSummary,
+    FlatVisitor,
 };
 pub use scan::find_byte;
 

@@ -15,14 +15,15 @@ pub(crate) fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
 #[inline]
 pub(crate) fn find_special_after_dots(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
     // Most object keys end within their first eight bytes.
-    if let Some(chunk) = bytes.get(from..from + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
-        let special = special_mask(word);
-        if special != 0 {
-            return Some(special_after_dots(from, word, special));
-        }
+    let Some(chunk) = bytes.get(from..from + 8) else {
+        return find_special_after_dots_slowly(bytes, from, false);
+    };
+    let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
+    let special = special_mask(word);
+    if special != 0 {
+        return Some(special_after_dots(from, word, special));
     }
-    find_special_after_dots_slowly(bytes, from)
+    find_special_after_dots_slowly(bytes, from + 8, dot_mask(word) != 0)
 }
 
 /// Returns what [`find_special_after_dots`] returns when the word at `index` has the flagged
@@ -36,16 +37,21 @@ fn special_after_dots(index: usize, word: u64, special: u64) -> (usize, bool) {
     (index + (special.trailing_zeros() / 8) as usize, has_dot)
 }
 
+/// Does what [`find_special_after_dots`] does, given whether a `.` comes before `from`.
 #[inline(never)]
-fn find_special_after_dots_slowly(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+fn find_special_after_dots_slowly(
+    bytes: &[u8],
+    from: usize,
+    dot_before: bool,
+) -> Option<(usize, bool)> {
     let mut index = from;
-    let mut has_dot = false;
+    let mut has_dot = dot_before;
     while let Some(chunk) = bytes.get(index..index + 8) {
         let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
         let special = special_mask(word);
         if special != 0 {
-            let (found, dot_before) = special_after_dots(index, word, special);
-            return Some((found, has_dot || dot_before));
+            let (found, dot_in_word) = special_after_dots(index, word, special);
+            return Some((found, has_dot || dot_in_word));
         }
         has_dot |= dot_mask(word) != 0;
         index += 8;
