@@ -425,6 +425,8 @@ mod tests {
         let lines = [
             r#"{"a":{"b":"1"},"x":"2","a":{"c":"3"}}"#,
             r#"{"a":{"b":"1"},"A":{"c":"3"}}"#,
+            r#"{"x":[1,{"y":[]}],"a":{"b":"1"},"A":{"c":"3"},"z":["q"]}"#,
+            r#"{"Data":"d","arr":[1,"x",{"k":null}]}"#,
             r#"{"data":"d","Data":{"x":"1"}}"#,
             r#"{"Status":"x","status":"OK"}"#,
             r#"{"system_name":"s","systemname":"t"}"#,

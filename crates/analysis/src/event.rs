@@ -445,9 +445,14 @@ impl Event {
 
     /// Returns the first dynamic field whose name equals `name` ignoring ASCII case.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value)
+        let text = self.field_text.as_bytes();
+        // Rules look fields up for every event, so names of other lengths are passed over
+        // without slicing them.
+        let span = self.fields.iter().find(|span| {
+            span.name_end - span.start == name.len()
+                && text[span.start..span.name_end].eq_ignore_ascii_case(name.as_bytes())
+        })?;
+        Some(&self.field_text[span.name_end + 2..span.value_end])
     }
 
     /// Dynamic fields in decode order, as the alert's `data` object needs them.

@@ -146,11 +146,16 @@ impl FlatVisitor for Decoder<'_, '_> {
             _ => fill(
                 self.event,
                 &mut self.statics,
-                member.name,
-                is_top_level,
-                is_plain,
+                Member {
+                    name: member.name,
+                    is_top_level,
+                    is_plain,
+                },
                 value,
-                self.options,
+                FillOptions {
+                    decoder: self.options,
+                    keeps_json: self.data.is_none(),
+                },
             ),
         };
         let Some(data) = &mut self.data else {
@@ -197,18 +202,42 @@ impl FlatVisitor for Decoder<'_, '_> {
     }
 }
 
+/// The name of a member that [`fill`] stores.
+struct Member<'n> {
+    name: &'n str,
+    is_top_level: bool,
+    /// Whether the name and the value need no JSON escapes, as [`DataField::is_plain`]
+    /// says.
+    ///
+    /// [`DataField::is_plain`]: crate::event::DataField
+    is_plain: bool,
+}
+
+/// How [`fill`] stores a member.
+struct FillOptions {
+    decoder: JsonOptions,
+    /// Whether a compact array keeps its text for the field-based `data` writers. The data
+    /// builder has no need of it, and those writers print the array from its field value
+    /// to the same text without it.
+    keeps_json: bool,
+}
+
 /// Stores one decoded member: exact static names of top-level members go to `statics` (set
 /// in order once the whole text parsed), everything else is a dynamic field of `event`.
 /// Returns whether a dynamic field was added.
 fn fill(
     event: &mut Event,
     statics: &mut Vec<(StaticField, String)>,
-    name: &str,
-    is_top_level: bool,
-    is_plain: bool,
+    member: Member<'_>,
     value: FlatLeaf<'_>,
-    options: JsonOptions,
+    fill_options: FillOptions,
 ) -> bool {
+    let Member {
+        name,
+        is_top_level,
+        is_plain,
+    } = member;
+    let options = fill_options.decoder;
     let static_field = if is_top_level {
         StaticField::from_decoder_name(name)
     } else {
@@ -231,7 +260,7 @@ fn fill(
         FlatLeaf::Array {
             text,
             is_compact: true,
-        } if options.array_mode == ArrayMode::Array => text,
+        } if options.array_mode == ArrayMode::Array && fill_options.keeps_json => text,
         _ => "",
     };
     event.push_field_with(name, json, is_plain, |text| {
