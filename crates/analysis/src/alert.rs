@@ -33,6 +33,9 @@ pub struct AlertRule {
     pub description: String,
     /// `rule.mitre` object, when any technique is known, shared by every alert of the rule.
     pub mitre: Option<Arc<JsonValue>>,
+    /// The compact JSON text of `mitre`, printed once for all alerts of the rule. Alerts
+    /// print `mitre` itself when this is `None`.
+    pub mitre_json: Option<Arc<str>>,
     /// `<cve>`.
     pub cve: Option<String>,
     /// All `<info>` contents concatenated.

@@ -113,8 +113,10 @@ impl Alert {
         id.push('"');
         id.push_str(itoa::Buffer::new().format(rule.id));
         id.push('"');
-        if let Some(mitre) = &rule.mitre {
-            members.value("mitre", mitre);
+        match (&rule.mitre_json, &rule.mitre) {
+            (Some(text), _) => members.key("mitre").push_str(text),
+            (None, Some(mitre)) => members.value("mitre", mitre),
+            (None, None) => {}
         }
         if let Some(cve) = &rule.cve {
             members.string("cve", cve);
@@ -255,6 +257,41 @@ mod tests {
             let expected = JsonValue::Object(split_groups(group_string)).to_compact();
             assert_eq!(out, expected, "{group_string}");
         }
+    }
+
+    #[test]
+    fn mitre_text_matches_object() {
+        let time = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00+00:00").unwrap();
+        let mitre = JsonValue::parse_prefix(r#"{"id":["T1071"],"tactic":["Command and Control"]}"#)
+            .unwrap();
+        let mut alert = Alert {
+            timestamp: time,
+            rule: crate::alert::AlertRule {
+                id: 5,
+                level: 3,
+                description: "d".into(),
+                mitre: Some(mitre.clone().into()),
+                group_string: "g,".into(),
+                ..Default::default()
+            },
+            agent: crate::alert::AgentInfo {
+                id: "000".into(),
+                ..Default::default()
+            },
+            manager_name: "m".into(),
+            previous_output: Vec::new(),
+            event: Event::new("{}".into(), "stdin".into(), time).into(),
+        };
+        let mut from_object = String::new();
+        alert.write_json(Some("1.0"), &mut from_object);
+        assert!(
+            from_object.contains(r#""mitre":{"id":["T1071"]"#),
+            "{from_object}"
+        );
+        alert.rule.mitre_json = Some(mitre.to_compact().into());
+        let mut from_text = String::new();
+        alert.write_json(Some("1.0"), &mut from_text);
+        assert_eq!(from_text, from_object);
     }
 
     #[test]

@@ -60,9 +60,9 @@ pub struct Analyzer {
     tree: RuleTree,
     /// Per rule index: whether events ending on that rule are kept for correlation searches.
     correlation_targets: Vec<bool>,
-    /// Per rule index: the rule's `rule.mitre` object, built once because it depends only on
-    /// the rule and the ATT&CK table.
-    mitre_objects: Vec<Option<Arc<JsonValue>>>,
+    /// Per rule index: the rule's `rule.mitre` object and its compact JSON text, built once
+    /// because they depend only on the rule and the ATT&CK table.
+    mitre_objects: Vec<Option<(Arc<JsonValue>, Arc<str>)>>,
     decoders: DecoderSet,
     config: AnalysisConfig,
 }
@@ -165,7 +165,11 @@ impl Analyzer {
         let correlation_targets =
             correlation_targets((0..tree.len()).map(|index| tree.rule(index)));
         let mitre_objects = (0..tree.len())
-            .map(|index| config.mitre.rule_object(tree.rule(index)).map(Arc::new))
+            .map(|index| {
+                let object = config.mitre.rule_object(tree.rule(index))?;
+                let text = object.to_compact();
+                Some((Arc::new(object), Arc::from(text)))
+            })
             .collect();
         Analyzer {
             tree,
@@ -421,7 +425,7 @@ impl Analyzer {
         source: &EventSource,
     ) -> Alert {
         let rule = self.tree.rule(index);
-        let mitre = self.mitre_objects[index].clone();
+        let (mitre, mitre_json) = self.mitre_objects[index].clone().unzip();
         let info: String = rule.info.iter().map(|info| info.text.as_str()).collect();
         let correlates = rule.has_context() || rule.frequency.is_some();
         let mail = !rule.options.no_email_alert
@@ -431,6 +435,7 @@ impl Analyzer {
             level: rule.level,
             description: expand_description(&rule.description, &event),
             mitre,
+            mitre_json,
             cve: rule.cve.clone(),
             info: (!info.is_empty()).then_some(info),
             frequency: correlates.then(|| rule.frequency.unwrap_or(2)),
