@@ -8,8 +8,9 @@
 use crate::data_members::{DataMembersBuilder, DataValue, MemberPlace};
 use crate::event::{Event, StaticField};
 use crate::json::{
-    format_decoder_number, parse_compact_flat, parse_prefix_flat, push_decoder_number,
-    write_pretty_array, FlatLeaf, FlatMember, FlatSummary, FlatVisitor, JsonValue,
+    format_decoder_number, is_plain_int, parse_compact_flat, parse_prefix_flat,
+    push_decoder_number, write_pretty_array, FlatLeaf, FlatMember, FlatSummary, FlatVisitor,
+    JsonValue,
 };
 
 /// Longest array text kept in `csv` mode (Wazuh's `OS_MAXSTR`); longer arrays are dropped.
@@ -138,12 +139,19 @@ impl FlatVisitor for Decoder<'_, '_> {
             };
         // Only top-level names can be static, because static names have no dot.
         let is_top_level = member.name.len() == member.key.len();
-        let added = match value {
-            // Most members are strings, whose field text is the string.
-            FlatLeaf::String { text, .. } if !is_top_level => {
-                self.event.push_text_field(member.name, text, is_plain)
-            }
-            _ => fill(
+        let may_be_static = is_top_level && StaticField::from_decoder_name(member.name).is_some();
+        // Members whose field text is at hand, which are most, skip the general way.
+        let text = match value {
+            _ if may_be_static => None,
+            FlatLeaf::String { text, .. } => Some(text),
+            FlatLeaf::Number { text, .. } if is_plain_int(text) => Some(text),
+            FlatLeaf::Bool(flag) => Some(if flag { "true" } else { "false" }),
+            FlatLeaf::Null if self.options.null_mode == NullMode::String => Some("null"),
+            FlatLeaf::Number { .. } | FlatLeaf::Null | FlatLeaf::Array { .. } => None,
+        };
+        let added = match text {
+            Some(text) => self.event.push_text_field(member.name, text, is_plain),
+            None => fill(
                 self.event,
                 &mut self.statics,
                 Member {

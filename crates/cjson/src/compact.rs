@@ -349,8 +349,9 @@ pub(crate) fn escape_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Returns true when `text` is an integer that cJSON prints back the same: no leading zero,
-/// no `-0`, and at most nine digits, so it fits a 32-bit `int`.
-pub(crate) fn is_plain_int(text: &str) -> bool {
+/// no `-0`, and at most nine digits, so it fits a 32-bit `int`. Wazuh's JSON decoder prints
+/// such a number as written too.
+pub fn is_plain_int(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let bytes = digits.as_bytes();
     let Some(&first) = bytes.first() else {
