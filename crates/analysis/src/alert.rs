@@ -48,6 +48,10 @@ pub struct AlertRule {
     pub mail: bool,
     /// The raw group string.
     pub group_string: String,
+    /// The members that `group_string` gives `rule` (`groups` and the compliance arrays) as
+    /// JSON text, written once for all alerts of the rule. Alerts write them from
+    /// `group_string` when this is `None`.
+    pub groups_json: Option<Arc<str>>,
     /// `no_full_log` option.
     pub no_full_log: bool,
 }

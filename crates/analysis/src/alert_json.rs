@@ -49,6 +49,15 @@ impl<'o> ObjectPrinter<'o> {
         }
     }
 
+    /// Writes members given as JSON text, without braces.
+    fn members(&mut self, text: &str) {
+        if self.count > 0 {
+            self.out.push(',');
+        }
+        self.count += 1;
+        self.out.push_str(text);
+    }
+
     fn value(&mut self, name: &'static str, value: &JsonValue) {
         value.write(self.key(name), None);
     }
@@ -133,7 +142,10 @@ impl Alert {
         members
             .key("mail")
             .push_str(if rule.mail { "true" } else { "false" });
-        write_groups(&mut members, &rule.group_string);
+        match &rule.groups_json {
+            Some(text) => members.members(text),
+            None => write_groups(&mut members, &rule.group_string),
+        }
         members.close();
     }
 
@@ -158,6 +170,18 @@ impl Alert {
         }
         members.close();
     }
+}
+
+/// Returns the members that `group_string` gives `rule` as JSON text, for
+/// [`AlertRule::groups_json`](crate::alert::AlertRule::groups_json).
+pub(crate) fn groups_json(group_string: &str) -> String {
+    let mut out = String::new();
+    let mut members = ObjectPrinter {
+        out: &mut out,
+        count: 0,
+    };
+    write_groups(&mut members, group_string);
+    out
 }
 
 /// Writes `groups` and the compliance arrays that [`crate::alert::split_groups`] returns for
@@ -256,6 +280,8 @@ mod tests {
             members.close();
             let expected = JsonValue::Object(split_groups(group_string)).to_compact();
             assert_eq!(out, expected, "{group_string}");
+            let text = groups_json(group_string);
+            assert_eq!(format!("{{{text}}}"), expected, "{group_string}");
         }
     }
 

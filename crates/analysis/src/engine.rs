@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use dnstel_ruleset::{Category, Decoder, Rule};
 
 use crate::alert::{AgentInfo, Alert, AlertRule};
+use crate::alert_json::groups_json;
 use crate::correlation::{correlation_targets, CorrelationState};
 use crate::decoding::DecoderSet;
 use crate::description::expand_description;
@@ -63,6 +64,8 @@ pub struct Analyzer {
     /// Per rule index: the rule's `rule.mitre` object and its compact JSON text, built once
     /// because they depend only on the rule and the ATT&CK table.
     mitre_objects: Vec<Option<(Arc<JsonValue>, Arc<str>)>>,
+    /// Per rule index: the JSON text of the rule's groups in alerts.
+    groups_json: Vec<Arc<str>>,
     decoders: DecoderSet,
     config: AnalysisConfig,
 }
@@ -171,10 +174,14 @@ impl Analyzer {
                 Some((Arc::new(object), Arc::from(text)))
             })
             .collect();
+        let groups_json = (0..tree.len())
+            .map(|index| Arc::from(groups_json(&tree.rule(index).group_string)))
+            .collect();
         Analyzer {
             tree,
             correlation_targets,
             mitre_objects,
+            groups_json,
             decoders: DecoderSet::new(decoders),
             config,
         }
@@ -442,6 +449,7 @@ impl Analyzer {
             firedtimes: (!rule.options.no_counter).then_some(firedtimes),
             mail,
             group_string: rule.group_string.clone(),
+            groups_json: Some(Arc::clone(&self.groups_json[index])),
             no_full_log: rule.options.no_full_log,
         };
         let mut agent = source.agent.clone();
