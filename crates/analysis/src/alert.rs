@@ -12,7 +12,7 @@ use crate::json::JsonValue;
 pub const MAX_GROUP_STRING: usize = 1023;
 
 /// Compliance prefixes moved out of `rule.groups`, in the order Wazuh tests them.
-const COMPLIANCE_PREFIXES: [(&str, &str); 7] = [
+pub(crate) const COMPLIANCE_PREFIXES: [(&str, &str); 7] = [
     ("pci_dss_", "pci_dss"),
     ("cis_", "cis"),
     ("gdpr_", "gdpr"),
@@ -33,6 +33,9 @@ pub struct AlertRule {
     pub description: String,
     /// `rule.mitre` object, when any technique is known, shared by every alert of the rule.
     pub mitre: Option<Arc<JsonValue>>,
+    /// The compact JSON text of `mitre`, printed once for all alerts of the rule. Alerts
+    /// print `mitre` itself when this is `None`.
+    pub mitre_json: Option<Arc<str>>,
     /// `<cve>`.
     pub cve: Option<String>,
     /// All `<info>` contents concatenated.
@@ -45,6 +48,10 @@ pub struct AlertRule {
     pub mail: bool,
     /// The raw group string.
     pub group_string: String,
+    /// The members that `group_string` gives `rule` (`groups` and the compliance arrays) as
+    /// JSON text, written once for all alerts of the rule. Alerts write them from
+    /// `group_string` when this is `None`.
+    pub groups_json: Option<Arc<str>>,
     /// `no_full_log` option.
     pub no_full_log: bool,
 }
@@ -93,31 +100,46 @@ impl Alert {
     }
 }
 
-/// Splits a group string into `groups` and the compliance arrays, in the order Wazuh emits
-/// them: `groups` first, then each compliance array in order of first appearance.
-pub fn split_groups(group_string: &str) -> Vec<(String, JsonValue)> {
+/// Returns the groups of a group string in order, each with the index in
+/// [`COMPLIANCE_PREFIXES`] of the compliance prefix it starts with, if any, and its text
+/// without that prefix. Wazuh keeps the first [`MAX_GROUP_STRING`] bytes of the string.
+pub(crate) fn group_tokens(group_string: &str) -> impl Iterator<Item = (Option<usize>, &str)> {
     let mut end = group_string.len().min(MAX_GROUP_STRING);
     while !group_string.is_char_boundary(end) {
         end -= 1;
     }
-    let mut groups = Vec::new();
-    let mut compliance: Vec<(String, Vec<JsonValue>)> = Vec::new();
-    for token in group_string[..end]
+    group_string[..end]
         .split(',')
         .filter(|token| !token.is_empty())
-    {
-        let routed = COMPLIANCE_PREFIXES
-            .iter()
-            .find_map(|(prefix, name)| token.strip_prefix(prefix).map(|rest| (*name, rest)));
-        match routed {
-            Some((name, rest)) => {
-                let value = JsonValue::String(rest.to_string());
-                match compliance.iter_mut().find(|(existing, _)| existing == name) {
-                    Some((_, values)) => values.push(value),
-                    None => compliance.push((name.to_string(), vec![value])),
-                }
+        .map(|token| {
+            let routed = COMPLIANCE_PREFIXES
+                .iter()
+                .enumerate()
+                .find_map(|(index, (prefix, _))| {
+                    token.strip_prefix(prefix).map(|rest| (index, rest))
+                });
+            match routed {
+                Some((index, rest)) => (Some(index), rest),
+                None => (None, token),
             }
-            None => groups.push(JsonValue::String(token.to_string())),
+        })
+}
+
+/// Splits a group string into `groups` and the compliance arrays, in the order Wazuh emits
+/// them: `groups` first, then each compliance array in order of first appearance.
+pub fn split_groups(group_string: &str) -> Vec<(String, JsonValue)> {
+    let mut groups = Vec::new();
+    let mut compliance: Vec<(String, Vec<JsonValue>)> = Vec::new();
+    for (kind, text) in group_tokens(group_string) {
+        let value = JsonValue::String(text.to_string());
+        let Some(index) = kind else {
+            groups.push(value);
+            continue;
+        };
+        let name = COMPLIANCE_PREFIXES[index].1;
+        match compliance.iter_mut().find(|(existing, _)| existing == name) {
+            Some((_, values)) => values.push(value),
+            None => compliance.push((name.to_string(), vec![value])),
         }
     }
     let mut members = vec![("groups".to_string(), JsonValue::Array(groups))];

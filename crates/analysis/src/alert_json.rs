@@ -2,7 +2,7 @@
 //! members, their order and the number format follow what cJSON prints for the alert object
 //! Wazuh builds.
 
-use crate::alert::{split_groups, Alert};
+use crate::alert::{group_tokens, Alert, COMPLIANCE_PREFIXES};
 use crate::data::write_data;
 use crate::event::Event;
 use crate::json::{format_cjson_number, write_string, JsonValue};
@@ -19,32 +19,51 @@ impl<'o> ObjectPrinter<'o> {
         ObjectPrinter { out, count: 0 }
     }
 
-    /// Writes the key of the next member and returns the buffer for its value.
-    fn key(&mut self, name: &str) -> &mut String {
+    /// Writes the key of the next member and returns the buffer for its value. Member names
+    /// are fixed words that JSON strings hold without escapes.
+    fn key(&mut self, name: &'static str) -> &mut String {
         if self.count > 0 {
             self.out.push(',');
         }
         self.count += 1;
-        write_string(self.out, name);
-        self.out.push(':');
+        self.out.push('"');
+        self.out.push_str(name);
+        self.out.push_str("\":");
         self.out
     }
 
-    fn string(&mut self, name: &str, value: &str) {
+    fn string(&mut self, name: &'static str, value: &str) {
         write_string(self.key(name), value);
     }
 
-    fn number(&mut self, name: &str, value: f64) {
-        let text = format_cjson_number(value);
-        self.key(name).push_str(&text);
+    /// Writes a count as cJSON prints it from the double it stores.
+    fn count(&mut self, name: &'static str, value: u64) {
+        let out = self.key(name);
+        // cJSON prints a double that equals its saturated `int` with `%d`, which is the
+        // plain decimal for every count up to `i32::MAX`.
+        if value <= i32::MAX as u64 {
+            out.push_str(itoa::Buffer::new().format(value));
+        } else {
+            // Counters stay far below 2^53, so the conversion is exact.
+            out.push_str(&format_cjson_number(value as f64));
+        }
     }
 
-    fn value(&mut self, name: &str, value: &JsonValue) {
+    /// Writes members given as JSON text, without braces.
+    fn members(&mut self, text: &str) {
+        if self.count > 0 {
+            self.out.push(',');
+        }
+        self.count += 1;
+        self.out.push_str(text);
+    }
+
+    fn value(&mut self, name: &'static str, value: &JsonValue) {
         value.write(self.key(name), None);
     }
 
     /// Writes the member `name` when `write_value` appends a value and returns true.
-    fn optional(&mut self, name: &str, write_value: impl FnOnce(&mut String) -> bool) {
+    fn optional(&mut self, name: &'static str, write_value: impl FnOnce(&mut String) -> bool) {
         let mark = self.out.len();
         let count = self.count;
         if !write_value(self.key(name)) {
@@ -96,12 +115,17 @@ impl Alert {
         let rule = &self.rule;
         let mut members = ObjectPrinter::open(out);
         if rule.level > 0 {
-            members.number("level", f64::from(rule.level));
+            members.count("level", u64::from(rule.level));
         }
         members.string("description", &rule.description);
-        members.string("id", &rule.id.to_string());
-        if let Some(mitre) = &rule.mitre {
-            members.value("mitre", mitre);
+        let id = members.key("id");
+        id.push('"');
+        id.push_str(itoa::Buffer::new().format(rule.id));
+        id.push('"');
+        match (&rule.mitre_json, &rule.mitre) {
+            (Some(text), _) => members.key("mitre").push_str(text),
+            (None, Some(mitre)) => members.value("mitre", mitre),
+            (None, None) => {}
         }
         if let Some(cve) = &rule.cve {
             members.string("cve", cve);
@@ -110,17 +134,17 @@ impl Alert {
             members.string("info", info);
         }
         if let Some(frequency) = rule.frequency {
-            members.number("frequency", f64::from(frequency));
+            members.count("frequency", u64::from(frequency));
         }
         if let Some(firedtimes) = rule.firedtimes {
-            // Counters stay far below 2^53, so the conversion is exact.
-            members.number("firedtimes", firedtimes as f64);
+            members.count("firedtimes", firedtimes);
         }
         members
             .key("mail")
             .push_str(if rule.mail { "true" } else { "false" });
-        for (name, value) in split_groups(&rule.group_string) {
-            members.value(&name, &value);
+        match &rule.groups_json {
+            Some(text) => members.members(text),
+            None => write_groups(&mut members, &rule.group_string),
         }
         members.close();
     }
@@ -148,6 +172,54 @@ impl Alert {
     }
 }
 
+/// Returns the members that `group_string` gives `rule` as JSON text, for
+/// [`AlertRule::groups_json`](crate::alert::AlertRule::groups_json).
+pub(crate) fn groups_json(group_string: &str) -> String {
+    let mut out = String::new();
+    let mut members = ObjectPrinter {
+        out: &mut out,
+        count: 0,
+    };
+    write_groups(&mut members, group_string);
+    out
+}
+
+/// Writes `groups` and the compliance arrays that [`crate::alert::split_groups`] returns for
+/// `group_string`, without building them as values.
+fn write_groups(members: &mut ObjectPrinter<'_>, group_string: &str) {
+    let tokens = || group_tokens(group_string);
+    write_string_array(
+        members.key("groups"),
+        tokens().filter(|(kind, _)| kind.is_none()),
+    );
+    // Compliance arrays follow in the order of their first token.
+    let mut order = [0; COMPLIANCE_PREFIXES.len()];
+    let mut found = 0;
+    for (kind, _) in tokens() {
+        if let Some(index) = kind.filter(|index| !order[..found].contains(index)) {
+            order[found] = index;
+            found += 1;
+        }
+    }
+    for &index in &order[..found] {
+        let (_, name) = COMPLIANCE_PREFIXES[index];
+        let values = tokens().filter(|(kind, _)| *kind == Some(index));
+        write_string_array(members.key(name), values);
+    }
+}
+
+/// Appends a JSON array of the texts of `items`.
+fn write_string_array<'a>(out: &mut String, items: impl Iterator<Item = (Option<usize>, &'a str)>) {
+    out.push('[');
+    for (position, (_, text)) in items.enumerate() {
+        if position > 0 {
+            out.push(',');
+        }
+        write_string(out, text);
+    }
+    out.push(']');
+}
+
 fn write_predecoder(root: &mut ObjectPrinter<'_>, event: &Event) {
     let fields = [
         ("program_name", &event.program_name),
@@ -172,7 +244,7 @@ fn write_decoder(root: &mut ObjectPrinter<'_>, event: &Event) {
     };
     let mut members = ObjectPrinter::open(root.key("decoder"));
     if decoder.accumulate {
-        members.number("accumulate", 1.0);
+        members.count("accumulate", 1);
     }
     if let Some(parent) = &decoder.parent {
         members.string("parent", parent);
@@ -182,4 +254,81 @@ fn write_decoder(root: &mut ObjectPrinter<'_>, event: &Event) {
         members.string("ftscomment", comment);
     }
     members.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::split_groups;
+
+    #[test]
+    fn groups_match_split_groups() {
+        let long = format!("{}é,tail", "a".repeat(1021));
+        let group_strings = [
+            "",
+            ",,",
+            "linux,packetbeat,dns",
+            "syslog,pci_dss_10.6.1,gdpr_IV_35.7.d,,pci_dss_11.4, spaced,",
+            "tsc_CC6.1,hipaa_x,tsc_CC7.2,nist_800_53_SI.4,gpg13_4.1,cis_1,gdpr_a,pci_dss_",
+            "quote\"d,back\\slash,cis_\u{1}",
+            long.as_str(),
+        ];
+        for group_string in group_strings {
+            let mut out = String::new();
+            let mut members = ObjectPrinter::open(&mut out);
+            write_groups(&mut members, group_string);
+            members.close();
+            let expected = JsonValue::Object(split_groups(group_string)).to_compact();
+            assert_eq!(out, expected, "{group_string}");
+            let text = groups_json(group_string);
+            assert_eq!(format!("{{{text}}}"), expected, "{group_string}");
+        }
+    }
+
+    #[test]
+    fn mitre_text_matches_object() {
+        let time = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00+00:00").unwrap();
+        let mitre = JsonValue::parse_prefix(r#"{"id":["T1071"],"tactic":["Command and Control"]}"#)
+            .unwrap();
+        let mut alert = Alert {
+            timestamp: time,
+            rule: crate::alert::AlertRule {
+                id: 5,
+                level: 3,
+                description: "d".into(),
+                mitre: Some(mitre.clone().into()),
+                group_string: "g,".into(),
+                ..Default::default()
+            },
+            agent: crate::alert::AgentInfo {
+                id: "000".into(),
+                ..Default::default()
+            },
+            manager_name: "m".into(),
+            previous_output: Vec::new(),
+            event: Event::new("{}".into(), "stdin".into(), time).into(),
+        };
+        let mut from_object = String::new();
+        alert.write_json(Some("1.0"), &mut from_object);
+        assert!(
+            from_object.contains(r#""mitre":{"id":["T1071"]"#),
+            "{from_object}"
+        );
+        alert.rule.mitre_json = Some(mitre.to_compact().into());
+        let mut from_text = String::new();
+        alert.write_json(Some("1.0"), &mut from_text);
+        assert_eq!(from_text, from_object);
+    }
+
+    #[test]
+    fn counts_print_like_cjson() {
+        for value in [0, 7, u64::from(u32::MAX), i32::MAX as u64, 1 << 40] {
+            let mut out = String::new();
+            let mut members = ObjectPrinter::open(&mut out);
+            members.count("n", value);
+            members.close();
+            let expected = format!("{{\"n\":{}}}", format_cjson_number(value as f64));
+            assert_eq!(out, expected, "{value}");
+        }
+    }
 }

@@ -11,8 +11,6 @@
 //! (blank line)
 //! ```
 
-use std::fmt::Write as _;
-
 use crate::alert::Alert;
 use crate::event::StaticField;
 use crate::timestamps::LOG_FORMAT;
@@ -56,11 +54,13 @@ pub(crate) fn write_record_at(alert: &Alert, time: &str, alert_id: &str, out: &m
             push_line(out, key, value);
         }
     }
-    let _ = write!(
-        out,
-        "Rule: {} (level {}) -> '{}'",
-        alert.rule.id, alert.rule.level, alert.rule.description
-    );
+    out.push_str("Rule: ");
+    out.push_str(itoa::Buffer::new().format(alert.rule.id));
+    out.push_str(" (level ");
+    out.push_str(itoa::Buffer::new().format(alert.rule.level));
+    out.push_str(") -> '");
+    out.push_str(&alert.rule.description);
+    out.push('\'');
     let optional = [
         ("Src IP", event.static_field(StaticField::SrcIp)),
         ("Src Port", event.static_field(StaticField::SrcPort)),

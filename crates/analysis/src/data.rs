@@ -3,7 +3,7 @@
 //! nested again, arrays parsed back into JSON, empty values left out and the first of two
 //! names that differ only in case kept.
 
-use crate::event::{Event, StaticField};
+use crate::event::{DataField, Event, StaticField};
 use crate::json::{find_byte, write_compact_prefix, write_string, JsonValue};
 
 /// Static fields in the order they open `data`.
@@ -79,6 +79,9 @@ impl<'a> DataTree<'a> {
 /// returns false with `out` unchanged when the event has no field to show.
 pub fn write_data(event: &Event, out: &mut String) -> bool {
     let start = out.len();
+    if let Some(members) = event.data_members() {
+        return write_data_with_members(event, members, out);
+    }
     match write_data_in_order(event, out) {
         Some(has_members) => {
             if !has_members {
@@ -96,6 +99,35 @@ pub fn write_data(event: &Event, out: &mut String) -> bool {
             true
         }
     }
+}
+
+/// Writes the `data` object from the static fields and `members`, the text of the dynamic
+/// members that the JSON decoder wrote.
+fn write_data_with_members(event: &Event, members: &str, out: &mut String) -> bool {
+    let start = out.len();
+    out.push('{');
+    for field in STATIC_ORDER {
+        if let Some(value) = event.static_field(field) {
+            if out.len() > start + 1 {
+                out.push(',');
+            }
+            write_plain_string(out, field.alert_name());
+            out.push(':');
+            write_string(out, value);
+        }
+    }
+    if !members.is_empty() {
+        if out.len() > start + 1 {
+            out.push(',');
+        }
+        out.push_str(members);
+    }
+    if out.len() == start + 1 {
+        out.truncate(start);
+        return false;
+    }
+    out.push('}');
+    true
 }
 
 /// Writes the `data` object straight from the fields in decode order, as long as that gives
@@ -139,18 +171,23 @@ fn write_data_in_order(event: &Event, out: &mut String) -> Option<bool> {
         // A repeated leaf name is dropped, as the tree drops it.
         if let Some(bit) = open.new_member_bit(leaf) {
             open.member_key(leaf, bit, field.is_plain, out);
-            if !field.json.is_empty() {
-                out.push_str(field.json);
-            } else if field.is_plain && !field.value.starts_with('[') {
-                write_plain_string(out, field.value);
-            } else {
-                write_dynamic(field.value, out);
-            }
+            write_field_value(&field, out);
         }
     }
     open.close_to(0, out);
     out.push('}');
     Some(!open.names.is_empty())
+}
+
+/// Appends the value of a dynamic field as `data` shows it.
+pub(crate) fn write_field_value(field: &DataField<'_>, out: &mut String) {
+    if !field.json.is_empty() {
+        out.push_str(field.json);
+    } else if field.is_plain && !field.value.starts_with('[') {
+        write_plain_string(out, field.value);
+    } else {
+        write_dynamic(field.value, out);
+    }
 }
 
 /// Returns the length of the longest common prefix of `left` and `right`.
@@ -275,7 +312,7 @@ impl<'a> OpenObjects<'a> {
 }
 
 /// Appends `text`, which contains no character JSON escapes, as a JSON string.
-fn write_plain_string(out: &mut String, text: &str) {
+pub(crate) fn write_plain_string(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');
     out.push_str(text);
@@ -395,7 +432,7 @@ fn write_members(members: &[(&str, DataNode<'_>)], out: &mut String) {
 }
 
 /// Writes a dynamic value as JSON when it starts with `[` and parses whole, else as a string.
-fn write_dynamic(value: &str, out: &mut String) {
+pub(crate) fn write_dynamic(value: &str, out: &mut String) {
     if value.starts_with('[') {
         let mark = out.len();
         match write_compact_prefix(value, out) {

@@ -13,7 +13,7 @@ use dnstel_ruleset::{
 };
 
 use crate::event::{DecoderInfo, Event, StaticField};
-use crate::json_decoder::{decode_json, ArrayMode, JsonOptions, NullMode};
+use crate::json_decoder::{decode_json, ArrayMode, JsonDecodeOutcome, JsonOptions, NullMode};
 
 /// Prematch of Wazuh's `json` decoder: an object whose first member key starts.
 pub const JSON_PREMATCH: &str = r#"^{\s*""#;
@@ -225,7 +225,16 @@ fn run_plugin(
     };
     let full_log = std::mem::take(&mut event.full_log);
     let log = &full_log[event.log_start()..];
-    decode_json(event, log.get(start..).unwrap_or(""), options);
+    let outcome = decode_json(event, log.get(start..).unwrap_or(""), options);
+    let is_whole_log = event.log_start() == 0 && start == 0;
+    if is_whole_log
+        && outcome
+            == (JsonDecodeOutcome::Decoded {
+                is_compact_object: true,
+            })
+    {
+        event.set_compact_object();
+    }
     event.full_log = full_log;
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use dnstel_ruleset::{Category, Decoder, Rule};
 
 use crate::alert::{AgentInfo, Alert, AlertRule};
+use crate::alert_json::groups_json;
 use crate::correlation::{correlation_targets, CorrelationState};
 use crate::decoding::DecoderSet;
 use crate::description::expand_description;
@@ -60,9 +61,11 @@ pub struct Analyzer {
     tree: RuleTree,
     /// Per rule index: whether events ending on that rule are kept for correlation searches.
     correlation_targets: Vec<bool>,
-    /// Per rule index: the rule's `rule.mitre` object, built once because it depends only on
-    /// the rule and the ATT&CK table.
-    mitre_objects: Vec<Option<Arc<JsonValue>>>,
+    /// Per rule index: the rule's `rule.mitre` object and its compact JSON text, built once
+    /// because they depend only on the rule and the ATT&CK table.
+    mitre_objects: Vec<Option<(Arc<JsonValue>, Arc<str>)>>,
+    /// Per rule index: the JSON text of the rule's groups in alerts.
+    groups_json: Vec<Arc<str>>,
     decoders: DecoderSet,
     config: AnalysisConfig,
 }
@@ -165,12 +168,20 @@ impl Analyzer {
         let correlation_targets =
             correlation_targets((0..tree.len()).map(|index| tree.rule(index)));
         let mitre_objects = (0..tree.len())
-            .map(|index| config.mitre.rule_object(tree.rule(index)).map(Arc::new))
+            .map(|index| {
+                let object = config.mitre.rule_object(tree.rule(index))?;
+                let text = object.to_compact();
+                Some((Arc::new(object), Arc::from(text)))
+            })
+            .collect();
+        let groups_json = (0..tree.len())
+            .map(|index| Arc::from(groups_json(&tree.rule(index).group_string)))
             .collect();
         Analyzer {
             tree,
             correlation_targets,
             mitre_objects,
+            groups_json,
             decoders: DecoderSet::new(decoders),
             config,
         }
@@ -213,8 +224,27 @@ impl Analyzer {
         time: DateTime<FixedOffset>,
         trace: bool,
     ) -> Outcome {
+        let event = self.decode(line, source, time);
+        self.evaluate(session, event, source, trace)
+    }
+
+    /// Pre-decodes `line` and runs the decoders on it, keeping the line as the event's full
+    /// log. The first half of [`Analyzer::process_owned`].
+    pub fn decode(&self, line: String, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
         let mut event = self.predecode(line, source, time);
         self.decoders.decode(&mut event);
+        event
+    }
+
+    /// Evaluates the rules on an event from [`Analyzer::decode`]. The second half of
+    /// [`Analyzer::process_owned`].
+    pub fn evaluate(
+        &self,
+        session: &mut Session,
+        event: Event,
+        source: &EventSource,
+        trace: bool,
+    ) -> Outcome {
         let category = event
             .decoder
             .as_ref()
@@ -402,7 +432,7 @@ impl Analyzer {
         source: &EventSource,
     ) -> Alert {
         let rule = self.tree.rule(index);
-        let mitre = self.mitre_objects[index].clone();
+        let (mitre, mitre_json) = self.mitre_objects[index].clone().unzip();
         let info: String = rule.info.iter().map(|info| info.text.as_str()).collect();
         let correlates = rule.has_context() || rule.frequency.is_some();
         let mail = !rule.options.no_email_alert
@@ -412,12 +442,14 @@ impl Analyzer {
             level: rule.level,
             description: expand_description(&rule.description, &event),
             mitre,
+            mitre_json,
             cve: rule.cve.clone(),
             info: (!info.is_empty()).then_some(info),
             frequency: correlates.then(|| rule.frequency.unwrap_or(2)),
             firedtimes: (!rule.options.no_counter).then_some(firedtimes),
             mail,
             group_string: rule.group_string.clone(),
+            groups_json: Some(Arc::clone(&self.groups_json[index])),
             no_full_log: rule.options.no_full_log,
         };
         let mut agent = source.agent.clone();

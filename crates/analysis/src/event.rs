@@ -110,6 +110,31 @@ impl StaticField {
         }
     }
 
+    /// Returns whether `name` is the alert name of a static field, ignoring ASCII case. The
+    /// length picks the candidates, because this runs for every top-level member.
+    pub fn is_alert_name_ignoring_case(name: &[u8]) -> bool {
+        let candidates: &[StaticField] = match name.len() {
+            2 => &[StaticField::Id],
+            3 => &[StaticField::Url],
+            4 => &[StaticField::Data],
+            5 => &[StaticField::SrcIp, StaticField::DstIp],
+            6 => &[StaticField::Action, StaticField::Status],
+            7 => &[
+                StaticField::SrcPort,
+                StaticField::DstPort,
+                StaticField::SrcUser,
+                StaticField::DstUser,
+            ],
+            8 => &[StaticField::Protocol],
+            10 => &[StaticField::ExtraData],
+            11 => &[StaticField::SystemName],
+            _ => &[],
+        };
+        candidates
+            .iter()
+            .any(|field| field.alert_name().as_bytes().eq_ignore_ascii_case(name))
+    }
+
     fn index(self) -> usize {
         self as usize
     }
@@ -203,6 +228,12 @@ pub struct Event {
     field_json: String,
     fields: Vec<FieldSpan>,
     dropped_fields: usize,
+    /// The dynamic members of the alert's `data` object, without braces, when the JSON
+    /// decoder wrote them for exactly the current dynamic fields.
+    data_members: Option<String>,
+    /// Whether the JSON decoder parsed the whole full log as one object in cJSON's compact
+    /// layout.
+    is_compact_object: bool,
 }
 
 impl Event {
@@ -225,6 +256,8 @@ impl Event {
             field_json: String::new(),
             fields: Vec::new(),
             dropped_fields: 0,
+            data_members: None,
+            is_compact_object: false,
         }
     }
 
@@ -291,14 +324,46 @@ impl Event {
         }
         let value_end = self.field_text.len();
         self.field_text.push('\n');
+        self.data_members = None;
         let json_start = self.field_json.len();
-        self.field_json.push_str(json);
+        if !json.is_empty() {
+            self.field_json.push_str(json);
+        }
         self.fields.push(FieldSpan {
             start,
             name_end,
             value_end,
             json_start,
             json_end: self.field_json.len(),
+            is_plain,
+        });
+        true
+    }
+
+    /// Adds a dynamic field with the value `value`, like [`Event::push_field_with`] with a
+    /// `render` that appends `value` and no JSON text.
+    pub(crate) fn push_text_field(&mut self, key: &str, value: &str, is_plain: bool) -> bool {
+        if self.fields.len() >= MAX_DYNAMIC_FIELDS {
+            self.dropped_fields += 1;
+            return false;
+        }
+        let start = self.field_text.len();
+        self.field_text.reserve(key.len() + value.len() + 3);
+        self.field_text.push_str(key);
+        self.field_text.push_str(": ");
+        self.field_text.push_str(value);
+        let value_end = self.field_text.len();
+        self.field_text.push('\n');
+        if self.data_members.is_some() {
+            self.data_members = None;
+        }
+        let json_start = self.field_json.len();
+        self.fields.push(FieldSpan {
+            start,
+            name_end: start + key.len(),
+            value_end,
+            json_start,
+            json_end: json_start,
             is_plain,
         });
         true
@@ -339,27 +404,69 @@ impl Event {
 
     /// Removes the dynamic fields added since `mark`, and the drops counted since then.
     pub(crate) fn truncate_fields(&mut self, mark: FieldMark) {
+        if mark.fields < self.fields.len() {
+            self.data_members = None;
+        }
         self.fields.truncate(mark.fields);
         self.field_text.truncate(mark.text_len);
         self.field_json.truncate(mark.json_len);
         self.dropped_fields = mark.dropped;
     }
 
+    /// Records that the JSON decoder parsed the whole full log as one object in cJSON's
+    /// compact layout.
+    pub(crate) fn set_compact_object(&mut self) {
+        self.is_compact_object = true;
+    }
+
+    /// Returns whether the JSON decoder parsed the whole full log as one object exactly as
+    /// cJSON's compact printer prints it, so printing the parsed object gives the full log
+    /// again.
+    pub fn is_compact_object(&self) -> bool {
+        self.is_compact_object
+    }
+
+    /// Stores the dynamic members of `data` that the JSON decoder wrote for the current
+    /// dynamic fields. Adding or removing a field drops them.
+    pub(crate) fn set_data_members(&mut self, members: String) {
+        self.data_members = Some(members);
+    }
+
+    /// Returns the dynamic members of `data`, without braces, when the JSON decoder wrote
+    /// them for the current dynamic fields.
+    pub(crate) fn data_members(&self) -> Option<&str> {
+        self.data_members.as_deref()
+    }
+
+    /// Returns the dynamic field added last, as `data` needs it.
+    pub(crate) fn last_data_field(&self) -> Option<DataField<'_>> {
+        self.fields.last().map(|span| self.data_field(span))
+    }
+
     /// Returns the first dynamic field whose name equals `name` ignoring ASCII case.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value)
+        let text = self.field_text.as_bytes();
+        // Rules look fields up for every event, so names of other lengths are passed over
+        // without slicing them.
+        let span = self.fields.iter().find(|span| {
+            span.name_end - span.start == name.len()
+                && text[span.start..span.name_end].eq_ignore_ascii_case(name.as_bytes())
+        })?;
+        Some(&self.field_text[span.name_end + 2..span.value_end])
     }
 
     /// Dynamic fields in decode order, as the alert's `data` object needs them.
     pub(crate) fn data_fields(&self) -> impl Iterator<Item = DataField<'_>> + '_ {
-        self.fields.iter().map(|span| DataField {
+        self.fields.iter().map(|span| self.data_field(span))
+    }
+
+    fn data_field(&self, span: &FieldSpan) -> DataField<'_> {
+        DataField {
             name: &self.field_text[span.start..span.name_end],
             value: &self.field_text[span.name_end + 2..span.value_end],
             json: &self.field_json[span.json_start..span.json_end],
             is_plain: span.is_plain,
-        })
+        }
     }
 
     /// Dynamic fields (name and value) in decode order.
@@ -445,6 +552,36 @@ mod tests {
             fields,
             vec![("a", "1"), ("empty", ""), ("b.c", "x: y"), ("last", "")]
         );
+    }
+
+    #[test]
+    fn alert_names_match_ignoring_case() {
+        for field in StaticField::ALL {
+            let name = field.alert_name();
+            assert!(
+                StaticField::is_alert_name_ignoring_case(name.as_bytes()),
+                "{name}"
+            );
+            let upper = name.to_ascii_uppercase();
+            assert!(
+                StaticField::is_alert_name_ignoring_case(upper.as_bytes()),
+                "{upper}"
+            );
+        }
+        for name in [
+            "",
+            "user",
+            "systemname",
+            "srcips",
+            "i",
+            "extra-data",
+            "url ",
+        ] {
+            assert!(
+                !StaticField::is_alert_name_ignoring_case(name.as_bytes()),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use chrono::DateTime;
 
-use crate::data::{build_data, DataTree};
+use crate::data::{build_data, write_data, DataTree};
 use crate::event::Event;
 use crate::json::{write_compact_prefix, JsonValue};
 use crate::json_decoder::{decode_json, ArrayMode, JsonOptions, NullMode};
@@ -10,7 +10,7 @@ use crate::predecode::parse_header;
 use crate::testini::parse_ini;
 
 /// Pre-decodes `bytes` as an event line, decodes it as JSON in both array modes, rebuilds
-/// `data` and prints it. The same bytes are also parsed as a ruleset test file.
+/// `data` and prints it in each way. The same bytes are also parsed as a ruleset test file.
 pub fn decode_line(bytes: &[u8]) {
     let line = String::from_utf8_lossy(bytes);
     let header = parse_header(&line);
@@ -33,6 +33,12 @@ pub fn decode_line(bytes: &[u8]) {
         let mut printed = String::new();
         DataTree::new(&event).write(&mut printed);
         assert_eq!(printed, compact, "data printer and data tree agree");
+        let mut written = String::new();
+        if write_data(&event, &mut written) {
+            assert_eq!(written, compact, "alert data writer and data tree agree");
+        } else {
+            assert_eq!(compact, "{}", "alert data left out only when empty");
+        }
         let reparsed = JsonValue::parse_prefix(&compact);
         assert!(reparsed.is_ok(), "printed data must parse again: {compact}");
         let _ = data.to_pretty();

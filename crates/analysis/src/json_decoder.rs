@@ -5,9 +5,11 @@
 //! cJSON formatted text (or a comma list in `csv` mode), and a fixed set of top-level keys fill
 //! the static fields.
 
+use crate::data_members::{DataMembersBuilder, DataValue, MemberPlace};
 use crate::event::{Event, StaticField};
 use crate::json::{
-    format_decoder_number, parse_prefix_flat, push_decoder_number, write_pretty_prefix, FlatLeaf,
+    format_decoder_number, is_plain_int, parse_compact_flat, parse_prefix_flat,
+    push_decoder_number, write_pretty_array, FlatLeaf, FlatMember, FlatSummary, FlatVisitor,
     JsonValue,
 };
 
@@ -47,7 +49,10 @@ pub struct JsonOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonDecodeOutcome {
     /// The text parsed; fields were added.
-    Decoded,
+    Decoded {
+        /// Whether the whole text is one object exactly as cJSON's compact printer prints it.
+        is_compact_object: bool,
+    },
     /// The text is not JSON; no field was added (Wazuh still reports the decoder name).
     Malformed,
 }
@@ -60,23 +65,52 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
     // Names get longer when flattened and arrays get longer when formatted. The field count
     // is an estimate: Packetbeat DNS events take about 25 bytes of JSON per field.
     event.reserve_fields(input.len() + input.len() / 2, input.len() / 24);
-    let mut statics: Vec<(StaticField, String)> = Vec::new();
-    let parsed = parse_prefix_flat(input, &mut |name, name_is_plain, value| {
-        let is_plain = name_is_plain
-            && match value {
-                FlatLeaf::String { is_plain, .. } => is_plain,
-                FlatLeaf::Number { .. } | FlatLeaf::Bool(_) | FlatLeaf::Null => true,
-                // In `csv` mode the value joins the strings of the array.
-                FlatLeaf::Array { .. } => false,
-            };
-        fill(event, &mut statics, name, is_plain, value, options);
-    });
+    // The `data` members are written along only when they cover every dynamic field.
+    let writes_data = event.fields().len() == 0;
+    let mut decoder = Decoder {
+        event,
+        statics: Vec::new(),
+        options,
+        data: writes_data
+            .then(|| DataMembersBuilder::new(input))
+            .flatten(),
+    };
+    let parsed = match parse_compact_flat(input, &mut decoder) {
+        Some(end) => Ok(FlatSummary {
+            is_object: true,
+            end,
+            is_compact: true,
+        }),
+        None => {
+            // Start again with the general parser, which takes any JSON.
+            decoder.event.truncate_fields(mark);
+            decoder.statics.clear();
+            decoder.data = writes_data
+                .then(|| DataMembersBuilder::new(input))
+                .flatten();
+            parse_prefix_flat(input, &mut decoder)
+        }
+    };
+    let Decoder {
+        event,
+        statics,
+        data,
+        ..
+    } = decoder;
     match parsed {
-        Ok(_) => {
+        Ok(summary) => {
             for (field, value) in statics {
                 event.set_static(field, value);
             }
-            JsonDecodeOutcome::Decoded
+            // The builder copies the input, which is right only for compact text.
+            if let (true, Some(data)) = (summary.is_compact, data) {
+                if let Some(members) = data.finish(summary.end) {
+                    event.set_data_members(members);
+                }
+            }
+            JsonDecodeOutcome::Decoded {
+                is_compact_object: summary.is_compact && summary.end == input.len(),
+            }
         }
         Err(_) => {
             event.truncate_fields(mark);
@@ -85,17 +119,139 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
     }
 }
 
-/// Stores one decoded member: exact static names go to `statics` (set in order once the
-/// whole text parsed), everything else is a dynamic field of `event`.
+/// Turns the members that the flat parser reports into fields of `event`.
+struct Decoder<'e, 't> {
+    event: &'e mut Event,
+    /// Static fields, set in order once the whole text parsed.
+    statics: Vec<(StaticField, String)>,
+    options: JsonOptions,
+    data: Option<DataMembersBuilder<'t>>,
+}
+
+impl FlatVisitor for Decoder<'_, '_> {
+    fn leaf(&mut self, member: &FlatMember<'_>, value: FlatLeaf<'_>, value_end: usize) {
+        let is_plain = member.name_is_plain
+            && match value {
+                FlatLeaf::String { is_plain, .. } => is_plain,
+                FlatLeaf::Number { .. } | FlatLeaf::Bool(_) | FlatLeaf::Null => true,
+                // In `csv` mode the value joins the strings of the array.
+                FlatLeaf::Array { .. } => false,
+            };
+        // Only top-level names can be static, because static names have no dot.
+        let is_top_level = member.name.len() == member.key.len();
+        let may_be_static = is_top_level && StaticField::from_decoder_name(member.name).is_some();
+        // Members whose field text is at hand, which are most, skip the general way.
+        let text = match value {
+            _ if may_be_static => None,
+            FlatLeaf::String { text, .. } => Some(text),
+            FlatLeaf::Number { text, .. } if is_plain_int(text) => Some(text),
+            FlatLeaf::Bool(flag) => Some(if flag { "true" } else { "false" }),
+            FlatLeaf::Null if self.options.null_mode == NullMode::String => Some("null"),
+            FlatLeaf::Number { .. } | FlatLeaf::Null | FlatLeaf::Array { .. } => None,
+        };
+        let added = match text {
+            Some(text) => self.event.push_text_field(member.name, text, is_plain),
+            None => fill(
+                self.event,
+                &mut self.statics,
+                Member {
+                    name: member.name,
+                    is_top_level,
+                    is_plain,
+                },
+                value,
+                FillOptions {
+                    decoder: self.options,
+                    keeps_json: self.data.is_none(),
+                },
+            ),
+        };
+        let Some(data) = &mut self.data else {
+            return;
+        };
+        let place = MemberPlace::of(member);
+        // Static fields and empty values are not members of `data`.
+        if !added || matches!(value, FlatLeaf::String { text: "", .. }) {
+            data.leave_out(place, value_end);
+            return;
+        }
+        let data_value = match value {
+            // A string that starts with `[` can read as an array in `data`.
+            FlatLeaf::String { text, is_plain } if is_plain && !text.starts_with('[') => {
+                DataValue::AsWritten
+            }
+            FlatLeaf::String { text, .. } => DataValue::Dynamic(text),
+            FlatLeaf::Number { text, value } => DataValue::Number { text, value },
+            FlatLeaf::Bool(flag) => DataValue::Quoted(if flag { "true" } else { "false" }),
+            FlatLeaf::Null => DataValue::Quoted("null"),
+            FlatLeaf::Array { is_compact, .. } => {
+                if is_compact && self.options.array_mode == ArrayMode::Array {
+                    DataValue::AsWritten
+                } else {
+                    // In `csv` mode the field is the list of the array's strings.
+                    let field = self.event.last_data_field();
+                    DataValue::Dynamic(field.map_or("", |field| field.value))
+                }
+            }
+        };
+        data.leaf(place, data.key_of(member), data_value, value_end);
+    }
+
+    fn enter_object(&mut self, member: &FlatMember<'_>) {
+        if let Some(data) = &mut self.data {
+            data.enter_object(MemberPlace::of(member), data.key_of(member));
+        }
+    }
+
+    fn leave_object(&mut self, end: usize) {
+        if let Some(data) = &mut self.data {
+            data.leave_object(end);
+        }
+    }
+}
+
+/// The name of a member that [`fill`] stores.
+struct Member<'n> {
+    name: &'n str,
+    is_top_level: bool,
+    /// Whether the name and the value need no JSON escapes, as [`DataField::is_plain`]
+    /// says.
+    ///
+    /// [`DataField::is_plain`]: crate::event::DataField
+    is_plain: bool,
+}
+
+/// How [`fill`] stores a member.
+struct FillOptions {
+    decoder: JsonOptions,
+    /// Whether a compact array keeps its text for the field-based `data` writers. The data
+    /// builder has no need of it, and those writers print the array from its field value
+    /// to the same text without it.
+    keeps_json: bool,
+}
+
+/// Stores one decoded member: exact static names of top-level members go to `statics` (set
+/// in order once the whole text parsed), everything else is a dynamic field of `event`.
+/// Returns whether a dynamic field was added.
 fn fill(
     event: &mut Event,
     statics: &mut Vec<(StaticField, String)>,
-    name: &str,
-    is_plain: bool,
+    member: Member<'_>,
     value: FlatLeaf<'_>,
-    options: JsonOptions,
-) {
-    if let Some(field) = StaticField::from_decoder_name(name) {
+    fill_options: FillOptions,
+) -> bool {
+    let Member {
+        name,
+        is_top_level,
+        is_plain,
+    } = member;
+    let options = fill_options.decoder;
+    let static_field = if is_top_level {
+        StaticField::from_decoder_name(name)
+    } else {
+        None
+    };
+    if let Some(field) = static_field {
         let user_taken = name == "user"
             && (event.static_field(StaticField::DstUser).is_some()
                 || statics.iter().any(|(set, _)| *set == StaticField::DstUser));
@@ -104,7 +260,7 @@ fn fill(
             if render_leaf(value, options, &mut text) {
                 statics.push((field, text));
             }
-            return;
+            return false;
         }
     }
     // An array already in compact layout is what the alert's `data` shows for the field.
@@ -112,12 +268,12 @@ fn fill(
         FlatLeaf::Array {
             text,
             is_compact: true,
-        } if options.array_mode == ArrayMode::Array => text,
+        } if options.array_mode == ArrayMode::Array && fill_options.keeps_json => text,
         _ => "",
     };
     event.push_field_with(name, json, is_plain, |text| {
         render_leaf(value, options, text)
-    });
+    })
 }
 
 /// Appends the field text of a member that is not an object to `out`. Returns false when
@@ -133,15 +289,17 @@ fn render_leaf(value: FlatLeaf<'_>, options: JsonOptions, out: &mut String) -> b
             }
             out.push_str("null");
         }
-        FlatLeaf::Array { text, .. } => return render_array(text, options.array_mode, out),
+        FlatLeaf::Array { text, is_compact } => {
+            return render_array(text, is_compact, options.array_mode, out)
+        }
     }
     true
 }
 
-/// Appends the field text of the array written as `text` to `out`. Returns false when it
-/// adds no field.
-fn render_array(text: &str, mode: ArrayMode, out: &mut String) -> bool {
-    if mode == ArrayMode::Array && write_pretty_prefix(text, out).is_some() {
+/// Appends the field text of the array written as `text` to `out`, given whether the flat
+/// parser found it compact. Returns false when it adds no field.
+fn render_array(text: &str, is_compact: bool, mode: ArrayMode, out: &mut String) -> bool {
+    if mode == ArrayMode::Array && write_pretty_array(text, is_compact, out) {
         return true;
     }
     // The flat parser reports only arrays it parsed, so this parse succeeds.
@@ -185,11 +343,12 @@ fn csv_text(items: &[JsonValue]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::DateTime;
 
-    fn decode(line: &str, options: JsonOptions) -> Event {
+    /// Decodes `line` into a new event.
+    pub(crate) fn decode(line: &str, options: JsonOptions) -> Event {
         let time = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
         let mut event = Event::new(line.into(), "stdin".into(), time);
         decode_json(&mut event, line, options);

@@ -8,6 +8,7 @@ mod alert_json;
 pub mod alerts_log;
 pub mod correlation;
 pub mod data;
+mod data_members;
 pub mod decoding;
 pub mod description;
 pub mod engine;

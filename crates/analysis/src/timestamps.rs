@@ -47,7 +47,11 @@ impl AlertTimestamps {
         }
         self.json.truncate(self.json_seconds_len);
         let millis = nanosecond / 1_000_000 % 1000;
-        let _ = write!(self.json, ".{millis:03}{}", self.zone);
+        self.json.push('.');
+        for digit in [millis / 100, millis / 10 % 10, millis % 10] {
+            self.json.push(char::from(b'0' + digit as u8));
+        }
+        self.json.push_str(&self.zone);
         (&self.json, &self.log)
     }
 }

@@ -76,7 +76,10 @@ impl AlertWriter {
 
     /// Writes `alert` to both files and returns its id.
     pub fn write(&mut self, alert: &Alert) -> io::Result<String> {
-        let alert_id = format!("{}.{}", alert.timestamp.timestamp(), self.log_offset);
+        let mut alert_id = String::with_capacity(32);
+        alert_id.push_str(itoa::Buffer::new().format(alert.timestamp.timestamp()));
+        alert_id.push('.');
+        alert_id.push_str(itoa::Buffer::new().format(self.log_offset));
         let (json_time, log_time) = self.timestamps.format(alert.timestamp);
         let log_start = self.pending_log.len();
         write_record_at(alert, log_time, &alert_id, &mut self.pending_log);

@@ -10,7 +10,7 @@
 //! Input that is already in the requested layout is copied with one `push_str` at the end:
 //! the scanner only flushes the text read so far when the output has to differ from it.
 
-use crate::canonical::{compact_value_end, string_end};
+use crate::canonical::{compact_value_end, string_end, write_pretty_canonical};
 use crate::format_cjson_number;
 
 /// Nesting depth past which the scanner gives up and leaves the text to the full parser.
@@ -21,34 +21,65 @@ pub(crate) const MAX_FAST_DEPTH: usize = 128;
 /// Returns `None`, with `out` unchanged, when the text needs the full parser: either it is
 /// not valid JSON or a string in it is not written the way cJSON prints strings.
 pub fn write_compact_prefix(text: &str, out: &mut String) -> Option<usize> {
-    scan_prefix(text, Layout::Compact, Some(out)).map(|(end, _)| end)
+    scan_prefix(text, Layout::Compact, Some(out), 0).map(|(end, _)| end)
 }
 
 /// Appends to `out` what `JsonValue::parse_prefix_with_end(text)` followed by `to_pretty`
 /// prints, and returns the offset just after the value. Returns `None`, with `out` unchanged,
 /// in the cases [`write_compact_prefix`] returns `None`.
 pub fn write_pretty_prefix(text: &str, out: &mut String) -> Option<usize> {
-    scan_prefix(text, Layout::Pretty, Some(out)).map(|(end, _)| end)
+    scan_prefix(text, Layout::Pretty, Some(out), 0).map(|(end, _)| end)
 }
 
 /// Returns the offset just after the first JSON value of `text` when [`write_compact_prefix`]
 /// would print it, without printing it, and whether `text` up to that offset is exactly what
 /// it would print.
 pub fn compact_prefix_end(text: &str) -> Option<(usize, bool)> {
-    scan_prefix(text, Layout::Compact, None)
+    compact_prefix_end_at(text, 0)
 }
 
-/// Scans the first value of `text`, appending it in `layout` to `out` when given. Returns
-/// the offset after the value and whether the output is the input unchanged.
-fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<(usize, bool)> {
-    if layout == Layout::Compact {
-        if let Some(end) = compact_value_end(text) {
-            if let Some(out) = out {
-                out.push_str(&text[..end]);
+/// Does what [`compact_prefix_end`] does for a value nested `depth` levels deep in the text
+/// being scanned, so the nesting limit counts the levels around it.
+pub(crate) fn compact_prefix_end_at(text: &str, depth: usize) -> Option<(usize, bool)> {
+    scan_prefix(text, Layout::Compact, None, depth)
+}
+
+/// Scans the first value of `text`, appending it in `layout` to `out` when given, with the
+/// value `depth` levels deep. Returns the offset after the value and whether the output is
+/// the input unchanged.
+fn scan_prefix(
+    text: &str,
+    layout: Layout,
+    out: Option<&mut String>,
+    depth: usize,
+) -> Option<(usize, bool)> {
+    if let Some(end) = compact_value_end(text, depth) {
+        let value = &text[..end];
+        match (layout, out) {
+            (Layout::Compact, Some(out)) => out.push_str(value),
+            (Layout::Compact, None) => {}
+            (Layout::Pretty, Some(out)) => {
+                let start_len = out.len();
+                if write_pretty_canonical(value, out) {
+                    return Some((end, out.len() - start_len == end));
+                }
+                return scan_prefix_slowly(text, layout, Some(out), depth);
             }
-            return Some((end, true));
+            (Layout::Pretty, None) => return scan_prefix_slowly(text, layout, None, depth),
         }
+        return Some((end, true));
     }
+    scan_prefix_slowly(text, layout, out, depth)
+}
+
+/// Does what [`scan_prefix`] does with a scanner that handles any JSON, not only text in the
+/// compact layout.
+fn scan_prefix_slowly(
+    text: &str,
+    layout: Layout,
+    out: Option<&mut String>,
+    depth: usize,
+) -> Option<(usize, bool)> {
     let mut scanner = Scanner {
         text,
         bytes: text.as_bytes(),
@@ -63,7 +94,7 @@ fn scan_prefix(text: &str, layout: Layout, out: Option<&mut String>) -> Option<(
         scanner.start_len = out.len();
     }
     scanner.skip_whitespace();
-    if scanner.value(0).is_some() {
+    if scanner.value(depth).is_some() {
         scanner.flush(scanner.pos);
         return Some((scanner.pos, !scanner.changed));
     }
@@ -318,8 +349,9 @@ pub(crate) fn escape_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Returns true when `text` is an integer that cJSON prints back the same: no leading zero,
-/// no `-0`, and at most nine digits, so it fits a 32-bit `int`.
-pub(crate) fn is_plain_int(text: &str) -> bool {
+/// no `-0`, and at most nine digits, so it fits a 32-bit `int`. Wazuh's JSON decoder prints
+/// such a number as written too.
+pub fn is_plain_int(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let bytes = digits.as_bytes();
     let Some(&first) = bytes.first() else {

@@ -10,8 +10,11 @@ mod compact;
 mod flat;
 mod scan;
 
-pub use compact::{compact_prefix_end, write_compact_prefix, write_pretty_prefix};
-pub use flat::{parse_prefix_flat, FlatLeaf};
+pub use compact::{compact_prefix_end, is_plain_int, write_compact_prefix, write_pretty_prefix};
+pub use flat::{
+    parse_compact_flat, parse_prefix_flat, write_pretty_array, FlatLeaf, FlatMember, FlatSummary,
+    FlatVisitor,
+};
 pub use scan::find_byte;
 
 /// Nesting depth at which parsing is rejected, as in cJSON.

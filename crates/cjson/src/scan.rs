@@ -10,6 +10,63 @@ pub(crate) fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
     find_flagged(bytes, from, special_mask, is_special)
 }
 
+/// Returns the index of the first byte at or after `from` that [`find_special`] finds, and
+/// whether a `.` comes before it.
+#[inline]
+pub(crate) fn find_special_after_dots(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    // Most object keys end within their first eight bytes.
+    let Some(chunk) = bytes.get(from..from + 8) else {
+        return find_special_after_dots_slowly(bytes, from, false);
+    };
+    let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
+    let special = special_mask(word);
+    if special != 0 {
+        return Some(special_after_dots(from, word, special));
+    }
+    find_special_after_dots_slowly(bytes, from + 8, dot_mask(word) != 0)
+}
+
+/// Returns what [`find_special_after_dots`] returns when the word at `index` has the flagged
+/// `special` bytes.
+#[inline]
+fn special_after_dots(index: usize, word: u64, special: u64) -> (usize, bool) {
+    // The lowest flagged byte of each mask is a match, so a dot flagged before the first
+    // special byte is a dot.
+    let before_special = (special & special.wrapping_neg()) - 1;
+    let has_dot = dot_mask(word) & before_special != 0;
+    (index + (special.trailing_zeros() / 8) as usize, has_dot)
+}
+
+/// Does what [`find_special_after_dots`] does, given whether a `.` comes before `from`.
+#[inline(never)]
+fn find_special_after_dots_slowly(
+    bytes: &[u8],
+    from: usize,
+    dot_before: bool,
+) -> Option<(usize, bool)> {
+    let mut index = from;
+    let mut has_dot = dot_before;
+    while let Some(chunk) = bytes.get(index..index + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes"));
+        let special = special_mask(word);
+        if special != 0 {
+            let (found, dot_in_word) = special_after_dots(index, word, special);
+            return Some((found, has_dot || dot_in_word));
+        }
+        has_dot |= dot_mask(word) != 0;
+        index += 8;
+    }
+    let rest = bytes.get(index..)?;
+    let stop = rest.iter().position(|&byte| is_special(byte))?;
+    has_dot |= rest[..stop].contains(&b'.');
+    Some((index + stop, has_dot))
+}
+
+/// Sets the high bit of each `.` byte of `word`, and possibly of bytes above a `.`.
+fn dot_mask(word: u64) -> u64 {
+    zero_bytes(word ^ (ONES * u64::from(b'.')))
+}
+
 /// Returns the index of the first `"` or `\` at or after `from`.
 pub(crate) fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
     find_flagged(bytes, from, quote_or_backslash_mask, |byte| {

@@ -263,15 +263,18 @@ fn handle_stdin_line(
     line: &[u8],
     too_long: bool,
 ) -> anyhow::Result<()> {
-    let encoded = if too_long {
+    let prepared = if too_long {
         Err(SkipReason::TooLong)
     } else if dnstel_logcollector::is_empty_line(line) {
         return Ok(());
     } else {
-        dnstel_logcollector::encode_line(line, &[])
+        dnstel_logcollector::prepare_line(line, &[])
     };
-    let reason = match encoded {
-        Ok(event) => return stage.process_owned(event, source),
+    let reason = match prepared {
+        Ok(text) => match stage.process_line(text, source)? {
+            Some(reason) => reason,
+            None => return Ok(()),
+        },
         Err(reason) => reason,
     };
     *skipped += 1;

@@ -166,11 +166,21 @@ fn analyze_reads_standard_input() {
     let mut input = fs::read(&events).expect("read events");
     input.extend_from_slice(b"not json\n");
     let data_dir = directory.path().join("data");
+    let rules = support::shared_dir().join("seed/rule-200300.xml");
+    let summary = analyze_stdin(&data_dir, &rules, &input);
+    assert!(summary.contains("lines_skipped=1"), "{summary}");
+    let locations = alert_members(&data_dir, "location");
+    assert_eq!(locations, vec![Value::from("stdin"); 4]);
+}
+
+/// Runs `dnstel analyze --stdin` with the rule file `rules` on `input` and returns its
+/// summary log line.
+fn analyze_stdin(data_dir: &Path, rules: &Path, input: &[u8]) -> String {
     let mut child = support::dnstel()
         .args(["analyze", "--stdin", "--data-dir"])
-        .arg(&data_dir)
+        .arg(data_dir)
         .arg("--rules")
-        .arg(support::shared_dir().join("seed/rule-200300.xml"))
+        .arg(rules)
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -179,22 +189,68 @@ fn analyze_reads_standard_input() {
         .stdin
         .take()
         .expect("piped stdin")
-        .write_all(&input)
+        .write_all(input)
         .expect("write events");
     let output = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    let summary = stderr
+    stderr
         .lines()
         .find(|line| line.contains("summary"))
-        .expect("summary line");
-    assert!(summary.contains("lines_skipped=1"), "{summary}");
+        .expect("summary line")
+        .to_owned()
+}
+
+/// Returns the member `name` of each alert in `data_dir`'s alerts.json.
+fn alert_members(data_dir: &Path, name: &str) -> Vec<Value> {
     let alerts = fs::read_to_string(data_dir.join("alerts.json")).expect("alerts.json");
-    let locations: Vec<Value> = alerts
+    alerts
         .lines()
-        .map(|line| serde_json::from_str::<Value>(line).expect("alert JSON")["location"].clone())
+        .map(|line| serde_json::from_str::<Value>(line).expect("alert JSON")[name].clone())
+        .collect()
+}
+
+/// Lines from standard input reach the rules as the Wazuh agent sends them: compact JSON,
+/// whether or not they were compact already, and lines that only start like compact JSON
+/// are still skipped when they are not objects.
+#[test]
+fn analyze_stdin_compacts_lines() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let rules = directory.path().join("any_json.xml");
+    fs::write(
+        &rules,
+        "<group name=\"test,\">\n  <rule id=\"100001\" level=\"3\">\n    \
+         <decoded_as>json</decoded_as>\n    <description>Any JSON</description>\n  \
+         </rule>\n</group>\n",
+    )
+    .expect("write the rule file");
+
+    let lines: [(&str, Option<&str>); 9] = [
+        (r#"{"a":1,"b":"x"}"#, Some(r#"{"a":1,"b":"x"}"#)),
+        (r#"{"a": 1.0, "b": "\/"}"#, Some(r#"{"a":1,"b":"/"}"#)),
+        (r#"{"a":"\/","b":[1, 2]}"#, Some(r#"{"a":"/","b":[1,2]}"#)),
+        (r#"{"a":1} tail"#, Some(r#"{"a":1}"#)),
+        (r#"{"a":1e3,"b":-0}"#, Some(r#"{"a":1000,"b":0}"#)),
+        (r#"{"a":"é\u00e9"}"#, Some(r#"{"a":"éé"}"#)),
+        (r#"{"a":}"#, None),
+        (r#"{"a":1"#, None),
+        ("not json", None),
+    ];
+    let mut input = String::new();
+    for (line, _) in &lines {
+        input.push_str(line);
+        input.push('\n');
+    }
+    let data_dir = directory.path().join("data");
+    let summary = analyze_stdin(&data_dir, &rules, input.as_bytes());
+    assert!(summary.contains("lines_skipped=3"), "{summary}");
+
+    let full_logs = alert_members(&data_dir, "full_log");
+    let expected: Vec<Value> = lines
+        .iter()
+        .filter_map(|(_, encoded)| encoded.map(Value::from))
         .collect();
-    assert_eq!(locations, vec![Value::from("stdin"); 4]);
+    assert_eq!(full_logs, expected);
 }
 
 #[test]

@@ -35,6 +35,27 @@ impl SkipReason {
 ///
 /// Invalid UTF-8 sequences are replaced with U+FFFD before parsing.
 pub fn encode_line(raw: &[u8], labels: &[(String, String)]) -> Result<String, SkipReason> {
+    match prepare_line(raw, labels)? {
+        LineText::Encoded(text) => Ok(text),
+        LineText::Unchecked(text) => encode_text(&text),
+    }
+}
+
+/// One line as [`prepare_line`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineText {
+    /// The compact JSON text of the line's object, labels added.
+    Encoded(String),
+    /// The line as read, which looks like the compact JSON text of an object without being
+    /// checked yet. [`encode_text`] returns its encoding. A parse that finds the whole text to
+    /// be one object exactly as cJSON's compact printer prints it shows that the text is its
+    /// own encoding, so the check can ride on the analyzer's parse.
+    Unchecked(String),
+}
+
+/// Runs the checks of [`encode_line`] that do not need a parse, and encodes the line unless it
+/// looks compact already and has no labels to add.
+pub fn prepare_line(raw: &[u8], labels: &[(String, String)]) -> Result<LineText, SkipReason> {
     if raw.len() + 1 > MAX_LINE_BYTES {
         return Err(SkipReason::TooLong);
     }
@@ -47,15 +68,44 @@ pub fn encode_line(raw: &[u8], labels: &[(String, String)]) -> Result<String, Sk
         Err(_) => String::from_utf8_lossy(raw),
     };
     if labels.is_empty() {
+        if looks_compact(&text) {
+            return Ok(LineText::Unchecked(text.into_owned()));
+        }
         if let Some(compact) = cjson::compact_object(&text) {
-            return Ok(compact);
+            return Ok(LineText::Encoded(compact));
         }
     }
     let mut members = cjson::parse_object(&text).ok_or(SkipReason::NotJsonObject)?;
     for (key, value) in labels {
         cjson::add_label(&mut members, key, value);
     }
+    Ok(LineText::Encoded(cjson::write_object(members)))
+}
+
+/// Returns the compact JSON text of the object that `text` starts with, as [`encode_line`]
+/// does for a line without labels.
+pub fn encode_text(text: &str) -> Result<String, SkipReason> {
+    if let Some(compact) = cjson::compact_object(text) {
+        return Ok(compact);
+    }
+    let members = cjson::parse_object(text).ok_or(SkipReason::NotJsonObject)?;
     Ok(cjson::write_object(members))
+}
+
+/// Returns whether `text` starts the way compact JSON of an object does: `{"`, the first key,
+/// then `":` and no whitespace. Lines written with spaces after the colons fail this test, so
+/// they are encoded at once instead of parsed twice.
+fn looks_compact(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if !bytes.starts_with(b"{\"") {
+        return false;
+    }
+    let Some(key_end) = memchr::memchr2(b'"', b'\\', &bytes[2..]).map(|offset| offset + 2) else {
+        return false;
+    };
+    bytes[key_end] == b'"'
+        && bytes.get(key_end + 1) == Some(&b':')
+        && bytes.get(key_end + 2).is_some_and(|byte| *byte > b' ')
 }
 
 #[cfg(test)]
@@ -67,6 +117,56 @@ mod tests {
         let labels = vec![("env".to_owned(), "prod".to_owned())];
         let encoded = encode_line(br#"{"a": 1}"#, &labels);
         assert_eq!(encoded.as_deref(), Ok(r#"{"a":1,"env":"prod"}"#));
+    }
+
+    #[test]
+    fn prepare_line_defers_compact_lines() {
+        let compact = br#"{"a":1,"b":"x"}"#;
+        assert_eq!(
+            prepare_line(compact, &[]),
+            Ok(LineText::Unchecked(r#"{"a":1,"b":"x"}"#.to_owned()))
+        );
+        let lines: [&[u8]; 4] = [
+            br#"{"a": 1}"#,
+            br#" {"a":1}"#,
+            br#"{ "a":1}"#,
+            br#"{"a" :1}"#,
+        ];
+        for line in lines {
+            let prepared = prepare_line(line, &[]);
+            assert_eq!(
+                prepared,
+                Ok(LineText::Encoded(r#"{"a":1}"#.to_owned())),
+                "{line:?}"
+            );
+        }
+        let labels = vec![("env".to_owned(), "prod".to_owned())];
+        assert_eq!(
+            prepare_line(compact, &labels),
+            Ok(LineText::Encoded(
+                r#"{"a":1,"b":"x","env":"prod"}"#.to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn encode_text_matches_encode_line() {
+        let lines = [
+            r#"{"a":1}"#,
+            r#"{"a":1.0,"b":"\/"}"#,
+            r#"{"a":1} tail"#,
+            r#"{"a":[1, 2]}"#,
+            r#"{"a":"#,
+            r#"{"\u0041":1}"#,
+            "[1]",
+        ];
+        for line in lines {
+            assert_eq!(
+                encode_text(line),
+                encode_line(line.as_bytes(), &[]),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! alert, count, and handle SIGHUP (reopen the alert files, reload the rules).
 
 use anyhow::Context;
-use chrono::Local;
-use dnstel_analysis::{Analyzer, EventSource, Session};
+use chrono::{DateTime, FixedOffset, Local, Offset, TimeZone, Utc};
+use dnstel_analysis::{Analyzer, EventSource, Outcome, Session};
+use dnstel_logcollector::{encode_text, LineText, SkipReason};
 use tracing::{info, warn};
 
 use super::alert_rotation::RotatingAlertWriter;
@@ -18,8 +19,35 @@ pub struct RuleStage {
     session: Session,
     rebuild: RebuildAnalyzer,
     writer: RotatingAlertWriter,
+    clock: LocalClock,
     /// Counters that this stage keeps; callers fill in the input-side fields.
     pub counters: AnalysisCounters,
+}
+
+/// The local time of events, which reads the zone's offset once per second instead of once
+/// per event.
+#[derive(Default)]
+struct LocalClock {
+    /// The last second read, as seconds since the epoch, and the zone's offset in it.
+    second: Option<(i64, FixedOffset)>,
+}
+
+impl LocalClock {
+    /// Returns the current time with the local zone's offset, as
+    /// `Local::now().fixed_offset()` does. Zone offsets change only at whole seconds, so
+    /// the offset of the same second applies.
+    fn now(&mut self) -> DateTime<FixedOffset> {
+        let now = Utc::now();
+        let offset = match self.second {
+            Some((second, offset)) if second == now.timestamp() => offset,
+            _ => {
+                let offset = Local.offset_from_utc_datetime(&now.naive_utc()).fix();
+                self.second = Some((now.timestamp(), offset));
+                offset
+            }
+        };
+        now.with_timezone(&offset)
+    }
 }
 
 impl RuleStage {
@@ -34,6 +62,7 @@ impl RuleStage {
             session: Session::new(),
             rebuild,
             writer,
+            clock: LocalClock::default(),
             counters: AnalysisCounters::default(),
         }
     }
@@ -41,10 +70,46 @@ impl RuleStage {
     /// Evaluates one event and writes its alert when the rule level reaches the alert level.
     /// The text becomes the event's full log without a copy.
     pub fn process_owned(&mut self, event: String, source: &EventSource) -> anyhow::Result<()> {
-        let now = Local::now().fixed_offset();
+        let now = self.clock.now();
         let outcome = self
             .analyzer
             .process_owned(&mut self.session, event, source, now, false);
+        self.record(outcome)
+    }
+
+    /// Evaluates one line that [`prepare_line`] returned, like [`RuleStage::process_owned`].
+    /// An unchecked line is encoded only when the JSON decoder did not find it to be its own
+    /// encoding. Returns the reason to skip the line when it turns out not to be a JSON
+    /// object, without counting it.
+    ///
+    /// [`prepare_line`]: dnstel_logcollector::prepare_line
+    pub fn process_line(
+        &mut self,
+        line: LineText,
+        source: &EventSource,
+    ) -> anyhow::Result<Option<SkipReason>> {
+        let text = match line {
+            LineText::Encoded(text) => return self.process_owned(text, source).map(|()| None),
+            LineText::Unchecked(text) => text,
+        };
+        let now = self.clock.now();
+        let mut event = self.analyzer.decode(text, source, now);
+        if !event.is_compact_object() {
+            match encode_text(&event.full_log) {
+                Ok(encoded) if encoded == event.full_log => {}
+                Ok(encoded) => event = self.analyzer.decode(encoded, source, now),
+                Err(reason) => return Ok(Some(reason)),
+            }
+        }
+        let outcome = self
+            .analyzer
+            .evaluate(&mut self.session, event, source, false);
+        self.record(outcome)?;
+        Ok(None)
+    }
+
+    /// Counts an evaluated event and writes its alert when it has one to log.
+    fn record(&mut self, outcome: Outcome) -> anyhow::Result<()> {
         self.counters.events_read += 1;
         if outcome.alert.is_some() {
             self.counters.rule_matches += 1;
@@ -96,6 +161,25 @@ impl RuleStage {
                     .replace('\n', "; ");
                 warn!("rule reload failed, keeping the running rules: {reason}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_clock_matches_chrono() {
+        let mut clock = LocalClock::default();
+        for _ in 0..3 {
+            let before = Local::now().fixed_offset();
+            let now = clock.now();
+            let after = Local::now().fixed_offset();
+            assert!(before <= now, "{before} {now}");
+            assert!(now <= after, "{now} {after}");
+            let offset = Local.offset_from_utc_datetime(&now.naive_utc()).fix();
+            assert_eq!(*now.offset(), offset);
         }
     }
 }
