@@ -37,7 +37,7 @@
 #
 # Usage: scripts/bench/run.sh            (from the repository root)
 # Environment: WORK (default /dev/shm/dnstel-bench, a tmpfs), WORK_DISK (default target/bench),
-#   SERVER (127.0.0.53), ZONE_NAMES (20000), LOAD_SECONDS (10), TSHARK_PACKETS (20000),
+#   SERVER (127.0.0.53), ZONE_NAMES (20000), LOAD_SECONDS (10), TSHARK_PACKETS (100000),
 #   READ_RUNS (3), LIVE_SECONDS (8), LIVE_FRACTIONS ("20 40 60 80"), DNSTEL (path to a built
 #   binary; default builds target/release/dnstel), WAZUH_RULESET (../shared/wazuh/ruleset),
 #   FLOOD_QUERIES (300000), FLOOD_STREAMS (20000), ANALYZER_EVENTS (200000), SINK (see step 4).
@@ -49,7 +49,7 @@ WORK_DISK=${WORK_DISK:-$ROOT/target/bench}
 SERVER=${SERVER:-127.0.0.53}
 ZONE_NAMES=${ZONE_NAMES:-20000}
 LOAD_SECONDS=${LOAD_SECONDS:-10}
-TSHARK_PACKETS=${TSHARK_PACKETS:-20000}
+TSHARK_PACKETS=${TSHARK_PACKETS:-100000}
 READ_RUNS=${READ_RUNS:-3}
 LIVE_SECONDS=${LIVE_SECONDS:-8}
 LIVE_FRACTIONS=${LIVE_FRACTIONS:-"20 40 60 80"}
