@@ -13,7 +13,9 @@ use dnstel_ruleset::{
 };
 
 use crate::event::{DecoderInfo, Event, StaticField};
-use crate::json_decoder::{decode_json, ArrayMode, JsonDecodeOutcome, JsonOptions, NullMode};
+use crate::json_decoder::{
+    decode_json_stopping, ArrayMode, JsonDecodeOutcome, JsonOptions, NullMode,
+};
 
 /// Prematch of Wazuh's `json` decoder: an object whose first member key starts.
 pub const JSON_PREMATCH: &str = r#"^{\s*""#;
@@ -225,8 +227,10 @@ fn run_plugin(
     };
     let full_log = std::mem::take(&mut event.full_log);
     let log = &full_log[event.log_start()..];
-    let outcome = decode_json(event, log.get(start..).unwrap_or(""), options);
     let is_whole_log = event.log_start() == 0 && start == 0;
+    let stops_unless_compact = is_whole_log && event.stops_unless_compact();
+    let input = log.get(start..).unwrap_or("");
+    let outcome = decode_json_stopping(event, input, options, stops_unless_compact);
     if is_whole_log
         && outcome
             == (JsonDecodeOutcome::Decoded {

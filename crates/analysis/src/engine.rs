@@ -236,6 +236,22 @@ impl Analyzer {
         event
     }
 
+    /// Decodes `line` like [`Analyzer::decode`] for a caller that has not checked that
+    /// `line` is in cJSON's compact layout. When [`Event::is_compact_object`] is false for
+    /// the result, the caller encodes the line and decodes it again, so the JSON decoder
+    /// stops reading the whole line at the first text outside that layout.
+    pub fn decode_unchecked(
+        &self,
+        line: String,
+        source: &EventSource,
+        time: DateTime<FixedOffset>,
+    ) -> Event {
+        let mut event = self.predecode(line, source, time);
+        event.set_stops_unless_compact();
+        self.decoders.decode(&mut event);
+        event
+    }
+
     /// Evaluates the rules on an event from [`Analyzer::decode`]. The second half of
     /// [`Analyzer::process_owned`].
     pub fn evaluate(

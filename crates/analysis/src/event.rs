@@ -234,6 +234,9 @@ pub struct Event {
     /// Whether the JSON decoder parsed the whole full log as one object in cJSON's compact
     /// layout.
     is_compact_object: bool,
+    /// Whether the JSON decoder stops reading the whole full log at the first text outside
+    /// cJSON's compact layout.
+    stops_unless_compact: bool,
 }
 
 impl Event {
@@ -258,6 +261,7 @@ impl Event {
             dropped_fields: 0,
             data_members: None,
             is_compact_object: false,
+            stops_unless_compact: false,
         }
     }
 
@@ -417,6 +421,18 @@ impl Event {
     /// compact layout.
     pub(crate) fn set_compact_object(&mut self) {
         self.is_compact_object = true;
+    }
+
+    /// Makes the JSON decoder stop reading the whole full log at the first text outside
+    /// cJSON's compact layout, for a caller that then decodes the encoded log instead.
+    pub(crate) fn set_stops_unless_compact(&mut self) {
+        self.stops_unless_compact = true;
+    }
+
+    /// Returns whether the JSON decoder stops reading the whole full log at the first text
+    /// outside cJSON's compact layout.
+    pub(crate) fn stops_unless_compact(&self) -> bool {
+        self.stops_unless_compact
     }
 
     /// Returns whether the JSON decoder parsed the whole full log as one object exactly as

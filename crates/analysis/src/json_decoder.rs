@@ -55,10 +55,24 @@ pub enum JsonDecodeOutcome {
     },
     /// The text is not JSON; no field was added (Wazuh still reports the decoder name).
     Malformed,
+    /// The text is not in cJSON's compact layout, and the caller asked to stop there; no
+    /// field was added.
+    Stopped,
 }
 
 /// Parses `input` as JSON and adds its fields to `event`.
 pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> JsonDecodeOutcome {
+    decode_json_stopping(event, input, options, false)
+}
+
+/// Does what [`decode_json`] does, but when `stops_unless_compact` is set, stops with
+/// [`JsonDecodeOutcome::Stopped`] at the first text outside cJSON's compact layout.
+pub(crate) fn decode_json_stopping(
+    event: &mut Event,
+    input: &str,
+    options: JsonOptions,
+    stops_unless_compact: bool,
+) -> JsonDecodeOutcome {
     // Text that turns out not to be JSON adds no field, so dynamic fields added during the
     // parse are removed again on an error, and static fields are set only after it.
     let mark = event.field_mark();
@@ -81,6 +95,10 @@ pub fn decode_json(event: &mut Event, input: &str, options: JsonOptions) -> Json
             end,
             is_compact: true,
         }),
+        None if stops_unless_compact => {
+            decoder.event.truncate_fields(mark);
+            return JsonDecodeOutcome::Stopped;
+        }
         None => {
             // Start again with the general parser, which takes any JSON.
             decoder.event.truncate_fields(mark);
@@ -444,6 +462,39 @@ pub(crate) mod tests {
         let event = decode(r#"{"dstuser":"a","user":"b"}"#, JsonOptions::default());
         assert_eq!(event.static_field(StaticField::DstUser), Some("a"));
         assert_eq!(fields(&event), vec![("user", "b")]);
+    }
+
+    #[test]
+    fn stops_outside_compact_layout() {
+        let time = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        for line in [
+            r#"{"a":"x","b":1.0}"#,
+            r#"{"a":"x","b": 1}"#,
+            r#"{"a":"x"} tail"#,
+        ] {
+            let mut event = Event::new(line.into(), "stdin".into(), time);
+            let outcome = decode_json_stopping(&mut event, line, JsonOptions::default(), true);
+            let expected = match line.ends_with("tail") {
+                true => JsonDecodeOutcome::Decoded {
+                    is_compact_object: false,
+                },
+                false => JsonDecodeOutcome::Stopped,
+            };
+            assert_eq!(outcome, expected, "{line}");
+            if outcome == JsonDecodeOutcome::Stopped {
+                assert_eq!(event.fields().len(), 0, "{line}");
+            }
+        }
+        let line = r#"{"a":"x","b":{"c":1}}"#;
+        let mut event = Event::new(line.into(), "stdin".into(), time);
+        let outcome = decode_json_stopping(&mut event, line, JsonOptions::default(), true);
+        assert_eq!(
+            outcome,
+            JsonDecodeOutcome::Decoded {
+                is_compact_object: true
+            }
+        );
+        assert_eq!(fields(&event), vec![("a", "x"), ("b.c", "1")]);
     }
 
     #[test]

@@ -92,12 +92,13 @@ pub fn encode_text(text: &str) -> Result<String, SkipReason> {
     Ok(cjson::write_object(members))
 }
 
-/// Returns whether `text` starts the way compact JSON of an object does: `{"`, the first key,
-/// then `":` and no whitespace. Lines written with spaces after the colons fail this test, so
-/// they are encoded at once instead of parsed twice.
+/// Returns whether `text` starts the way compact JSON of an object does (`{"`, the first
+/// key, then `":` and no whitespace) and has no `\`. Lines with spaces after the colons or
+/// with escapes, many of which cJSON prints otherwise, are encoded at once instead of read
+/// twice.
 fn looks_compact(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if !bytes.starts_with(b"{\"") {
+    if !bytes.starts_with(b"{\"") || memchr::memchr(b'\\', bytes).is_some() {
         return false;
     }
     let Some(key_end) = memchr::memchr2(b'"', b'\\', &bytes[2..]).map(|offset| offset + 2) else {
@@ -140,6 +141,11 @@ mod tests {
                 "{line:?}"
             );
         }
+        let escaped = prepare_line(br#"{"a":1,"b":"\/"}"#, &[]);
+        assert_eq!(
+            escaped,
+            Ok(LineText::Encoded(r#"{"a":1,"b":"/"}"#.to_owned()))
+        );
         let labels = vec![("env".to_owned(), "prod".to_owned())];
         assert_eq!(
             prepare_line(compact, &labels),

@@ -20,9 +20,16 @@ pub struct RuleStage {
     rebuild: RebuildAnalyzer,
     writer: RotatingAlertWriter,
     clock: LocalClock,
+    /// Unchecked lines still to encode before decoding them, after a line that was not in
+    /// cJSON's compact layout.
+    lines_encoded_first: u32,
     /// Counters that this stage keeps; callers fill in the input-side fields.
     pub counters: AnalysisCounters,
 }
+
+/// Unchecked lines encoded before decoding after a line that was not in cJSON's compact
+/// layout. After that many, a line is decoded as it is again.
+const LINES_ENCODED_FIRST: u32 = 64;
 
 /// The local time of events, which reads the zone's offset once per second instead of once
 /// per event.
@@ -63,6 +70,7 @@ impl RuleStage {
             rebuild,
             writer,
             clock: LocalClock::default(),
+            lines_encoded_first: 0,
             counters: AnalysisCounters::default(),
         }
     }
@@ -78,9 +86,9 @@ impl RuleStage {
     }
 
     /// Evaluates one line that [`prepare_line`] returned, like [`RuleStage::process_owned`].
-    /// An unchecked line is encoded only when the JSON decoder did not find it to be its own
-    /// encoding. Returns the reason to skip the line when it turns out not to be a JSON
-    /// object, without counting it.
+    /// An unchecked line is encoded and decoded again only when the JSON decoder did not
+    /// find it to be its own encoding. Returns the reason to skip the line when it turns out
+    /// not to be a JSON object, without counting it.
     ///
     /// [`prepare_line`]: dnstel_logcollector::prepare_line
     pub fn process_line(
@@ -89,14 +97,35 @@ impl RuleStage {
         source: &EventSource,
     ) -> anyhow::Result<Option<SkipReason>> {
         let text = match line {
-            LineText::Encoded(text) => return self.process_owned(text, source).map(|()| None),
-            LineText::Unchecked(text) => text,
+            LineText::Encoded(text) => text,
+            LineText::Unchecked(text) if self.lines_encoded_first > 0 => {
+                self.lines_encoded_first -= 1;
+                match encode_text(&text) {
+                    Ok(encoded) => encoded,
+                    Err(reason) => return Ok(Some(reason)),
+                }
+            }
+            LineText::Unchecked(text) => {
+                return self.process_unchecked(text, source);
+            }
         };
+        self.process_owned(text, source).map(|()| None)
+    }
+
+    /// Evaluates a line that may not be in cJSON's compact layout yet, like
+    /// [`RuleStage::process_line`].
+    fn process_unchecked(
+        &mut self,
+        text: String,
+        source: &EventSource,
+    ) -> anyhow::Result<Option<SkipReason>> {
         let now = self.clock.now();
-        let mut event = self.analyzer.decode(text, source, now);
+        let mut event = self.analyzer.decode_unchecked(text, source, now);
         if !event.is_compact_object() {
+            // Lines of one source tend to be alike, so the next ones are encoded before they
+            // are decoded, which costs less than decoding them twice.
+            self.lines_encoded_first = LINES_ENCODED_FIRST;
             match encode_text(&event.full_log) {
-                Ok(encoded) if encoded == event.full_log => {}
                 Ok(encoded) => event = self.analyzer.decode(encoded, source, now),
                 Err(reason) => return Ok(Some(reason)),
             }
