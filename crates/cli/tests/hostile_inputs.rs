@@ -465,3 +465,27 @@ fn escaped_nul_hides_nothing_from_alerts() {
     assert_eq!(result["output"]["rule"]["id"], "100011", "{stdout}");
     assert_eq!(result["output"]["data"]["a"], "good.test\u{0}evil.test");
 }
+
+/// The first fragment of a UDP datagram whose other fragments never arrive is reported as
+/// dropped when the capture ends, not lost without a word.
+#[test]
+fn lone_fragment_reported_at_end() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    // IPv4, more-fragments set, offset 0, UDP, 127.0.0.1 -> 127.0.0.1, then 16 bytes of a UDP
+    // header and payload to port 53.
+    let fragment = hex(concat!(
+        "45000024abcd20004011000",
+        "07f0000017f000001",
+        "9c40003500200000",
+        "0102030405060708"
+    ));
+    let mut capture = pcap_header(65535, 101);
+    capture.extend(pcap_record(&fragment, fragment.len() as u32));
+    let path = directory.path().join("fragment.pcap");
+    std::fs::write(&path, &capture).expect("write capture");
+
+    let output = read_capture(&path);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("fragments discarded: 1"), "{stderr}");
+}

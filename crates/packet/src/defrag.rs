@@ -75,6 +75,9 @@ pub struct DefragStats {
     pub evicted_for_count: u64,
     /// Datagrams dropped to stay within [`DefragConfig::max_buffered_bytes`].
     pub evicted_for_bytes: u64,
+    /// Incomplete datagrams still waiting for fragments when the input ended or the capture
+    /// stopped, dropped by [`Defragmenter::discard_pending`].
+    pub incomplete_at_end: u64,
     /// Fragments that had been buffered and were thrown away with a dropped datagram, including
     /// the fragment that caused the drop.
     pub fragments_discarded: u64,
@@ -314,6 +317,17 @@ impl Defragmenter {
             }
             if let Some(datagram) = self.remove(&key) {
                 self.stats.expired_datagrams += 1;
+                self.stats.fragments_discarded += u64::from(datagram.fragments);
+            }
+        }
+    }
+
+    /// Drops every incomplete datagram, at the end of the input or at a stop, and counts it.
+    pub fn discard_pending(&mut self) {
+        let keys: Vec<DatagramKey> = self.by_age.values().copied().collect();
+        for key in keys {
+            if let Some(datagram) = self.remove(&key) {
+                self.stats.incomplete_at_end += 1;
                 self.stats.fragments_discarded += u64::from(datagram.fragments);
             }
         }

@@ -78,6 +78,12 @@ impl Dispatcher {
         &self.stats
     }
 
+    /// Counts the IP fragments that never completed a datagram as dropped, at the end of
+    /// the input.
+    pub fn finish(&mut self) {
+        self.defrag.discard_pending();
+    }
+
     /// Counters of IP reassembly.
     pub fn defrag_stats(&self) -> DefragStats {
         self.defrag.stats()

@@ -56,8 +56,9 @@ impl Sensor {
     }
 
     /// Closes everything at the end of input: open TCP streams and unanswered queries become
-    /// transactions.
+    /// transactions, and IP fragments that never completed a datagram are counted as dropped.
     pub fn finish(&mut self) {
+        self.defrag.discard_pending();
         self.pairing.flush_all();
     }
 

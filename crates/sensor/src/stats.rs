@@ -147,6 +147,7 @@ pub fn add_defrag_stats(total: &mut DefragStats, other: &DefragStats) {
         expired_datagrams,
         evicted_for_count,
         evicted_for_bytes,
+        incomplete_at_end,
         fragments_discarded,
     } = other;
     total.fragments_received += fragments_received;
@@ -160,5 +161,6 @@ pub fn add_defrag_stats(total: &mut DefragStats, other: &DefragStats) {
     total.expired_datagrams += expired_datagrams;
     total.evicted_for_count += evicted_for_count;
     total.evicted_for_bytes += evicted_for_bytes;
+    total.incomplete_at_end += incomplete_at_end;
     total.fragments_discarded += fragments_discarded;
 }

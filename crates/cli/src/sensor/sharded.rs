@@ -76,6 +76,7 @@ impl FramePipeline for ShardedPipeline {
 
     fn finish(&mut self) -> anyhow::Result<()> {
         self.submit()?;
+        self.dispatcher.finish();
         let output = &mut self.output;
         let written = &mut self.written;
         self.pool

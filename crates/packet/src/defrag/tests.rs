@@ -96,6 +96,21 @@ fn ipv4_in_order() {
 }
 
 #[test]
+fn pending_fragments_counted_at_end() {
+    let mut defragmenter = Defragmenter::default();
+    let first_two = &ipv4_fragments(8, &dns_datagram(3000), 1480)[..2];
+    assert!(feed(&mut defragmenter, first_two, 0).is_empty());
+    assert_eq!(defragmenter.pending_datagrams(), 1);
+
+    defragmenter.discard_pending();
+    assert_eq!(defragmenter.pending_datagrams(), 0);
+    assert_eq!(defragmenter.buffered_bytes(), 0);
+    assert_eq!(defragmenter.stats().incomplete_at_end, 1);
+    assert_eq!(defragmenter.stats().fragments_discarded, 2);
+    assert_fragments_accounted(&defragmenter, 0);
+}
+
+#[test]
 fn ipv4_out_of_order() {
     let datagram = dns_datagram(3000);
     let mut fragments = ipv4_fragments(8, &datagram, 1000);
