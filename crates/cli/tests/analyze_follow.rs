@@ -406,3 +406,21 @@ fn idle_standard_input_flushes_and_stops() {
     stop(analyzer);
     drop(input);
 }
+
+/// With --once a missing event file is skipped, and the log does not promise to wait for it.
+#[test]
+fn once_skips_missing_file() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let config = write_config(directory.path(), &directory.path().join("missing.json"));
+    let output = support::dnstel()
+        .args(["analyze", "--once", "-c"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(directory.path().join("data"))
+        .output()
+        .expect("run dnstel analyze");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("file not found; skipped"), "{stderr}");
+    assert!(!stderr.contains("waiting for it to appear"), "{stderr}");
+}

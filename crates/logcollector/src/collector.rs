@@ -226,7 +226,12 @@ impl Collector {
                 let Ok(metadata) = std::fs::metadata(&path) else {
                     // Logged once per absence, as Wazuh warns that it cannot open the file.
                     if self.missing.insert(path.clone()) {
-                        warn!(path = %path.display(), "file not found; waiting for it to appear");
+                        if self.options.start_at_beginning {
+                            // One-shot analysis ends at the current end of the inputs.
+                            warn!(path = %path.display(), "file not found; skipped");
+                        } else {
+                            warn!(path = %path.display(), "file not found; waiting for it to appear");
+                        }
                     }
                     continue;
                 };
