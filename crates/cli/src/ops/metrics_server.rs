@@ -177,14 +177,15 @@ fn head_end(bytes: &[u8]) -> Option<usize> {
     }
 }
 
-/// Builds the response to a request head.
+/// Builds the response to a request head. HEAD gets the headers GET would get, without the
+/// body, as HTTP requires of every server that supports GET.
 fn respond(head: &str, registry: &Registry) -> String {
     let mut request_line = head.lines().next().unwrap_or("").split_whitespace();
     let method = request_line.next().unwrap_or("");
     let target = request_line.next().unwrap_or("");
     let path = target.split('?').next().unwrap_or("");
-    match (method, path) {
-        ("GET", "/metrics") => {
+    let response = match (method, path) {
+        ("GET" | "HEAD", "/metrics") => {
             let body = registry.snapshot().to_prometheus();
             format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
@@ -192,8 +193,19 @@ fn respond(head: &str, registry: &Registry) -> String {
                 body.len()
             )
         }
-        ("GET", _) => plain(404, "Not Found", "only /metrics is served\n"),
-        _ => plain(405, "Method Not Allowed", "only GET is supported\n"),
+        ("GET" | "HEAD", _) => plain(404, "Not Found", "only /metrics is served\n"),
+        _ => plain(
+            405,
+            "Method Not Allowed",
+            "only GET and HEAD are supported\n",
+        ),
+    };
+    if method != "HEAD" {
+        return response;
+    }
+    match response.find("\r\n\r\n") {
+        Some(end) => response[..end + 4].to_owned(),
+        None => response,
     }
 }
 
@@ -242,6 +254,10 @@ mod tests {
         assert!(missing.starts_with("HTTP/1.1 404 "), "{missing}");
         let post = get(address, "POST /metrics HTTP/1.1\r\n\r\n");
         assert!(post.starts_with("HTTP/1.1 405 "), "{post}");
+        let head = get(address, "HEAD /metrics HTTP/1.1\r\n\r\n");
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.contains("Content-Length: "), "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "no body: {head}");
         // Larger than the limit, and small enough that the server reads all of it before it
         // responds, so closing the connection does not reset it.
         let huge = format!(
