@@ -8,7 +8,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use anyhow::Context;
@@ -52,6 +52,7 @@ impl DataDirLock {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
             .open(&path)
             .with_context(|| format!("failed to open the lock file {}", path.display()))?;
         let mut locked = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
@@ -140,5 +141,17 @@ mod tests {
         create_data_folder(&data).expect("create");
         let mode = std::fs::metadata(&data).expect("stat").permissions().mode();
         assert_eq!(mode & 0o777, 0o750);
+    }
+
+    #[test]
+    fn lock_file_mode_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let _lock = DataDirLock::acquire(directory.path()).expect("lock");
+        let mode = std::fs::metadata(directory.path().join(LOCK_FILE_NAME))
+            .expect("stat")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }
