@@ -61,10 +61,15 @@ pub fn save(path: &Path, positions: &[StoredPosition]) -> io::Result<()> {
     };
     let text = serde_json::to_string(&document).map_err(io::Error::other)?;
     let temporary = path.with_extension("tmp");
+    // Created exclusively after removing a leftover, so a link placed under the temporary
+    // name is never followed.
+    match fs::remove_file(&temporary) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     let mut file = fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&temporary)?;
     file.write_all(text.as_bytes())?;
@@ -130,6 +135,19 @@ mod tests {
         assert_eq!(load(&path).expect("load"), stored);
         let mode = fs::metadata(&path).expect("metadata").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn save_ignores_planted_link() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let victim = directory.path().join("victim");
+        fs::write(&victim, "keep me").expect("write victim");
+        std::os::unix::fs::symlink(&victim, directory.path().join("positions.tmp"))
+            .expect("plant link");
+        let path = directory.path().join("positions.json");
+        save(&path, &[]).expect("save");
+        assert_eq!(fs::read_to_string(&victim).expect("read victim"), "keep me");
+        assert!(load(&path).expect("load").is_empty());
     }
 
     #[test]
