@@ -57,6 +57,11 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     once: bool,
 
+    /// Label added to every alert's `agent.labels`, as KEY=VALUE (repeatable). Replaces a
+    /// label of the same key from the configuration's <labels>.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+
     #[command(flatten)]
     ruleset: RulesetArgs,
 
@@ -96,6 +101,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             )));
         }
     }
+    let command_line_labels = crate::run::parse_labels(&args.labels)?;
     let analyzer = build_analyzer(&args.ruleset, args.log_alert_level, &file_config)?;
     let manager_name = analyzer.config().manager_name.clone();
 
@@ -121,7 +127,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         id: "000".to_owned(),
         name: Some(manager_name),
         ip: None,
-        labels: file_config.labels.clone(),
+        labels: merge_labels(&file_config.labels, command_line_labels),
     };
     let ruleset = args.ruleset.clone();
     let rebuild_config = file_config.clone();
@@ -299,6 +305,22 @@ struct StdinLoop<'a> {
     signals: &'a SignalFlags,
     registry: &'a Registry,
     stats_interval: Duration,
+}
+
+/// Returns the configuration's labels with `overrides` applied: a key given again takes the
+/// new value in place, and a new key is added at the end.
+fn merge_labels(
+    configured: &[(String, String)],
+    overrides: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut labels = configured.to_vec();
+    for (key, value) in overrides {
+        match labels.iter_mut().find(|(existing, _)| *existing == key) {
+            Some(label) => label.1 = value,
+            None => labels.push((key, value)),
+        }
+    }
+    labels
 }
 
 /// Copies the collector's skip counters into the stage's counters and publishes them.

@@ -424,3 +424,42 @@ fn once_skips_missing_file() {
     assert!(stderr.contains("file not found; skipped"), "{stderr}");
     assert!(!stderr.contains("waiting for it to appear"), "{stderr}");
 }
+
+/// `--label` adds to the configuration's `<labels>`, and replaces one with the same key.
+#[test]
+fn command_line_labels_override_configured() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let events = directory.path().join("events");
+    append_events(&events, 0..1);
+    let config = directory.path().join("ossec.conf");
+    fs::write(
+        &config,
+        "<ossec_config>\n  <labels>\n    <label key=\"env\">dev</label>\n    \
+         <label key=\"site\">lab</label>\n  </labels>\n</ossec_config>\n",
+    )
+    .expect("write configuration");
+    let data_dir = directory.path().join("data");
+    let output = support::dnstel()
+        .args([
+            "analyze", "--stdin", "--once", "--label", "env=prod", "--label", "team=dns",
+        ])
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("--rules")
+        .arg(support::shared_dir().join("seed/rule-200300.xml"))
+        .stdin(fs::File::open(&events).expect("open events"))
+        .output()
+        .expect("run dnstel analyze");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let alerts = fs::read_to_string(data_dir.join("alerts.json")).expect("read alerts.json");
+    let alert: Value =
+        serde_json::from_str(alerts.lines().next().expect("one alert")).expect("alert JSON");
+    assert_eq!(
+        alert["agent"]["labels"],
+        serde_json::json!({"env": "prod", "site": "lab", "team": "dns"}),
+        "{alert}"
+    );
+}
