@@ -489,3 +489,24 @@ fn lone_fragment_reported_at_end() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("fragments discarded: 1"), "{stderr}");
 }
+
+/// An empty UDP datagram to port 53 is reported as a packet without DNS, not as one on
+/// another port.
+#[test]
+fn empty_dns_datagram_named_in_summary() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    // IPv4 127.0.0.1 -> 127.0.0.1, UDP 40000 -> 53 with no payload.
+    let datagram = hex("4500001c00004000401100007f0000017f0000019c40003500080000");
+    let mut capture = pcap_header(65535, 101);
+    capture.extend(pcap_record(&datagram, datagram.len() as u32));
+    let path = directory.path().join("empty.pcap");
+    std::fs::write(&path, &capture).expect("write capture");
+
+    let output = read_capture(&path);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("packets without DNS (other ports, empty UDP, bare TCP): 1"),
+        "{stderr}"
+    );
+}

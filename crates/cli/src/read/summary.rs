@@ -26,7 +26,10 @@ pub fn render(counters: &PipelineCounters, read_errors: u64, elapsed: Duration) 
         ("unreadable capture records", read_errors),
         ("undecodable frames", stats.decode_errors.total()),
         ("non-UDP/TCP packets", stats.other_protocols),
-        ("packets on other ports", pairing.ignored_packets),
+        (
+            "packets without DNS (other ports, empty UDP, bare TCP)",
+            pairing.ignored_packets,
+        ),
         ("undecodable DNS messages", pairing.undecodable),
         ("fragments discarded", defrag.fragments_discarded),
         ("TCP bytes over limits", pairing.tcp_limit_dropped_bytes),
