@@ -14,7 +14,11 @@ pub struct SourceLocation {
 
 impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
+        // Line 0 means the problem concerns the whole file.
+        match self.line {
+            0 => f.write_str(&self.file),
+            line => write!(f, "{}:{line}", self.file),
+        }
     }
 }
 
@@ -95,6 +99,10 @@ pub enum LoadErrorKind {
     /// A decoder's `<parent>` names no decoder without a parent of its own loaded before it.
     #[error("parent decoder {0:?} not found; a parent must be a decoder without <parent>, loaded earlier")]
     ParentNotFound(String),
+    /// A rule file that parsed without errors but holds no `<rule>` element, as an empty or
+    /// truncated file does; a warning only, because Wazuh accepts such files silently.
+    #[error("file defines no rules")]
+    NoRules,
     /// A rule id appears twice without `overwrite="yes"`; the later rule is skipped.
     #[error("duplicate rule id {0}, later definition skipped")]
     DuplicateRule(u32),

@@ -176,10 +176,22 @@ impl Ruleset {
     /// Adds the rules of one file's text. Rules naming an unknown decoder
     /// are skipped, so decoders must be added first.
     pub fn add_rule_text(&mut self, label: &str, text: &[u8]) {
+        let errors_before = self.errors.len();
         let Some(roots) = parse_file(&mut self.errors, label, text) else {
             return;
         };
         let rules = rules_from_roots(label, &roots, &self.lists, &mut self.errors);
+        if rules.is_empty() && self.errors.len() == errors_before {
+            self.warnings.push(LoadError {
+                location: SourceLocation {
+                    file: label.to_owned(),
+                    line: 0,
+                },
+                rule_id: None,
+                decoder: None,
+                kind: LoadErrorKind::NoRules,
+            });
+        }
         let decoder_names: HashSet<&str> = self
             .decoders
             .iter()
@@ -455,6 +467,22 @@ mod tests {
 
     fn group(rules: &[String]) -> Vec<u8> {
         format!(r#"<group name="t,">{}</group>"#, rules.concat()).into_bytes()
+    }
+
+    #[test]
+    fn empty_rule_file_warns() {
+        let mut set = Ruleset::default();
+        set.add_rule_text("empty.xml", b"");
+        set.add_rule_text("comment.xml", b"<!-- <rule id=\"1\"/> -->");
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let messages: Vec<String> = set.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "empty.xml: file defines no rules",
+                "comment.xml: file defines no rules"
+            ]
+        );
     }
 
     #[test]
