@@ -69,6 +69,8 @@ pub struct LiveCapture {
     last_interface_check: Instant,
     /// The PACKET_FANOUT group this socket joined, if any.
     fanout_group: Option<u16>,
+    /// How long the kernel fills a ring block before it hands the block over anyway.
+    block_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -135,7 +137,15 @@ impl LiveCapture {
             interface_down: false,
             last_interface_check: Instant::now(),
             fanout_group,
+            block_timeout: Duration::from_millis(u64::from(config.block_timeout_ms)),
         })
+    }
+
+    /// Returns how long the kernel fills a ring block before it hands the block over. Frames
+    /// in a block it is still filling are not visible yet, so a reader that wants every frame
+    /// captured up to now must keep reading for this long.
+    pub fn block_timeout(&self) -> Duration {
+        self.block_timeout
     }
 
     /// Returns the id of the PACKET_FANOUT group this socket joined, if it joined one.

@@ -39,6 +39,10 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(200);
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Maximum time spent at stop on frames already in the capture ring.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// Time past the ring's block timeout that the stop waits for the kernel's block timer.
+const DRAIN_SETTLE_MARGIN: Duration = Duration::from_millis(30);
+/// Pause between two looks at an empty ring while the stop waits for that timer.
+const DRAIN_POLL: Duration = Duration::from_millis(2);
 /// The maximum number of frames counted, not processed, in the ring after [`DRAIN_LIMIT`].
 const MAX_FRAMES_COUNTED_AT_STOP: u64 = 10_000_000;
 /// How often the kernel drop counter is read and logged when it changed.
@@ -387,16 +391,23 @@ pub fn drain_ring(
     process: &mut dyn FnMut(&Frame<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
     let started = Instant::now();
+    // Frames captured before the stop may sit in a block the kernel is still filling, which
+    // it hands over only when its block timeout expires. An empty ring before then does not
+    // mean the capture is all read.
+    let settled = started + capture.block_timeout() + DRAIN_SETTLE_MARGIN;
     let mut frames = 0;
     while started.elapsed() < limit {
         match capture
             .next_frame(Duration::ZERO)
             .context("live capture failed")?
         {
-            Some(frame) => process(&frame)?,
-            None => return Ok(frames),
+            Some(frame) => {
+                process(&frame)?;
+                frames += 1;
+            }
+            None if Instant::now() >= settled => return Ok(frames),
+            None => std::thread::sleep(DRAIN_POLL),
         }
-        frames += 1;
     }
     let mut left = 0u64;
     // New packets keep arriving while this counts, so the count is bounded.
