@@ -284,11 +284,7 @@ fn handle_stdin_line(
         Err(reason) => reason,
     };
     *skipped += 1;
-    match reason {
-        SkipReason::TooLong => counts.too_long += 1,
-        SkipReason::NulByte => counts.nul_byte += 1,
-        SkipReason::NotJsonObject => counts.not_json_object += 1,
-    }
+    counts.count_skip(reason);
     // The first ten are logged, then one in a thousand.
     if *skipped <= 10 || *skipped % 1000 == 0 {
         warn!(
@@ -300,7 +296,7 @@ fn handle_stdin_line(
     Ok(())
 }
 
-/// What the standard input loop checks between chunks.
+/// The signal flags, counters and timing that the standard input loop uses between chunks.
 struct StdinLoop<'a> {
     signals: &'a SignalFlags,
     registry: &'a Registry,

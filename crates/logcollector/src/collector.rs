@@ -79,6 +79,19 @@ pub struct CollectorStats {
     pub not_regular_files: u64,
 }
 
+impl CollectorStats {
+    /// Counts a skipped line under its reason and returns that reason's new total.
+    pub fn count_skip(&mut self, reason: SkipReason) -> u64 {
+        let count = match reason {
+            SkipReason::TooLong => &mut self.too_long,
+            SkipReason::NulByte => &mut self.nul_byte,
+            SkipReason::NotJsonObject => &mut self.not_json_object,
+        };
+        *count += 1;
+        *count
+    }
+}
+
 /// Follows files like the Wazuh logcollector reading `log_format` json.
 pub struct Collector {
     files: Vec<LocalFile>,
@@ -386,15 +399,10 @@ pub fn is_empty_line(line: &[u8]) -> bool {
 }
 
 fn record_skip(stats: &mut CollectorStats, reason: SkipReason, path: &Path) {
-    let count = match reason {
-        SkipReason::TooLong => &mut stats.too_long,
-        SkipReason::NulByte => &mut stats.nul_byte,
-        SkipReason::NotJsonObject => &mut stats.not_json_object,
-    };
-    *count += 1;
+    let count = stats.count_skip(reason);
     // The first ten of each kind are logged, then one in a thousand, so a flood cannot fill the log.
-    if *count <= 10 || *count % 1000 == 0 {
-        warn!(path = %path.display(), total = *count, "skipped a line: {}", reason.describe());
+    if count <= 10 || count % 1000 == 0 {
+        warn!(path = %path.display(), total = count, "skipped a line: {}", reason.describe());
     }
 }
 
