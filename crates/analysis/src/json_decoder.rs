@@ -232,14 +232,14 @@ impl FlatVisitor for Decoder<'_, '_> {
 struct Member<'n> {
     name: &'n str,
     is_top_level: bool,
-    /// Whether the name and the value need no JSON escapes, as [`DataField::is_plain`]
-    /// says.
+    /// True when the name and the value need no JSON escapes, with the meaning of
+    /// [`DataField::is_plain`].
     ///
     /// [`DataField::is_plain`]: crate::event::DataField
     is_plain: bool,
 }
 
-/// How [`fill`] stores a member.
+/// The options that decide how [`fill`] stores a member.
 struct FillOptions {
     decoder: JsonOptions,
     /// Whether a compact array keeps its text for the field-based `data` writers. The data

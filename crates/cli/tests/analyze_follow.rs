@@ -331,7 +331,7 @@ fn wazuh_layout_config_loads_list() {
 }
 
 /// `alerts.log` linked to `/dev/null` discards that file while `alerts.json` gets every alert;
-/// a named pipe is rejected at the start, because a pipe nobody reads would block every stop.
+/// a named pipe is rejected at the start, because a pipe without a reader would block every stop.
 #[test]
 fn alerts_log_to_dev_null_and_pipe_rejected() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -359,11 +359,11 @@ fn alerts_log_to_dev_null_and_pipe_rejected() {
     assert!(data_dir.join("alerts.log").is_symlink());
 
     fs::remove_file(data_dir.join("alerts.json")).expect("remove alerts.json");
-    let made = std::process::Command::new("mkfifo")
+    let mkfifo = std::process::Command::new("mkfifo")
         .arg(data_dir.join("alerts.json"))
         .status()
         .expect("run mkfifo");
-    assert!(made.success());
+    assert!(mkfifo.success());
     let output = analyze();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
@@ -373,7 +373,7 @@ fn alerts_log_to_dev_null_and_pipe_rejected() {
     );
 }
 
-/// With standard input open but idle, the analyzer writes out the alerts it holds and still
+/// With standard input open but idle, the analyzer writes out its buffered alerts and still
 /// stops on SIGTERM, without waiting for the input to end.
 #[test]
 fn idle_standard_input_flushes_and_stops() {
@@ -438,6 +438,7 @@ fn command_line_labels_override_configured() {
          <label key=\"site\">lab</label>\n  </labels>\n</ossec_config>\n",
     )
     .expect("write configuration");
+
     let data_dir = directory.path().join("data");
     let output = support::dnstel()
         .args([
@@ -454,6 +455,7 @@ fn command_line_labels_override_configured() {
         .expect("run dnstel analyze");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
+
     let alerts = fs::read_to_string(data_dir.join("alerts.json")).expect("read alerts.json");
     let alert: Value =
         serde_json::from_str(alerts.lines().next().expect("one alert")).expect("alert JSON");

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-/// Why a substitution failed.
+/// The reason a substitution failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ExpandError {
     /// The named variable is unset and its reference gives no default.

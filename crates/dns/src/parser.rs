@@ -28,9 +28,9 @@ const MULTICAST_CLASS_BIT: u16 = 0x8000;
 
 /// Parses one DNS message as [`crate::parse`] documents.
 ///
-/// The parser writes every part straight into the message in its box, and returning it moves
-/// only the pointer. Parts returned by value and then moved into the box were read back
-/// through loads that overlap several earlier stores, which stall the CPU.
+/// Every part is written straight into the boxed message, so returning it moves only the
+/// pointer. Returning parts by value and moving them into the box stalled the CPU on loads
+/// that overlap several earlier stores.
 pub(crate) fn parse_message(
     bytes: &[u8],
     options: &ParseOptions,

@@ -99,7 +99,7 @@ pub enum LoadErrorKind {
     /// A decoder's `<parent>` names no decoder without a parent of its own loaded before it.
     #[error("parent decoder {0:?} not found; a parent must be a decoder without <parent>, loaded earlier")]
     ParentNotFound(String),
-    /// A rule file that parsed without errors but holds no `<rule>` element, as an empty or
+    /// A rule file that parsed without errors but contains no `<rule>` element, as an empty or
     /// truncated file does; a warning only, because Wazuh accepts such files silently.
     #[error("file defines no rules")]
     NoRules,

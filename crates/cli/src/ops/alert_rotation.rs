@@ -432,10 +432,19 @@ mod tests {
             compress,
         };
         fs::write(directory.join("alerts.log"), OLD_RECORD).expect("write");
+        tick_after_midnight(directory, policy)
+    }
+
+    /// Opens a writer in `directory` whose files date from yesterday and lets the timer tick.
+    /// Returns the writer and yesterday's date.
+    fn tick_after_midnight(
+        directory: &Path,
+        policy: RotationPolicy,
+    ) -> (RotatingAlertWriter, NaiveDate) {
         let mut writer = RotatingAlertWriter::open(directory, policy).expect("open");
         let yesterday = Local::now().date_naive() - chrono::Days::new(1);
         writer.day = yesterday;
-        writer.tick().expect("rotate");
+        writer.tick().expect("tick");
         (writer, yesterday)
     }
 
@@ -518,9 +527,7 @@ mod tests {
             keep_days: 0,
             compress: false,
         };
-        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
-        writer.day = Local::now().date_naive() - chrono::Days::new(1);
-        writer.tick().expect("tick");
+        let (writer, _) = tick_after_midnight(directory.path(), policy);
         assert_eq!(writer.rotations(), 0);
         assert!(!directory.path().join("logs").exists());
         assert!(directory.path().join("alerts.json").is_symlink());
@@ -534,9 +541,7 @@ mod tests {
             keep_days: 0,
             compress: false,
         };
-        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
-        writer.day = Local::now().date_naive() - chrono::Days::new(1);
-        writer.tick().expect("tick");
+        let (writer, _) = tick_after_midnight(directory.path(), policy);
         assert_eq!(writer.rotations(), 0);
         assert!(!directory.path().join("logs").exists());
     }
