@@ -64,6 +64,14 @@ pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<
                 return Ok(());
             }
             let path = entry.path();
+            // A file with a second name may be a hard link to a file outside the folder, so
+            // it keeps its owner rather than give that file away.
+            let metadata = std::fs::symlink_metadata(&path)
+                .with_context(|| format!("failed to read {}", path.display()))?;
+            if metadata.is_file() && std::os::unix::fs::MetadataExt::nlink(&metadata) > 1 {
+                tracing::warn!(file = %path.display(), user, "file has more than one hard link; its owner is left as it is");
+                continue;
+            }
             change(&path)?;
             changed += 1;
             // The entry's own type: a link to a folder is not a folder here.
@@ -195,11 +203,17 @@ mod tests {
         std::fs::write(&victim, "root's file").expect("write victim");
         std::os::unix::fs::symlink(&victim, data.join("alerts.json")).expect("plant link");
         std::os::unix::fs::symlink(directory.path(), data.join("outside")).expect("plant link");
+        std::fs::hard_link(&victim, data.join("hard")).expect("plant hard link");
 
         hand_over_folder(&data, "nobody").expect("hand over");
 
         let owner = |path: &std::path::Path| std::fs::symlink_metadata(path).expect("stat").uid();
         assert_eq!(owner(&victim), 0, "link target keeps its owner");
+        assert_eq!(
+            owner(&data.join("hard")),
+            0,
+            "hard-linked file keeps its owner"
+        );
         assert_eq!(owner(directory.path()), 0, "linked folder keeps its owner");
         assert_eq!(owner(&data.join("alerts.json")), nobody.uid.as_raw());
         assert_eq!(
