@@ -287,10 +287,15 @@ fn compress_file(path: &Path) -> io::Result<PathBuf> {
     let part = PathBuf::from(part_name);
 
     let mut source = File::open(path)?;
+    // A stale `.part` file is removed and the new one created exclusively, so a link left
+    // under that name is never followed and the file always gets mode 0600.
+    match fs::remove_file(&part) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     let target = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&part)?;
     let mut encoder = flate2::write::GzEncoder::new(
@@ -502,7 +507,27 @@ mod tests {
         fs::write(month.join("ossec-alerts-07.json"), "{\"a\":1}\n").expect("write");
         fs::write(month.join("ossec-alerts-07.json.gz.part"), "cut").expect("write");
         fs::write(month.join("notes.txt"), "x").expect("write");
+        let victim = directory.path().join("victim");
+        fs::write(&victim, "keep me").expect("write victim");
+        fs::write(month.join("ossec-alerts-07.log"), "** Alert 1.0: - g,\n\n").expect("write");
+        std::os::unix::fs::symlink(&victim, month.join("ossec-alerts-07.log.gz.part"))
+            .expect("plant link");
+
         compress_archives(&directory.path().join("logs/alerts"));
+
+        assert_eq!(fs::read_to_string(&victim).expect("read victim"), "keep me");
+        let compressed_log = month.join("ossec-alerts-07.log.gz");
+        assert!(
+            !compressed_log.is_symlink(),
+            "the archive is a file of its own"
+        );
+        let mode = fs::metadata(month.join("ossec-alerts-07.json.gz"))
+            .expect("json.gz")
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
         assert!(!month.join("ossec-alerts-07.json").exists());
         assert!(!month.join("ossec-alerts-07.json.gz.part").exists());
         assert!(month.join("ossec-alerts-07.json.gz").exists());
