@@ -101,7 +101,11 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             )));
         }
     }
-    let command_line_labels = crate::run::parse_labels(&args.labels)?;
+    let labels = merge_labels(
+        &file_config.labels,
+        crate::labels::parse_command_line(&args.labels)?,
+    );
+    crate::labels::check_clashes(&labels).map_err(config_error)?;
     let analyzer = build_analyzer(&args.ruleset, args.log_alert_level, &file_config)?;
     let manager_name = analyzer.config().manager_name.clone();
 
@@ -127,7 +131,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         id: "000".to_owned(),
         name: Some(manager_name),
         ip: None,
-        labels: merge_labels(&file_config.labels, command_line_labels),
+        labels,
     };
     let ruleset = args.ruleset.clone();
     let rebuild_config = file_config.clone();

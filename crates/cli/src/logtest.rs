@@ -16,7 +16,6 @@ use dnstel_logcollector::{SkipReason, MAX_LINE_BYTES};
 
 use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::logging;
-use crate::run::parse_labels;
 
 /// Options of `dnstel logtest`.
 #[derive(Debug, Args)]
@@ -74,7 +73,7 @@ pub fn run(args: LogtestArgs) -> anyhow::Result<()> {
 }
 
 fn event_source(args: &LogtestArgs) -> anyhow::Result<EventSource> {
-    let labels = parse_labels(&args.labels)?;
+    let labels = crate::labels::parse_command_line(&args.labels)?;
     Ok(EventSource {
         location: args.location.as_str().into(),
         agent: AgentInfo {

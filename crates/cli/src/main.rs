@@ -5,6 +5,7 @@ mod analyze;
 mod analyzer_setup;
 mod capture;
 mod exit;
+mod labels;
 mod logging;
 mod logtest;
 mod ops;

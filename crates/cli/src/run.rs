@@ -21,7 +21,7 @@ use tracing::{error, info, warn};
 
 use crate::analyzer_setup::{self, FileSettings, RulesetArgs};
 use crate::capture::{open_captures, LiveSensor, LoopOps};
-use crate::exit::{config_error, usage_error};
+use crate::exit::config_error;
 use crate::logging;
 use crate::ops::args::{self, AlertRotationArgs, ObservabilityArgs};
 use crate::ops::data_lock::DataDirLock;
@@ -99,7 +99,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     // Every option is checked before the data folder is created or an existing event file is
     // rotated, so a usage or configuration error leaves the folder as it was.
-    let labels = parse_labels(&args.labels)?;
+    let labels = crate::labels::parse_command_line(&args.labels)?;
     if let Some(user) = &args.user {
         crate::ops::privileges::check_user(user)?;
     }
@@ -199,23 +199,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 /// Loads the ruleset and builds the analyzer; also used to reload the rules on SIGHUP.
 fn build_analyzer(args: &RulesetArgs, log_alert_level: u8) -> anyhow::Result<Analyzer> {
     analyzer_setup::analyzer_from_args(args, Some(log_alert_level), &FileSettings::default())
-}
-
-/// Parses `KEY=VALUE` labels.
-pub fn parse_labels(labels: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    labels
-        .iter()
-        .map(|label| {
-            label
-                .split_once('=')
-                .map(|(key, value)| (key.to_owned(), value.to_owned()))
-                .ok_or_else(|| {
-                    usage_error(anyhow::anyhow!(
-                        "invalid label {label:?}; expected KEY=VALUE"
-                    ))
-                })
-        })
-        .collect()
 }
 
 /// Returns the tap that queues each written event for the rules, counting what a full queue

@@ -180,10 +180,35 @@ impl ConfigReader {
             if option.name != "label" {
                 bail!(self.unknown(option, "labels", &option.name));
             }
-            let label = self.label(option)?;
-            self.config.labels.push(label);
+            let (key, value) = self.label(option)?;
+            crate::labels::check_one(&key, &value)
+                .map_err(|error| anyhow::anyhow!("{}:{}: {error}", self.file, option.line))?;
+            if value.is_empty() {
+                tracing::warn!(file = %self.file, line = option.line, key, "label is empty");
+            }
+            if self.hidden(option)? {
+                // Wazuh leaves hidden labels out of alerts unless an internal option asks
+                // for them; dnstel has no such option, so they are never written.
+                continue;
+            }
+            self.config.labels.push((key, value));
+            crate::labels::check_clashes(&self.config.labels)
+                .map_err(|error| anyhow::anyhow!("{}:{}: {error}", self.file, option.line))?;
         }
         Ok(())
+    }
+
+    /// Reads a `<labels><label>`'s `hidden` attribute: yes or no, and no when absent.
+    fn hidden(&self, option: &Element) -> anyhow::Result<bool> {
+        match option.attribute("hidden") {
+            None | Some("no") => Ok(false),
+            Some("yes") => Ok(true),
+            Some(other) => bail!(
+                "{}:{}: invalid <label> hidden value {other:?}; expected yes or no",
+                self.file,
+                option.line
+            ),
+        }
     }
 
     fn read_global(&mut self, block: &Element) -> anyhow::Result<()> {
@@ -251,6 +276,9 @@ impl ConfigReader {
                 option.line
             );
         };
+        if key.is_empty() {
+            bail!("{}:{}: <label> with an empty key", self.file, option.line);
+        }
         Ok((key.to_owned(), option.text.clone()))
     }
 
@@ -311,6 +339,54 @@ mod tests {
             config.not_applied,
             vec!["global.email_notification", "remote"]
         );
+    }
+
+    #[test]
+    fn hidden_labels_stay_out_of_alerts() {
+        let config = load_text(
+            "<labels>\n<label key=\"site\">lab</label>\n<label key=\"token\" hidden=\"yes\">s3cret</label>\n\
+             <label key=\"env\" hidden=\"no\">prod</label>\n</labels>\n",
+        )
+        .expect("valid labels");
+        assert_eq!(
+            config.labels,
+            vec![
+                ("site".to_owned(), "lab".to_owned()),
+                ("env".to_owned(), "prod".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_labels_name_file_and_line() {
+        let cases = [
+            ("<label key=\"\">x</label>", "empty key"),
+            (
+                "<label key=\"a\" hidden=\"maybe\">x</label>",
+                "hidden value \"maybe\"",
+            ),
+            (
+                "<label key=\"a\">x\n** Alert 1.1: - forged</label>",
+                "line break",
+            ),
+            ("<label key=\"a..b\">x</label>", "empty part"),
+            (
+                "<label key=\"a\">x</label><label key=\"a.b\">y</label>",
+                "clash",
+            ),
+        ];
+        for (labels, expected) in cases {
+            let error = load_text(&format!("<labels>\n{labels}\n</labels>\n")).expect_err(labels);
+            let text = error.to_string();
+            assert!(text.contains("ossec.conf:2: "), "{labels}: {text}");
+            assert!(text.contains(expected), "{labels}: {text}");
+        }
+        let localfile = load_text(
+            "<localfile><log_format>json</log_format><location>x</location>\
+             <label key=\"\">v</label></localfile>",
+        )
+        .expect_err("empty localfile label key");
+        assert!(localfile.to_string().contains("empty key"), "{localfile}");
     }
 
     #[test]
