@@ -54,6 +54,9 @@ pub struct RotatingAlertWriter {
     /// The local day of the alerts in the current files.
     day: NaiveDate,
     rotations: u64,
+    /// Set when every archive name of `day` is taken, so size rotation waits for the next
+    /// day instead of retrying (and warning) at each alert.
+    archive_names_exhausted: bool,
     /// The thread that compresses archives, once a rotation has started it.
     compressor: Option<Compressor>,
 }
@@ -78,6 +81,7 @@ impl RotatingAlertWriter {
             policy,
             day,
             rotations: 0,
+            archive_names_exhausted: false,
             compressor: None,
         })
     }
@@ -124,6 +128,10 @@ impl RotatingAlertWriter {
                 self.rotate()?;
             }
             self.day = today;
+            self.archive_names_exhausted = false;
+            return Ok(());
+        }
+        if self.archive_names_exhausted {
             return Ok(());
         }
         let full = self
@@ -141,7 +149,12 @@ impl RotatingAlertWriter {
         self.writer.flush()?;
         let directory = self.writer.directory().to_path_buf();
         let Some(base) = archive_base(&directory, self.day)? else {
-            warn!(day = %self.day, "alert files not rotated: {MAX_COUNTER} archives exist for the day");
+            warn!(
+                day = %self.day,
+                "alert files not rotated: {MAX_COUNTER} archives exist for the day, so the files \
+                 grow until the next day"
+            );
+            self.archive_names_exhausted = true;
             return Ok(());
         };
         for extension in ["json", "log"] {
@@ -556,6 +569,45 @@ mod tests {
         assert_eq!(writer.rotations(), 0);
         assert!(!directory.path().join("logs").exists());
         assert!(directory.path().join("alerts.json").is_symlink());
+    }
+
+    #[test]
+    fn full_day_stops_size_rotation() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        fs::write(directory.path().join("alerts.log"), OLD_RECORD).expect("write");
+        let policy = RotationPolicy {
+            max_size: Some(1),
+            keep_days: 0,
+            compress: false,
+        };
+        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
+        let today = writer.day;
+        let folder = archive_base(directory.path(), today)
+            .expect("create")
+            .expect("free")
+            .with_file_name("");
+        for counter in 0..=MAX_COUNTER {
+            let name = match counter {
+                0 => format!("ossec-alerts-{:02}.log", today.day()),
+                _ => format!("ossec-alerts-{:02}-{counter:03}.log", today.day()),
+            };
+            fs::write(folder.join(name), "x").expect("write archive");
+        }
+
+        writer.tick().expect("tick");
+        assert_eq!(writer.rotations(), 0);
+        assert!(writer.archive_names_exhausted);
+
+        // A freed name is not looked for again the same day.
+        fs::remove_file(folder.join(format!("ossec-alerts-{:02}-500.log", today.day())))
+            .expect("remove");
+        writer.tick().expect("tick");
+        assert_eq!(writer.rotations(), 0);
+
+        writer.day = today - chrono::Days::new(1);
+        writer.tick().expect("tick");
+        assert_eq!(writer.rotations(), 1);
+        assert!(!writer.archive_names_exhausted);
     }
 
     #[test]
