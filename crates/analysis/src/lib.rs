@@ -18,6 +18,7 @@ pub mod json_decoder;
 pub mod matching;
 pub mod mitre;
 pub mod predecode;
+mod reconcile;
 pub mod tree;
 pub mod writer;
 

@@ -181,10 +181,34 @@ struct OpenedPair {
 }
 
 fn open_files(directory: &Path) -> io::Result<OpenedPair> {
-    Ok(OpenedPair {
-        json: open_alert_file(&directory.join("alerts.json"), RecordEnd::Line)?,
-        log: open_alert_file(&directory.join("alerts.log"), RecordEnd::AlertsLog)?,
-    })
+    let json_path = directory.join("alerts.json");
+    let log_path = directory.join("alerts.log");
+    let mut json = open_alert_file(&json_path, RecordEnd::Line)?;
+    let mut log = open_alert_file(&log_path, RecordEnd::AlertsLog)?;
+    if !json.special && !log.special {
+        // One batch and the largest record it can end with.
+        let max_cut = (2 * PENDING_LIMIT) as u64;
+        crate::reconcile::reconcile(
+            &mut json.file,
+            &json_path,
+            &mut log.file,
+            &log_path,
+            max_cut,
+        )
+        .map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!(
+                    "failed to compare {} with {}: {error}",
+                    json_path.display(),
+                    log_path.display()
+                ),
+            )
+        })?;
+        json.size = json.file.metadata()?.len();
+        log.size = log.file.metadata()?.len();
+    }
+    Ok(OpenedPair { json, log })
 }
 
 fn open_alert_file(path: &Path, record_end: RecordEnd) -> io::Result<Opened> {
@@ -402,6 +426,35 @@ mod tests {
         // The id offset is where the new record starts: right after the whole one.
         assert_eq!(id, format!("1704067200.{}", whole_record.len()));
         std::fs::remove_dir_all(&dir).expect("remove test folder");
+    }
+
+    #[test]
+    fn interrupted_batch_trimmed_on_open() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let mut writer = AlertWriter::open(directory.path()).expect("open writer");
+        writer.write(&alert()).expect("write alert");
+        writer.flush().expect("flush");
+        let log_path = directory.path().join("alerts.log");
+        let one_record = std::fs::read_to_string(&log_path).expect("read alerts.log");
+        // alerts.log took the next batch and the process died before alerts.json did.
+        writer.write(&alert()).expect("write alert");
+        writer.write(&alert()).expect("write alert");
+        writer
+            .log
+            .write_all(writer.pending_log.as_bytes())
+            .expect("write batch");
+        writer.pending_log.clear();
+        writer.pending_json.clear();
+        writer.pending_alerts = 0;
+        drop(writer);
+
+        let mut reopened = AlertWriter::open(directory.path()).expect("reopen writer");
+        assert_eq!(
+            std::fs::read_to_string(&log_path).expect("read alerts.log"),
+            one_record
+        );
+        let id = reopened.write(&alert()).expect("write alert");
+        assert_eq!(id, format!("1704067200.{}", one_record.len()));
     }
 
     #[test]
