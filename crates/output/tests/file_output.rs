@@ -203,6 +203,17 @@ fn rotate_on_startup_moves_old_file() {
 }
 
 #[test]
+fn rotate_on_startup_ends_cut_line() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(dir.path().join("packetbeat"), "{\"old\":1}\n{\"cut").expect("seed file");
+    let output = FileOutput::open(FileOutputOptions::new(dir.path())).expect("output opens");
+    let read = |name: &str| fs::read_to_string(dir.path().join(name)).expect("file exists");
+    assert_eq!(read("packetbeat.1"), "{\"old\":1}\n{\"cut\n");
+    assert_eq!(read("packetbeat"), "");
+    assert_eq!(output.stats().rotations, 1);
+}
+
+#[test]
 fn startup_without_rotation_appends() {
     let dir = tempfile::tempdir().expect("temporary directory");
     fs::write(dir.path().join("packetbeat"), "{\"old\":1}\n{\"cut").expect("seed file");
