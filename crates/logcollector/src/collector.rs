@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -172,7 +173,7 @@ impl Collector {
             };
             all_at_end &= at_end;
             let labels = &self.files[*file_index].labels;
-            let location: Arc<str> = follower.path.to_string_lossy().into();
+            let location: Arc<str> = follower.location.to_string_lossy().into();
             for line in raw.drain(..) {
                 let encoded = match line {
                     RawLine::Complete(bytes) if is_empty_line(&bytes) => continue,
@@ -191,8 +192,10 @@ impl Collector {
                 }
             }
         }
+        // A renamed file is read through its open handle, so its end is the handle's end, not
+        // that of the new file now at its old path.
         self.followers
-            .retain(|(_, follower)| !(follower.draining && at_current_end(follower)));
+            .retain(|(_, follower)| !(follower.draining && follower.at_end().unwrap_or(true)));
         all_at_end
     }
 
@@ -208,7 +211,7 @@ impl Collector {
             .followers
             .iter()
             .map(|(_, follower)| StoredPosition {
-                path: follower.path.clone(),
+                path: follower.location.clone(),
                 device: follower.key.device,
                 inode: follower.key.inode,
                 offset: follower.offset,
@@ -264,20 +267,100 @@ impl Collector {
                 self.track(file_index, &path, key);
             }
         }
-        // A file whose path now names another file was renamed away: finish it, then close it.
-        for (_, follower) in &mut self.followers {
-            if !seen.contains(&follower.key) && !follower.draining {
-                follower.draining = true;
-                self.stats.rotations += 1;
-                info!(path = %follower.path.display(), "file rotated, reading the rest of the old file");
+        // A file whose path now names another file was renamed away: finish it, then the
+        // files rotated after it, then close them. Each goes right after the file before it,
+        // so lines keep their order.
+        let mut index = 0;
+        while index < self.followers.len() {
+            let (file_index, follower) = &mut self.followers[index];
+            index += 1;
+            if seen.contains(&follower.key) || follower.draining {
+                continue;
+            }
+            follower.draining = true;
+            self.stats.rotations += 1;
+            info!(path = %follower.location.display(), "file rotated, reading the rest of the old file");
+            let file_index = *file_index;
+            let newer = self.open_rotated_after(index - 1);
+            for follower in newer {
+                self.followers.insert(index, (file_index, follower));
+                index += 1;
             }
         }
         self.first_scan_done = true;
     }
 
+    /// Opens the backups that rotation made after the file of follower `index` and before
+    /// the file now at its path, oldest first, when more than one rotation happened between
+    /// two reads. Backups follow the numbering of Beats and logrotate: `<path>.1` is the
+    /// newest. A backup already followed is left out.
+    fn open_rotated_after(&mut self, index: usize) -> Vec<Follower> {
+        let follower = &self.followers[index].1;
+        let location = follower.location.clone();
+        let backups = list_backups(&location);
+        let newer: Vec<(PathBuf, FileKey)> =
+            match backups.iter().position(|(_, key)| *key == follower.key) {
+                Some(found) => backups[..found].to_vec(),
+                None => {
+                    // The file was renamed out of the numbering or deleted. When deleted (the
+                    // oldest backup past the count), every backup written after it is newer.
+                    let Ok(metadata) = follower.metadata() else {
+                        return Vec::new();
+                    };
+                    if metadata.nlink() > 0 {
+                        return Vec::new();
+                    }
+                    let newer: Vec<(PathBuf, FileKey)> = backups
+                        .into_iter()
+                        .filter(|(path, _)| modified_after(path, &metadata))
+                        .collect();
+                    warn!(
+                        path = %location.display(),
+                        "a rotated file was deleted before it was read to its end; lines in \
+                         files deleted with it are lost"
+                    );
+                    newer
+                }
+            };
+        let mut opened = Vec::new();
+        for (path, key) in newer.into_iter().rev() {
+            if self
+                .followers
+                .iter()
+                .any(|(_, follower)| follower.key == key)
+            {
+                continue;
+            }
+            // Listed a moment ago; a rotation since then moved it to another number.
+            let Some(path) = (if FileKey::of_path(&path).is_ok_and(|found| found == key) {
+                Some(path)
+            } else {
+                find_sibling_with_key(&path, key)
+            }) else {
+                continue;
+            };
+            match Follower::open(&path, 0, Sha1::new()) {
+                Ok(mut follower) if follower.key == key => {
+                    follower.location = location.clone();
+                    follower.draining = true;
+                    self.stats.rotations += 1;
+                    info!(path = %path.display(), "reading a file rotated in between");
+                    opened.push(follower);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    self.stats.read_errors += 1;
+                    warn!(path = %path.display(), %error, "failed to open rotated file");
+                }
+            }
+        }
+        opened
+    }
+
     fn track(&mut self, file_index: usize, path: &Path, key: FileKey) {
         if let Some((_, follower)) = self.followers.iter_mut().find(|(_, f)| f.key == key) {
             follower.path = path.to_owned();
+            follower.location = path.to_owned();
             return;
         }
         if self.followers.len() >= self.options.max_files {
@@ -314,9 +397,13 @@ impl Collector {
             }
             return Ok((0, Sha1::new()));
         }
+        // A path with a stored position was read before: its new file was written while
+        // dnstel was stopped, so it is read whole.
+        let read_before = self.stored.iter().any(|record| record.path == path);
         let from_end = self.files[file_index].only_future_events
             && !self.options.start_at_beginning
-            && !self.first_scan_done;
+            && !self.first_scan_done
+            && !read_before;
         if !from_end {
             return Ok((0, Sha1::new()));
         }
@@ -331,25 +418,57 @@ impl Collector {
         })
     }
 
-    /// At startup, finds the file a stored position belonged to when it was renamed while
-    /// dnstel was not running (rotation), and drains it first so none of its lines are lost.
+    /// At startup, finds the files that rotation renamed while dnstel was not running, from
+    /// the stored positions of `path`. They are read before the new file, oldest first, with
+    /// every backup rotated after them, so no line written while stopped is lost.
     fn resume_renamed(&mut self, file_index: usize, path: &Path, key: FileKey) {
-        let Some(record) = self
+        let records: Vec<StoredPosition> = self
             .stored
             .iter()
-            .find(|record| {
-                record.path == path && (record.device, record.inode) != (key.device, key.inode)
-            })
+            .filter(|record| record.path == path && record_key(record) != key)
             .cloned()
-        else {
+            .collect();
+        if records.is_empty() {
             return;
+        }
+        let backups = list_backups(path);
+        let oldest = backups
+            .iter()
+            .rposition(|(_, backup)| records.iter().any(|record| record_key(record) == *backup));
+        let to_read: Vec<(PathBuf, Option<&StoredPosition>)> = match oldest {
+            Some(oldest) => backups[..=oldest]
+                .iter()
+                .rev()
+                .map(|(backup_path, backup)| {
+                    let record = records.iter().find(|record| record_key(record) == *backup);
+                    (backup_path.clone(), record)
+                })
+                .collect(),
+            // Renamed out of the numbering: only that file is known to contain unread lines.
+            None => records
+                .iter()
+                .filter_map(|record| {
+                    let renamed = find_sibling_with_key(&record.path, record_key(record))?;
+                    Some((renamed, Some(record)))
+                })
+                .take(1)
+                .collect(),
         };
-        let Some(renamed) = find_sibling_with_inode(&record) else {
-            return;
-        };
-        match verified_prefix(&renamed, &record) {
-            Ok(Some(hasher)) => match Follower::open(&renamed, record.offset, hasher) {
+        for (renamed, record) in to_read {
+            let start = match record {
+                None => Ok(Some((0, Sha1::new()))),
+                Some(record) => verified_prefix(&renamed, record)
+                    .map(|hasher| hasher.map(|hasher| (record.offset, hasher))),
+            };
+            let opened = match start {
+                Ok(Some((offset, hasher))) => Follower::open(&renamed, offset, hasher),
+                // The file no longer starts with the bytes read from it: not the same file.
+                Ok(None) => continue,
+                Err(error) => Err(error),
+            };
+            match opened {
                 Ok(mut follower) => {
+                    follower.location = path.to_owned();
                     follower.draining = true;
                     self.stats.rotations += 1;
                     info!(path = %renamed.display(), "resuming a file rotated while stopped");
@@ -357,15 +476,51 @@ impl Collector {
                 }
                 Err(error) => {
                     self.stats.read_errors += 1;
-                    warn!(path = %renamed.display(), %error, "failed to open rotated file");
+                    warn!(path = %renamed.display(), %error, "failed to read rotated file");
                 }
-            },
-            Ok(None) => {}
-            Err(error) => {
-                self.stats.read_errors += 1;
-                warn!(path = %renamed.display(), %error, "failed to read rotated file");
             }
         }
+    }
+}
+
+fn record_key(record: &StoredPosition) -> FileKey {
+    FileKey {
+        device: record.device,
+        inode: record.inode,
+    }
+}
+
+/// Lists the backups of `path` under Beats' and logrotate's numbering, newest first:
+/// `<path>.1`, `<path>.2`, ... up to the first number missing, and at most 1024 (the most
+/// backups Beats keeps).
+fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
+    let mut backups = Vec::new();
+    for number in 1..=1024u32 {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(format!(".{number}"));
+        let backup = PathBuf::from(name);
+        match std::fs::metadata(&backup) {
+            Ok(metadata) if metadata.is_file() => {
+                backups.push((backup, FileKey::from_metadata(&metadata)));
+            }
+            _ => break,
+        }
+    }
+    backups
+}
+
+/// Returns whether the file at `path` was last written no earlier than the file `than`
+/// describes. Equal times count as later: file times have the kernel clock's tick as their
+/// resolution, so two files written within one tick look alike, and reading a file twice is
+/// better than not reading it.
+fn modified_after(path: &Path, than: &std::fs::Metadata) -> bool {
+    let modified = |metadata: &std::fs::Metadata| metadata.modified().ok();
+    match (
+        std::fs::metadata(path).ok().as_ref().and_then(modified),
+        modified(than),
+    ) {
+        (Some(backup), Some(deleted)) => backup >= deleted,
+        _ => false,
     }
 }
 
@@ -406,10 +561,6 @@ fn record_skip(stats: &mut CollectorStats, reason: SkipReason, path: &Path) {
     }
 }
 
-fn at_current_end(follower: &Follower) -> bool {
-    std::fs::metadata(&follower.path).map_or(true, |metadata| metadata.len() <= follower.offset)
-}
-
 /// Checks that `path` still starts with the bytes a stored position hashed.
 fn verified_prefix(path: &Path, record: &StoredPosition) -> io::Result<Option<Sha1>> {
     let Some(hasher) = positions::hash_prefix(path, record.offset)? else {
@@ -418,18 +569,15 @@ fn verified_prefix(path: &Path, record: &StoredPosition) -> io::Result<Option<Sh
     Ok((positions::hex_digest(&hasher) == record.hash).then_some(hasher))
 }
 
-/// Looks in the stored file's folder for the file with its inode (bounded to 10,000 entries).
-fn find_sibling_with_inode(record: &StoredPosition) -> Option<PathBuf> {
-    let folder = record.path.parent()?;
+/// Looks in the folder of `path` for the file with identity `key` (bounded to 10,000 entries).
+fn find_sibling_with_key(path: &Path, key: FileKey) -> Option<PathBuf> {
+    let folder = path.parent()?;
     let entries = std::fs::read_dir(folder).ok()?;
     entries
         .take(10_000)
         .flatten()
         .map(|entry| entry.path())
-        .find(|candidate| {
-            FileKey::of_path(candidate)
-                .is_ok_and(|key| key.device == record.device && key.inode == record.inode)
-        })
+        .find(|candidate| FileKey::of_path(candidate).is_ok_and(|found| found == key))
 }
 
 /// Expands a location: a glob pattern gives its matches in sorted order, a plain path itself.

@@ -46,6 +46,9 @@ pub enum RawLine {
 pub struct Follower {
     /// The path the file was last seen under.
     pub path: PathBuf,
+    /// The configured path its lines are reported from. It differs from `path` for a file
+    /// found under a rotated name (`packetbeat.2`), whose lines still come from `packetbeat`.
+    pub location: PathBuf,
     /// The file's identity.
     pub key: FileKey,
     /// The byte offset after the last complete line returned.
@@ -69,6 +72,7 @@ impl Follower {
         file.seek(SeekFrom::Start(offset))?;
         Ok(Follower {
             path: path.to_owned(),
+            location: path.to_owned(),
             key: FileKey {
                 device: metadata.dev(),
                 inode: metadata.ino(),
@@ -80,6 +84,17 @@ impl Follower {
             pending: Vec::new(),
             skipping_long_line: false,
         })
+    }
+
+    /// Returns whether the read position is at the end of the open file, whatever name the
+    /// file has now.
+    pub fn at_end(&self) -> io::Result<bool> {
+        Ok(self.file.metadata()?.len() <= self.offset)
+    }
+
+    /// Returns the open file's metadata, whatever name the file has now.
+    pub fn metadata(&self) -> io::Result<std::fs::Metadata> {
+        self.file.metadata()
     }
 
     /// Returns true when the file shrank below the read position (truncated in place); the

@@ -104,6 +104,119 @@ fn rename_rotation_loses_no_line() {
     assert_eq!(numbers(&poll_all(&mut collector)), vec![6]);
 }
 
+/// Rotates `path` as Beats does: every backup moves one number up, the active file becomes
+/// `.1`, and backups past `keep` are deleted.
+fn rotate(path: &Path, keep: u32) {
+    let backup = |number: u32| PathBuf::from(format!("{}.{number}", path.display()));
+    if backup(keep).exists() {
+        fs::remove_file(backup(keep)).expect("delete oldest backup");
+    }
+    for number in (1..keep).rev() {
+        if backup(number).exists() {
+            fs::rename(backup(number), backup(number + 1)).expect("shift backup");
+        }
+    }
+    fs::rename(path, backup(1)).expect("rotate");
+}
+
+#[test]
+fn several_rotations_between_reads_lose_no_line() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..2);
+    let mut collector =
+        Collector::new(vec![local_file(&path, true)], options(None)).expect("collector");
+    assert!(poll_all(&mut collector).is_empty());
+
+    append(&path, 2..3);
+    for next in 3..6 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    let lines = poll_all(&mut collector);
+    assert_eq!(numbers(&lines), vec![2, 3, 4, 5]);
+    for line in &lines {
+        assert_eq!(&*line.location, path.to_string_lossy());
+    }
+    assert_eq!(collector.stats().rotations, 3);
+    append(&path, 6..7);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![6]);
+}
+
+#[test]
+fn rotated_file_drained_across_polls() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // More lines than one poll takes, and a new file shorter than the read position.
+    append(&path, 1..50);
+    rotate(&path, 10);
+    append(&path, 50..51);
+    let mut lines = Vec::new();
+    loop {
+        let mut batch = Vec::new();
+        let at_end = collector.poll(10, &mut batch);
+        lines.extend(batch);
+        if at_end {
+            break;
+        }
+    }
+    assert_eq!(numbers(&lines), (1..51).collect::<Vec<u32>>());
+}
+
+#[test]
+fn deleted_file_reads_newer_backups() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // With one backup kept, the file being read is deleted by the second rotation.
+    append(&path, 1..2);
+    rotate(&path, 1);
+    append(&path, 2..3);
+    rotate(&path, 1);
+    append(&path, 3..4);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2, 3]);
+}
+
+#[test]
+fn restart_after_several_rotations_while_stopped() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..2);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, true)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert!(poll_all(&mut collector).is_empty());
+        append(&path, 2..3);
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![2]);
+        collector.save_positions().expect("save positions");
+    }
+    append(&path, 3..4);
+    for next in 4..7 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    let mut collector =
+        Collector::new(vec![local_file(&path, true)], options(Some(positions))).expect("collector");
+    let lines = poll_all(&mut collector);
+    assert_eq!(numbers(&lines), vec![3, 4, 5, 6]);
+    for line in &lines {
+        assert_eq!(&*line.location, path.to_string_lossy());
+    }
+}
+
 #[test]
 fn wildcard_does_not_reread_rotated_file() {
     let directory = tempfile::tempdir().expect("temporary directory");
