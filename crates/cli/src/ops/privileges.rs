@@ -50,18 +50,20 @@ pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<
         std::os::unix::fs::lchown(path, Some(account.uid.as_raw()), Some(account.gid.as_raw()))
             .with_context(|| format!("failed to give {} to user {user}", path.display()))
     };
-    change(folder)?;
+    // Folders change owner after everything in them, the data folder last: a root process
+    // without CAP_DAC_READ_SEARCH could no longer list a 0750 folder given away.
+    let mut walked = vec![folder.to_path_buf()];
     // Each pending folder comes with its level: 1 for the folders directly inside `folder`.
     let mut pending = vec![(folder.to_path_buf(), 0)];
     let mut changed = 0usize;
-    while let Some((current, depth)) = pending.pop() {
+    'walk: while let Some((current, depth)) = pending.pop() {
         let entries = std::fs::read_dir(&current)
             .with_context(|| format!("failed to list {}", current.display()))?;
         for entry in entries {
             let entry = entry.with_context(|| format!("failed to list {}", current.display()))?;
             if changed == HAND_OVER_MAX_ENTRIES {
                 tracing::warn!(folder = %folder.display(), user, "data folder has more than {HAND_OVER_MAX_ENTRIES} entries; the rest keep their owner");
-                return Ok(());
+                break 'walk;
             }
             let path = entry.path();
             // A file with a second name may be a hard link to a file outside the folder, so
@@ -72,14 +74,19 @@ pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<
                 tracing::warn!(file = %path.display(), user, "file has more than one hard link; its owner is left as it is");
                 continue;
             }
-            change(&path)?;
             changed += 1;
             // The entry's own type: a link to a folder is not a folder here.
             let is_folder = entry.file_type().is_ok_and(|kind| kind.is_dir());
             if is_folder && depth < HAND_OVER_MAX_DEPTH {
-                pending.push((path, depth + 1));
+                pending.push((path.clone(), depth + 1));
+                walked.push(path);
+            } else {
+                change(&path)?;
             }
         }
+    }
+    for walked_folder in walked.iter().rev() {
+        change(walked_folder)?;
     }
     info!(folder = %folder.display(), user, "gave the data folder to the user");
     Ok(())
@@ -182,23 +189,69 @@ mod tests {
         assert_eq!(outcome.2.as_deref(), Some("1"));
     }
 
+    /// A data folder with one alert archive, and the uid of `nobody`; `None` when not root,
+    /// because chown needs root and the check cannot run.
+    fn archive_tree(
+        directory: &std::path::Path,
+    ) -> Option<(u32, std::path::PathBuf, std::path::PathBuf)> {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("not root: chown needs root, so this check cannot run");
+            return None;
+        }
+        let nobody = nix::unistd::User::from_name("nobody")
+            .expect("look up nobody")
+            .expect("user nobody exists");
+        let data = directory.join("data");
+        let month = data.join("logs/alerts/2026/Dec");
+        std::fs::create_dir_all(&month).expect("create archive folders");
+        std::fs::write(month.join("ossec-alerts-04.json.gz"), "x").expect("write archive");
+        Some((nobody.uid.as_raw(), data, month))
+    }
+
+    /// A root process without the capabilities that bypass permission checks must still be
+    /// able to list every folder it hands over, so each folder changes owner last.
+    #[test]
+    fn hand_over_without_dac_capabilities() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let Some((nobody, data, month)) = archive_tree(directory.path()) else {
+            return;
+        };
+        for folder in [&data, &month] {
+            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o750))
+                .expect("set folder mode");
+        }
+
+        // Capabilities belong to threads: only this one loses them.
+        let data_for_thread = data.clone();
+        let outcome = std::thread::spawn(move || {
+            for capability in [
+                caps::Capability::CAP_DAC_OVERRIDE,
+                caps::Capability::CAP_DAC_READ_SEARCH,
+            ] {
+                caps::drop(None, CapSet::Effective, capability).expect("drop capability");
+            }
+            hand_over_folder(&data_for_thread, "nobody").map_err(|error| error.to_string())
+        })
+        .join()
+        .expect("thread ends");
+
+        assert_eq!(outcome, Ok(()));
+        let owner = |path: &std::path::Path| std::fs::symlink_metadata(path).expect("stat").uid();
+        assert_eq!(owner(&data), nobody);
+        assert_eq!(owner(&month), nobody);
+        assert_eq!(owner(&month.join("ossec-alerts-04.json.gz")), nobody);
+    }
+
     /// A link placed in the data folder changes owner itself, and its target keeps its owner,
     /// while files in the alert archive folders change owner.
     #[test]
     fn hand_over_changes_links_not_targets() {
         use std::os::unix::fs::MetadataExt;
-        if !nix::unistd::geteuid().is_root() {
-            eprintln!("not root: chown needs root, so this check cannot run");
-            return;
-        }
-        let nobody = nix::unistd::User::from_name("nobody")
-            .expect("look up nobody")
-            .expect("user nobody exists");
         let directory = tempfile::tempdir().expect("temporary directory");
-        let data = directory.path().join("data");
-        let month = data.join("logs/alerts/2026/Dec");
-        std::fs::create_dir_all(&month).expect("create archive folders");
-        std::fs::write(month.join("ossec-alerts-04.json.gz"), "x").expect("write archive");
+        let Some((nobody, data, month)) = archive_tree(directory.path()) else {
+            return;
+        };
         let victim = directory.path().join("victim");
         std::fs::write(&victim, "root's file").expect("write victim");
         std::os::unix::fs::symlink(&victim, data.join("alerts.json")).expect("plant link");
@@ -215,11 +268,8 @@ mod tests {
             "hard-linked file keeps its owner"
         );
         assert_eq!(owner(directory.path()), 0, "linked folder keeps its owner");
-        assert_eq!(owner(&data.join("alerts.json")), nobody.uid.as_raw());
-        assert_eq!(
-            owner(&month.join("ossec-alerts-04.json.gz")),
-            nobody.uid.as_raw()
-        );
-        assert_eq!(owner(&month), nobody.uid.as_raw());
+        assert_eq!(owner(&data.join("alerts.json")), nobody);
+        assert_eq!(owner(&month.join("ossec-alerts-04.json.gz")), nobody);
+        assert_eq!(owner(&month), nobody);
     }
 }
