@@ -396,4 +396,32 @@ UBUNTU_CODENAME=focal
         assert!(!info.kernel.is_empty());
         assert!(info.ip.iter().all(|ip| ip != "127.0.0.1" && ip != "::1"));
     }
+
+    /// Every IPv6 address the kernel lists on a non-loopback interface, link-local ones
+    /// included, is in `host.ip`, as Packetbeat's host metadata has them.
+    #[test]
+    fn host_ip_lists_link_local_addresses() {
+        let Ok(table) = fs::read_to_string("/proc/net/if_inet6") else {
+            return;
+        };
+        let info = HostInfo::collect(true);
+        for line in table.lines() {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            let (Some(hex), Some(name)) = (columns.first(), columns.last()) else {
+                continue;
+            };
+            let Ok(bits) = u128::from_str_radix(hex, 16) else {
+                continue;
+            };
+            if *name == "lo" {
+                continue;
+            }
+            let address = std::net::Ipv6Addr::from(bits).to_string();
+            assert!(
+                info.ip.contains(&address),
+                "{address} on {name}: {:?}",
+                info.ip
+            );
+        }
+    }
 }
