@@ -65,6 +65,11 @@ pub struct CaptureArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE|-")]
     output: Option<String>,
 
+    /// Folder for meta.json (the agent id kept across runs), overriding `path.data` of the
+    /// configuration. Default: `path.data`, else `path.home`/data, else /var/lib/dnstel.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
     /// After the capture socket is open, switch to this user (and its primary group), then
     /// open the output as that user, so the output folder must be writable by it. Without it,
     /// a root process keeps uid 0 but drops every capability once the output is open.
@@ -83,7 +88,10 @@ pub struct CaptureArgs {
 
 /// Runs `dnstel capture`.
 pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
-    let config = setup::load_config(args.config.as_deref())?;
+    let mut config = setup::load_config(args.config.as_deref())?;
+    if let Some(data_dir) = &args.data_dir {
+        config.paths.data = Some(data_dir.clone());
+    }
     logging::init(setup::log_level(&config));
     setup::report_not_applied(&config);
     // Installed first, so a stop requested during startup ends the run cleanly at its start.

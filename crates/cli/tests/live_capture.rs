@@ -30,6 +30,8 @@ fn capture_lo_writes_one_event_per_dig() {
         config.to_str().expect("UTF-8 path"),
         "-o",
         events_path.to_str().expect("UTF-8 path"),
+        "--data-dir",
+        output.path().to_str().expect("UTF-8 path"),
     ]);
 
     let queries = [
@@ -56,6 +58,10 @@ fn capture_lo_writes_one_event_per_dig() {
         "stop took {stop_time:?}"
     );
 
+    assert!(
+        output.path().join("meta.json").is_file(),
+        "the agent id is kept in --data-dir"
+    );
     let mode = std::fs::metadata(&events_path)
         .expect("event file")
         .permissions()
