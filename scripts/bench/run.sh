@@ -39,7 +39,7 @@
 # Environment: WORK (default /dev/shm/dnstel-bench, a tmpfs), WORK_DISK (default target/bench),
 #   SERVER (127.0.0.53), ZONE_NAMES (20000), LOAD_SECONDS (10), TSHARK_PACKETS (100000),
 #   READ_RUNS (3), LIVE_SECONDS (8), LIVE_FRACTIONS ("20 40 60 80"), DNSTEL (path to a built
-#   binary; default builds target/release/dnstel), WAZUH_RULESET (../shared/wazuh/ruleset),
+#   binary; default builds release/dnstel under CARGO_TARGET_DIR or target), WAZUH_RULESET (../shared/wazuh/ruleset),
 #   FLOOD_QUERIES (300000), FLOOD_STREAMS (20000), ANALYZER_EVENTS (200000), SINK (see step 4).
 set -euo pipefail
 
@@ -86,7 +86,7 @@ note() { echo "# $*" >>"$LOG"; echo "# $*" >&2; }
 build() {
     if [[ -z ${DNSTEL:-} ]]; then
         (cd "$ROOT" && cargo build --release -p dnstel >>"$LOG" 2>&1)
-        DNSTEL=$ROOT/target/release/dnstel
+        DNSTEL=${CARGO_TARGET_DIR:-$ROOT/target}/release/dnstel
     fi
 }
 
