@@ -11,6 +11,8 @@
 //! Capability sets belong to threads. Call [`drop_privileges`] before starting any thread, so
 //! every thread created afterwards inherits the reduced sets.
 
+use std::os::unix::ffi::OsStrExt;
+
 use anyhow::Context;
 use caps::CapSet;
 use tracing::info;
@@ -32,61 +34,121 @@ const HAND_OVER_MAX_ENTRIES: usize = 100_000;
 /// archives in `logs/alerts/YYYY/Mon/`.
 const HAND_OVER_MAX_DEPTH: usize = 4;
 
+/// Folders that [`hand_over_folder`] keeps open at once. A folder's subfolders are opened
+/// before the folder changes owner, so this bounds the descriptors a folder with very many
+/// subfolders could take.
+const HAND_OVER_MAX_OPEN_FOLDERS: usize = 256;
+
 /// Gives `folder` and everything below it (up to [`HAND_OVER_MAX_DEPTH`] levels and
 /// [`HAND_OVER_MAX_ENTRIES`] entries) to `user` and its primary group, so the process can
 /// still rotate, archive and reopen its files there after switching to that user.
 ///
-/// The folder may already belong to that user from an earlier run, so it may contain links
-/// placed by that user: links are never followed, and a link itself changes owner instead of
-/// its target.
+/// The folder may already belong to that user from an earlier run, who may then change it
+/// while it is walked. So every step goes through a handle of the folder it is in, never a
+/// path: a subfolder swapped for a link cannot lead the walk, or a change of owner, outside
+/// the tree. Links are never followed, and a link itself changes owner instead of its
+/// target. An entry that disappears during the walk is skipped.
 ///
 /// # Errors
 /// Returns an error naming the user or the path that could not be changed.
 pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<()> {
+    use nix::dir::Dir;
+    use nix::fcntl::{AtFlags, OFlag};
+    use nix::sys::stat::{Mode, SFlag};
+    use std::os::fd::AsRawFd;
+
     let account = nix::unistd::User::from_name(user)
         .with_context(|| format!("failed to look up user {user}"))?
         .with_context(|| format!("user {user} does not exist"))?;
-    let change = |path: &std::path::Path| {
-        std::os::unix::fs::lchown(path, Some(account.uid.as_raw()), Some(account.gid.as_raw()))
-            .with_context(|| format!("failed to give {} to user {user}", path.display()))
-    };
-    // Folders change owner after everything in them, the data folder last: a root process
-    // without CAP_DAC_READ_SEARCH could no longer list a 0750 folder given away.
-    let mut walked = vec![folder.to_path_buf()];
-    // Each pending folder comes with its level: 1 for the folders directly inside `folder`.
-    let mut pending = vec![(folder.to_path_buf(), 0)];
+    let (uid, gid) = (Some(account.uid), Some(account.gid));
+    let folder_flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let root = Dir::open(folder, folder_flags, Mode::empty())
+        .with_context(|| format!("failed to open {}", folder.display()))?;
+
+    // Each pending folder comes with its path (for messages) and its level: 1 for the folders
+    // directly inside `folder`.
+    let mut pending = vec![(root, folder.to_path_buf(), 0usize)];
     let mut changed = 0usize;
-    'walk: while let Some((current, depth)) = pending.pop() {
-        let entries = std::fs::read_dir(&current)
-            .with_context(|| format!("failed to list {}", current.display()))?;
-        for entry in entries {
-            let entry = entry.with_context(|| format!("failed to list {}", current.display()))?;
-            if changed == HAND_OVER_MAX_ENTRIES {
-                tracing::warn!(folder = %folder.display(), user, "data folder has more than {HAND_OVER_MAX_ENTRIES} entries; the rest keep their owner");
-                break 'walk;
+    let mut limit_reached = false;
+    while let Some((mut dir, path, depth)) = pending.pop() {
+        let dir_fd = dir.as_raw_fd();
+        let mut subfolders = Vec::new();
+        for entry in dir.iter() {
+            let entry = entry.with_context(|| format!("failed to list {}", path.display()))?;
+            let name = entry.file_name();
+            if name.to_bytes() == b"." || name.to_bytes() == b".." {
+                continue;
             }
-            let path = entry.path();
+            if changed == HAND_OVER_MAX_ENTRIES {
+                limit_reached = true;
+                break;
+            }
+            let entry_path = path.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
+            let stat =
+                match nix::sys::stat::fstatat(Some(dir_fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                    Ok(stat) => stat,
+                    Err(nix::errno::Errno::ENOENT) => continue,
+                    Err(error) => {
+                        return Err(error)
+                            .with_context(|| format!("failed to read {}", entry_path.display()))
+                    }
+                };
+            let kind = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;
             // A file with a second name may be a hard link to a file outside the folder, so
             // it keeps its owner rather than give that file away.
-            let metadata = std::fs::symlink_metadata(&path)
-                .with_context(|| format!("failed to read {}", path.display()))?;
-            if metadata.is_file() && std::os::unix::fs::MetadataExt::nlink(&metadata) > 1 {
-                tracing::warn!(file = %path.display(), user, "file has more than one hard link; its owner is left as it is");
+            if kind == SFlag::S_IFREG && stat.st_nlink > 1 {
+                tracing::warn!(file = %entry_path.display(), user, "file has more than one hard link; its owner is left as it is");
                 continue;
             }
             changed += 1;
-            // The entry's own type: a link to a folder is not a folder here.
-            let is_folder = entry.file_type().is_ok_and(|kind| kind.is_dir());
-            if is_folder && depth < HAND_OVER_MAX_DEPTH {
-                pending.push((path.clone(), depth + 1));
-                walked.push(path);
-            } else {
-                change(&path)?;
+            if kind == SFlag::S_IFDIR && depth < HAND_OVER_MAX_DEPTH {
+                if pending.len() + subfolders.len() >= HAND_OVER_MAX_OPEN_FOLDERS {
+                    limit_reached = true;
+                    continue;
+                }
+                // Opened now, while this folder still lets root in; O_NOFOLLOW refuses a
+                // link swapped in since the fstatat above.
+                match Dir::openat(Some(dir_fd), name, folder_flags, Mode::empty()) {
+                    Ok(subfolder) => subfolders.push((subfolder, entry_path, depth + 1)),
+                    Err(
+                        nix::errno::Errno::ENOENT
+                        | nix::errno::Errno::ELOOP
+                        | nix::errno::Errno::ENOTDIR,
+                    ) => {}
+                    Err(error) => {
+                        return Err(error)
+                            .with_context(|| format!("failed to open {}", entry_path.display()))
+                    }
+                }
+                continue;
+            }
+            match nix::unistd::fchownat(Some(dir_fd), name, uid, gid, AtFlags::AT_SYMLINK_NOFOLLOW)
+            {
+                Ok(()) | Err(nix::errno::Errno::ENOENT) => {}
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("failed to give {} to user {user}", entry_path.display())
+                    })
+                }
             }
         }
+        // The folder changes owner after its entries and once its subfolders are open, so a
+        // root process without CAP_DAC_READ_SEARCH never needs to enter a folder it gave away.
+        nix::unistd::fchown(dir_fd, uid, gid)
+            .with_context(|| format!("failed to give {} to user {user}", path.display()))?;
+        pending.extend(subfolders);
+        if limit_reached {
+            break;
+        }
     }
-    for walked_folder in walked.iter().rev() {
-        change(walked_folder)?;
+    // Folders still open when a limit stopped the walk are given away too, so every folder the
+    // process writes into belongs to the user.
+    for (dir, path, _) in &pending {
+        nix::unistd::fchown(dir.as_raw_fd(), uid, gid)
+            .with_context(|| format!("failed to give {} to user {user}", path.display()))?;
+    }
+    if limit_reached {
+        tracing::warn!(folder = %folder.display(), user, "data folder has more than {HAND_OVER_MAX_ENTRIES} entries or {HAND_OVER_MAX_OPEN_FOLDERS} open subfolders; the rest keep their owner");
     }
     info!(folder = %folder.display(), user, "gave the data folder to the user");
     Ok(())
@@ -189,7 +251,8 @@ mod tests {
         assert_eq!(outcome.2.as_deref(), Some("1"));
     }
 
-    /// A data folder with one alert archive, and the uid of `nobody`; `None` when not root,
+    /// Creates a data folder with one alert archive and returns the uid of `nobody` with the
+    /// folder and its month folder; `None` when not root,
     /// because chown needs root and the check cannot run.
     fn archive_tree(
         directory: &std::path::Path,
@@ -241,6 +304,60 @@ mod tests {
         assert_eq!(owner(&data), nobody);
         assert_eq!(owner(&month), nobody);
         assert_eq!(owner(&month.join("ossec-alerts-04.json.gz")), nobody);
+    }
+
+    /// The user who owns the data folder swaps a subfolder for a link to a folder outside it,
+    /// over and over, while the folder is handed over: no file outside may change owner.
+    #[test]
+    fn hand_over_survives_swapped_links() {
+        use std::os::unix::fs::MetadataExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let Some((nobody, data, _)) = archive_tree(directory.path()) else {
+            return;
+        };
+        let victim = directory.path().join("victim");
+        let sub = data.join("sub");
+        std::fs::create_dir_all(&victim).expect("create victim folder");
+        std::fs::create_dir_all(&sub).expect("create subfolder");
+        for index in 0..2000 {
+            std::fs::write(victim.join(format!("f{index}")), "root's").expect("write victim");
+            std::fs::write(sub.join(format!("f{index}")), "data").expect("write data");
+        }
+        std::os::unix::fs::symlink(&victim, data.join("swap")).expect("plant link");
+
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, sub, swap) = (std::sync::Arc::clone(&stop), sub.clone(), data.join("swap"));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = nix::fcntl::renameat2(
+                        None,
+                        &sub,
+                        None,
+                        &swap,
+                        nix::fcntl::RenameFlags::RENAME_EXCHANGE,
+                    );
+                }
+            })
+        };
+        for _ in 0..5 {
+            hand_over_folder(&data, "nobody").expect("hand over");
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().expect("swapper ends");
+
+        let given_away = std::fs::read_dir(&victim)
+            .expect("list victim folder")
+            .flatten()
+            .filter(|entry| entry.metadata().expect("stat").uid() == nobody)
+            .count();
+        assert_eq!(given_away, 0, "files outside the data folder changed owner");
+        assert_eq!(
+            std::fs::symlink_metadata(&victim).expect("stat").uid(),
+            0,
+            "the linked folder keeps its owner"
+        );
     }
 
     /// A link placed in the data folder changes owner itself, and its target keeps its owner,
