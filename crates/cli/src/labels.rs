@@ -33,9 +33,10 @@ pub fn parse_command_line(options: &[String]) -> anyhow::Result<Vec<(String, Str
 ///
 /// # Errors
 /// Rejects an empty key, a key with an empty part between its dots (`a..b`, `.a`, `a.`), and
-/// a key or value with a line break. Dotted keys nest in `agent.labels`, so an empty part
-/// would give a member with an empty name. `alerts.log` prints each label on a line of its
-/// own, so a line break would let a label write lines that look like the start of an alert.
+/// a key or value with a line break or another control character. Dotted keys nest in
+/// `agent.labels`, so an empty part would give a member with an empty name. `alerts.log`
+/// prints each label on a line of its own, so a line break would let a label write lines
+/// that look like the start of an alert.
 pub fn check_one(key: &str, value: &str) -> anyhow::Result<()> {
     if key.is_empty() {
         bail!("label with an empty key");
@@ -43,13 +44,22 @@ pub fn check_one(key: &str, value: &str) -> anyhow::Result<()> {
     if key.split('.').any(str::is_empty) {
         bail!("label key {key:?} has an empty part between dots");
     }
-    if key.contains(['\n', '\r']) {
-        bail!("invalid label key {key:?}: it contains a line break");
+    if key.chars().any(breaks_lines) {
+        bail!("invalid label key {key:?}: it contains a line break or control character");
     }
-    if value.contains(['\n', '\r']) {
-        bail!("invalid label {key:?}: its value {value:?} contains a line break");
+    if value.chars().any(breaks_lines) {
+        bail!(
+            "invalid label {key:?}: its value {value:?} contains a line break or control character"
+        );
     }
     Ok(())
+}
+
+/// Returns whether `character` is a control character (line feed, carriage return, vertical
+/// tab, form feed, escape, NEL, ...) or one of Unicode's line and paragraph separators, which
+/// viewers and line-splitting tools also treat as line ends.
+fn breaks_lines(character: char) -> bool {
+    character.is_control() || matches!(character, '\u{2028}' | '\u{2029}')
 }
 
 /// Checks that no label key is a dotted prefix of another, as `a` is of `a.b`.
@@ -123,6 +133,18 @@ mod tests {
         let forged = check_one("site", "lab\n** Alert 1.2: - forged").expect_err("newline");
         assert!(forged.to_string().contains("line break"), "{forged}");
         assert!(check_one("si\rte", "lab").is_err());
+        for value in [
+            "a\u{2028}b",
+            "a\u{2029}b",
+            "a\u{85}b",
+            "a\u{b}b",
+            "a\u{c}b",
+            "a\u{1b}[2Kb",
+            "a\tb",
+        ] {
+            assert!(check_one("site", value).is_err(), "{value:?}");
+        }
+        assert!(check_one("site", "café ünïcode").is_ok());
         assert!(check_one("site", "").is_ok());
     }
 
