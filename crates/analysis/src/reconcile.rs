@@ -48,11 +48,16 @@ pub(crate) fn reconcile(
         if json_len - json_keep > max_cut {
             break;
         }
-        let Some(offset) = log_offset(&json_tail[line.clone()]) else {
+        let Some((id, offset)) = alert_id(&json_tail[line.clone()]) else {
             // A line that is not a dnstel alert: leave both files alone.
             return Ok(());
         };
-        if let Some(record_end) = record_end(&log_tail, log_start, log_len, offset) {
+        if offset >= log_len {
+            // alerts.json got this alert and alerts.log did not.
+            json_keep = json_start + line.start as u64;
+            continue;
+        }
+        if let Some(record_end) = record_end(&log_tail, log_start, log_len, &id, offset) {
             let log_cut = log_len - record_end;
             let json_cut = json_len - json_keep;
             if log_cut > max_cut {
@@ -62,7 +67,9 @@ pub(crate) fn reconcile(
             truncate(json, json_path, json_keep, json_cut)?;
             return Ok(());
         }
-        json_keep = json_start + line.start as u64;
+        // An id that names a place inside alerts.log where its record is not: the files were
+        // changed by something other than an interrupted write.
+        break;
     }
     tracing::warn!(
         json = %json_path.display(),
@@ -94,9 +101,9 @@ fn json_lines_from_end(tail: &[u8]) -> impl Iterator<Item = std::ops::Range<usiz
     })
 }
 
-/// Returns the `alerts.log` offset in an `alerts.json` line's id, or `None` when the line is
-/// not an alert with such an id.
-fn log_offset(line: &[u8]) -> Option<u64> {
+/// Returns an `alerts.json` line's id with the `alerts.log` offset in it, or `None` when the
+/// line is not an alert with such an id.
+fn alert_id(line: &[u8]) -> Option<(String, u64)> {
     let text = std::str::from_utf8(line).ok()?;
     let JsonValue::Object(members) = JsonValue::parse_prefix(text).ok()? else {
         return None;
@@ -105,21 +112,102 @@ fn log_offset(line: &[u8]) -> Option<u64> {
         return None;
     };
     let (_, offset) = id.split_once('.')?;
-    offset.parse().ok()
+    let offset = offset.parse().ok()?;
+    Some((id.clone(), offset))
 }
 
-/// Returns where the `alerts.log` record at `offset` ends, or `None` when no record starts
-/// there. `tail` contains the file from `tail_start` to `log_len`.
-fn record_end(tail: &[u8], tail_start: u64, log_len: u64, offset: u64) -> Option<u64> {
+/// Returns where the `alerts.log` record of alert `id`, at `offset`, ends, or `None` when that
+/// record does not start there (or lies before `tail`). `tail` contains the file from `tail_start` to `log_len`.
+fn record_end(tail: &[u8], tail_start: u64, log_len: u64, id: &str, offset: u64) -> Option<u64> {
     let at = usize::try_from(offset.checked_sub(tail_start)?).ok()?;
-    if offset >= log_len || !tail.get(at..)?.starts_with(RECORD_START) {
+    let header = format!("** Alert {id}:");
+    if !tail.get(at..)?.starts_with(header.as_bytes()) {
         return None;
     }
-    let after = at + RECORD_START.len();
-    match memchr::memmem::find(&tail[after..], b"\n\n** Alert ") {
-        Some(next) => Some(tail_start + (after + next + 2) as u64),
-        None => Some(log_len),
+    let after = at + header.len();
+    let next = memchr::memmem::find_iter(&tail[after..], b"\n\n")
+        .map(|found| after + found + 2)
+        .find(|&start| header_state(&tail[start..], tail_start + start as u64) == Header::Whole);
+    Some(next.map_or(log_len, |start| tail_start + start as u64))
+}
+
+/// The kind of a line that may start an `alerts.log` record.
+#[derive(Debug, PartialEq, Eq)]
+enum Header {
+    /// `** Alert <seconds>.<offset>:` where the offset is the line's own position in the file,
+    /// as every record dnstel writes has it.
+    Whole,
+    /// The start of such a header, cut short by the end of the file.
+    Cut,
+    /// A header whose offset is not its position: written by other software, or text inside
+    /// a record that looks like a header.
+    Other,
+    /// Not a header.
+    None,
+}
+
+/// Classifies `text`, which starts at byte `position` of `alerts.log`.
+fn header_state(text: &[u8], position: u64) -> Header {
+    // A header is "** Alert ", an id of two integers, and a colon: well under 64 bytes.
+    const LONGEST_ID: usize = 48;
+    if text.is_empty() {
+        return Header::None;
     }
+    if text.len() < RECORD_START.len() {
+        return if RECORD_START.starts_with(text) {
+            Header::Cut
+        } else {
+            Header::None
+        };
+    }
+    if !text.starts_with(RECORD_START) {
+        return Header::None;
+    }
+    let id = &text[RECORD_START.len()..];
+    let Some(colon) = memchr::memchr(b':', &id[..id.len().min(LONGEST_ID)]) else {
+        let cut =
+            id.len() < LONGEST_ID && id.iter().all(|byte| byte.is_ascii_digit() || *byte == b'.');
+        return if cut { Header::Cut } else { Header::Other };
+    };
+    let offset = std::str::from_utf8(&id[..colon])
+        .ok()
+        .and_then(|id| id.split_once('.'))
+        .and_then(|(_, offset)| offset.parse::<u64>().ok());
+    if offset == Some(position) {
+        Header::Whole
+    } else {
+        Header::Other
+    }
+}
+
+/// Returns where the last record of `alerts.log` starts in `tail`, which contains the file
+/// from byte `tail_start` on, or `None` when `tail` shows no record start. A record start
+/// follows a blank line. One whose header carries its own position, or is cut short by the
+/// end of the file, wins over one that only looks like a header, so a field value that
+/// contains a blank line and `** Alert ` is not taken for a record.
+pub(crate) fn last_record_start(tail: &[u8], tail_start: u64) -> Option<usize> {
+    let mut lookalike = None;
+    let mut classify = |at: usize| match header_state(&tail[at..], tail_start + at as u64) {
+        Header::Whole | Header::Cut => Some(at),
+        Header::Other => {
+            lookalike.get_or_insert(at);
+            None
+        }
+        Header::None => None,
+    };
+    let mut end = tail.len();
+    while let Some(blank) = memchr::memmem::rfind(&tail[..end], b"\n\n") {
+        if let Some(at) = classify(blank + 2) {
+            return Some(at);
+        }
+        end = blank + 1;
+    }
+    if tail_start == 0 {
+        if let Some(at) = classify(0) {
+            return Some(at);
+        }
+    }
+    lookalike
 }
 
 fn truncate(file: &File, path: &Path, keep: u64, cut: u64) -> io::Result<()> {
@@ -203,6 +291,50 @@ mod tests {
         let (json_after, log_after) = reconciled(&ahead, &log, 1 << 20);
         assert_eq!(json_after, json);
         assert_eq!(log_after, log);
+    }
+
+    #[test]
+    fn cut_header_starts_last_record() {
+        let (_, log) = files(3, 0);
+        let whole = log.len();
+        for cut in ["** Ale", "** Alert ", "** Alert 1.", "** Alert 1.3"] {
+            let text = format!("{log}{cut}");
+            assert_eq!(
+                last_record_start(text.as_bytes(), 0),
+                Some(whole),
+                "{cut:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lookalike_header_in_value_ignored() {
+        let (_, log) = files(2, 0);
+        let last = log.len() - record(0).len();
+        // A field value with a blank line and a header whose offset is not its position.
+        let text = format!(
+            "{log}** Alert 1.{}: - g,\nfield: a\n\n** Alert 1.0: - fake\nmore",
+            log.len()
+        );
+        assert_eq!(last_record_start(text.as_bytes(), 0), Some(log.len()));
+        assert!(last < log.len());
+        let foreign = "** Alert 9.9: - g,\nx\n\n** Alert 9.9: - g,\ncut";
+        assert_eq!(
+            last_record_start(foreign.as_bytes(), 0),
+            Some(foreign.rfind("** Alert").expect("header"))
+        );
+    }
+
+    #[test]
+    fn json_id_must_match_record() {
+        let (json, log) = files(4, 4);
+        // The last JSON line names the first record's offset with another id.
+        let last_line = json.lines().last().expect("a line");
+        let id_start = last_line.rfind("\"id\"").expect("id");
+        let edited_line = format!("{}\"id\":\"7.0\"}}", &last_line[..id_start]);
+        let edited = json.replace(last_line, &edited_line);
+        assert_ne!(edited, json);
+        assert_eq!(reconciled(&edited, &log, 1 << 20), (edited, log));
     }
 
     #[test]

@@ -294,11 +294,10 @@ fn cut_partial_record(file: &mut File, path: &Path, record_end: RecordEnd) -> io
     }
     let whole = match record_end {
         RecordEnd::Line => memchr::memrchr(b'\n', &tail).map(|end| end + 1),
-        RecordEnd::AlertsLog => memchr::memmem::rfind(&tail, b"\n\n** Alert ").map(|end| end + 2),
+        RecordEnd::AlertsLog => crate::reconcile::last_record_start(&tail, start),
     };
     let keep = match whole {
         Some(end) => start + end as u64,
-        None if start == 0 && tail.starts_with(b"** Alert ") => 0,
         None if start == 0 && matches!(record_end, RecordEnd::Line) => 0,
         None => {
             tracing::warn!(path = %path.display(), "alert file ends with a partial record; starting a new line after it");
@@ -407,7 +406,7 @@ mod tests {
         let whole_record = "** Alert 1.0: - g,\nRule: 5 (level 3) -> 'd'\n\n";
         std::fs::write(
             dir.join("alerts.log"),
-            format!("{whole_record}** Alert 1.40: cut"),
+            format!("{whole_record}** Alert 1.{}: cut", whole_record.len()),
         )
         .expect("write alerts.log");
         let mut writer = AlertWriter::open(&dir).expect("open writer");
@@ -455,6 +454,31 @@ mod tests {
         );
         let id = reopened.write(&alert()).expect("write alert");
         assert_eq!(id, format!("1704067200.{}", one_record.len()));
+    }
+
+    #[test]
+    fn cut_header_removed_alone() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let mut writer = AlertWriter::open(directory.path()).expect("open writer");
+        for _ in 0..3 {
+            writer.write(&alert()).expect("write alert");
+        }
+        drop(writer);
+        let log_path = directory.path().join("alerts.log");
+        let json_path = directory.path().join("alerts.json");
+        let (log, json) = (
+            std::fs::read_to_string(&log_path).expect("read alerts.log"),
+            std::fs::read_to_string(&json_path).expect("read alerts.json"),
+        );
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .expect("open");
+        file.write_all(b"** Ale").expect("append a cut header");
+
+        drop(AlertWriter::open(directory.path()).expect("reopen writer"));
+        assert_eq!(std::fs::read_to_string(&log_path).expect("read"), log);
+        assert_eq!(std::fs::read_to_string(&json_path).expect("read"), json);
     }
 
     #[test]
