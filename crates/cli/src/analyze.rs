@@ -228,7 +228,10 @@ fn read_stdin(
             handle_stdin_line(stage, counts, &mut skipped, &source, line, too_long)
         };
         match input {
-            Input::Chunk(chunk) => lines.push(&chunk, &mut handle)?,
+            Input::Chunk(chunk) => {
+                lines.push(chunk.bytes(), &mut handle)?;
+                chunks.recycle(chunk);
+            }
             Input::End => {
                 lines.finish(&mut handle)?;
                 info!(skipped, "standard input ended");
