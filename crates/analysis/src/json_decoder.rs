@@ -81,13 +81,15 @@ pub(crate) fn decode_json_stopping(
     event.reserve_fields(input.len() + input.len() / 2, input.len() / 24);
     // The `data` members are written along only when they cover every dynamic field.
     let writes_data = event.fields().len() == 0;
+    let data = match writes_data {
+        true => DataMembersBuilder::new(input, event.take_spare_data()),
+        false => None,
+    };
     let mut decoder = Decoder {
         event,
         statics: Vec::new(),
         options,
-        data: writes_data
-            .then(|| DataMembersBuilder::new(input))
-            .flatten(),
+        data,
     };
     let parsed = match parse_compact_flat(input, &mut decoder) {
         Some(end) => Ok(FlatSummary {
@@ -103,9 +105,10 @@ pub(crate) fn decode_json_stopping(
             // Start again with the general parser, which takes any JSON.
             decoder.event.truncate_fields(mark);
             decoder.statics.clear();
-            decoder.data = writes_data
-                .then(|| DataMembersBuilder::new(input))
-                .flatten();
+            decoder.data = match decoder.data.take() {
+                Some(data) => DataMembersBuilder::new(input, data.into_buffer()),
+                None => None,
+            };
             parse_prefix_flat(input, &mut decoder)
         }
     };
