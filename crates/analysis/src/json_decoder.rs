@@ -289,6 +289,7 @@ fn fill(
         FlatLeaf::Array {
             text,
             is_compact: true,
+            ..
         } if options.array_mode == ArrayMode::Array && fill_options.keeps_json => text,
         _ => "",
     };
@@ -310,9 +311,13 @@ fn render_leaf(value: FlatLeaf<'_>, options: JsonOptions, out: &mut String) -> b
             }
             out.push_str("null");
         }
-        FlatLeaf::Array { text, is_compact } => {
-            return render_array(text, is_compact, options.array_mode, out)
-        }
+        FlatLeaf::Array {
+            pretty: Some(pretty),
+            ..
+        } if options.array_mode == ArrayMode::Array => out.push_str(pretty),
+        FlatLeaf::Array {
+            text, is_compact, ..
+        } => return render_array(text, is_compact, options.array_mode, out),
     }
     true
 }
