@@ -53,6 +53,15 @@ pub enum LineText {
     Unchecked(String),
 }
 
+impl LineText {
+    /// Returns the text, encoded or not.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LineText::Encoded(text) | LineText::Unchecked(text) => text,
+        }
+    }
+}
+
 /// Runs the checks of [`encode_line`] that do not need a parse, and encodes the line unless it
 /// looks compact already and has no labels to add.
 pub fn prepare_line(raw: &[u8], labels: &[(String, String)]) -> Result<LineText, SkipReason> {
