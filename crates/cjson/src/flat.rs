@@ -5,7 +5,7 @@
 //! layout, so callers need no second pass for that.
 
 use crate::canonical::{string_end, write_pretty_canonical, write_pretty_compact_value};
-use crate::compact::{compact_prefix_end_at, is_plain_int, MAX_FAST_DEPTH};
+use crate::compact::{compact_prefix_end_at, is_plain_int, plain_int_prefix, MAX_FAST_DEPTH};
 use crate::scan::{find_quote_or_backslash, find_special, find_special_after_dots};
 use crate::{format_cjson_number, JsonError, Parser, MAX_NESTING};
 
@@ -441,11 +441,23 @@ impl<'a> Parser<'a> {
                     })
                 }
                 b'-' | b'0'..=b'9' => {
-                    let value = self.number_value().ok()?;
+                    // Most numbers are plain integers, which need neither the general
+                    // number parse nor a check of their layout.
+                    let value = match plain_int_prefix(rest) {
+                        Some((length, value)) => {
+                            self.pos = value_start + length;
+                            value
+                        }
+                        None => {
+                            let value = self.number_value().ok()?;
+                            let text = &self.text[value_start..self.pos];
+                            if !is_plain_int(text) && format_cjson_number(value) != text {
+                                return None;
+                            }
+                            value
+                        }
+                    };
                     let text = &self.text[value_start..self.pos];
-                    if !is_plain_int(text) && format_cjson_number(value) != text {
-                        return None;
-                    }
                     Some(FlatLeaf::Number { text, value })
                 }
                 b't' if rest.starts_with(b"true") => {
