@@ -137,7 +137,9 @@ impl<'t> DataMembersBuilder<'t> {
             copied: 1,
             current: root,
             outer: Vec::with_capacity(16),
-            names: Vec::with_capacity(64),
+            // 40 names take 960 bytes, within the 1 KiB that mimalloc serves from its
+            // small-object path. More names than that grow the vector.
+            names: Vec::with_capacity(40),
             failed: false,
         })
     }

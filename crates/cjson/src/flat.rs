@@ -344,7 +344,8 @@ impl<'a> Parser<'a> {
         }
         let mut name = String::with_capacity(128);
         let mut unescaped = String::new();
-        let mut pretty = String::new();
+        // Room for the formatted text of most arrays, so it is allocated once per parse.
+        let mut pretty = String::with_capacity(256);
         // The length of `name` before the keys of each open nested object.
         let mut prefixes: Vec<usize> = Vec::with_capacity(16);
         let mut is_first = true;
