@@ -188,13 +188,21 @@ pub(crate) struct DataField<'a> {
 /// event does not keep its memory for the events after it.
 pub const MAX_KEPT_BUFFER_BYTES: usize = 64 * 1024;
 
-/// The emptied field buffers of a finished event, which [`Event::with_buffers`] reuses.
+/// The emptied buffers of a finished event's full log and fields, which the next event reuses.
 #[derive(Debug, Default)]
 pub struct EventBuffers {
+    full_log: String,
     field_text: String,
     field_json: String,
     fields: Vec<FieldSpan>,
     data: String,
+}
+
+impl EventBuffers {
+    /// Takes the buffer of the earlier event's full log, empty, for the text of the next one.
+    pub fn take_full_log(&mut self) -> String {
+        std::mem::take(&mut self.full_log)
+    }
 }
 
 /// Returns `text` emptied, or a new string when its capacity is past
@@ -312,6 +320,7 @@ impl Event {
     pub fn into_buffers(self) -> EventBuffers {
         let data = self.data_members.unwrap_or(self.spare_data);
         EventBuffers {
+            full_log: emptied_text(self.full_log),
             field_text: emptied_text(self.field_text),
             field_json: emptied_text(self.field_json),
             fields: if self.fields.capacity() * size_of::<FieldSpan>() > MAX_KEPT_BUFFER_BYTES {

@@ -288,7 +288,7 @@ fn handle_stdin_line(
     } else if dnstel_logcollector::is_empty_line(line) {
         return Ok(());
     } else {
-        dnstel_logcollector::prepare_line(line, &[])
+        dnstel_logcollector::prepare_line_in(line, &[], stage.take_line_buffer())
     };
     let reason = match prepared {
         Ok(text) => match stage.process_line(text, source)? {

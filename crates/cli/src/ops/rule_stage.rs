@@ -25,7 +25,7 @@ pub struct RuleStage {
     /// Unchecked lines still to encode before decoding them, after a line that was not in
     /// cJSON's compact layout.
     lines_encoded_first: u32,
-    /// The field buffers of the last event, when nothing else kept that event.
+    /// The buffers of the last event's text and fields, when nothing else kept that event.
     spare: EventBuffers,
     /// Counters that this stage keeps; callers fill in the input-side fields.
     pub counters: AnalysisCounters,
@@ -90,6 +90,12 @@ impl RuleStage {
             .analyzer
             .evaluate(&mut self.session, event, source, false);
         self.record(outcome)
+    }
+
+    /// Takes a string, empty, that the last event no longer uses, for the text of the next
+    /// line.
+    pub fn take_line_buffer(&mut self) -> String {
+        self.spare.take_full_log()
     }
 
     /// Evaluates one line that [`prepare_line`] returned, like [`RuleStage::process_owned`].
