@@ -12,7 +12,7 @@ use crate::alert_json::groups_json;
 use crate::correlation::{correlation_targets, CorrelationState};
 use crate::decoding::DecoderSet;
 use crate::description::expand_description;
-use crate::event::Event;
+use crate::event::{Event, EventBuffers};
 use crate::json::JsonValue;
 use crate::matching::matches_event;
 use crate::mitre::MitreTable;
@@ -231,12 +231,24 @@ impl Analyzer {
     /// Pre-decodes `line` and runs the decoders on it, keeping the line as the event's full
     /// log. The first half of [`Analyzer::process_owned`].
     pub fn decode(&self, line: String, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
-        let mut event = self.predecode(line, source, time);
+        self.decode_with(line, source, time, EventBuffers::default())
+    }
+
+    /// Decodes `line` like [`Analyzer::decode`], storing the fields in `buffers` from an
+    /// earlier event.
+    pub fn decode_with(
+        &self,
+        line: String,
+        source: &EventSource,
+        time: DateTime<FixedOffset>,
+        buffers: EventBuffers,
+    ) -> Event {
+        let mut event = self.predecode(line, source, time, buffers);
         self.decoders.decode(&mut event);
         event
     }
 
-    /// Decodes `line` like [`Analyzer::decode`] for a caller that has not checked that
+    /// Decodes `line` like [`Analyzer::decode_with`] for a caller that has not checked that
     /// `line` is in cJSON's compact layout. When [`Event::is_compact_object`] is false for
     /// the result, the caller encodes the line and decodes it again, so the JSON decoder
     /// stops reading the whole line at the first text outside that layout.
@@ -245,8 +257,9 @@ impl Analyzer {
         line: String,
         source: &EventSource,
         time: DateTime<FixedOffset>,
+        buffers: EventBuffers,
     ) -> Event {
-        let mut event = self.predecode(line, source, time);
+        let mut event = self.predecode(line, source, time, buffers);
         event.set_stops_unless_compact();
         self.decoders.decode(&mut event);
         event
@@ -319,9 +332,15 @@ impl Analyzer {
         }
     }
 
-    fn predecode(&self, line: String, source: &EventSource, time: DateTime<FixedOffset>) -> Event {
+    fn predecode(
+        &self,
+        line: String,
+        source: &EventSource,
+        time: DateTime<FixedOffset>,
+        buffers: EventBuffers,
+    ) -> Event {
         let header = parse_header(&line);
-        let mut event = Event::new(line, Arc::clone(&source.location), time);
+        let mut event = Event::with_buffers(line, Arc::clone(&source.location), time, buffers);
         event.set_log_start(header.log_start);
         event.program_name = header.program_name;
         event.header_timestamp = header.timestamp;

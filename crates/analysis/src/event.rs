@@ -184,6 +184,37 @@ pub(crate) struct DataField<'a> {
     pub(crate) is_plain: bool,
 }
 
+/// Maximum capacity in bytes of a buffer that [`Event::into_buffers`] keeps, so one huge
+/// event does not keep its memory for the events after it.
+pub const MAX_KEPT_BUFFER_BYTES: usize = 64 * 1024;
+
+/// The emptied buffers of a finished event's full log and fields, which the next event reuses.
+#[derive(Debug, Default)]
+pub struct EventBuffers {
+    full_log: String,
+    field_text: String,
+    field_json: String,
+    fields: Vec<FieldSpan>,
+    data: String,
+}
+
+impl EventBuffers {
+    /// Takes the buffer of the earlier event's full log, empty, for the text of the next one.
+    pub fn take_full_log(&mut self) -> String {
+        std::mem::take(&mut self.full_log)
+    }
+}
+
+/// Returns `text` emptied, or a new string when its capacity is past
+/// [`MAX_KEPT_BUFFER_BYTES`].
+fn emptied_text(mut text: String) -> String {
+    if text.capacity() > MAX_KEPT_BUFFER_BYTES {
+        return String::new();
+    }
+    text.clear();
+    text
+}
+
 /// The number of dynamic fields and the length of their text at one point of decoding, to
 /// remove the fields added after it.
 #[derive(Debug, Clone, Copy)]
@@ -231,6 +262,8 @@ pub struct Event {
     /// The dynamic members of the alert's `data` object, without braces, when the JSON
     /// decoder wrote them for exactly the current dynamic fields.
     data_members: Option<String>,
+    /// An empty buffer from an earlier event, for the JSON decoder to write `data` into.
+    spare_data: String,
     /// Whether the JSON decoder parsed the whole full log as one object in cJSON's compact
     /// layout.
     is_compact_object: bool,
@@ -260,9 +293,59 @@ impl Event {
             fields: Vec::new(),
             dropped_fields: 0,
             data_members: None,
+            spare_data: String::new(),
             is_compact_object: false,
             stops_unless_compact: false,
         }
+    }
+
+    /// Creates an undecoded event like [`Event::new`] that stores its fields in the buffers
+    /// of an earlier event, so decoding it allocates less.
+    pub fn with_buffers(
+        full_log: String,
+        location: Arc<str>,
+        time: DateTime<FixedOffset>,
+        buffers: EventBuffers,
+    ) -> Event {
+        let mut event = Event::new(full_log, location, time);
+        event.field_text = buffers.field_text;
+        event.field_json = buffers.field_json;
+        event.fields = buffers.fields;
+        event.spare_data = buffers.data;
+        event
+    }
+
+    /// Returns the buffers of the event's fields, emptied, for [`Event::with_buffers`].
+    /// Buffers that grew past [`MAX_KEPT_BUFFER_BYTES`] are freed instead.
+    pub fn into_buffers(self) -> EventBuffers {
+        let data = self.data_members.unwrap_or(self.spare_data);
+        EventBuffers {
+            full_log: emptied_text(self.full_log),
+            field_text: emptied_text(self.field_text),
+            field_json: emptied_text(self.field_json),
+            fields: if self.fields.capacity() * size_of::<FieldSpan>() > MAX_KEPT_BUFFER_BYTES {
+                Vec::new()
+            } else {
+                let mut fields = self.fields;
+                fields.clear();
+                fields
+            },
+            data: emptied_text(data),
+        }
+    }
+
+    /// Returns the bytes that the event's field buffers have room for.
+    pub fn field_capacity(&self) -> usize {
+        self.field_text.capacity()
+            + self.field_json.capacity()
+            + self.fields.capacity() * size_of::<FieldSpan>()
+            + self.data_members.as_ref().map_or(0, String::capacity)
+            + self.spare_data.capacity()
+    }
+
+    /// Takes the buffer for the JSON decoder's `data` members, empty.
+    pub(crate) fn take_spare_data(&mut self) -> String {
+        std::mem::take(&mut self.spare_data)
     }
 
     /// Returns the message after any syslog header: what `<match>` and `<regex>` see.

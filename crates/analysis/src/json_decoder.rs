@@ -81,13 +81,15 @@ pub(crate) fn decode_json_stopping(
     event.reserve_fields(input.len() + input.len() / 2, input.len() / 24);
     // The `data` members are written along only when they cover every dynamic field.
     let writes_data = event.fields().len() == 0;
+    let data = match writes_data {
+        true => DataMembersBuilder::new(input, event.take_spare_data()),
+        false => None,
+    };
     let mut decoder = Decoder {
         event,
         statics: Vec::new(),
         options,
-        data: writes_data
-            .then(|| DataMembersBuilder::new(input))
-            .flatten(),
+        data,
     };
     let parsed = match parse_compact_flat(input, &mut decoder) {
         Some(end) => Ok(FlatSummary {
@@ -103,9 +105,10 @@ pub(crate) fn decode_json_stopping(
             // Start again with the general parser, which takes any JSON.
             decoder.event.truncate_fields(mark);
             decoder.statics.clear();
-            decoder.data = writes_data
-                .then(|| DataMembersBuilder::new(input))
-                .flatten();
+            decoder.data = match decoder.data.take() {
+                Some(data) => DataMembersBuilder::new(input, data.into_buffer()),
+                None => None,
+            };
             parse_prefix_flat(input, &mut decoder)
         }
     };
@@ -286,6 +289,7 @@ fn fill(
         FlatLeaf::Array {
             text,
             is_compact: true,
+            ..
         } if options.array_mode == ArrayMode::Array && fill_options.keeps_json => text,
         _ => "",
     };
@@ -307,9 +311,13 @@ fn render_leaf(value: FlatLeaf<'_>, options: JsonOptions, out: &mut String) -> b
             }
             out.push_str("null");
         }
-        FlatLeaf::Array { text, is_compact } => {
-            return render_array(text, is_compact, options.array_mode, out)
-        }
+        FlatLeaf::Array {
+            pretty: Some(pretty),
+            ..
+        } if options.array_mode == ArrayMode::Array => out.push_str(pretty),
+        FlatLeaf::Array {
+            text, is_compact, ..
+        } => return render_array(text, is_compact, options.array_mode, out),
     }
     true
 }

@@ -24,7 +24,7 @@ pub mod writer;
 
 pub use alert::{AgentInfo, Alert, AlertRule};
 pub use engine::{AnalysisConfig, Analyzer, EventSource, Outcome, Session};
-pub use event::{Event, StaticField};
+pub use event::{Event, EventBuffers, StaticField};
 pub use mitre::MitreTable;
 pub use writer::AlertWriter;
 pub mod fuzzing;

@@ -113,3 +113,73 @@ fn fixture_frequency_rule_fires() {
         .collect();
     assert_eq!(ids, vec![900001, 900001, 900003]);
 }
+
+/// Returns the `alerts.json` line and `alerts.log` record of `event`, or an empty text when
+/// it raises no alert.
+fn alert_texts(analyzer: &Analyzer, event: dnstel_analysis::Event) -> (String, String) {
+    let outcome = analyzer.evaluate(&mut Session::new(), event, &local_source(), false);
+    let Some(alert) = outcome.alert else {
+        return (String::new(), String::new());
+    };
+    let mut json = String::new();
+    alert.write_json(Some("1714557601.0"), &mut json);
+    let log = dnstel_analysis::alerts_log::format_record(&alert, "1714557601.0");
+    (json, log)
+}
+
+#[test]
+fn reused_buffers_decode_like_new_ones() {
+    let analyzer = analyzer();
+    let time = DateTime::parse_from_rfc3339("2024-05-01T10:00:01.250+00:00").unwrap();
+    let fixture = std::fs::read_to_string(data_dir().join("dns-query.json")).unwrap();
+    let long_array = format!(r#"{{"type":"dns","list":["{}"]}}"#, "x".repeat(100_000));
+    let lines = [
+        fixture.trim_end().to_string(),
+        r#"{"type":"dns","a":1,"a":2,"b":{"c":true},"B":{"d":null}}"#.to_string(),
+        long_array,
+        "May  1 10:00:00 host program: not json".to_string(),
+        r#"{ "type": "dns", "spaced": [1, 2.50] }"#.to_string(),
+        fixture
+            .trim_end()
+            .replace("www.host.example", "other.example"),
+    ];
+    let mut buffers = dnstel_analysis::EventBuffers::default();
+    for line in &lines {
+        let fresh = analyzer.decode(line.clone(), &local_source(), time);
+        let reused = analyzer.decode_with(line.clone(), &local_source(), time, buffers);
+        let fresh_fields: Vec<(String, String)> = fresh
+            .fields()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let reused_fields: Vec<(String, String)> = reused
+            .fields()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        assert_eq!(reused_fields, fresh_fields, "{line}");
+        assert_eq!(
+            alert_texts(&analyzer, reused.clone()),
+            alert_texts(&analyzer, fresh),
+            "{line}"
+        );
+        buffers = reused.into_buffers();
+    }
+}
+
+#[test]
+fn huge_event_buffers_are_not_kept() {
+    let analyzer = analyzer();
+    let time = DateTime::parse_from_rfc3339("2024-05-01T10:00:01.250+00:00").unwrap();
+    let members: Vec<String> = (0..5_000)
+        .map(|index| format!(r#""field{index}":"{}""#, "v".repeat(40)))
+        .collect();
+    let line = format!("{{{}}}", members.join(","));
+    let event = analyzer.decode(line, &local_source(), time);
+    assert_eq!(event.fields().len(), 256);
+    let buffers = event.into_buffers();
+    let next = analyzer.decode_with(r#"{"a":"b"}"#.to_string(), &local_source(), time, buffers);
+    assert!(
+        next.field_capacity() <= dnstel_analysis::event::MAX_KEPT_BUFFER_BYTES,
+        "{}",
+        next.field_capacity()
+    );
+}

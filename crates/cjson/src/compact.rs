@@ -366,10 +366,91 @@ pub fn is_plain_int(text: &str) -> bool {
     true
 }
 
+/// Returns the length and value of the number at the start of `bytes` when it is an integer
+/// that [`is_plain_int`] accepts and no other character of a number follows it. Returns
+/// `None` for every other text, which the full number parse then reads.
+pub(crate) fn plain_int_prefix(bytes: &[u8]) -> Option<(usize, f64)> {
+    let negative = bytes.first() == Some(&b'-');
+    let start = usize::from(negative);
+    let mut magnitude: u32 = 0;
+    let mut end = start;
+    while let Some(&byte) = bytes.get(end) {
+        if !byte.is_ascii_digit() {
+            break;
+        }
+        if end - start == 9 {
+            return None;
+        }
+        magnitude = magnitude * 10 + u32::from(byte - b'0');
+        end += 1;
+    }
+    let digits = end - start;
+    if digits == 0 || (bytes[start] == b'0' && (digits > 1 || negative)) {
+        return None;
+    }
+    if matches!(bytes.get(end), Some(b'+' | b'-' | b'e' | b'E' | b'.')) {
+        return None;
+    }
+    let value = f64::from(magnitude);
+    Some((end, if negative { -value } else { value }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::JsonValue;
+
+    #[test]
+    fn plain_int_prefix_matches_number_parse() {
+        let cases = [
+            "0",
+            "7",
+            "-7",
+            "53",
+            "45961",
+            "123456789",
+            "-123456789",
+            "1234567890",
+            "-0",
+            "00",
+            "01",
+            "-",
+            "",
+            "1.5",
+            "1e3",
+            "1E3",
+            "12-3",
+            "12+3",
+            "0.5",
+            "7,",
+            "7}",
+            "7]",
+            "-x",
+            "999999999",
+            "1000000000",
+        ];
+        for text in cases {
+            let fast = plain_int_prefix(text.as_bytes());
+            let mut parser = crate::Parser {
+                bytes: text.as_bytes(),
+                text,
+                pos: 0,
+            };
+            let full = parser.number_value().ok().and_then(|value| {
+                let number = &text[..parser.pos];
+                let follows = text.as_bytes().get(parser.pos);
+                let is_number_char = matches!(
+                    follows,
+                    Some(b'0'..=b'9' | b'+' | b'-' | b'e' | b'E' | b'.')
+                );
+                (is_plain_int(number) && !is_number_char).then_some((parser.pos, value))
+            });
+            assert_eq!(fast, full, "{text:?}");
+            if let Some((_, value)) = fast {
+                assert_eq!(value.is_sign_negative(), text.starts_with('-'), "{text:?}");
+            }
+        }
+    }
 
     /// Checks that the fast path either gives up or prints what the full parser prints, in
     /// both layouts, and returns the compact text.

@@ -4,8 +4,8 @@
 //! slices of the input. The same pass finds out whether the text is already in cJSON's compact
 //! layout, so callers need no second pass for that.
 
-use crate::canonical::{string_end, write_pretty_canonical};
-use crate::compact::{compact_prefix_end_at, is_plain_int, MAX_FAST_DEPTH};
+use crate::canonical::{string_end, write_pretty_canonical, write_pretty_compact_value};
+use crate::compact::{compact_prefix_end_at, is_plain_int, plain_int_prefix, MAX_FAST_DEPTH};
 use crate::scan::{find_quote_or_backslash, find_special, find_special_after_dots};
 use crate::{format_cjson_number, JsonError, Parser, MAX_NESTING};
 
@@ -37,6 +37,9 @@ pub enum FlatLeaf<'a> {
         text: &'a str,
         /// Whether `text` is exactly what cJSON's compact printer prints for the array.
         is_compact: bool,
+        /// The array as [`write_pretty_array`] prints it, when the parser printed it while
+        /// it checked the layout.
+        pretty: Option<&'a str>,
     },
 }
 
@@ -293,6 +296,7 @@ impl<'a> Parser<'a> {
                 FlatLeaf::Array {
                     text: &self.text[start..self.pos],
                     is_compact,
+                    pretty: None,
                 }
             }
             Some(b'-' | b'0'..=b'9') => {
@@ -340,6 +344,8 @@ impl<'a> Parser<'a> {
         }
         let mut name = String::with_capacity(128);
         let mut unescaped = String::new();
+        // Room for the formatted text of most arrays, so it is allocated once per parse.
+        let mut pretty = String::with_capacity(256);
         // The length of `name` before the keys of each open nested object.
         let mut prefixes: Vec<usize> = Vec::with_capacity(16);
         let mut is_first = true;
@@ -414,21 +420,45 @@ impl<'a> Parser<'a> {
                     }
                 }
                 b'[' => {
-                    let (length, is_compact) =
-                        compact_prefix_end_at(&self.text[value_start..], depth)?;
-                    if !is_compact {
-                        return None;
-                    }
+                    // Printing the array while checking it costs one pass instead of two.
+                    pretty.clear();
+                    let array = &self.text[value_start..];
+                    let printed = write_pretty_compact_value(array, depth, &mut pretty);
+                    let length = match printed {
+                        Some(length) => length,
+                        None => {
+                            let (length, is_compact) = compact_prefix_end_at(array, depth)?;
+                            if !is_compact {
+                                return None;
+                            }
+                            length
+                        }
+                    };
                     self.pos += length;
-                    let text = &self.text[value_start..self.pos];
-                    Some(FlatLeaf::Array { text, is_compact })
+                    Some(FlatLeaf::Array {
+                        text: &array[..length],
+                        is_compact: true,
+                        pretty: printed.map(|_| pretty.as_str()),
+                    })
                 }
                 b'-' | b'0'..=b'9' => {
-                    let value = self.number_value().ok()?;
+                    // Most numbers are plain integers, which need neither the general
+                    // number parse nor a check of their layout.
+                    let value = match plain_int_prefix(rest) {
+                        Some((length, value)) => {
+                            self.pos = value_start + length;
+                            value
+                        }
+                        None => {
+                            let value = self.number_value().ok()?;
+                            let text = &self.text[value_start..self.pos];
+                            if !is_plain_int(text) && format_cjson_number(value) != text {
+                                return None;
+                            }
+                            value
+                        }
+                    };
                     let text = &self.text[value_start..self.pos];
-                    if !is_plain_int(text) && format_cjson_number(value) != text {
-                        return None;
-                    }
                     Some(FlatLeaf::Number { text, value })
                 }
                 b't' if rest.starts_with(b"true") => {
@@ -560,7 +590,18 @@ mod tests {
                 FlatLeaf::Bool(flag) => flag.to_string(),
                 FlatLeaf::Number { text, value } => format!("{text}={value:?}"),
                 FlatLeaf::String { text, is_plain } => format!("s{is_plain}:{text}"),
-                FlatLeaf::Array { text, is_compact } => format!("a{is_compact}:{text}"),
+                FlatLeaf::Array {
+                    text,
+                    is_compact,
+                    pretty,
+                } => {
+                    if let Some(pretty) = pretty {
+                        let mut expected = String::new();
+                        assert!(write_pretty_array(text, is_compact, &mut expected));
+                        assert_eq!(pretty, expected, "{text}");
+                    }
+                    format!("a{is_compact}:{text}")
+                }
             };
             let plain_mark = if member.name_is_plain { "" } else { "~" };
             self.members
@@ -858,7 +899,10 @@ mod tests {
 
     impl FlatVisitor for Arrays {
         fn leaf(&mut self, _member: &FlatMember<'_>, value: FlatLeaf<'_>, _value_end: usize) {
-            if let FlatLeaf::Array { text, is_compact } = value {
+            if let FlatLeaf::Array {
+                text, is_compact, ..
+            } = value
+            {
                 self.0.push((text.to_string(), is_compact));
             }
         }

@@ -3,7 +3,8 @@
 mod config;
 mod stdin;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -154,6 +155,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let mut publish = Every::new(PUBLISH_INTERVAL);
     let mut stats_line = Every::new(args.observability.stats_interval());
     let mut batch: Vec<CollectedLine> = Vec::with_capacity(BATCH_EVENTS);
+    let mut source = EventSource {
+        location: Arc::from(""),
+        agent: agent.clone(),
+    };
     publish_analysis(&registry, &mut stage, collector.stats());
     while !signals.stop_requested() {
         if signals.take_reload() {
@@ -162,11 +167,17 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         }
         let at_end = collector.poll(BATCH_EVENTS, &mut batch);
         for line in batch.drain(..) {
-            let source = EventSource {
-                location: line.location,
-                agent: agent.clone(),
-            };
-            stage.process_owned(line.event, &source)?;
+            // Lines of one file share their location, so the source is built once per run
+            // of lines from the same file.
+            if !Arc::ptr_eq(&source.location, &line.location) {
+                source = EventSource {
+                    location: line.location,
+                    agent: agent.clone(),
+                };
+            }
+            if let Some(reason) = stage.process_line(line.event, &source)? {
+                collector.count_late_skip(reason, Path::new(&*source.location));
+            }
         }
         // Alerts reach the files before the positions move past their events, so a crash
         // repeats events at worst and never loses one.
@@ -232,7 +243,10 @@ fn read_stdin(
             handle_stdin_line(stage, counts, &mut skipped, &source, line, too_long)
         };
         match input {
-            Input::Chunk(chunk) => lines.push(&chunk, &mut handle)?,
+            Input::Chunk(chunk) => {
+                lines.push(chunk.bytes(), &mut handle)?;
+                chunks.recycle(chunk);
+            }
             Input::End => {
                 lines.finish(&mut handle)?;
                 info!(skipped, "standard input ended");
@@ -278,7 +292,7 @@ fn handle_stdin_line(
     } else if dnstel_logcollector::is_empty_line(line) {
         return Ok(());
     } else {
-        dnstel_logcollector::prepare_line(line, &[])
+        dnstel_logcollector::prepare_line_in(line, &[], stage.take_line_buffer())
     };
     let reason = match prepared {
         Ok(text) => match stage.process_line(text, source)? {

@@ -16,6 +16,7 @@ use anyhow::Context;
 use clap::Args;
 use dnstel_analysis::{AgentInfo, Analyzer, EventSource};
 use dnstel_event::EventBuilder;
+use dnstel_logcollector::LineText;
 use std::num::NonZeroUsize;
 use tracing::{error, info, warn};
 
@@ -149,7 +150,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             labels,
         },
     };
-    let (sender, receiver) = sync_channel::<String>(ANALYSIS_QUEUE_EVENTS);
+    let (sender, receiver) = sync_channel::<LineText>(ANALYSIS_QUEUE_EVENTS);
     let queue_drops = Arc::new(AtomicU64::new(0));
     let rules_reload = Arc::new(AtomicBool::new(false));
     let ruleset = args.ruleset.clone();
@@ -204,10 +205,16 @@ fn build_analyzer(args: &RulesetArgs, log_alert_level: u8) -> anyhow::Result<Ana
 /// Returns the tap that queues each written event for the rules, counting what a full queue
 /// turns away. When the rule thread has ended (an alert write failed), the tap counts the
 /// event as a drop and sets `stop`, so the process exits with the rule thread's error.
-fn event_tap(sender: SyncSender<String>, drops: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> EventTap {
+fn event_tap(
+    sender: SyncSender<LineText>,
+    drops: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> EventTap {
     Box::new(move |event: &[u8]| {
-        // The same re-encoding the log collector applies to lines it reads from the file.
-        let text = match dnstel_logcollector::encode_line(event, &[]) {
+        // The same re-encoding the log collector applies to lines it reads from the file. A
+        // line that looks compact is checked by the rule thread's decode, which costs less
+        // than a separate check here.
+        let text = match dnstel_logcollector::prepare_line(event, &[]) {
             Ok(text) => text,
             Err(reason) => {
                 warn!(reason = reason.describe(), "event not analysed");

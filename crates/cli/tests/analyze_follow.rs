@@ -28,16 +28,24 @@ fn append_events(path: &Path, ids: std::ops::Range<u32>) {
     }
 }
 
-fn start_analyzer(config: &Path, data_dir: &Path) -> Child {
-    let rule = support::shared_dir().join("seed/rule-200300.xml");
-    support::dnstel()
+/// Returns the command `dnstel analyze` with the configuration `config` and the rule file
+/// `rules`.
+fn analyze_command(config: &Path, data_dir: &Path, rules: &Path) -> std::process::Command {
+    let mut command = support::dnstel();
+    command
         .arg("analyze")
         .arg("-c")
         .arg(config)
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--rules")
-        .arg(rule)
+        .arg(rules);
+    command
+}
+
+fn start_analyzer(config: &Path, data_dir: &Path) -> Child {
+    let rule = support::shared_dir().join("seed/rule-200300.xml");
+    analyze_command(config, data_dir, &rule)
         .spawn()
         .expect("start dnstel analyze")
 }
@@ -104,6 +112,14 @@ fn analyze_follows_rotation_and_restart() {
     assert_eq!(ids, (0..13).collect::<Vec<u64>>());
 }
 
+/// Runs `dnstel analyze --once` with the configuration `config` and the rule file `rules`.
+fn analyze_once(config: &Path, data_dir: &Path, rules: &Path) -> std::process::Output {
+    analyze_command(config, data_dir, rules)
+        .arg("--once")
+        .output()
+        .expect("run dnstel analyze --once")
+}
+
 #[test]
 fn analyze_once_reads_to_end() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -111,18 +127,9 @@ fn analyze_once_reads_to_end() {
     let data_dir = directory.path().join("data");
     let config = write_config(directory.path(), &events);
     append_events(&events, 0..3);
-    let status = support::dnstel()
-        .arg("analyze")
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .arg("--once")
-        .arg("--rules")
-        .arg(support::shared_dir().join("seed/rule-200300.xml"))
-        .status()
-        .expect("run dnstel analyze --once");
-    assert!(status.success());
+    let rules = support::shared_dir().join("seed/rule-200300.xml");
+    let output = analyze_once(&config, &data_dir, &rules);
+    assert!(output.status.success());
     let ids = wait_for_alerts(&data_dir.join("alerts.json"), 3);
     assert_eq!(ids, vec![0, 1, 2]);
     let log = fs::read_to_string(data_dir.join("alerts.log")).expect("alerts.log");
@@ -210,13 +217,24 @@ fn alert_members(data_dir: &Path, name: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Lines from standard input reach the rules as the Wazuh agent sends them: compact JSON,
-/// whether or not they were compact already, and lines that only start like compact JSON
-/// are still skipped when they are not objects.
-#[test]
-fn analyze_stdin_compacts_lines() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let rules = directory.path().join("any_json.xml");
+/// Lines as read, each with the `full_log` of its alert as the Wazuh agent sends it, in
+/// compact JSON, or `None` when the line is skipped because it is not a JSON object.
+const COMPACTED_LINES: [(&str, Option<&str>); 9] = [
+    (r#"{"a":1,"b":"x"}"#, Some(r#"{"a":1,"b":"x"}"#)),
+    (r#"{"a": 1.0, "b": "\/"}"#, Some(r#"{"a":1,"b":"/"}"#)),
+    (r#"{"a":"\/","b":[1, 2]}"#, Some(r#"{"a":"/","b":[1,2]}"#)),
+    (r#"{"a":1} tail"#, Some(r#"{"a":1}"#)),
+    (r#"{"a":1e3,"b":-0}"#, Some(r#"{"a":1000,"b":0}"#)),
+    (r#"{"a":"é\u00e9"}"#, Some(r#"{"a":"éé"}"#)),
+    (r#"{"a":}"#, None),
+    (r#"{"a":1"#, None),
+    ("not json", None),
+];
+
+/// Writes a rule file with one rule that raises an alert for any JSON event, and returns
+/// its path.
+fn any_json_rule(directory: &Path) -> PathBuf {
+    let rules = directory.join("any_json.xml");
     fs::write(
         &rules,
         "<group name=\"test,\">\n  <rule id=\"100001\" level=\"3\">\n    \
@@ -224,18 +242,25 @@ fn analyze_stdin_compacts_lines() {
          </rule>\n</group>\n",
     )
     .expect("write the rule file");
+    rules
+}
 
-    let lines: [(&str, Option<&str>); 9] = [
-        (r#"{"a":1,"b":"x"}"#, Some(r#"{"a":1,"b":"x"}"#)),
-        (r#"{"a": 1.0, "b": "\/"}"#, Some(r#"{"a":1,"b":"/"}"#)),
-        (r#"{"a":"\/","b":[1, 2]}"#, Some(r#"{"a":"/","b":[1,2]}"#)),
-        (r#"{"a":1} tail"#, Some(r#"{"a":1}"#)),
-        (r#"{"a":1e3,"b":-0}"#, Some(r#"{"a":1000,"b":0}"#)),
-        (r#"{"a":"é\u00e9"}"#, Some(r#"{"a":"éé"}"#)),
-        (r#"{"a":}"#, None),
-        (r#"{"a":1"#, None),
-        ("not json", None),
-    ];
+/// Returns the `full_log` of each alert that [`COMPACTED_LINES`] expects.
+fn compacted_full_logs() -> Vec<Value> {
+    COMPACTED_LINES
+        .iter()
+        .filter_map(|(_, encoded)| encoded.map(Value::from))
+        .collect()
+}
+
+/// Lines from standard input reach the rules as the Wazuh agent sends them: compact JSON,
+/// whether or not they were compact already, and lines that only start like compact JSON
+/// are still skipped when they are not objects.
+#[test]
+fn analyze_stdin_compacts_lines() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let rules = any_json_rule(directory.path());
+    let lines = COMPACTED_LINES;
     let mut input = String::new();
     for (line, _) in &lines {
         input.push_str(line);
@@ -246,11 +271,37 @@ fn analyze_stdin_compacts_lines() {
     assert!(summary.contains("lines_skipped=3"), "{summary}");
 
     let full_logs = alert_members(&data_dir, "full_log");
-    let expected: Vec<Value> = lines
-        .iter()
-        .filter_map(|(_, encoded)| encoded.map(Value::from))
-        .collect();
-    assert_eq!(full_logs, expected);
+    assert_eq!(full_logs, compacted_full_logs());
+}
+
+/// Lines of a followed file reach the rules compacted like lines of standard input, and
+/// lines that only start like compact JSON count as skipped, not as events.
+#[test]
+fn analyze_file_compacts_lines() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let rules = any_json_rule(directory.path());
+    let events = directory.path().join("events");
+    let mut input = String::new();
+    for (line, _) in &COMPACTED_LINES {
+        input.push_str(line);
+        input.push('\n');
+    }
+    fs::write(&events, input).expect("write events");
+    let config = write_config(directory.path(), &events);
+    let data_dir = directory.path().join("data");
+    let output = analyze_once(&config, &data_dir, &rules);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stopped = stderr
+        .lines()
+        .find(|line| line.contains("analyzer stopped"))
+        .expect("stop line");
+    assert!(stopped.contains("events=6"), "{stopped}");
+    assert!(stopped.contains("not_json_object=3"), "{stopped}");
+    assert_eq!(stderr.matches("skipped a line").count(), 3, "{stderr}");
+
+    let full_logs = alert_members(&data_dir, "full_log");
+    assert_eq!(full_logs, compacted_full_logs());
 }
 
 #[test]

@@ -10,7 +10,7 @@ use sha1::{Digest, Sha1};
 use tracing::{info, warn};
 
 use crate::follower::{FileKey, Follower, RawLine};
-use crate::line::{encode_line, SkipReason};
+use crate::line::{prepare_line, LineText, SkipReason};
 use crate::positions::{self, StoredPosition};
 
 /// One `<localfile>` entry with `log_format` json.
@@ -53,8 +53,10 @@ pub struct CollectedLine {
     /// The file path the event came from (the alert's `location`), shared by the lines of
     /// one file.
     pub location: Arc<str>,
-    /// The event as compact JSON, labels added.
-    pub event: String,
+    /// The event as compact JSON, labels added, or the line as read when it looks compact
+    /// already: see [`prepare_line`]. When the analyzer finds such a line not to be a JSON
+    /// object after all, the caller reports it with [`Collector::count_late_skip`].
+    pub event: LineText,
 }
 
 /// Counters of everything the collector read, skipped or noticed.
@@ -177,7 +179,7 @@ impl Collector {
             for line in raw.drain(..) {
                 let encoded = match line {
                     RawLine::Complete(bytes) if is_empty_line(&bytes) => continue,
-                    RawLine::Complete(bytes) => encode_line(&bytes, labels),
+                    RawLine::Complete(bytes) => prepare_line(&bytes, labels),
                     RawLine::TooLong => Err(SkipReason::TooLong),
                 };
                 match encoded {
@@ -197,6 +199,14 @@ impl Collector {
         self.followers
             .retain(|(_, follower)| !(follower.draining && follower.at_end().unwrap_or(true)));
         all_at_end
+    }
+
+    /// Counts a line that [`Collector::poll`] handed on as an event but that the analyzer
+    /// skipped, under `reason`, and logs it as `poll` logs the lines it skips. `path` is the
+    /// line's [`CollectedLine::location`].
+    pub fn count_late_skip(&mut self, reason: SkipReason, path: &Path) {
+        self.stats.events = self.stats.events.saturating_sub(1);
+        record_skip(&mut self.stats, reason, path);
     }
 
     /// Writes the read positions of all followed files, when they changed since the last write.

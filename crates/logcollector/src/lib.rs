@@ -14,4 +14,6 @@ mod positions;
 pub use collector::{
     is_empty_line, CollectedLine, Collector, CollectorOptions, CollectorStats, LocalFile,
 };
-pub use line::{encode_line, encode_text, prepare_line, LineText, SkipReason, MAX_LINE_BYTES};
+pub use line::{
+    encode_line, encode_text, prepare_line, prepare_line_in, LineText, SkipReason, MAX_LINE_BYTES,
+};

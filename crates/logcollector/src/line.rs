@@ -53,9 +53,28 @@ pub enum LineText {
     Unchecked(String),
 }
 
+impl LineText {
+    /// Returns the text, encoded or not.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LineText::Encoded(text) | LineText::Unchecked(text) => text,
+        }
+    }
+}
+
 /// Runs the checks of [`encode_line`] that do not need a parse, and encodes the line unless it
 /// looks compact already and has no labels to add.
 pub fn prepare_line(raw: &[u8], labels: &[(String, String)]) -> Result<LineText, SkipReason> {
+    prepare_line_in(raw, labels, String::new())
+}
+
+/// Does what [`prepare_line`] does, copying a line it returns unchecked into `buffer`, whose
+/// earlier content is dropped, instead of a new string.
+pub fn prepare_line_in(
+    raw: &[u8],
+    labels: &[(String, String)],
+    mut buffer: String,
+) -> Result<LineText, SkipReason> {
     if raw.len() + 1 > MAX_LINE_BYTES {
         return Err(SkipReason::TooLong);
     }
@@ -69,7 +88,9 @@ pub fn prepare_line(raw: &[u8], labels: &[(String, String)]) -> Result<LineText,
     };
     if labels.is_empty() {
         if looks_compact(&text) {
-            return Ok(LineText::Unchecked(text.into_owned()));
+            buffer.clear();
+            buffer.push_str(&text);
+            return Ok(LineText::Unchecked(buffer));
         }
         if let Some(compact) = cjson::compact_object(&text) {
             return Ok(LineText::Encoded(compact));
@@ -184,5 +205,18 @@ mod tests {
         let fits = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_LINE_BYTES - 9));
         assert_eq!(fits.len() + 1, MAX_LINE_BYTES);
         assert!(encode_line(fits.as_bytes(), &[]).is_ok());
+    }
+
+    #[test]
+    fn prepare_line_in_replaces_buffer_text() {
+        let buffer = String::from("earlier text");
+        let prepared = prepare_line_in(br#"{"a":"x"}"#, &[], buffer);
+        assert_eq!(
+            prepared,
+            Ok(LineText::Unchecked(r#"{"a":"x"}"#.to_string()))
+        );
+        let buffer = String::from("earlier text");
+        let prepared = prepare_line_in(br#"{"a": "x"}"#, &[], buffer);
+        assert_eq!(prepared, Ok(LineText::Encoded(r#"{"a":"x"}"#.to_string())));
     }
 }

@@ -36,7 +36,8 @@ fn numbers(lines: &[CollectedLine]) -> Vec<u32> {
     lines
         .iter()
         .map(|line| {
-            let value: serde_json::Value = serde_json::from_str(&line.event).expect("event JSON");
+            let value: serde_json::Value =
+                serde_json::from_str(line.event.as_str()).expect("event JSON");
             value["n"].as_u64().expect("n is a number") as u32
         })
         .collect()
@@ -361,7 +362,7 @@ fn labels_are_added() {
     file.labels = vec![("site.name".to_owned(), "lab".to_owned())];
     let mut collector = Collector::new(vec![file], options(None)).expect("collector");
     let lines = poll_all(&mut collector);
-    assert_eq!(lines[0].event, r#"{"n":0,"site":{"name":"lab"}}"#);
+    assert_eq!(lines[0].event.as_str(), r#"{"n":0,"site":{"name":"lab"}}"#);
 }
 
 #[test]

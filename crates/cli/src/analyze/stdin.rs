@@ -5,7 +5,7 @@
 //! still stops on SIGTERM or SIGINT, reloads on SIGHUP and flushes the alerts it holds.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
 /// Bytes requested by each read of standard input.
@@ -14,11 +14,31 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Maximum chunks read ahead of the rule loop, so memory stays within a few chunks.
 const CHUNKS_AHEAD: usize = 4;
 
+/// Maximum buffers kept for reuse: those read ahead, the one the rule loop reads and the one
+/// being filled.
+const SPARE_BUFFERS: usize = CHUNKS_AHEAD + 2;
+
+/// Bytes read by one read of standard input, in a buffer that
+/// [`StdinChunks::recycle`] takes back.
+#[derive(Debug)]
+pub struct Chunk {
+    /// A buffer of [`CHUNK_BYTES`] bytes, of which the first `len` were read.
+    buffer: Vec<u8>,
+    len: usize,
+}
+
+impl Chunk {
+    /// Returns the bytes read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+}
+
 /// The result of [`StdinChunks::next`].
 #[derive(Debug)]
 pub enum Input {
     /// Bytes read, in the order they arrived.
-    Chunk(Vec<u8>),
+    Chunk(Chunk),
     /// Nothing arrived within the timeout.
     Idle,
     /// Standard input ended.
@@ -28,7 +48,10 @@ pub enum Input {
 /// Chunks of standard input, read by a background thread.
 #[derive(Debug)]
 pub struct StdinChunks {
-    chunks: Receiver<io::Result<Vec<u8>>>,
+    chunks: Receiver<io::Result<Chunk>>,
+    /// Buffers handed back to the reading thread, which then neither allocates nor zeroes
+    /// a new one for each read.
+    spare: SyncSender<Vec<u8>>,
 }
 
 impl StdinChunks {
@@ -43,11 +66,12 @@ impl StdinChunks {
     /// Starts the thread that reads `input`.
     fn start_with(mut input: impl Read + Send + 'static) -> io::Result<StdinChunks> {
         let (sender, chunks) = mpsc::sync_channel(CHUNKS_AHEAD);
+        let (spare, spares) = mpsc::sync_channel::<Vec<u8>>(SPARE_BUFFERS);
         std::thread::Builder::new()
             .name("stdin".into())
             .spawn(move || loop {
-                let mut chunk = vec![0; CHUNK_BYTES];
-                let read = match input.read(&mut chunk) {
+                let mut buffer = spares.try_recv().unwrap_or_else(|_| vec![0; CHUNK_BYTES]);
+                let read = match input.read(&mut buffer) {
                     Ok(0) => return,
                     Ok(read) => read,
                     Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -56,12 +80,18 @@ impl StdinChunks {
                         return;
                     }
                 };
-                chunk.truncate(read);
+                let chunk = Chunk { buffer, len: read };
                 if sender.send(Ok(chunk)).is_err() {
                     return;
                 }
             })?;
-        Ok(StdinChunks { chunks })
+        Ok(StdinChunks { chunks, spare })
+    }
+
+    /// Hands the buffer of a chunk back for a later read. When enough buffers are spare
+    /// already, or the reading thread has ended, the buffer is freed.
+    pub fn recycle(&self, chunk: Chunk) {
+        let _ = self.spare.try_send(chunk.buffer);
     }
 
     /// Waits up to `timeout` for the next chunk.
@@ -226,18 +256,48 @@ mod tests {
         }
     }
 
+    /// Returns every byte that `chunks` delivers, recycling each chunk.
+    fn read_to_end(chunks: &StdinChunks) -> Vec<u8> {
+        let mut received = Vec::new();
+        loop {
+            match chunks.next(Duration::from_secs(5)).expect("read") {
+                Input::Chunk(chunk) => {
+                    received.extend_from_slice(chunk.bytes());
+                    chunks.recycle(chunk);
+                }
+                Input::Idle => {}
+                Input::End => return received,
+            }
+        }
+    }
+
     #[test]
     fn chunks_arrive_then_end() {
         let input = io::Cursor::new(b"one\ntwo\n".to_vec());
         let chunks = StdinChunks::start_with(input).expect("start");
-        let mut received = Vec::new();
-        loop {
-            match chunks.next(Duration::from_secs(5)).expect("read") {
-                Input::Chunk(chunk) => received.extend(chunk),
-                Input::Idle => {}
-                Input::End => break,
-            }
-        }
+        let received = read_to_end(&chunks);
         assert_eq!(received, b"one\ntwo\n");
+    }
+
+    /// A reader that returns one piece per read.
+    struct Pieces(Vec<&'static [u8]>);
+
+    impl Read for Pieces {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let piece = self.0.remove(0);
+            buffer[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    #[test]
+    fn recycled_buffers_hold_only_new_bytes() {
+        let pieces = vec![&b"long first piece\n"[..], b"ab", b"c\n", b"tail"];
+        let chunks = StdinChunks::start_with(Pieces(pieces)).expect("start");
+        let received = read_to_end(&chunks);
+        assert_eq!(received, b"long first piece\nabc\ntail");
     }
 }

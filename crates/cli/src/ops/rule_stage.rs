@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, Local, Offset, TimeZone, Utc};
-use dnstel_analysis::{Analyzer, EventSource, Outcome, Session};
+use std::sync::Arc;
+
+use dnstel_analysis::{Analyzer, EventBuffers, EventSource, Outcome, Session};
 use dnstel_logcollector::{encode_text, LineText, SkipReason};
 use tracing::{info, warn};
 
@@ -23,6 +25,8 @@ pub struct RuleStage {
     /// Unchecked lines still to encode before decoding them, after a line that was not in
     /// cJSON's compact layout.
     lines_encoded_first: u32,
+    /// The buffers of the last event's text and fields, when nothing else kept that event.
+    spare: EventBuffers,
     /// Counters that this stage keeps; callers fill in the input-side fields.
     pub counters: AnalysisCounters,
 }
@@ -71,6 +75,7 @@ impl RuleStage {
             writer,
             clock: LocalClock::default(),
             lines_encoded_first: 0,
+            spare: EventBuffers::default(),
             counters: AnalysisCounters::default(),
         }
     }
@@ -79,10 +84,18 @@ impl RuleStage {
     /// The text becomes the event's full log without a copy.
     pub fn process_owned(&mut self, event: String, source: &EventSource) -> anyhow::Result<()> {
         let now = self.clock.now();
+        let buffers = std::mem::take(&mut self.spare);
+        let event = self.analyzer.decode_with(event, source, now, buffers);
         let outcome = self
             .analyzer
-            .process_owned(&mut self.session, event, source, now, false);
+            .evaluate(&mut self.session, event, source, false);
         self.record(outcome)
+    }
+
+    /// Takes a string, empty, that the last event no longer uses, for the text of the next
+    /// line.
+    pub fn take_line_buffer(&mut self) -> String {
+        self.spare.take_full_log()
     }
 
     /// Evaluates one line that [`prepare_line`] returned, like [`RuleStage::process_owned`].
@@ -120,13 +133,17 @@ impl RuleStage {
         source: &EventSource,
     ) -> anyhow::Result<Option<SkipReason>> {
         let now = self.clock.now();
-        let mut event = self.analyzer.decode_unchecked(text, source, now);
+        let buffers = std::mem::take(&mut self.spare);
+        let mut event = self.analyzer.decode_unchecked(text, source, now, buffers);
         if !event.is_compact_object() {
             // Lines of one source tend to be alike, so the next ones are encoded before they
             // are decoded, which costs less than decoding them twice.
             self.lines_encoded_first = LINES_ENCODED_FIRST;
             match encode_text(&event.full_log) {
-                Ok(encoded) => event = self.analyzer.decode(encoded, source, now),
+                Ok(encoded) => {
+                    let buffers = event.into_buffers();
+                    event = self.analyzer.decode_with(encoded, source, now, buffers);
+                }
                 Err(reason) => return Ok(Some(reason)),
             }
         }
@@ -149,6 +166,12 @@ impl RuleStage {
                 .context("failed to write an alert")?;
             self.counters.alerts_written = self.writer.written();
             self.counters.alert_rotations = self.writer.rotations();
+        }
+        let Outcome { event, alert, .. } = outcome;
+        drop(alert);
+        // Correlation state may keep the event, and then its buffers stay with it.
+        if let Ok(event) = Arc::try_unwrap(event) {
+            self.spare = event.into_buffers();
         }
         Ok(())
     }

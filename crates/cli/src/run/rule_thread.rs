@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use dnstel_analysis::{Analyzer, EventSource};
+use dnstel_logcollector::LineText;
 
 use crate::ops::alert_rotation::RotatingAlertWriter;
 use crate::ops::metrics::Registry;
@@ -29,7 +30,7 @@ pub struct RuleThread {
     /// `location` and agent of every event.
     pub source: EventSource,
     /// The queue the event tap fills.
-    pub receiver: Receiver<String>,
+    pub receiver: Receiver<LineText>,
     /// Set by the capture loop on SIGHUP.
     pub reload: Arc<AtomicBool>,
     /// Registry that receives the rule-side counters.
@@ -82,7 +83,7 @@ impl RuleThread {
 /// Evaluates events from `receiver` until it is closed and empty, then flushes the alerts.
 fn evaluate_queue(
     stage: &mut RuleStage,
-    receiver: &Receiver<String>,
+    receiver: &Receiver<LineText>,
     source: &EventSource,
     reload: &AtomicBool,
     publish_counters: &dyn Fn(&mut RuleStage),
@@ -94,7 +95,11 @@ fn evaluate_queue(
             stage.reload();
         }
         match receiver.recv_timeout(ALERT_FLUSH_INTERVAL) {
-            Ok(event) => stage.process_owned(event, source)?,
+            Ok(line) => {
+                if let Some(reason) = stage.process_line(line, source)? {
+                    tracing::warn!(reason = reason.describe(), "event not analysed");
+                }
+            }
             Err(RecvTimeoutError::Timeout) => stage.flush()?,
             // Every queued event was received before the queue reports the disconnect.
             Err(RecvTimeoutError::Disconnected) => break,
@@ -125,33 +130,22 @@ mod tests {
         analyzer_from_args(&args, Some(3), &FileSettings::default())
     }
 
-    /// Alerts that cannot be written stop the thread; the events still queued count as
-    /// queue drops instead of vanishing with the queue.
-    #[test]
-    fn failed_write_counts_queued_events() {
-        let directory = tempfile::tempdir().expect("temporary directory");
-        for name in ["alerts.json", "alerts.log"] {
-            std::os::unix::fs::symlink("/dev/full", directory.path().join(name))
-                .expect("link /dev/full");
-        }
+    /// Returns a rule thread with the built-in rules that writes alerts to `directory`.
+    fn rule_thread(
+        directory: &std::path::Path,
+        receiver: Receiver<LineText>,
+        registry: &Arc<Registry>,
+        queue_drops: &Arc<AtomicU64>,
+    ) -> RuleThread {
         let policy = RotationPolicy {
             max_size: None,
             keep_days: 0,
             compress: false,
         };
-        let (sender, receiver) = std::sync::mpsc::sync_channel(2000);
-        let total = 1000u64;
-        for id in 0..total {
-            let event = format!("{{\"method\":\"QUERY\",\"dns\":{{\"id\":{id}}}}}");
-            sender.send(event).expect("queue an event");
-        }
-        drop(sender);
-        let registry = Registry::shared();
-        let queue_drops = Arc::new(AtomicU64::new(0));
-        let thread = RuleThread {
+        RuleThread {
             analyzer: builtin_analyzer().expect("built-in rules"),
             rebuild: Box::new(builtin_analyzer),
-            writer: RotatingAlertWriter::open(directory.path(), policy).expect("open writer"),
+            writer: RotatingAlertWriter::open(directory, policy).expect("open writer"),
             source: EventSource {
                 location: "test".into(),
                 agent: AgentInfo {
@@ -161,9 +155,69 @@ mod tests {
             },
             receiver,
             reload: Arc::new(AtomicBool::new(false)),
-            registry: Arc::clone(&registry),
-            queue_drops: Arc::clone(&queue_drops),
-        };
+            registry: Arc::clone(registry),
+            queue_drops: Arc::clone(queue_drops),
+        }
+    }
+
+    /// Lines that the tap did not check are encoded when they are not compact, and skipped
+    /// without a count when they are not JSON objects.
+    #[test]
+    fn unchecked_lines_alert_like_encoded_ones() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let (sender, receiver) = std::sync::mpsc::sync_channel(10);
+        let spaced = r#"{"method": "QUERY", "dns": {"id": 7, "ttl": 1.50}}"#;
+        let encoded = dnstel_logcollector::encode_line(spaced.as_bytes(), &[]).expect("encode");
+        let lines = [
+            LineText::Unchecked(spaced.to_string()),
+            LineText::Unchecked(r#"{"method":"QUERY","dns":"#.to_string()),
+            LineText::Encoded(encoded),
+        ];
+        for line in lines {
+            sender.send(line).expect("queue a line");
+        }
+        drop(sender);
+        let registry = Registry::shared();
+        let queue_drops = Arc::new(AtomicU64::new(0));
+        let thread = rule_thread(directory.path(), receiver, &registry, &queue_drops);
+        assert_eq!(thread.run().expect("rule thread"), 2);
+
+        let alerts = std::fs::read_to_string(directory.path().join("alerts.json")).expect("read");
+        let data: Vec<&str> = alerts
+            .lines()
+            .map(|line| &line[line.find(r#""decoder""#).expect("decoder member")..])
+            .collect();
+        assert_eq!(data.len(), 2, "{alerts}");
+        assert_eq!(data[0], data[1]);
+        assert!(data[0].contains(r#""ttl":"1.500000""#), "{}", data[0]);
+        let counters = registry
+            .snapshot()
+            .analysis
+            .expect("rule counters published");
+        assert_eq!(counters.events_read, 2);
+    }
+
+    /// Alerts that cannot be written stop the thread; the events still queued count as
+    /// queue drops instead of vanishing with the queue.
+    #[test]
+    fn failed_write_counts_queued_events() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        for name in ["alerts.json", "alerts.log"] {
+            std::os::unix::fs::symlink("/dev/full", directory.path().join(name))
+                .expect("link /dev/full");
+        }
+        let (sender, receiver) = std::sync::mpsc::sync_channel(2000);
+        let total = 1000u64;
+        for id in 0..total {
+            let event = format!("{{\"method\":\"QUERY\",\"dns\":{{\"id\":{id}}}}}");
+            sender
+                .send(LineText::Unchecked(event))
+                .expect("queue an event");
+        }
+        drop(sender);
+        let registry = Registry::shared();
+        let queue_drops = Arc::new(AtomicU64::new(0));
+        let thread = rule_thread(directory.path(), receiver, &registry, &queue_drops);
 
         let error = thread.run().expect_err("/dev/full fails every write");
         assert!(error.to_string().contains("alert"), "{error:#}");
