@@ -5,6 +5,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
 use tracing::{info, warn};
@@ -34,6 +35,10 @@ pub struct CollectorOptions {
     pub start_at_beginning: bool,
     /// The maximum number of files followed at once; further files are counted and skipped.
     pub max_files: usize,
+    /// How long a renamed file's size must stay the same, over at least three polls, before
+    /// dnstel stops waiting for it: for the rotation that renamed it to finish, so that the
+    /// backups rotated after it can be found.
+    pub drain_grace: Duration,
 }
 
 impl Default for CollectorOptions {
@@ -43,6 +48,8 @@ impl Default for CollectorOptions {
             start_at_beginning: false,
             // Wazuh's logcollector.max_files default.
             max_files: 1000,
+            // Beats renames all backups of one rotation within milliseconds.
+            drain_grace: Duration::from_secs(5),
         }
     }
 }
@@ -78,6 +85,9 @@ pub struct CollectorStats {
     pub read_errors: u64,
     /// Matched paths that are not regular files (devices, FIFOs, folders), skipped.
     pub not_regular_files: u64,
+    /// Renamed files not found among the numbered backups within the drain grace, so the
+    /// backups rotated after them were not looked for.
+    pub rotated_not_found: u64,
 }
 
 impl CollectorStats {
@@ -194,8 +204,9 @@ impl Collector {
         }
         // A renamed file is read through its open handle, so its end is the handle's end, not
         // that of the new file now at its old path.
-        self.followers
-            .retain(|(_, follower)| !(follower.draining && follower.at_end().unwrap_or(true)));
+        self.followers.retain(|(_, follower)| {
+            !(follower.draining && !follower.chain_pending && follower.at_end().unwrap_or(true))
+        });
         all_at_end
     }
 
@@ -268,8 +279,7 @@ impl Collector {
             }
         }
         // A file whose path now names another file was renamed away: finish it, then the
-        // files rotated after it, then close them. Each goes right after the file before it,
-        // so lines keep their order.
+        // files rotated after it, then close them.
         let mut index = 0;
         while index < self.followers.len() {
             let (file_index, follower) = &mut self.followers[index];
@@ -278,50 +288,91 @@ impl Collector {
                 continue;
             }
             follower.draining = true;
+            // A glob location already follows every backup it matches.
+            follower.chain_pending = !is_glob(&self.files[*file_index].location);
             self.stats.rotations += 1;
             info!(path = %follower.location.display(), "file rotated, reading the rest of the old file");
+        }
+        self.open_chains();
+        self.first_scan_done = true;
+    }
+
+    /// Opens the backups rotated after each renamed file whose chain is still to be found.
+    /// Each goes right after the file before it, so lines keep their order.
+    fn open_chains(&mut self) {
+        let now = Instant::now();
+        let mut index = 0;
+        while index < self.followers.len() {
+            let (file_index, follower) = &mut self.followers[index];
             let file_index = *file_index;
-            let newer = self.open_rotated_after(index - 1);
-            for follower in newer {
+            index += 1;
+            if !follower.draining {
+                continue;
+            }
+            let size = follower
+                .metadata()
+                .map_or(follower.offset, |metadata| metadata.len());
+            follower.settled(size, now, self.options.drain_grace);
+            if !follower.chain_pending {
+                continue;
+            }
+            let Some(newer) = self.rotated_after(index - 1) else {
+                continue;
+            };
+            self.followers[index - 1].1.chain_pending = false;
+            for follower in self.open_rotated(index - 1, newer) {
                 self.followers.insert(index, (file_index, follower));
                 index += 1;
             }
         }
-        self.first_scan_done = true;
     }
 
-    /// Opens the backups that rotation made after the file of follower `index` and before
-    /// the file now at its path, oldest first, when more than one rotation happened between
+    /// Lists the backups that rotation made after the file of follower `index` and before
+    /// the file now at its path, newest first, when more than one rotation happened between
     /// two reads. Backups follow the numbering of Beats and logrotate: `<path>.1` is the
-    /// newest. A backup already followed is left out.
-    fn open_rotated_after(&mut self, index: usize) -> Vec<Follower> {
+    /// newest. Returns `None` while the file is not found among them but still exists, because
+    /// a rotation may still be renaming the backups; after the drain grace it gives up with a
+    /// warning.
+    fn rotated_after(&mut self, index: usize) -> Option<Vec<(PathBuf, FileKey)>> {
         let follower = &self.followers[index].1;
-        let location = follower.location.clone();
-        let backups = list_backups(&location);
-        let newer: Vec<(PathBuf, FileKey)> =
-            match backups.iter().position(|(_, key)| *key == follower.key) {
-                Some(found) => backups[..found].to_vec(),
-                None => {
-                    // The file was renamed out of the numbering or deleted. When deleted (the
-                    // oldest backup past the count), every backup written after it is newer.
-                    let Ok(metadata) = follower.metadata() else {
-                        return Vec::new();
-                    };
-                    if metadata.nlink() > 0 {
-                        return Vec::new();
-                    }
-                    let newer: Vec<(PathBuf, FileKey)> = backups
-                        .into_iter()
-                        .filter(|(path, _)| modified_after(path, &metadata))
-                        .collect();
-                    warn!(
-                        path = %location.display(),
-                        "a rotated file was deleted before it was read to its end; lines in \
-                         files deleted with it are lost"
-                    );
-                    newer
-                }
-            };
+        let location = &follower.location;
+        let backups = list_backups(location);
+        if let Some(found) = backups.iter().position(|(_, key)| *key == follower.key) {
+            return Some(backups[..found].to_vec());
+        }
+        let Ok(metadata) = follower.metadata() else {
+            return Some(Vec::new());
+        };
+        if metadata.nlink() > 0 {
+            if !follower.is_settled() {
+                return None;
+            }
+            self.stats.rotated_not_found += 1;
+            warn!(
+                path = %location.display(),
+                "a rotated file was not found among the numbered backups; lines in backups \
+                 rotated after it may be unread"
+            );
+            return Some(Vec::new());
+        }
+        // Deleted (the oldest backup past the count): every backup written after it is newer.
+        warn!(
+            path = %location.display(),
+            "a rotated file was deleted before it was read to its end; lines in files \
+             deleted with it are lost"
+        );
+        Some(
+            backups
+                .into_iter()
+                .filter(|(path, _)| modified_after(path, &metadata))
+                .collect(),
+        )
+    }
+
+    /// Opens the listed backups rotated after the file of follower `index`, oldest first.
+    /// A backup already followed is left out.
+    fn open_rotated(&mut self, index: usize, newer: Vec<(PathBuf, FileKey)>) -> Vec<Follower> {
+        let location = self.followers[index].1.location.clone();
         let mut opened = Vec::new();
         for (path, key) in newer.into_iter().rev() {
             if self
@@ -490,23 +541,62 @@ fn record_key(record: &StoredPosition) -> FileKey {
     }
 }
 
+/// The highest backup number listed: the most backups Beats keeps.
+const MAX_BACKUP_NUMBER: u64 = 1024;
+
+/// The most folder entries read when looking for backups.
+const MAX_FOLDER_ENTRIES: usize = 10_000;
+
 /// Lists the backups of `path` under Beats' and logrotate's numbering, newest first:
-/// `<path>.1`, `<path>.2`, ... up to the first number missing, and at most 1024 (the most
-/// backups Beats keeps).
+/// `<path>.1`, `<path>.2`, ... up to `<path>.1024`. The folder is read once, and missing
+/// numbers are skipped: during a rotation Beats renames the oldest backup first, so one number
+/// is briefly free.
 fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
-    let mut backups = Vec::new();
-    for number in 1..=1024u32 {
-        let mut name = path.as_os_str().to_os_string();
-        name.push(format!(".{number}"));
-        let backup = PathBuf::from(name);
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let prefix = name.as_encoded_bytes();
+    let mut numbered = Vec::new();
+    for entry in entries.take(MAX_FOLDER_ENTRIES).flatten() {
+        let entry_name = entry.file_name();
+        let Some(number) = backup_number(entry_name.as_encoded_bytes(), prefix) else {
+            continue;
+        };
+        let backup = folder.join(&entry_name);
         match std::fs::metadata(&backup) {
             Ok(metadata) if metadata.is_file() => {
-                backups.push((backup, FileKey::from_metadata(&metadata)));
+                numbered.push((number, backup, FileKey::from_metadata(&metadata)));
             }
-            _ => break,
+            _ => {}
         }
     }
-    backups
+    numbered.sort_by_key(|(number, _, _)| *number);
+    numbered
+        .into_iter()
+        .map(|(_, backup, key)| (backup, key))
+        .collect()
+}
+
+/// Returns `N` when `name` is `<prefix>.N` with `N` a decimal number from 1 to 1024.
+fn backup_number(name: &[u8], prefix: &[u8]) -> Option<u64> {
+    let digits = name.strip_prefix(prefix)?.strip_prefix(b".")?;
+    if digits.is_empty()
+        || digits.len() > 4
+        || digits[0] == b'0'
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let number = std::str::from_utf8(digits).ok()?.parse::<u64>().ok()?;
+    (1..=MAX_BACKUP_NUMBER).contains(&number).then_some(number)
 }
 
 /// Returns whether the file at `path` was last written no earlier than the file `than`
@@ -574,15 +664,19 @@ fn find_sibling_with_key(path: &Path, key: FileKey) -> Option<PathBuf> {
     let folder = path.parent()?;
     let entries = std::fs::read_dir(folder).ok()?;
     entries
-        .take(10_000)
+        .take(MAX_FOLDER_ENTRIES)
         .flatten()
         .map(|entry| entry.path())
         .find(|candidate| FileKey::of_path(candidate).is_ok_and(|found| found == key))
 }
 
+fn is_glob(location: &str) -> bool {
+    location.contains(['*', '?', '['])
+}
+
 /// Expands a location: a glob pattern gives its matches in sorted order, a plain path itself.
 fn expand_location(location: &str) -> Vec<PathBuf> {
-    if !location.contains(['*', '?', '[']) {
+    if !is_glob(location) {
         return vec![PathBuf::from(location)];
     }
     match glob::glob(location) {

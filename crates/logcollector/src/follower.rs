@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
 
@@ -42,6 +43,17 @@ pub enum RawLine {
     TooLong,
 }
 
+/// The polls, after the one that first saw a size, that must see the same size before a
+/// renamed file counts as finished: a time grace alone would end within one busy poll loop.
+pub const MIN_SETTLED_POLLS: u32 = 3;
+
+struct Stall {
+    size: Option<u64>,
+    since: Instant,
+    polls: u32,
+    settled: bool,
+}
+
 /// An open file with its read position.
 pub struct Follower {
     /// The path the file was last seen under.
@@ -57,6 +69,12 @@ pub struct Follower {
     pub hasher: Sha1,
     /// Set when the path no longer names this file: it is read to its end, then closed.
     pub draining: bool,
+    /// Set while the backups rotated after this file are still to be found. They are looked
+    /// up once this file is read to its end, because by then the rotation that renamed it
+    /// has finished.
+    pub chain_pending: bool,
+    /// The file size at the last poll, and since when and for how many polls it has not changed.
+    stall: Stall,
     file: File,
     /// Bytes read after `offset` that do not yet end with a newline.
     pending: Vec<u8>,
@@ -80,6 +98,13 @@ impl Follower {
             offset,
             hasher,
             draining: false,
+            chain_pending: false,
+            stall: Stall {
+                size: None,
+                since: Instant::now(),
+                polls: 0,
+                settled: false,
+            },
             file,
             pending: Vec::new(),
             skipping_long_line: false,
@@ -95,6 +120,29 @@ impl Follower {
     /// Returns the open file's metadata, whatever name the file has now.
     pub fn metadata(&self) -> io::Result<std::fs::Metadata> {
         self.file.metadata()
+    }
+
+    /// Records the file size seen at a poll, and returns whether the size has not changed for
+    /// at least `grace` and at least [`MIN_SETTLED_POLLS`] polls.
+    pub fn settled(&mut self, size: u64, now: Instant, grace: Duration) -> bool {
+        if self.stall.size != Some(size) {
+            self.stall = Stall {
+                size: Some(size),
+                since: now,
+                polls: 0,
+                settled: false,
+            };
+            return false;
+        }
+        self.stall.polls = self.stall.polls.saturating_add(1);
+        self.stall.settled =
+            self.stall.polls >= MIN_SETTLED_POLLS && now.duration_since(self.stall.since) >= grace;
+        self.stall.settled
+    }
+
+    /// Returns what the last call to [`Follower::settled`] returned.
+    pub fn is_settled(&self) -> bool {
+        self.stall.settled
     }
 
     /// Returns true when the file shrank below the read position (truncated in place); the

@@ -428,3 +428,79 @@ fn devices_are_not_followed() {
     collector.poll(1000, &mut lines);
     assert_eq!(collector.stats().not_regular_files, 1, "reported once");
 }
+
+fn backup(path: &Path, number: u32) -> PathBuf {
+    PathBuf::from(format!("{}.{number}", path.display()))
+}
+
+#[test]
+fn backup_chain_skips_missing_number() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    for next in 2..5 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    // Seen in the middle of a fourth rotation: the oldest backup has moved up one number,
+    // and the next one has not yet.
+    fs::rename(backup(&path, 3), backup(&path, 4)).expect("shift oldest backup");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2, 3, 4]);
+    assert_eq!(collector.stats().rotated_not_found, 0);
+}
+
+#[test]
+fn backup_chain_waits_for_rename() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.drain_grace = std::time::Duration::from_secs(3600);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    rotate(&path, 10);
+    append(&path, 2..3);
+    rotate(&path, 10);
+    append(&path, 3..4);
+    // The followed file is between two names while the rotation renames it.
+    let moving = directory.path().join("moving");
+    fs::rename(backup(&path, 2), &moving).expect("start renaming");
+    let mut lines = poll_all(&mut collector);
+    lines.extend(poll_all(&mut collector));
+    fs::rename(&moving, backup(&path, 2)).expect("finish renaming");
+    lines.extend(poll_all(&mut collector));
+    let mut read = numbers(&lines);
+    read.sort_unstable();
+    assert_eq!(read, vec![1, 2, 3]);
+    assert_eq!(collector.stats().rotated_not_found, 0);
+}
+
+#[test]
+fn unfound_rotated_file_is_counted() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.drain_grace = std::time::Duration::ZERO;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    fs::rename(&path, directory.path().join("elsewhere")).expect("rename out");
+    append(&path, 2..3);
+    let mut lines = Vec::new();
+    for _ in 0..10 {
+        lines.extend(poll_all(&mut collector));
+    }
+    assert_eq!(numbers(&lines), vec![1, 2]);
+    assert_eq!(collector.stats().rotated_not_found, 1);
+}
