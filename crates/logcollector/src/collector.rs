@@ -1,6 +1,6 @@
 //! Follows the configured files, detects rotation and truncation, and hands out events.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sha1::{Digest, Sha1};
 use tracing::{info, warn};
 
-use crate::follower::{FileKey, Follower, RawLine};
+use crate::follower::{FileKey, FileStamp, Follower, RawLine};
 use crate::line::{encode_line, SkipReason};
 use crate::positions::{self, StoredPosition};
 
@@ -116,6 +116,9 @@ pub struct Collector {
     not_regular: HashSet<PathBuf>,
     /// Configured paths found missing, so each absence is logged once.
     missing: HashSet<PathBuf>,
+    /// Renamed files already read to their end and closed, at most [`MAX_FINISHED_FILES`],
+    /// oldest first, so that a later rotation chain does not read them again.
+    finished: VecDeque<FileStamp>,
     stats: CollectorStats,
 }
 
@@ -138,6 +141,7 @@ impl Collector {
             saved: None,
             not_regular: HashSet::new(),
             missing: HashSet::new(),
+            finished: VecDeque::new(),
             stats: CollectorStats::default(),
         })
     }
@@ -204,10 +208,34 @@ impl Collector {
         }
         // A renamed file is read through its open handle, so its end is the handle's end, not
         // that of the new file now at its old path.
-        self.followers.retain(|(_, follower)| {
-            !(follower.draining && !follower.chain_pending && follower.at_end().unwrap_or(true))
-        });
+        self.close_drained();
         all_at_end
+    }
+
+    /// Closes the renamed files read to their end whose rotated backups were found, and
+    /// remembers them as read.
+    fn close_drained(&mut self) {
+        let mut index = 0;
+        while index < self.followers.len() {
+            let follower = &self.followers[index].1;
+            let finished =
+                follower.draining && !follower.chain_pending && follower.at_end().unwrap_or(true);
+            if !finished {
+                index += 1;
+                continue;
+            }
+            if let Ok(metadata) = follower.metadata() {
+                self.remember_finished(FileStamp::from_metadata(&metadata));
+            }
+            self.followers.remove(index);
+        }
+    }
+
+    fn remember_finished(&mut self, stamp: FileStamp) {
+        if self.finished.len() >= MAX_FINISHED_FILES {
+            self.finished.pop_front();
+        }
+        self.finished.push_back(stamp);
     }
 
     /// Writes the read positions of all followed files, when they changed since the last write.
@@ -391,6 +419,9 @@ impl Collector {
                 continue;
             };
             match Follower::open(&path, 0, Sha1::new()) {
+                Ok(follower) if self.was_finished(&follower) => {
+                    info!(path = %path.display(), "rotated file already read, not reading it again");
+                }
                 Ok(mut follower) if follower.key == key => {
                     follower.location = location.clone();
                     follower.draining = true;
@@ -406,6 +437,12 @@ impl Collector {
             }
         }
         opened
+    }
+
+    fn was_finished(&self, follower: &Follower) -> bool {
+        follower
+            .metadata()
+            .is_ok_and(|metadata| self.finished.contains(&FileStamp::from_metadata(&metadata)))
     }
 
     fn track(&mut self, file_index: usize, path: &Path, key: FileKey) {
@@ -540,6 +577,10 @@ fn record_key(record: &StoredPosition) -> FileKey {
         inode: record.inode,
     }
 }
+
+/// The most closed files remembered as read to their end. Chains list at most 1024 backups
+/// per location, so this covers a few locations rotating at once.
+const MAX_FINISHED_FILES: usize = 4096;
 
 /// The highest backup number listed: the most backups Beats keeps.
 const MAX_BACKUP_NUMBER: u64 = 1024;

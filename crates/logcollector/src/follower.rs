@@ -34,6 +34,29 @@ impl FileKey {
     }
 }
 
+/// A file's identity and state: device, inode, size and modification time. Unlike
+/// [`FileKey`] it tells apart two files that had the same inode one after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    /// The file's device and inode numbers.
+    pub key: FileKey,
+    /// The size in bytes.
+    pub size: u64,
+    /// The modification time, in seconds and nanoseconds since the Unix epoch.
+    pub modified: (i64, i64),
+}
+
+impl FileStamp {
+    /// Returns the stamp recorded in `metadata`.
+    pub fn from_metadata(metadata: &std::fs::Metadata) -> FileStamp {
+        FileStamp {
+            key: FileKey::from_metadata(metadata),
+            size: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+        }
+    }
+}
+
 /// A raw line read from a followed file, or the fact that an over-long line was skipped.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RawLine {

@@ -504,3 +504,34 @@ fn unfound_rotated_file_is_counted() {
     assert_eq!(numbers(&lines), vec![1, 2]);
     assert_eq!(collector.stats().rotated_not_found, 1);
 }
+
+#[test]
+fn finished_backup_not_read_again() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    rotate(&path, 3);
+    append(&path, 2..3);
+    // Written in the same clock tick as the file after it, as far as file times can tell.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    File::options()
+        .write(true)
+        .open(&path)
+        .expect("open")
+        .set_modified(later)
+        .expect("set modification time");
+    rotate(&path, 3);
+    append(&path, 3..4);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2, 3]);
+
+    // The followed file is deleted: backups modified after it are read, but not one
+    // already read to its end.
+    fs::remove_file(&path).expect("delete followed file");
+    append(&path, 4..5);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![4]);
+}
