@@ -85,6 +85,9 @@ pub struct CollectorStats {
     pub read_errors: u64,
     /// Matched paths that are not regular files (devices, FIFOs, folders), skipped.
     pub not_regular_files: u64,
+    /// Last lines of renamed files that never got their newline, skipped when the file was
+    /// closed after the drain grace.
+    pub unterminated_lines: u64,
     /// Renamed files not found among the numbered backups within the drain grace, so the
     /// backups rotated after them were not looked for.
     pub rotated_not_found: u64,
@@ -213,16 +216,33 @@ impl Collector {
     }
 
     /// Closes the renamed files read to their end whose rotated backups were found, and
-    /// remembers them as read.
+    /// remembers them as read. A renamed file that ends in a line without a newline is closed
+    /// once its size has not changed for the drain grace, and that line is counted as skipped:
+    /// its writer has moved on to the new file and will not finish it.
     fn close_drained(&mut self) {
         let mut index = 0;
         while index < self.followers.len() {
             let follower = &self.followers[index].1;
-            let finished =
-                follower.draining && !follower.chain_pending && follower.at_end().unwrap_or(true);
-            if !finished {
+            if !follower.draining || follower.chain_pending {
                 index += 1;
                 continue;
+            }
+            if !follower.at_end().unwrap_or(true) {
+                let abandoned =
+                    follower.is_settled() && follower.has_only_partial_line().unwrap_or(false);
+                if !abandoned {
+                    index += 1;
+                    continue;
+                }
+                self.stats.unterminated_lines += 1;
+                let count = self.stats.unterminated_lines;
+                if should_log(count) {
+                    warn!(
+                        path = %follower.path.display(),
+                        total = count,
+                        "skipped a line: the rotated file ends without a newline"
+                    );
+                }
             }
             if let Ok(metadata) = follower.metadata() {
                 self.remember_finished(FileStamp::from_metadata(&metadata));
@@ -403,6 +423,11 @@ impl Collector {
         let location = self.followers[index].1.location.clone();
         let mut opened = Vec::new();
         for (path, key) in newer.into_iter().rev() {
+            if self.followers.len() + opened.len() >= self.options.max_files {
+                self.stats.files_over_limit += 1;
+                warn!(path = %path.display(), max_files = self.options.max_files, "too many files, not reading a rotated file");
+                continue;
+            }
             if self
                 .followers
                 .iter()
@@ -684,10 +709,15 @@ pub fn is_empty_line(line: &[u8]) -> bool {
     line.iter().all(|&byte| byte == b'\r')
 }
 
+/// Returns whether the `count`th repeat of a message is logged: the first ten are, then one
+/// in a thousand, so a flood cannot fill the log.
+fn should_log(count: u64) -> bool {
+    count <= 10 || count % 1000 == 0
+}
+
 fn record_skip(stats: &mut CollectorStats, reason: SkipReason, path: &Path) {
     let count = stats.count_skip(reason);
-    // The first ten of each kind are logged, then one in a thousand, so a flood cannot fill the log.
-    if count <= 10 || count % 1000 == 0 {
+    if should_log(count) {
         warn!(path = %path.display(), total = count, "skipped a line: {}", reason.describe());
     }
 }

@@ -163,6 +163,13 @@ impl Follower {
         self.stall.settled
     }
 
+    /// Returns whether everything up to the file's end was read except a last line that has
+    /// no newline yet.
+    pub fn has_only_partial_line(&self) -> io::Result<bool> {
+        let size = self.file.metadata()?.len();
+        Ok(size > self.offset && self.offset + self.pending.len() as u64 >= size)
+    }
+
     /// Returns what the last call to [`Follower::settled`] returned.
     pub fn is_settled(&self) -> bool {
         self.stall.settled

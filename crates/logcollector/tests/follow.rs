@@ -535,3 +535,52 @@ fn finished_backup_not_read_again() {
     append(&path, 4..5);
     assert_eq!(numbers(&poll_all(&mut collector)), vec![4]);
 }
+
+#[test]
+fn unterminated_rotated_file_is_closed() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    fs::write(&path, "{\"n\":0}\n{\"n\":").expect("write");
+    let mut settings = options(None);
+    settings.max_files = 2;
+    settings.drain_grace = std::time::Duration::ZERO;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    rotate(&path, 10);
+    append(&path, 1..2);
+    let mut lines = Vec::new();
+    for _ in 0..5 {
+        lines.extend(poll_all(&mut collector));
+    }
+    assert_eq!(numbers(&lines), vec![1]);
+    assert_eq!(collector.stats().unterminated_lines, 1);
+
+    // The closed file no longer takes one of the two places.
+    rotate(&path, 10);
+    append(&path, 2..3);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2]);
+    assert_eq!(collector.stats().files_over_limit, 0);
+}
+
+#[test]
+fn rotated_files_count_toward_max_files() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.max_files = 2;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    for next in 1..4 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    // The renamed file and the new one take both places: the two backups in between are
+    // counted, not read.
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![3]);
+    assert_eq!(collector.stats().files_over_limit, 2);
+}
