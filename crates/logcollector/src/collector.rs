@@ -5,7 +5,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use sha1::{Digest, Sha1};
 use tracing::{info, warn};
@@ -119,6 +119,9 @@ pub struct Collector {
     not_regular: HashSet<PathBuf>,
     /// Configured paths found missing, so each absence is logged once.
     missing: HashSet<PathBuf>,
+    /// When the positions file was last written before this run, which is when its positions
+    /// were saved.
+    positions_saved_at: Option<SystemTime>,
     /// Renamed files already read to their end and closed, at most [`MAX_FINISHED_FILES`],
     /// oldest first, so that a later rotation chain does not read them again.
     finished: VecDeque<FileStamp>,
@@ -135,6 +138,11 @@ impl Collector {
             Some(path) => load_positions(path)?,
             None => Vec::new(),
         };
+        let positions_saved_at = options.positions_path.as_deref().and_then(|path| {
+            std::fs::metadata(path)
+                .and_then(|metadata| metadata.modified())
+                .ok()
+        });
         Ok(Collector {
             files,
             options,
@@ -144,6 +152,7 @@ impl Collector {
             saved: None,
             not_regular: HashSet::new(),
             missing: HashSet::new(),
+            positions_saved_at,
             finished: VecDeque::new(),
             stats: CollectorStats::default(),
         })
@@ -531,14 +540,50 @@ impl Collector {
         })
     }
 
+    /// Lists, oldest first, the backups of `path` written since the positions were saved, for
+    /// a restart after the file with the stored position was rotated past the backup count.
+    fn backups_since_save<'a>(
+        &self,
+        path: &Path,
+        backups: Vec<(PathBuf, FileKey)>,
+    ) -> Vec<(PathBuf, Option<&'a StoredPosition>)> {
+        let Some(saved_at) = self.positions_saved_at else {
+            return Vec::new();
+        };
+        let newer: Vec<(PathBuf, Option<&StoredPosition>)> = backups
+            .into_iter()
+            .rev()
+            .filter(|(backup, _)| {
+                std::fs::metadata(backup)
+                    .and_then(|metadata| metadata.modified())
+                    .is_ok_and(|modified| modified >= saved_at)
+            })
+            .map(|(backup, _)| (backup, None))
+            .collect();
+        warn!(
+            path = %path.display(),
+            backups = newer.len(),
+            "the file read before the restart was rotated away and deleted while stopped; \
+             reading the backups written since the positions were saved, but lines of the \
+             deleted files may be lost"
+        );
+        newer
+    }
+
     /// At startup, finds the files that rotation renamed while dnstel was not running, from
     /// the stored positions of `path`. They are read before the new file, oldest first, with
     /// every backup rotated after them, so no line written while stopped is lost.
     fn resume_renamed(&mut self, file_index: usize, path: &Path, key: FileKey) {
+        // A record with the new file's identity but not its first bytes is of a deleted file
+        // whose inode the new file reused.
         let records: Vec<StoredPosition> = self
             .stored
             .iter()
-            .filter(|record| record.path == path && record_key(record) != key)
+            .filter(|record| {
+                record.path == path
+                    && (record_key(record) != key
+                        || verified_prefix(path, record).is_ok_and(|hasher| hasher.is_none()))
+            })
             .cloned()
             .collect();
         if records.is_empty() {
@@ -562,10 +607,15 @@ impl Collector {
                 .iter()
                 .filter_map(|record| {
                     let renamed = find_sibling_with_key(&record.path, record_key(record))?;
-                    Some((renamed, Some(record)))
+                    (renamed != path).then_some((renamed, Some(record)))
                 })
                 .take(1)
                 .collect(),
+        };
+        let to_read = if to_read.is_empty() {
+            self.backups_since_save(path, backups)
+        } else {
+            to_read
         };
         for (renamed, record) in to_read {
             let start = match record {

@@ -584,3 +584,33 @@ fn rotated_files_count_toward_max_files() {
     assert_eq!(numbers(&poll_all(&mut collector)), vec![3]);
     assert_eq!(collector.stats().files_over_limit, 2);
 }
+
+#[test]
+fn restart_after_rotation_past_backup_count() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..2);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![0, 1]);
+        collector.save_positions().expect("save positions");
+    }
+    // While stopped, the file read last is rotated past the two backups kept and deleted.
+    append(&path, 2..3);
+    for next in 3..6 {
+        rotate(&path, 2);
+        append(&path, next..next + 1);
+    }
+    let mut collector = Collector::new(vec![local_file(&path, false)], options(Some(positions)))
+        .expect("collector");
+    let lines = poll_all(&mut collector);
+    assert_eq!(numbers(&lines), vec![3, 4, 5]);
+    for line in &lines {
+        assert_eq!(&*line.location, path.to_string_lossy());
+    }
+}
