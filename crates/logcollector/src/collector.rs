@@ -445,25 +445,24 @@ impl Collector {
                 continue;
             }
             // Listed a moment ago; a rotation since then moved it to another number.
-            let Some(path) = (if FileKey::of_path(&path).is_ok_and(|found| found == key) {
+            let Some(path) = (if is_regular_file_with_key(&path, key) {
                 Some(path)
             } else {
                 find_sibling_with_key(&path, key)
             }) else {
                 continue;
             };
-            match Follower::open(&path, 0, Sha1::new()) {
+            match Follower::open_backup(&path, key) {
                 Ok(follower) if self.was_finished(&follower) => {
                     info!(path = %path.display(), "rotated file already read, not reading it again");
                 }
-                Ok(mut follower) if follower.key == key => {
+                Ok(mut follower) => {
                     follower.location = location.clone();
                     follower.draining = true;
                     self.stats.rotations += 1;
                     info!(path = %path.display(), "reading a file rotated in between");
                     opened.push(follower);
                 }
-                Ok(_) => {}
                 Err(error) => {
                     self.stats.read_errors += 1;
                     warn!(path = %path.display(), %error, "failed to open rotated file");
@@ -546,19 +545,19 @@ impl Collector {
         &self,
         path: &Path,
         backups: Vec<(PathBuf, FileKey)>,
-    ) -> Vec<(PathBuf, Option<&'a StoredPosition>)> {
+    ) -> Vec<(PathBuf, FileKey, Option<&'a StoredPosition>)> {
         let Some(saved_at) = self.positions_saved_at else {
             return Vec::new();
         };
-        let newer: Vec<(PathBuf, Option<&StoredPosition>)> = backups
+        let newer: Vec<(PathBuf, FileKey, Option<&StoredPosition>)> = backups
             .into_iter()
             .rev()
             .filter(|(backup, _)| {
-                std::fs::metadata(backup)
+                std::fs::symlink_metadata(backup)
                     .and_then(|metadata| metadata.modified())
                     .is_ok_and(|modified| modified >= saved_at)
             })
-            .map(|(backup, _)| (backup, None))
+            .map(|(backup, key)| (backup, key, None))
             .collect();
         warn!(
             path = %path.display(),
@@ -593,13 +592,13 @@ impl Collector {
         let oldest = backups
             .iter()
             .rposition(|(_, backup)| records.iter().any(|record| record_key(record) == *backup));
-        let to_read: Vec<(PathBuf, Option<&StoredPosition>)> = match oldest {
+        let to_read: Vec<(PathBuf, FileKey, Option<&StoredPosition>)> = match oldest {
             Some(oldest) => backups[..=oldest]
                 .iter()
                 .rev()
                 .map(|(backup_path, backup)| {
                     let record = records.iter().find(|record| record_key(record) == *backup);
-                    (backup_path.clone(), record)
+                    (backup_path.clone(), *backup, record)
                 })
                 .collect(),
             // Renamed out of the numbering: only that file is known to contain unread lines.
@@ -607,7 +606,7 @@ impl Collector {
                 .iter()
                 .filter_map(|record| {
                     let renamed = find_sibling_with_key(&record.path, record_key(record))?;
-                    (renamed != path).then_some((renamed, Some(record)))
+                    (renamed != path).then_some((renamed, record_key(record), Some(record)))
                 })
                 .take(1)
                 .collect(),
@@ -617,14 +616,16 @@ impl Collector {
         } else {
             to_read
         };
-        for (renamed, record) in to_read {
-            let start = match record {
-                None => Ok(Some((0, Sha1::new()))),
-                Some(record) => verified_prefix(&renamed, record)
-                    .map(|hasher| hasher.map(|hasher| (record.offset, hasher))),
-            };
-            let opened = match start {
-                Ok(Some((offset, hasher))) => Follower::open(&renamed, offset, hasher),
+        for (renamed, backup, record) in to_read {
+            let opened =
+                Follower::open_backup(&renamed, backup).and_then(|mut follower| match record {
+                    Some(record) => Ok(follower
+                        .resume_at(record.offset, &record.hash)?
+                        .then_some(follower)),
+                    None => Ok(Some(follower)),
+                });
+            let opened = match opened {
+                Ok(Some(follower)) => Ok(follower),
                 // The file no longer starts with the bytes read from it: not the same file.
                 Ok(None) => continue,
                 Err(error) => Err(error),
@@ -687,7 +688,9 @@ fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
             continue;
         };
         let backup = folder.join(&entry_name);
-        match std::fs::metadata(&backup) {
+        // Regular files only, and a symbolic link is not one: a link planted under a
+        // backup's name must not make dnstel read the file it points to.
+        match std::fs::symlink_metadata(&backup) {
             Ok(metadata) if metadata.is_file() => {
                 numbered.push((number, backup, FileKey::from_metadata(&metadata)));
             }
@@ -780,7 +783,8 @@ fn verified_prefix(path: &Path, record: &StoredPosition) -> io::Result<Option<Sh
     Ok((positions::hex_digest(&hasher) == record.hash).then_some(hasher))
 }
 
-/// Looks in the folder of `path` for the file with identity `key` (bounded to 10,000 entries).
+/// Looks in the folder of `path` for the regular file with identity `key`, symbolic links
+/// left out (bounded to 10,000 entries).
 fn find_sibling_with_key(path: &Path, key: FileKey) -> Option<PathBuf> {
     let folder = path.parent()?;
     let entries = std::fs::read_dir(folder).ok()?;
@@ -788,7 +792,12 @@ fn find_sibling_with_key(path: &Path, key: FileKey) -> Option<PathBuf> {
         .take(MAX_FOLDER_ENTRIES)
         .flatten()
         .map(|entry| entry.path())
-        .find(|candidate| FileKey::of_path(candidate).is_ok_and(|found| found == key))
+        .find(|candidate| is_regular_file_with_key(candidate, key))
+}
+
+fn is_regular_file_with_key(path: &Path, key: FileKey) -> bool {
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|metadata| metadata.is_file() && FileKey::from_metadata(&metadata) == key)
 }
 
 fn is_glob(location: &str) -> bool {

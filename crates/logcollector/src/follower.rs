@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,11 +20,6 @@ pub struct FileKey {
 }
 
 impl FileKey {
-    /// Reads the identity of the file at `path`.
-    pub fn of_path(path: &Path) -> io::Result<FileKey> {
-        Ok(FileKey::from_metadata(&std::fs::metadata(path)?))
-    }
-
     /// Returns the identity recorded in `metadata`.
     pub fn from_metadata(metadata: &std::fs::Metadata) -> FileKey {
         FileKey {
@@ -108,7 +103,46 @@ pub struct Follower {
 impl Follower {
     /// Opens `path` and positions it at `offset`, whose prefix hash is `hasher`.
     pub fn open(path: &Path, offset: u64, hasher: Sha1) -> io::Result<Follower> {
-        let mut file = File::open(path)?;
+        Follower::from_file(path, File::open(path)?, offset, hasher)
+    }
+
+    /// Opens the rotated backup `path`, listed with identity `key`, at its start. A symbolic
+    /// link is not followed, so a link planted under a backup's name cannot make dnstel read
+    /// another file. The open does not block, so a FIFO swapped in cannot hang it, and the
+    /// opened file must be a regular file with identity `key`.
+    pub fn open_backup(path: &Path, key: FileKey) -> io::Result<Follower> {
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)?;
+        let metadata = file.metadata()?;
+        if !metadata.is_file() || FileKey::from_metadata(&metadata) != key {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not the regular file listed as a backup (replaced since it was listed)",
+            ));
+        }
+        Follower::from_file(path, file, 0, Sha1::new())
+    }
+
+    /// Moves the read position to `offset` when the file's first `offset` bytes have the
+    /// hex SHA-1 `hash`, and returns whether they had.
+    pub fn resume_at(&mut self, offset: u64, hash: &str) -> io::Result<bool> {
+        self.file.seek(SeekFrom::Start(0))?;
+        match crate::positions::hash_prefix_of(&self.file, offset)? {
+            Some(hasher) if crate::positions::hex_digest(&hasher) == hash => {
+                self.offset = offset;
+                self.hasher = hasher;
+                Ok(true)
+            }
+            _ => {
+                self.file.seek(SeekFrom::Start(self.offset))?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn from_file(path: &Path, mut file: File, offset: u64, hasher: Sha1) -> io::Result<Follower> {
         let metadata = file.metadata()?;
         file.seek(SeekFrom::Start(offset))?;
         Ok(Follower {
@@ -314,6 +348,33 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(follower.read_lines(2, &mut lines).expect("read"));
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn open_backup_rejects_link_and_fifo() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let target = directory.path().join("target");
+        std::fs::write(&target, "secret\n").expect("write");
+        let key = FileKey::from_metadata(&std::fs::metadata(&target).expect("metadata"));
+        let link = directory.path().join("events.1");
+        std::os::unix::fs::symlink(&target, &link).expect("link");
+        assert!(Follower::open_backup(&link, key).is_err());
+
+        let fifo = directory.path().join("events.2");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("run mkfifo");
+        assert!(status.success());
+        assert!(Follower::open_backup(&fifo, key).is_err());
+
+        let other = directory.path().join("events.3");
+        std::fs::write(&other, "other\n").expect("write");
+        assert!(
+            Follower::open_backup(&other, key).is_err(),
+            "identity differs"
+        );
+        assert!(Follower::open_backup(&target, key).is_ok());
     }
 
     #[test]

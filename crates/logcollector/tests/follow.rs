@@ -614,3 +614,49 @@ fn restart_after_rotation_past_backup_count() {
         assert_eq!(&*line.location, path.to_string_lossy());
     }
 }
+
+#[test]
+fn linked_backup_is_not_read() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let secret = directory.path().join("secret");
+    append(&secret, 99..100);
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // The followed file lands at .2, and a link to another file sits at .1.
+    append(&path, 1..2);
+    fs::rename(&path, backup(&path, 2)).expect("rotate");
+    std::os::unix::fs::symlink(&secret, backup(&path, 1)).expect("plant link");
+    append(&path, 2..3);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
+}
+
+#[test]
+fn linked_backup_not_resumed() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..1);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+        collector.save_positions().expect("save positions");
+    }
+    // While stopped, the file read last moves to .2 behind a link at .1.
+    let secret = directory.path().join("secret");
+    append(&secret, 99..100);
+    append(&path, 1..2);
+    fs::rename(&path, backup(&path, 2)).expect("rotate");
+    std::os::unix::fs::symlink(&secret, backup(&path, 1)).expect("plant link");
+    append(&path, 2..3);
+    let mut collector = Collector::new(vec![local_file(&path, false)], options(Some(positions)))
+        .expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
+}
