@@ -88,6 +88,10 @@ pub struct CollectorStats {
     /// Last lines of renamed files that never got their newline, skipped when the file was
     /// closed after the drain grace.
     pub unterminated_lines: u64,
+    /// Renamed files of a plain-path location found deleted (rotated past the backup count)
+    /// before the backups rotated after them were looked for, so backups deleted with them
+    /// may be unread.
+    pub rotated_deleted: u64,
     /// Renamed files not found among the numbered backups within the drain grace, so the
     /// backups rotated after them were not looked for.
     pub rotated_not_found: u64,
@@ -413,10 +417,14 @@ impl Collector {
             return Some(Vec::new());
         }
         // Deleted (the oldest backup past the count): every backup written after it is newer.
+        // Its own lines are still read through the open handle, but the rotations that
+        // deleted it may have deleted backups after it too.
+        // NOTE: whether they did cannot be told from the numbering, so this warns every time.
+        self.stats.rotated_deleted += 1;
         warn!(
             path = %location.display(),
-            "a rotated file was deleted before it was read to its end; lines in files \
-             deleted with it are lost"
+            "a rotated file was deleted before the backups after it were found; lines in \
+             backups deleted with it may be lost"
         );
         Some(
             backups

@@ -660,3 +660,40 @@ fn linked_backup_not_resumed() {
         .expect("collector");
     assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
 }
+
+#[test]
+fn wildcard_deleted_backup_not_reported() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let pattern = directory.path().join("packetbeat*");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&pattern, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // Every backup is matched by the pattern and read as it appears, so deleting one that
+    // was read to its end loses nothing.
+    for next in 1..4 {
+        rotate(&path, 1);
+        append(&path, next..next + 1);
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![next]);
+    }
+    assert_eq!(collector.stats().rotated_deleted, 0);
+}
+
+#[test]
+fn deleted_followed_file_is_reported() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    for next in 1..4 {
+        rotate(&path, 1);
+        append(&path, next..next + 1);
+    }
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2, 3]);
+    assert_eq!(collector.stats().rotated_deleted, 1);
+}
