@@ -48,7 +48,8 @@ impl Default for CollectorOptions {
             start_at_beginning: false,
             // Wazuh's logcollector.max_files default.
             max_files: 1000,
-            // Beats renames all backups of one rotation within milliseconds.
+            // An estimate: a rotation renames its files one after the other, so a few seconds
+            // leave a wide margin.
             drain_grace: Duration::from_secs(5),
         }
     }
@@ -230,8 +231,8 @@ impl Collector {
 
     /// Closes the renamed files read to their end whose rotated backups were found, and
     /// remembers them as read. A renamed file that ends in a line without a newline is closed
-    /// once its size has not changed for the drain grace, and that line is counted as skipped:
-    /// its writer has moved on to the new file and will not finish it.
+    /// once its size has not changed for the drain grace. That line is counted as skipped,
+    /// because its writer has moved on to the new file and will not finish it.
     fn close_drained(&mut self) {
         let mut index = 0;
         while index < self.followers.len() {
@@ -377,6 +378,8 @@ impl Collector {
             if !follower.chain_pending {
                 continue;
             }
+            // NOTE: while the lookup is retried, the new file is read on, so lines of the
+            // backups found later come after some of its lines.
             let Some(newer) = self.rotated_after(index - 1) else {
                 continue;
             };
@@ -392,7 +395,7 @@ impl Collector {
     /// the file now at its path, newest first, when more than one rotation happened between
     /// two reads. Backups follow the numbering of Beats and logrotate: `<path>.1` is the
     /// newest. Returns `None` while the file is not found among them but still exists, because
-    /// a rotation may still be renaming the backups; after the drain grace it gives up with a
+    /// a rotation may still be renaming the backups. After the drain grace it gives up with a
     /// warning.
     fn rotated_after(&mut self, index: usize) -> Option<Vec<(PathBuf, FileKey)>> {
         let follower = &self.followers[index].1;
@@ -401,6 +404,7 @@ impl Collector {
         if let Some(found) = backups.iter().position(|(_, key)| *key == follower.key) {
             return Some(backups[..found].to_vec());
         }
+
         let Ok(metadata) = follower.metadata() else {
             return Some(Vec::new());
         };
@@ -416,10 +420,11 @@ impl Collector {
             );
             return Some(Vec::new());
         }
+
         // Deleted (the oldest backup past the count): every backup written after it is newer.
         // Its own lines are still read through the open handle, but the rotations that
         // deleted it may have deleted backups after it too.
-        // NOTE: whether they did cannot be told from the numbering, so this warns every time.
+        // NOTE: the numbering does not show whether they did, so this warns every time.
         self.stats.rotated_deleted += 1;
         warn!(
             path = %location.display(),
@@ -662,14 +667,14 @@ fn record_key(record: &StoredPosition) -> FileKey {
     }
 }
 
-/// The most closed files remembered as read to their end. Chains list at most 1024 backups
+/// The maximum number of closed files remembered as read to their end. Chains list at most 1024 backups
 /// per location, so this covers a few locations rotating at once.
 const MAX_FINISHED_FILES: usize = 4096;
 
-/// The highest backup number listed: the most backups Beats keeps.
+/// The highest backup number listed, the maximum `number_of_files` of Beats.
 const MAX_BACKUP_NUMBER: u64 = 1024;
 
-/// The most folder entries read when looking for backups.
+/// The maximum number of folder entries read when looking for backups.
 const MAX_FOLDER_ENTRIES: usize = 10_000;
 
 /// Lists the backups of `path` under Beats' and logrotate's numbering, newest first:
