@@ -630,6 +630,12 @@ impl Collector {
             to_read
         };
         for (renamed, backup, record) in to_read {
+            // One place stays free for the file now at `path`.
+            if self.followers.len() + 1 >= self.options.max_files {
+                self.stats.files_over_limit += 1;
+                warn!(path = %renamed.display(), max_files = self.options.max_files, "too many files, not reading a rotated file");
+                continue;
+            }
             let opened =
                 Follower::open_backup(&renamed, backup).and_then(|mut follower| match record {
                     Some(record) => Ok(follower

@@ -697,3 +697,33 @@ fn deleted_followed_file_is_reported() {
     assert_eq!(numbers(&poll_all(&mut collector)), vec![2, 3]);
     assert_eq!(collector.stats().rotated_deleted, 1);
 }
+
+#[test]
+fn resumed_backups_count_toward_max_files() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..1);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+        collector.save_positions().expect("save positions");
+    }
+    append(&path, 1..2);
+    for next in 2..5 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    let mut settings = options(Some(positions));
+    settings.max_files = 2;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    // The file read last and the new file take both places: the two backups in between are
+    // counted, not read.
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 4]);
+    assert_eq!(collector.stats().files_over_limit, 2);
+}
