@@ -395,9 +395,11 @@ impl Collector {
     /// the file now at its path, newest first, when more than one rotation happened between
     /// two reads. Backups follow the numbering of Beats and logrotate: `<path>.1` is the
     /// newest. Returns `None` while the file is not found among them but still exists, because
-    /// a rotation may still be renaming the backups. After the drain grace it gives up with a
-    /// warning.
+    /// a rotation may still be renaming the backups. After the drain grace, or 600 lookups,
+    /// it gives up with a warning.
     fn rotated_after(&mut self, index: usize) -> Option<Vec<(PathBuf, FileKey)>> {
+        let follower = &mut self.followers[index].1;
+        follower.chain_lookups = follower.chain_lookups.saturating_add(1);
         let follower = &self.followers[index].1;
         let location = &follower.location;
         let backups = list_backups(location);
@@ -409,7 +411,8 @@ impl Collector {
             return Some(Vec::new());
         };
         if metadata.nlink() > 0 {
-            if !follower.is_settled() {
+            // A file still written to never settles, so the polls are bounded too.
+            if !follower.is_settled() && follower.chain_lookups < MAX_CHAIN_LOOKUPS {
                 return None;
             }
             self.stats.rotated_not_found += 1;
@@ -672,6 +675,9 @@ fn record_key(record: &StoredPosition) -> FileKey {
         inode: record.inode,
     }
 }
+
+/// The maximum number of polls that look for a renamed file among the backups.
+const MAX_CHAIN_LOOKUPS: u32 = 600;
 
 /// The maximum number of closed files remembered as read to their end. Chains list at most 1024 backups
 /// per location, so this covers a few locations rotating at once.

@@ -91,6 +91,8 @@ pub struct Follower {
     /// up once this file is read to its end, because by then the rotation that renamed it
     /// has finished.
     pub chain_pending: bool,
+    /// How many times the backups rotated after this file were looked for without finding it.
+    pub chain_lookups: u32,
     /// The file size at the last poll, and since when and for how many polls it has not changed.
     stall: Stall,
     file: File,
@@ -156,6 +158,7 @@ impl Follower {
             hasher,
             draining: false,
             chain_pending: false,
+            chain_lookups: 0,
             stall: Stall {
                 size: None,
                 since: Instant::now(),

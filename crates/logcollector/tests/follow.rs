@@ -727,3 +727,25 @@ fn resumed_backups_count_toward_max_files() {
     assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 4]);
     assert_eq!(collector.stats().files_over_limit, 2);
 }
+
+#[test]
+fn backup_lookup_is_bounded() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.drain_grace = std::time::Duration::from_secs(3600);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // Renamed out of the numbering and still written to, so its size never settles.
+    let elsewhere = directory.path().join("elsewhere");
+    fs::rename(&path, &elsewhere).expect("rename out");
+    append(&path, 0..1);
+    for next in 1..700 {
+        append(&elsewhere, next..next + 1);
+        poll_all(&mut collector);
+    }
+    assert_eq!(collector.stats().rotated_not_found, 1);
+}
