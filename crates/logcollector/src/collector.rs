@@ -1,15 +1,16 @@
 //! Follows the configured files, detects rotation and truncation, and hands out events.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use sha1::{Digest, Sha1};
 use tracing::{info, warn};
 
-use crate::follower::{FileKey, Follower, RawLine};
+use crate::follower::{FileKey, FileStamp, Follower, RawLine};
 use crate::line::{prepare_line, LineText, SkipReason};
 use crate::positions::{self, StoredPosition};
 
@@ -34,6 +35,10 @@ pub struct CollectorOptions {
     pub start_at_beginning: bool,
     /// The maximum number of files followed at once; further files are counted and skipped.
     pub max_files: usize,
+    /// How long a renamed file's size must stay the same, over at least three polls, before
+    /// dnstel stops waiting for it: for the rotation that renamed it to finish, so that the
+    /// backups rotated after it can be found.
+    pub drain_grace: Duration,
 }
 
 impl Default for CollectorOptions {
@@ -43,6 +48,9 @@ impl Default for CollectorOptions {
             start_at_beginning: false,
             // Wazuh's logcollector.max_files default.
             max_files: 1000,
+            // An estimate: a rotation renames its files one after the other, so a few seconds
+            // leave a wide margin.
+            drain_grace: Duration::from_secs(5),
         }
     }
 }
@@ -80,6 +88,16 @@ pub struct CollectorStats {
     pub read_errors: u64,
     /// Matched paths that are not regular files (devices, FIFOs, folders), skipped.
     pub not_regular_files: u64,
+    /// Last lines of renamed files that never got their newline, skipped when the file was
+    /// closed after the drain grace.
+    pub unterminated_lines: u64,
+    /// Renamed files of a plain-path location found deleted (rotated past the backup count)
+    /// before the backups rotated after them were looked for, so backups deleted with them
+    /// may be unread.
+    pub rotated_deleted: u64,
+    /// Renamed files not found among the numbered backups within the drain grace, so the
+    /// backups rotated after them were not looked for.
+    pub rotated_not_found: u64,
 }
 
 impl CollectorStats {
@@ -108,6 +126,12 @@ pub struct Collector {
     not_regular: HashSet<PathBuf>,
     /// Configured paths found missing, so each absence is logged once.
     missing: HashSet<PathBuf>,
+    /// When the positions file was last written before this run, which is when its positions
+    /// were saved.
+    positions_saved_at: Option<SystemTime>,
+    /// Renamed files already read to their end and closed, at most [`MAX_FINISHED_FILES`],
+    /// oldest first, so that a later rotation chain does not read them again.
+    finished: VecDeque<FileStamp>,
     stats: CollectorStats,
 }
 
@@ -121,6 +145,11 @@ impl Collector {
             Some(path) => load_positions(path)?,
             None => Vec::new(),
         };
+        let positions_saved_at = options.positions_path.as_deref().and_then(|path| {
+            std::fs::metadata(path)
+                .and_then(|metadata| metadata.modified())
+                .ok()
+        });
         Ok(Collector {
             files,
             options,
@@ -130,6 +159,8 @@ impl Collector {
             saved: None,
             not_regular: HashSet::new(),
             missing: HashSet::new(),
+            positions_saved_at,
+            finished: VecDeque::new(),
             stats: CollectorStats::default(),
         })
     }
@@ -196,8 +227,7 @@ impl Collector {
         }
         // A renamed file is read through its open handle, so its end is the handle's end, not
         // that of the new file now at its old path.
-        self.followers
-            .retain(|(_, follower)| !(follower.draining && follower.at_end().unwrap_or(true)));
+        self.close_drained();
         all_at_end
     }
 
@@ -207,6 +237,49 @@ impl Collector {
     pub fn count_late_skip(&mut self, reason: SkipReason, path: &Path) {
         self.stats.events = self.stats.events.saturating_sub(1);
         record_skip(&mut self.stats, reason, path);
+    }
+
+    /// Closes the renamed files read to their end whose rotated backups were found, and
+    /// remembers them as read. A renamed file that ends in a line without a newline is closed
+    /// once its size has not changed for the drain grace. That line is counted as skipped,
+    /// because its writer has moved on to the new file and will not finish it.
+    fn close_drained(&mut self) {
+        let mut index = 0;
+        while index < self.followers.len() {
+            let follower = &self.followers[index].1;
+            if !follower.draining || follower.chain_pending {
+                index += 1;
+                continue;
+            }
+            if !follower.at_end().unwrap_or(true) {
+                let abandoned =
+                    follower.is_settled() && follower.has_only_partial_line().unwrap_or(false);
+                if !abandoned {
+                    index += 1;
+                    continue;
+                }
+                self.stats.unterminated_lines += 1;
+                let count = self.stats.unterminated_lines;
+                if should_log(count) {
+                    warn!(
+                        path = %follower.path.display(),
+                        total = count,
+                        "skipped a line: the rotated file ends without a newline"
+                    );
+                }
+            }
+            if let Ok(metadata) = follower.metadata() {
+                self.remember_finished(FileStamp::from_metadata(&metadata));
+            }
+            self.followers.remove(index);
+        }
+    }
+
+    fn remember_finished(&mut self, stamp: FileStamp) {
+        if self.finished.len() >= MAX_FINISHED_FILES {
+            self.finished.pop_front();
+        }
+        self.finished.push_back(stamp);
     }
 
     /// Writes the read positions of all followed files, when they changed since the last write.
@@ -278,8 +351,7 @@ impl Collector {
             }
         }
         // A file whose path now names another file was renamed away: finish it, then the
-        // files rotated after it, then close them. Each goes right after the file before it,
-        // so lines keep their order.
+        // files rotated after it, then close them.
         let mut index = 0;
         while index < self.followers.len() {
             let (file_index, follower) = &mut self.followers[index];
@@ -288,52 +360,109 @@ impl Collector {
                 continue;
             }
             follower.draining = true;
+            // A glob location already follows every backup it matches.
+            follower.chain_pending = !is_glob(&self.files[*file_index].location);
             self.stats.rotations += 1;
             info!(path = %follower.location.display(), "file rotated, reading the rest of the old file");
+        }
+        self.open_chains();
+        self.first_scan_done = true;
+    }
+
+    /// Opens the backups rotated after each renamed file whose chain is still to be found.
+    /// Each goes right after the file before it, so lines keep their order.
+    fn open_chains(&mut self) {
+        let now = Instant::now();
+        let mut index = 0;
+        while index < self.followers.len() {
+            let (file_index, follower) = &mut self.followers[index];
             let file_index = *file_index;
-            let newer = self.open_rotated_after(index - 1);
-            for follower in newer {
+            index += 1;
+            if !follower.draining {
+                continue;
+            }
+            let size = follower
+                .metadata()
+                .map_or(follower.offset, |metadata| metadata.len());
+            follower.settled(size, now, self.options.drain_grace);
+            if !follower.chain_pending {
+                continue;
+            }
+            // NOTE: while the lookup is retried, the new file is read on, so lines of the
+            // backups found later come after some of its lines.
+            let Some(newer) = self.rotated_after(index - 1) else {
+                continue;
+            };
+            self.followers[index - 1].1.chain_pending = false;
+            for follower in self.open_rotated(index - 1, newer) {
                 self.followers.insert(index, (file_index, follower));
                 index += 1;
             }
         }
-        self.first_scan_done = true;
     }
 
-    /// Opens the backups that rotation made after the file of follower `index` and before
-    /// the file now at its path, oldest first, when more than one rotation happened between
+    /// Lists the backups that rotation made after the file of follower `index` and before
+    /// the file now at its path, newest first, when more than one rotation happened between
     /// two reads. Backups follow the numbering of Beats and logrotate: `<path>.1` is the
-    /// newest. A backup already followed is left out.
-    fn open_rotated_after(&mut self, index: usize) -> Vec<Follower> {
+    /// newest. Returns `None` while the file is not found among them but still exists, because
+    /// a rotation may still be renaming the backups. After the drain grace, or 600 lookups,
+    /// it gives up with a warning.
+    fn rotated_after(&mut self, index: usize) -> Option<Vec<(PathBuf, FileKey)>> {
+        let follower = &mut self.followers[index].1;
+        follower.chain_lookups = follower.chain_lookups.saturating_add(1);
         let follower = &self.followers[index].1;
-        let location = follower.location.clone();
-        let backups = list_backups(&location);
-        let newer: Vec<(PathBuf, FileKey)> =
-            match backups.iter().position(|(_, key)| *key == follower.key) {
-                Some(found) => backups[..found].to_vec(),
-                None => {
-                    // The file was renamed out of the numbering or deleted. When deleted (the
-                    // oldest backup past the count), every backup written after it is newer.
-                    let Ok(metadata) = follower.metadata() else {
-                        return Vec::new();
-                    };
-                    if metadata.nlink() > 0 {
-                        return Vec::new();
-                    }
-                    let newer: Vec<(PathBuf, FileKey)> = backups
-                        .into_iter()
-                        .filter(|(path, _)| modified_after(path, &metadata))
-                        .collect();
-                    warn!(
-                        path = %location.display(),
-                        "a rotated file was deleted before it was read to its end; lines in \
-                         files deleted with it are lost"
-                    );
-                    newer
-                }
-            };
+        let location = &follower.location;
+        let backups = list_backups(location);
+        if let Some(found) = backups.iter().position(|(_, key)| *key == follower.key) {
+            return Some(backups[..found].to_vec());
+        }
+
+        let Ok(metadata) = follower.metadata() else {
+            return Some(Vec::new());
+        };
+        if metadata.nlink() > 0 {
+            // A file still written to never settles, so the polls are bounded too.
+            if !follower.is_settled() && follower.chain_lookups < MAX_CHAIN_LOOKUPS {
+                return None;
+            }
+            self.stats.rotated_not_found += 1;
+            warn!(
+                path = %location.display(),
+                "a rotated file was not found among the numbered backups; lines in backups \
+                 rotated after it may be unread"
+            );
+            return Some(Vec::new());
+        }
+
+        // Deleted (the oldest backup past the count): every backup written after it is newer.
+        // Its own lines are still read through the open handle, but the rotations that
+        // deleted it may have deleted backups after it too.
+        // NOTE: the numbering does not show whether they did, so this warns every time.
+        self.stats.rotated_deleted += 1;
+        warn!(
+            path = %location.display(),
+            "a rotated file was deleted before the backups after it were found; lines in \
+             backups deleted with it may be lost"
+        );
+        Some(
+            backups
+                .into_iter()
+                .filter(|(path, _)| modified_after(path, &metadata))
+                .collect(),
+        )
+    }
+
+    /// Opens the listed backups rotated after the file of follower `index`, oldest first.
+    /// A backup already followed is left out.
+    fn open_rotated(&mut self, index: usize, newer: Vec<(PathBuf, FileKey)>) -> Vec<Follower> {
+        let location = self.followers[index].1.location.clone();
         let mut opened = Vec::new();
         for (path, key) in newer.into_iter().rev() {
+            if self.followers.len() + opened.len() >= self.options.max_files {
+                self.stats.files_over_limit += 1;
+                warn!(path = %path.display(), max_files = self.options.max_files, "too many files, not reading a rotated file");
+                continue;
+            }
             if self
                 .followers
                 .iter()
@@ -342,22 +471,24 @@ impl Collector {
                 continue;
             }
             // Listed a moment ago; a rotation since then moved it to another number.
-            let Some(path) = (if FileKey::of_path(&path).is_ok_and(|found| found == key) {
+            let Some(path) = (if is_regular_file_with_key(&path, key) {
                 Some(path)
             } else {
                 find_sibling_with_key(&path, key)
             }) else {
                 continue;
             };
-            match Follower::open(&path, 0, Sha1::new()) {
-                Ok(mut follower) if follower.key == key => {
+            match Follower::open_backup(&path, key) {
+                Ok(follower) if self.was_finished(&follower) => {
+                    info!(path = %path.display(), "rotated file already read, not reading it again");
+                }
+                Ok(mut follower) => {
                     follower.location = location.clone();
                     follower.draining = true;
                     self.stats.rotations += 1;
                     info!(path = %path.display(), "reading a file rotated in between");
                     opened.push(follower);
                 }
-                Ok(_) => {}
                 Err(error) => {
                     self.stats.read_errors += 1;
                     warn!(path = %path.display(), %error, "failed to open rotated file");
@@ -365,6 +496,12 @@ impl Collector {
             }
         }
         opened
+    }
+
+    fn was_finished(&self, follower: &Follower) -> bool {
+        follower
+            .metadata()
+            .is_ok_and(|metadata| self.finished.contains(&FileStamp::from_metadata(&metadata)))
     }
 
     fn track(&mut self, file_index: usize, path: &Path, key: FileKey) {
@@ -428,14 +565,50 @@ impl Collector {
         })
     }
 
+    /// Lists, oldest first, the backups of `path` written since the positions were saved, for
+    /// a restart after the file with the stored position was rotated past the backup count.
+    fn backups_since_save<'a>(
+        &self,
+        path: &Path,
+        backups: Vec<(PathBuf, FileKey)>,
+    ) -> Vec<(PathBuf, FileKey, Option<&'a StoredPosition>)> {
+        let Some(saved_at) = self.positions_saved_at else {
+            return Vec::new();
+        };
+        let newer: Vec<(PathBuf, FileKey, Option<&StoredPosition>)> = backups
+            .into_iter()
+            .rev()
+            .filter(|(backup, _)| {
+                std::fs::symlink_metadata(backup)
+                    .and_then(|metadata| metadata.modified())
+                    .is_ok_and(|modified| modified >= saved_at)
+            })
+            .map(|(backup, key)| (backup, key, None))
+            .collect();
+        warn!(
+            path = %path.display(),
+            backups = newer.len(),
+            "the file read before the restart was rotated away and deleted while stopped; \
+             reading the backups written since the positions were saved, but lines of the \
+             deleted files may be lost"
+        );
+        newer
+    }
+
     /// At startup, finds the files that rotation renamed while dnstel was not running, from
     /// the stored positions of `path`. They are read before the new file, oldest first, with
     /// every backup rotated after them, so no line written while stopped is lost.
     fn resume_renamed(&mut self, file_index: usize, path: &Path, key: FileKey) {
+        // A record with the new file's identity but not its first bytes is of a deleted file
+        // whose inode the new file reused.
         let records: Vec<StoredPosition> = self
             .stored
             .iter()
-            .filter(|record| record.path == path && record_key(record) != key)
+            .filter(|record| {
+                record.path == path
+                    && (record_key(record) != key
+                        || verified_prefix(path, record).is_ok_and(|hasher| hasher.is_none()))
+            })
             .cloned()
             .collect();
         if records.is_empty() {
@@ -445,13 +618,13 @@ impl Collector {
         let oldest = backups
             .iter()
             .rposition(|(_, backup)| records.iter().any(|record| record_key(record) == *backup));
-        let to_read: Vec<(PathBuf, Option<&StoredPosition>)> = match oldest {
+        let to_read: Vec<(PathBuf, FileKey, Option<&StoredPosition>)> = match oldest {
             Some(oldest) => backups[..=oldest]
                 .iter()
                 .rev()
                 .map(|(backup_path, backup)| {
                     let record = records.iter().find(|record| record_key(record) == *backup);
-                    (backup_path.clone(), record)
+                    (backup_path.clone(), *backup, record)
                 })
                 .collect(),
             // Renamed out of the numbering: only that file is known to contain unread lines.
@@ -459,19 +632,32 @@ impl Collector {
                 .iter()
                 .filter_map(|record| {
                     let renamed = find_sibling_with_key(&record.path, record_key(record))?;
-                    Some((renamed, Some(record)))
+                    (renamed != path).then_some((renamed, record_key(record), Some(record)))
                 })
                 .take(1)
                 .collect(),
         };
-        for (renamed, record) in to_read {
-            let start = match record {
-                None => Ok(Some((0, Sha1::new()))),
-                Some(record) => verified_prefix(&renamed, record)
-                    .map(|hasher| hasher.map(|hasher| (record.offset, hasher))),
-            };
-            let opened = match start {
-                Ok(Some((offset, hasher))) => Follower::open(&renamed, offset, hasher),
+        let to_read = if to_read.is_empty() {
+            self.backups_since_save(path, backups)
+        } else {
+            to_read
+        };
+        for (renamed, backup, record) in to_read {
+            // One place stays free for the file now at `path`.
+            if self.followers.len() + 1 >= self.options.max_files {
+                self.stats.files_over_limit += 1;
+                warn!(path = %renamed.display(), max_files = self.options.max_files, "too many files, not reading a rotated file");
+                continue;
+            }
+            let opened =
+                Follower::open_backup(&renamed, backup).and_then(|mut follower| match record {
+                    Some(record) => Ok(follower
+                        .resume_at(record.offset, &record.hash)?
+                        .then_some(follower)),
+                    None => Ok(Some(follower)),
+                });
+            let opened = match opened {
+                Ok(Some(follower)) => Ok(follower),
                 // The file no longer starts with the bytes read from it: not the same file.
                 Ok(None) => continue,
                 Err(error) => Err(error),
@@ -500,23 +686,71 @@ fn record_key(record: &StoredPosition) -> FileKey {
     }
 }
 
+/// The maximum number of polls that look for a renamed file among the backups.
+const MAX_CHAIN_LOOKUPS: u32 = 600;
+
+/// The maximum number of closed files remembered as read to their end. Chains list at most 1024 backups
+/// per location, so this covers a few locations rotating at once.
+const MAX_FINISHED_FILES: usize = 4096;
+
+/// The highest backup number listed, the maximum `number_of_files` of Beats.
+const MAX_BACKUP_NUMBER: u64 = 1024;
+
+/// The maximum number of folder entries read when looking for backups.
+const MAX_FOLDER_ENTRIES: usize = 10_000;
+
 /// Lists the backups of `path` under Beats' and logrotate's numbering, newest first:
-/// `<path>.1`, `<path>.2`, ... up to the first number missing, and at most 1024 (the most
-/// backups Beats keeps).
+/// `<path>.1`, `<path>.2`, ... up to `<path>.1024`. The folder is read once, and missing
+/// numbers are skipped: during a rotation Beats renames the oldest backup first, so one number
+/// is briefly free.
 fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
-    let mut backups = Vec::new();
-    for number in 1..=1024u32 {
-        let mut name = path.as_os_str().to_os_string();
-        name.push(format!(".{number}"));
-        let backup = PathBuf::from(name);
-        match std::fs::metadata(&backup) {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let prefix = name.as_encoded_bytes();
+    let mut numbered = Vec::new();
+    for entry in entries.take(MAX_FOLDER_ENTRIES).flatten() {
+        let entry_name = entry.file_name();
+        let Some(number) = backup_number(entry_name.as_encoded_bytes(), prefix) else {
+            continue;
+        };
+        let backup = folder.join(&entry_name);
+        // Regular files only, and a symbolic link is not one: a link planted under a
+        // backup's name must not make dnstel read the file it points to.
+        match std::fs::symlink_metadata(&backup) {
             Ok(metadata) if metadata.is_file() => {
-                backups.push((backup, FileKey::from_metadata(&metadata)));
+                numbered.push((number, backup, FileKey::from_metadata(&metadata)));
             }
-            _ => break,
+            _ => {}
         }
     }
-    backups
+    numbered.sort_by_key(|(number, _, _)| *number);
+    numbered
+        .into_iter()
+        .map(|(_, backup, key)| (backup, key))
+        .collect()
+}
+
+/// Returns `N` when `name` is `<prefix>.N` with `N` a decimal number from 1 to 1024.
+fn backup_number(name: &[u8], prefix: &[u8]) -> Option<u64> {
+    let digits = name.strip_prefix(prefix)?.strip_prefix(b".")?;
+    if digits.is_empty()
+        || digits.len() > 4
+        || digits[0] == b'0'
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let number = std::str::from_utf8(digits).ok()?.parse::<u64>().ok()?;
+    (1..=MAX_BACKUP_NUMBER).contains(&number).then_some(number)
 }
 
 /// Returns whether the file at `path` was last written no earlier than the file `than`
@@ -563,10 +797,15 @@ pub fn is_empty_line(line: &[u8]) -> bool {
     line.iter().all(|&byte| byte == b'\r')
 }
 
+/// Returns whether the `count`th repeat of a message is logged: the first ten are, then one
+/// in a thousand, so a flood cannot fill the log.
+fn should_log(count: u64) -> bool {
+    count <= 10 || count % 1000 == 0
+}
+
 fn record_skip(stats: &mut CollectorStats, reason: SkipReason, path: &Path) {
     let count = stats.count_skip(reason);
-    // The first ten of each kind are logged, then one in a thousand, so a flood cannot fill the log.
-    if count <= 10 || count % 1000 == 0 {
+    if should_log(count) {
         warn!(path = %path.display(), total = count, "skipped a line: {}", reason.describe());
     }
 }
@@ -579,20 +818,30 @@ fn verified_prefix(path: &Path, record: &StoredPosition) -> io::Result<Option<Sh
     Ok((positions::hex_digest(&hasher) == record.hash).then_some(hasher))
 }
 
-/// Looks in the folder of `path` for the file with identity `key` (bounded to 10,000 entries).
+/// Looks in the folder of `path` for the regular file with identity `key`, symbolic links
+/// left out (bounded to 10,000 entries).
 fn find_sibling_with_key(path: &Path, key: FileKey) -> Option<PathBuf> {
     let folder = path.parent()?;
     let entries = std::fs::read_dir(folder).ok()?;
     entries
-        .take(10_000)
+        .take(MAX_FOLDER_ENTRIES)
         .flatten()
         .map(|entry| entry.path())
-        .find(|candidate| FileKey::of_path(candidate).is_ok_and(|found| found == key))
+        .find(|candidate| is_regular_file_with_key(candidate, key))
+}
+
+fn is_regular_file_with_key(path: &Path, key: FileKey) -> bool {
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|metadata| metadata.is_file() && FileKey::from_metadata(&metadata) == key)
+}
+
+fn is_glob(location: &str) -> bool {
+    location.contains(['*', '?', '['])
 }
 
 /// Expands a location: a glob pattern gives its matches in sorted order, a plain path itself.
 fn expand_location(location: &str) -> Vec<PathBuf> {
-    if !location.contains(['*', '?', '[']) {
+    if !is_glob(location) {
         return vec![PathBuf::from(location)];
     }
     match glob::glob(location) {

@@ -2,8 +2,9 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
 
@@ -19,16 +20,34 @@ pub struct FileKey {
 }
 
 impl FileKey {
-    /// Reads the identity of the file at `path`.
-    pub fn of_path(path: &Path) -> io::Result<FileKey> {
-        Ok(FileKey::from_metadata(&std::fs::metadata(path)?))
-    }
-
     /// Returns the identity recorded in `metadata`.
     pub fn from_metadata(metadata: &std::fs::Metadata) -> FileKey {
         FileKey {
             device: metadata.dev(),
             inode: metadata.ino(),
+        }
+    }
+}
+
+/// A file's identity and state: device, inode, size and modification time. Unlike
+/// [`FileKey`] it tells apart two files that had the same inode one after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    /// The file's device and inode numbers.
+    pub key: FileKey,
+    /// The size in bytes.
+    pub size: u64,
+    /// The modification time, in seconds and nanoseconds since the Unix epoch.
+    pub modified: (i64, i64),
+}
+
+impl FileStamp {
+    /// Returns the stamp recorded in `metadata`.
+    pub fn from_metadata(metadata: &std::fs::Metadata) -> FileStamp {
+        FileStamp {
+            key: FileKey::from_metadata(metadata),
+            size: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
         }
     }
 }
@@ -40,6 +59,17 @@ pub enum RawLine {
     Complete(Vec<u8>),
     /// A line longer than the maximum, skipped whole.
     TooLong,
+}
+
+/// The polls, after the one that first saw a size, that must see the same size before a
+/// renamed file counts as finished: a time grace alone would end within one busy poll loop.
+pub const MIN_SETTLED_POLLS: u32 = 3;
+
+struct Stall {
+    size: Option<u64>,
+    since: Instant,
+    polls: u32,
+    settled: bool,
 }
 
 /// An open file with its read position.
@@ -57,6 +87,14 @@ pub struct Follower {
     pub hasher: Sha1,
     /// Set when the path no longer names this file: it is read to its end, then closed.
     pub draining: bool,
+    /// Set while the backups rotated after this file are still to be found. They are looked
+    /// up once this file is read to its end, because by then the rotation that renamed it
+    /// has finished.
+    pub chain_pending: bool,
+    /// How many times the backups rotated after this file were looked for without finding it.
+    pub chain_lookups: u32,
+    /// The file size at the last poll, and since when and for how many polls it has not changed.
+    stall: Stall,
     file: File,
     /// Bytes read after `offset` that do not yet end with a newline.
     pending: Vec<u8>,
@@ -67,7 +105,46 @@ pub struct Follower {
 impl Follower {
     /// Opens `path` and positions it at `offset`, whose prefix hash is `hasher`.
     pub fn open(path: &Path, offset: u64, hasher: Sha1) -> io::Result<Follower> {
-        let mut file = File::open(path)?;
+        Follower::from_file(path, File::open(path)?, offset, hasher)
+    }
+
+    /// Opens the rotated backup `path`, listed with identity `key`, at its start. A symbolic
+    /// link is not followed, so a link planted under a backup's name cannot make dnstel read
+    /// another file. The open does not block, so a FIFO swapped in cannot hang it, and the
+    /// opened file must be a regular file with identity `key`.
+    pub fn open_backup(path: &Path, key: FileKey) -> io::Result<Follower> {
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)?;
+        let metadata = file.metadata()?;
+        if !metadata.is_file() || FileKey::from_metadata(&metadata) != key {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not the regular file listed as a backup (replaced since it was listed)",
+            ));
+        }
+        Follower::from_file(path, file, 0, Sha1::new())
+    }
+
+    /// Moves the read position to `offset` when the file's first `offset` bytes have the
+    /// hex SHA-1 `hash`, and returns whether they had.
+    pub fn resume_at(&mut self, offset: u64, hash: &str) -> io::Result<bool> {
+        self.file.seek(SeekFrom::Start(0))?;
+        match crate::positions::hash_prefix_of(&self.file, offset)? {
+            Some(hasher) if crate::positions::hex_digest(&hasher) == hash => {
+                self.offset = offset;
+                self.hasher = hasher;
+                Ok(true)
+            }
+            _ => {
+                self.file.seek(SeekFrom::Start(self.offset))?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn from_file(path: &Path, mut file: File, offset: u64, hasher: Sha1) -> io::Result<Follower> {
         let metadata = file.metadata()?;
         file.seek(SeekFrom::Start(offset))?;
         Ok(Follower {
@@ -80,6 +157,14 @@ impl Follower {
             offset,
             hasher,
             draining: false,
+            chain_pending: false,
+            chain_lookups: 0,
+            stall: Stall {
+                size: None,
+                since: Instant::now(),
+                polls: 0,
+                settled: false,
+            },
             file,
             pending: Vec::new(),
             skipping_long_line: false,
@@ -95,6 +180,36 @@ impl Follower {
     /// Returns the open file's metadata, whatever name the file has now.
     pub fn metadata(&self) -> io::Result<std::fs::Metadata> {
         self.file.metadata()
+    }
+
+    /// Records the file size seen at a poll, and returns whether the size has not changed for
+    /// at least `grace` and at least [`MIN_SETTLED_POLLS`] polls.
+    pub fn settled(&mut self, size: u64, now: Instant, grace: Duration) -> bool {
+        if self.stall.size != Some(size) {
+            self.stall = Stall {
+                size: Some(size),
+                since: now,
+                polls: 0,
+                settled: false,
+            };
+            return false;
+        }
+        self.stall.polls = self.stall.polls.saturating_add(1);
+        self.stall.settled =
+            self.stall.polls >= MIN_SETTLED_POLLS && now.duration_since(self.stall.since) >= grace;
+        self.stall.settled
+    }
+
+    /// Returns whether everything up to the file's end was read except a last line that has
+    /// no newline yet.
+    pub fn has_only_partial_line(&self) -> io::Result<bool> {
+        let size = self.file.metadata()?.len();
+        Ok(size > self.offset && self.offset + self.pending.len() as u64 >= size)
+    }
+
+    /// Returns what the last call to [`Follower::settled`] returned.
+    pub fn is_settled(&self) -> bool {
+        self.stall.settled
     }
 
     /// Returns true when the file shrank below the read position (truncated in place); the
@@ -236,6 +351,33 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(follower.read_lines(2, &mut lines).expect("read"));
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn open_backup_rejects_link_and_fifo() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let target = directory.path().join("target");
+        std::fs::write(&target, "secret\n").expect("write");
+        let key = FileKey::from_metadata(&std::fs::metadata(&target).expect("metadata"));
+        let link = directory.path().join("events.1");
+        std::os::unix::fs::symlink(&target, &link).expect("link");
+        assert!(Follower::open_backup(&link, key).is_err());
+
+        let fifo = directory.path().join("events.2");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("run mkfifo");
+        assert!(status.success());
+        assert!(Follower::open_backup(&fifo, key).is_err());
+
+        let other = directory.path().join("events.3");
+        std::fs::write(&other, "other\n").expect("write");
+        assert!(
+            Follower::open_backup(&other, key).is_err(),
+            "identity differs"
+        );
+        assert!(Follower::open_backup(&target, key).is_ok());
     }
 
     #[test]

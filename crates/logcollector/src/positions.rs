@@ -89,7 +89,12 @@ pub fn save(path: &Path, positions: &[StoredPosition]) -> io::Result<()> {
 /// Returns the SHA-1 state of the first `length` bytes of `path`, or `None` when the file is
 /// shorter.
 pub fn hash_prefix(path: &Path, length: u64) -> io::Result<Option<Sha1>> {
-    let file = fs::File::open(path)?;
+    hash_prefix_of(&fs::File::open(path)?, length)
+}
+
+/// Returns the SHA-1 state of the next `length` bytes read from `file`, or `None` when the
+/// file ends before them. The file's read position moves past the bytes read.
+pub fn hash_prefix_of(file: &fs::File, length: u64) -> io::Result<Option<Sha1>> {
     let mut reader = io::BufReader::with_capacity(64 * 1024, file.take(length));
     let mut hasher = Sha1::new();
     let copied = io::copy(&mut reader, &mut HashWriter(&mut hasher))?;

@@ -429,3 +429,324 @@ fn devices_are_not_followed() {
     collector.poll(1000, &mut lines);
     assert_eq!(collector.stats().not_regular_files, 1, "reported once");
 }
+
+fn backup(path: &Path, number: u32) -> PathBuf {
+    PathBuf::from(format!("{}.{number}", path.display()))
+}
+
+#[test]
+fn backup_chain_skips_missing_number() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    for next in 2..5 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    // Seen in the middle of a fourth rotation: the oldest backup has moved up one number,
+    // and the next one has not yet.
+    fs::rename(backup(&path, 3), backup(&path, 4)).expect("shift oldest backup");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2, 3, 4]);
+    assert_eq!(collector.stats().rotated_not_found, 0);
+}
+
+#[test]
+fn backup_chain_waits_for_rename() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.drain_grace = std::time::Duration::from_secs(3600);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    rotate(&path, 10);
+    append(&path, 2..3);
+    rotate(&path, 10);
+    append(&path, 3..4);
+    // The followed file is between two names while the rotation renames it.
+    let moving = directory.path().join("moving");
+    fs::rename(backup(&path, 2), &moving).expect("start renaming");
+    let mut lines = poll_all(&mut collector);
+    lines.extend(poll_all(&mut collector));
+    fs::rename(&moving, backup(&path, 2)).expect("finish renaming");
+    lines.extend(poll_all(&mut collector));
+    let mut read = numbers(&lines);
+    read.sort_unstable();
+    assert_eq!(read, vec![1, 2, 3]);
+    assert_eq!(collector.stats().rotated_not_found, 0);
+}
+
+#[test]
+fn unfound_rotated_file_is_counted() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.drain_grace = std::time::Duration::ZERO;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    fs::rename(&path, directory.path().join("elsewhere")).expect("rename out");
+    append(&path, 2..3);
+    let mut lines = Vec::new();
+    for _ in 0..10 {
+        lines.extend(poll_all(&mut collector));
+    }
+    assert_eq!(numbers(&lines), vec![1, 2]);
+    assert_eq!(collector.stats().rotated_not_found, 1);
+}
+
+#[test]
+fn finished_backup_not_read_again() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    append(&path, 1..2);
+    rotate(&path, 3);
+    append(&path, 2..3);
+    // Written in the same clock tick as the file after it, as far as file times can tell.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    File::options()
+        .write(true)
+        .open(&path)
+        .expect("open")
+        .set_modified(later)
+        .expect("set modification time");
+    rotate(&path, 3);
+    append(&path, 3..4);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2, 3]);
+
+    // The followed file is deleted: backups modified after it are read, but not one
+    // already read to its end.
+    fs::remove_file(&path).expect("delete followed file");
+    append(&path, 4..5);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![4]);
+}
+
+#[test]
+fn unterminated_rotated_file_is_closed() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    fs::write(&path, "{\"n\":0}\n{\"n\":").expect("write");
+    let mut settings = options(None);
+    settings.max_files = 2;
+    settings.drain_grace = std::time::Duration::ZERO;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    rotate(&path, 10);
+    append(&path, 1..2);
+    let mut lines = Vec::new();
+    for _ in 0..5 {
+        lines.extend(poll_all(&mut collector));
+    }
+    assert_eq!(numbers(&lines), vec![1]);
+    assert_eq!(collector.stats().unterminated_lines, 1);
+
+    // The closed file no longer takes one of the two places.
+    rotate(&path, 10);
+    append(&path, 2..3);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2]);
+    assert_eq!(collector.stats().files_over_limit, 0);
+}
+
+#[test]
+fn rotated_files_count_toward_max_files() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.max_files = 2;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    for next in 1..4 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    // The renamed file and the new one take both places: the two backups in between are
+    // counted, not read.
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![3]);
+    assert_eq!(collector.stats().files_over_limit, 2);
+}
+
+#[test]
+fn restart_after_rotation_past_backup_count() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..2);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![0, 1]);
+        collector.save_positions().expect("save positions");
+    }
+    // While stopped, the file read last is rotated past the two backups kept and deleted.
+    append(&path, 2..3);
+    for next in 3..6 {
+        rotate(&path, 2);
+        append(&path, next..next + 1);
+    }
+    let mut collector = Collector::new(vec![local_file(&path, false)], options(Some(positions)))
+        .expect("collector");
+    let lines = poll_all(&mut collector);
+    assert_eq!(numbers(&lines), vec![3, 4, 5]);
+    for line in &lines {
+        assert_eq!(&*line.location, path.to_string_lossy());
+    }
+}
+
+#[test]
+fn linked_backup_is_not_read() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let secret = directory.path().join("secret");
+    append(&secret, 99..100);
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // The followed file lands at .2, and a link to another file sits at .1.
+    append(&path, 1..2);
+    fs::rename(&path, backup(&path, 2)).expect("rotate");
+    std::os::unix::fs::symlink(&secret, backup(&path, 1)).expect("plant link");
+    append(&path, 2..3);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
+}
+
+#[test]
+fn linked_backup_not_resumed() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..1);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+        collector.save_positions().expect("save positions");
+    }
+    // While stopped, the file read last moves to .2 behind a link at .1.
+    let secret = directory.path().join("secret");
+    append(&secret, 99..100);
+    append(&path, 1..2);
+    fs::rename(&path, backup(&path, 2)).expect("rotate");
+    std::os::unix::fs::symlink(&secret, backup(&path, 1)).expect("plant link");
+    append(&path, 2..3);
+    let mut collector = Collector::new(vec![local_file(&path, false)], options(Some(positions)))
+        .expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
+}
+
+#[test]
+fn wildcard_deleted_backup_not_reported() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let pattern = directory.path().join("packetbeat*");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&pattern, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // Every backup is matched by the pattern and read as it appears, so deleting one that
+    // was read to its end loses nothing.
+    for next in 1..4 {
+        rotate(&path, 1);
+        append(&path, next..next + 1);
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![next]);
+    }
+    assert_eq!(collector.stats().rotated_deleted, 0);
+}
+
+#[test]
+fn deleted_followed_file_is_reported() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], options(None)).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    for next in 1..4 {
+        rotate(&path, 1);
+        append(&path, next..next + 1);
+    }
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![2, 3]);
+    assert_eq!(collector.stats().rotated_deleted, 1);
+}
+
+#[test]
+fn resumed_backups_count_toward_max_files() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    let positions = directory.path().join("positions.json");
+    append(&path, 0..1);
+    {
+        let mut collector = Collector::new(
+            vec![local_file(&path, false)],
+            options(Some(positions.clone())),
+        )
+        .expect("collector");
+        assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+        collector.save_positions().expect("save positions");
+    }
+    append(&path, 1..2);
+    for next in 2..5 {
+        rotate(&path, 10);
+        append(&path, next..next + 1);
+    }
+    let mut settings = options(Some(positions));
+    settings.max_files = 2;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    // The file read last and the new file take both places: the two backups in between are
+    // counted, not read.
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 4]);
+    assert_eq!(collector.stats().files_over_limit, 2);
+}
+
+#[test]
+fn backup_lookup_is_bounded() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    append(&path, 0..1);
+    let mut settings = options(None);
+    settings.drain_grace = std::time::Duration::from_secs(3600);
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+
+    // Renamed out of the numbering and still written to, so its size never settles.
+    let elsewhere = directory.path().join("elsewhere");
+    fs::rename(&path, &elsewhere).expect("rename out");
+    append(&path, 0..1);
+    for next in 1..700 {
+        append(&elsewhere, next..next + 1);
+        poll_all(&mut collector);
+    }
+    assert_eq!(collector.stats().rotated_not_found, 1);
+}
