@@ -206,7 +206,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         too_long = collected.too_long,
         nul_byte = collected.nul_byte,
         not_json_object = collected.not_json_object,
+        unterminated_lines = collected.unterminated_lines,
         rotations = collected.rotations,
+        rotated_deleted = collected.rotated_deleted,
+        rotated_not_found = collected.rotated_not_found,
         truncations = collected.truncations,
         read_errors = collected.read_errors,
         not_regular_files = collected.not_regular_files,
@@ -343,6 +346,7 @@ fn publish_analysis(registry: &Registry, stage: &mut RuleStage, collected: &Coll
         ("too_long", collected.too_long),
         ("nul_byte", collected.nul_byte),
         ("not_json_object", collected.not_json_object),
+        ("unterminated", collected.unterminated_lines),
     ];
     registry.publish_analysis(stage.counters.clone());
 }
