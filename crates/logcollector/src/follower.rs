@@ -96,8 +96,11 @@ pub struct Follower {
     /// The file size at the last poll, and since when and for how many polls it has not changed.
     stall: Stall,
     file: File,
-    /// Bytes read after `offset` that do not yet end with a newline.
+    /// Bytes read and not yet dropped: lines already handed out (the first `taken` bytes,
+    /// which end at `offset`), then the rest, which does not yet end with a newline.
     pending: Vec<u8>,
+    /// Bytes at the start of `pending` already handed out as lines.
+    taken: usize,
     /// Set while the rest of an over-long line is being discarded.
     skipping_long_line: bool,
 }
@@ -167,6 +170,7 @@ impl Follower {
             },
             file,
             pending: Vec::new(),
+            taken: 0,
             skipping_long_line: false,
         })
     }
@@ -204,7 +208,7 @@ impl Follower {
     /// no newline yet.
     pub fn has_only_partial_line(&self) -> io::Result<bool> {
         let size = self.file.metadata()?.len();
-        Ok(size > self.offset && self.offset + self.pending.len() as u64 >= size)
+        Ok(size > self.offset && self.offset + self.unread().len() as u64 >= size)
     }
 
     /// Returns what the last call to [`Follower::settled`] returned.
@@ -216,12 +220,13 @@ impl Follower {
     /// position then restarts at the beginning.
     pub fn check_truncation(&mut self) -> io::Result<bool> {
         let size = self.file.metadata()?.len();
-        if size >= self.offset + self.pending.len() as u64 {
+        if size >= self.offset + self.unread().len() as u64 {
             return Ok(false);
         }
         self.offset = 0;
         self.hasher = Sha1::new();
         self.pending.clear();
+        self.taken = 0;
         self.skipping_long_line = false;
         self.file.seek(SeekFrom::Start(0))?;
         Ok(true)
@@ -249,18 +254,28 @@ impl Follower {
             if count == 0 {
                 return Ok(true);
             }
+            // Lines already taken are dropped once per read, not once per line.
+            self.pending.drain(..self.taken);
+            self.taken = 0;
             self.pending.extend_from_slice(&chunk[..count]);
         }
+    }
+
+    /// Bytes read after `offset` that are not yet handed out.
+    fn unread(&self) -> &[u8] {
+        &self.pending[self.taken..]
     }
 
     /// Splits one line off `pending`, advancing the offset and hash past it.
     fn take_line(&mut self) -> Option<RawLine> {
         loop {
-            let Some(newline) = memchr(&self.pending) else {
-                if self.pending.len() >= MAX_LINE_BYTES {
+            let Some(newline) = memchr::memchr(b'\n', self.unread()) else {
+                if self.unread().len() >= MAX_LINE_BYTES {
                     // Consume what is buffered of the over-long line; the rest follows until its
                     // newline.
-                    let consumed: Vec<u8> = std::mem::take(&mut self.pending);
+                    let consumed = self.unread().to_vec();
+                    self.pending.clear();
+                    self.taken = 0;
                     self.advance(&consumed);
                     let first = !self.skipping_long_line;
                     self.skipping_long_line = true;
@@ -270,18 +285,21 @@ impl Follower {
                 }
                 return None;
             };
-            let line: Vec<u8> = self.pending.drain(..=newline).collect();
-            self.advance(&line);
+            let start = self.taken;
+            self.taken += newline + 1;
+            let line_len = newline + 1;
+            self.hasher.update(&self.pending[start..self.taken]);
+            self.offset += line_len as u64;
             if self.skipping_long_line {
                 self.skipping_long_line = false;
                 continue;
             }
-            if line.len() > MAX_LINE_BYTES {
+            if line_len > MAX_LINE_BYTES {
                 return Some(RawLine::TooLong);
             }
-            let mut content = line;
-            content.pop();
-            return Some(RawLine::Complete(content));
+            return Some(RawLine::Complete(
+                self.pending[start..start + newline].to_vec(),
+            ));
         }
     }
 
@@ -289,10 +307,6 @@ impl Follower {
         self.hasher.update(bytes);
         self.offset += bytes.len() as u64;
     }
-}
-
-fn memchr(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&byte| byte == b'\n')
 }
 
 #[cfg(test)]
