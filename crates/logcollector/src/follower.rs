@@ -96,11 +96,11 @@ pub struct Follower {
     /// The file size at the last poll, and since when and for how many polls it has not changed.
     stall: Stall,
     file: File,
-    /// Bytes read and not yet dropped: lines already handed out (the first `taken` bytes,
+    /// Bytes read and not yet dropped: lines already handed out (the first `handed_out` bytes,
     /// which end at `offset`), then the rest, which does not yet end with a newline.
     pending: Vec<u8>,
     /// Bytes at the start of `pending` already handed out as lines.
-    taken: usize,
+    handed_out: usize,
     /// Set while the rest of an over-long line is being discarded.
     skipping_long_line: bool,
 }
@@ -170,7 +170,7 @@ impl Follower {
             },
             file,
             pending: Vec::new(),
-            taken: 0,
+            handed_out: 0,
             skipping_long_line: false,
         })
     }
@@ -226,7 +226,7 @@ impl Follower {
         self.offset = 0;
         self.hasher = Sha1::new();
         self.pending.clear();
-        self.taken = 0;
+        self.handed_out = 0;
         self.skipping_long_line = false;
         self.file.seek(SeekFrom::Start(0))?;
         Ok(true)
@@ -255,15 +255,15 @@ impl Follower {
                 return Ok(true);
             }
             // Lines already taken are dropped once per read, not once per line.
-            self.pending.drain(..self.taken);
-            self.taken = 0;
+            self.pending.drain(..self.handed_out);
+            self.handed_out = 0;
             self.pending.extend_from_slice(&chunk[..count]);
         }
     }
 
     /// Bytes read after `offset` that are not yet handed out.
     fn unread(&self) -> &[u8] {
-        &self.pending[self.taken..]
+        &self.pending[self.handed_out..]
     }
 
     /// Splits one line off `pending`, advancing the offset and hash past it.
@@ -275,7 +275,7 @@ impl Follower {
                     // newline.
                     let consumed = self.unread().to_vec();
                     self.pending.clear();
-                    self.taken = 0;
+                    self.handed_out = 0;
                     self.advance(&consumed);
                     let first = !self.skipping_long_line;
                     self.skipping_long_line = true;
@@ -285,10 +285,10 @@ impl Follower {
                 }
                 return None;
             };
-            let start = self.taken;
-            self.taken += newline + 1;
+            let start = self.handed_out;
+            self.handed_out += newline + 1;
             let line_len = newline + 1;
-            self.hasher.update(&self.pending[start..self.taken]);
+            self.hasher.update(&self.pending[start..self.handed_out]);
             self.offset += line_len as u64;
             if self.skipping_long_line {
                 self.skipping_long_line = false;
