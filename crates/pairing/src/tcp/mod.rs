@@ -99,6 +99,13 @@ impl ConnectionTable {
     /// Returns the least recently active connection if its last activity is at or before
     /// `deadline`.
     pub fn idle(&mut self, deadline: Timestamp) -> Option<ConnectionKey> {
+        // The queue is in activity order. So when its first record, current or stale, is after
+        // the deadline, every connection is, and the hash lookups of `oldest_record` can be
+        // skipped. This check runs for every packet.
+        let &((first_activity, _), _) = self.by_activity.front()?;
+        if first_activity > deadline {
+            return None;
+        }
         let ((last_activity, _), key) = self.oldest_record()?;
         (last_activity <= deadline).then_some(key)
     }
