@@ -66,14 +66,17 @@ impl ConnectionTable {
         self.record(activity, key);
     }
 
-    /// Records activity on a connection, moving it to the back of the idle queue.
-    pub fn touch(&mut self, key: &ConnectionKey, now: Timestamp) {
-        let activity = self.next_activity(now);
+    /// Records activity on a connection, moving it to the back of the idle queue. Returns false
+    /// when there is no such connection.
+    pub fn touch(&mut self, key: &ConnectionKey, now: Timestamp) -> bool {
         let Some(connection) = self.connections.get_mut(key) else {
-            return;
+            return false;
         };
+        self.touches += 1;
+        let activity = (now, self.touches);
         connection.activity = activity;
         self.record(activity, *key);
+        true
     }
 
     /// Adjusts the total after a connection's buffers changed from `before` bytes.
