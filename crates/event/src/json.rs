@@ -156,22 +156,24 @@ pub fn write_u64(out: &mut Vec<u8>, value: u64) {
     }
 }
 
-/// Appends `value`, which is below 10^8.
+/// Appends `value`, which is at least 10 and below 10^8.
 #[inline]
 fn write_below_10_8(out: &mut Vec<u8>, value: u32) {
-    let len = value.checked_ilog10().map_or(1, |log| log as usize + 1);
     let (high, low) = (value / 10_000, value % 10_000);
     let pairs = [high / 100, high % 100, low / 100, low % 100];
     let mut padded = [0u8; 8];
     for (slot, pair) in padded.chunks_exact_mut(2).zip(pairs) {
         slot.copy_from_slice(&DIGIT_PAIRS[pair as usize]);
     }
-    // Byte 0 of the little-endian word is the first character, so shifting right drops the
-    // leading zeros of the padding.
-    let digits = u64::from_le_bytes(padded) >> (8 * (8 - len));
+    // Byte 0 of the little-endian word is the first character. The leading '0' characters
+    // become zero bytes at the low end when XORed with '0' in every byte, and a value of at
+    // least 10 has at most 6 of them. Shifting right drops them.
+    let word = u64::from_le_bytes(padded);
+    let leading_zeros = ((word ^ 0x3030_3030_3030_3030).trailing_zeros() / 8) as usize;
+    let digits = word >> (8 * leading_zeros);
     let start = out.len();
     out.extend_from_slice(&digits.to_le_bytes());
-    out.truncate(start + len);
+    out.truncate(start + 8 - leading_zeros);
 }
 
 /// Appends any `u64`. The output grows by 20 bytes, the longest `u64` text, in one copy of
