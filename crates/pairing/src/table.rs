@@ -92,8 +92,7 @@ impl TransactionTable {
         self.len
     }
 
-    /// Stores a query. The caller has removed any entry under the same key first and keeps the
-    /// table below [`MAX_ENTRIES`].
+    /// Stores a query as [`Self::insert_hashed`] does, hashing its key.
     #[cfg(test)]
     pub fn insert(&mut self, query: Box<PendingQuery>) {
         let hash = self.hash(&query.key);
@@ -106,7 +105,8 @@ impl TransactionTable {
         hash_key(&self.hasher, key)
     }
 
-    /// Stores a query as [`Self::insert`] does, given `hash`, its key's [`Self::hash`].
+    /// Stores a query, given `hash`, its key's [`Self::hash`]. The caller has removed any entry
+    /// under the same key first and keeps the table below [`MAX_ENTRIES`].
     pub fn insert_hashed(&mut self, hash: u64, query: Box<PendingQuery>) {
         debug_assert!(self.find(&query.key).is_none(), "keys are unique");
         debug_assert_eq!(hash, self.hash(&query.key), "the hash is the key's");
