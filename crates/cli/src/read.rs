@@ -111,9 +111,20 @@ pub fn run(mut args: ReadArgs) -> anyhow::Result<()> {
     if read_errors > 0 {
         warn!(read_errors, "some capture records could not be read");
     }
+    let over_snap_length = reader.stats().records_over_snap_length;
+    if over_snap_length > 0 {
+        warn!(
+            over_snap_length,
+            "some capture records are longer than their file's snapshot length; read them anyway"
+        );
+    }
+    let read_counts = summary::ReadCounts {
+        read_errors,
+        over_snap_length,
+    };
     eprint!(
         "{}",
-        summary::render(&counters, read_errors, started.elapsed())
+        summary::render(&counters, read_counts, started.elapsed())
     );
     Ok(())
 }

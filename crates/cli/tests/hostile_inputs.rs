@@ -250,6 +250,25 @@ fn mid_file_damage_names_offset() {
 }
 
 #[test]
+fn record_over_snap_length_read_and_counted() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let frame = hex(QUERY_FRAME);
+    let bytes = [pcap_header(40, 1), pcap_record(&frame, frame.len() as u32)].concat();
+    let path = directory.path().join("over-snap-length.pcap");
+    std::fs::write(&path, bytes).expect("write capture");
+    let output = read_capture(&path);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let events = String::from_utf8_lossy(&output.stdout).lines().count();
+    assert_eq!(events, 1, "{stderr}");
+    assert!(
+        stderr.contains("capture records longer than the snapshot length: 1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing dropped"), "{stderr}");
+}
+
+#[test]
 fn directory_and_device_inputs_rejected() {
     let directory = tempfile::tempdir().expect("temporary directory");
     for path in [

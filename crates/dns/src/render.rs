@@ -196,7 +196,8 @@ fn soa(input: &RdataInput<'_>) -> Result<Rdata, Anomaly> {
     let mut reader = input.reader();
     let mname = input.name(&mut reader)?;
     let rname = input.name(&mut reader)?;
-    let mut extra = vec![("rname", FieldValue::Str(rname))];
+    let mut extra = Vec::with_capacity(6);
+    extra.push(("rname", FieldValue::Str(rname)));
     for key in ["serial", "refresh", "retry", "expire", "minimum"] {
         let value = reader.u32().ok_or_else(|| input.short())?;
         extra.push((key, FieldValue::Int(u64::from(value))));

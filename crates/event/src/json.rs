@@ -140,11 +140,46 @@ const DIGIT_PAIRS: [[u8; 2]; 100] = {
 
 /// Appends an unsigned integer in decimal.
 ///
-/// The output grows by 20 bytes, the longest `u64` text, in one copy of fixed length. The
-/// digits are then written in place and the rest is cut off. Appending a slice formatted
-/// elsewhere made a `memcpy` call of variable length for every number.
+/// Values below 10^8 cover ports, IDs, counts, TTLs and durations up to 0.1 s in nanoseconds.
+/// They take a path without a loop. Their digits are built zero-padded in one `u64` and
+/// shifted past the padding, then appended in one copy of fixed length that is cut back to the
+/// text's length.
 #[inline]
 pub fn write_u64(out: &mut Vec<u8>, value: u64) {
+    if value < 10 {
+        out.push(b'0' + value as u8);
+        return;
+    }
+    match u32::try_from(value) {
+        Ok(small) if small < 100_000_000 => write_below_10_8(out, small),
+        _ => write_u64_long(out, value),
+    }
+}
+
+/// Appends `value`, which is at least 10 and below 10^8.
+#[inline]
+fn write_below_10_8(out: &mut Vec<u8>, value: u32) {
+    let (high, low) = (value / 10_000, value % 10_000);
+    let pairs = [high / 100, high % 100, low / 100, low % 100];
+    let mut padded = [0u8; 8];
+    for (slot, pair) in padded.chunks_exact_mut(2).zip(pairs) {
+        slot.copy_from_slice(&DIGIT_PAIRS[pair as usize]);
+    }
+    // Byte 0 of the little-endian word is the first character. The leading '0' characters
+    // become zero bytes at the low end when XORed with '0' in every byte, and a value of at
+    // least 10 has at most 6 of them. Shifting right drops them.
+    let word = u64::from_le_bytes(padded);
+    let leading_zeros = ((word ^ 0x3030_3030_3030_3030).trailing_zeros() / 8) as usize;
+    let digits = word >> (8 * leading_zeros);
+    let start = out.len();
+    out.extend_from_slice(&digits.to_le_bytes());
+    out.truncate(start + 8 - leading_zeros);
+}
+
+/// Appends any `u64`. The output grows by 20 bytes, the longest `u64` text, in one copy of
+/// fixed length. The digits are then written in place and the rest is cut off. Appending a
+/// slice formatted elsewhere made a `memcpy` call of variable length for every number.
+fn write_u64_long(out: &mut Vec<u8>, value: u64) {
     let len = value.checked_ilog10().map_or(1, |log| log as usize + 1);
     let start = out.len();
     out.extend_from_slice(&[0; 20]);
@@ -349,7 +384,10 @@ mod tests {
 
     #[test]
     fn integers_match_display_at_every_length() {
-        let mut values = vec![0u64, 1, 9, 42, 65_535, u64::MAX];
+        let mut values = vec![0u64, 1, 9, 42, 65_535, 99_999_999, 100_000_000, u64::MAX];
+        values.extend(0..=1_000);
+        values.extend((0..32).map(|bit| 1u64 << bit));
+        values.extend([u64::from(u32::MAX), u64::from(u32::MAX) + 1]);
         for power in 1..20 {
             let round = 10u64.pow(power);
             values.extend([round - 1, round, round + 1, round + round / 2 + 7]);

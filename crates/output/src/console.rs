@@ -3,7 +3,7 @@
 use std::io::{self, Stdout, Write};
 use std::sync::Arc;
 
-use crate::buffer::LineBuffer;
+use crate::buffer::{EventCheck, LineBuffer};
 use crate::codec::Line;
 use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
 
@@ -75,6 +75,35 @@ impl<W: Write> ConsoleOutput<W> {
             .map_err(OutputError::Console)
     }
 
+    /// Encodes straight into the write buffer when the codec leaves events unchanged
+    /// (compact, no HTML escaping), and through `scratch` otherwise.
+    fn write_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+        check: EventCheck,
+    ) -> Result<bool, OutputError> {
+        if self.codec != JsonCodec::default() {
+            scratch.clear();
+            if !encode(scratch) {
+                return Ok(false);
+            }
+            return self.write_event(scratch).map(|()| true);
+        }
+        let appended = self.buffer.append_with(encode, check);
+        let result = appended.and_then(|len| match len {
+            Some(len) => {
+                self.counters.add_event(len);
+                if self.buffer.is_full() {
+                    self.flush_buffer()?;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        });
+        self.count_error(result)
+    }
+
     fn count_error<T>(&self, result: Result<T, OutputError>) -> Result<T, OutputError> {
         if result.is_err() {
             self.counters.add_write_error();
@@ -89,31 +118,20 @@ impl<W: Write> Output for ConsoleOutput<W> {
         self.count_error(result)
     }
 
-    /// Encodes straight into the write buffer when the codec leaves events unchanged
-    /// (compact, no HTML escaping), and through `scratch` otherwise.
     fn write_event_with(
         &mut self,
         scratch: &mut Vec<u8>,
         encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
     ) -> Result<bool, OutputError> {
-        if self.codec != JsonCodec::default() {
-            scratch.clear();
-            if !encode(scratch) {
-                return Ok(false);
-            }
-            return self.write_event(scratch).map(|()| true);
-        }
-        let result = self.buffer.append_with(encode).and_then(|len| match len {
-            Some(len) => {
-                self.counters.add_event(len);
-                if self.buffer.is_full() {
-                    self.flush_buffer()?;
-                }
-                Ok(true)
-            }
-            None => Ok(false),
-        });
-        self.count_error(result)
+        self.write_with(scratch, encode, EventCheck::Full)
+    }
+
+    fn write_compact_event_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, OutputError> {
+        self.write_with(scratch, encode, EventCheck::Trusted)
     }
 
     fn flush(&mut self) -> Result<(), OutputError> {
@@ -192,6 +210,43 @@ mod tests {
         assert_eq!(bytes, b"{\"a\":1}\n{\"b\":2}\n");
         assert_eq!(stats.events_written, 2);
         assert_eq!(stats.bytes_written, 16);
+    }
+
+    #[test]
+    fn compact_encode_with_writes_lines() {
+        let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
+        let mut scratch = Vec::new();
+        let written =
+            output.write_compact_event_with(&mut scratch, &mut encode_event(b"{\"a\":1}\n"));
+        assert!(written.expect("valid event"));
+        let written =
+            output.write_compact_event_with(&mut scratch, &mut encode_event(b"{\"b\":2}"));
+        assert!(written.expect("valid event"));
+        let skipped = output.write_compact_event_with(&mut scratch, &mut |out| {
+            out.extend_from_slice(b"partial");
+            false
+        });
+        assert!(!skipped.expect("nothing to write"));
+        let stats = output.stats();
+        let bytes = output.into_inner().expect("Vec writer cannot fail");
+        assert_eq!(bytes, b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(stats.events_written, 2);
+        assert_eq!(stats.bytes_written, 16);
+    }
+
+    #[test]
+    fn compact_encode_with_pretty_codec() {
+        let codec = JsonCodec {
+            pretty: true,
+            escape_html: false,
+        };
+        let mut output = ConsoleOutput::new(Vec::new(), codec);
+        let mut scratch = Vec::new();
+        let written =
+            output.write_compact_event_with(&mut scratch, &mut encode_event(b"{\"a\":1}\n"));
+        assert!(written.expect("valid event"));
+        let bytes = output.into_inner().expect("Vec writer cannot fail");
+        assert_eq!(bytes, b"{\n  \"a\": 1\n}\n");
     }
 
     #[test]

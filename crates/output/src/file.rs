@@ -10,7 +10,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::buffer::LineBuffer;
+use crate::buffer::{EventCheck, LineBuffer};
 use crate::codec::Line;
 use crate::rotation::{self, MAX_BACKUPS_LIMIT};
 use crate::{JsonCodec, Output, OutputCounters, OutputError, OutputStats};
@@ -196,10 +196,11 @@ impl FileOutput {
     fn append_with(
         &mut self,
         encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+        check: EventCheck,
     ) -> Result<bool, OutputError> {
         self.reopen_if_closed()?;
         let start = self.buffer.len();
-        let Some(len) = self.buffer.append_with(encode)? else {
+        let Some(len) = self.buffer.append_with(encode, check)? else {
             return Ok(false);
         };
         let len = len as u64;
@@ -219,6 +220,25 @@ impl FileOutput {
             self.flush_buffer()?;
         }
         Ok(true)
+    }
+
+    /// Encodes straight into the write buffer when the codec leaves events unchanged
+    /// (compact, no HTML escaping), and through `scratch` otherwise.
+    fn write_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+        check: EventCheck,
+    ) -> Result<bool, OutputError> {
+        if self.options.codec != JsonCodec::default() {
+            scratch.clear();
+            if !encode(scratch) {
+                return Ok(false);
+            }
+            return self.write_event(scratch).map(|()| true);
+        }
+        let result = self.append_with(encode, check);
+        self.count_error(result)
     }
 
     fn reopen_if_closed(&mut self) -> Result<(), OutputError> {
@@ -281,22 +301,20 @@ impl Output for FileOutput {
         self.count_error(result)
     }
 
-    /// Encodes straight into the write buffer when the codec leaves events unchanged
-    /// (compact, no HTML escaping), and through `scratch` otherwise.
     fn write_event_with(
         &mut self,
         scratch: &mut Vec<u8>,
         encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
     ) -> Result<bool, OutputError> {
-        if self.options.codec != JsonCodec::default() {
-            scratch.clear();
-            if !encode(scratch) {
-                return Ok(false);
-            }
-            return self.write_event(scratch).map(|()| true);
-        }
-        let result = self.append_with(encode);
-        self.count_error(result)
+        self.write_with(scratch, encode, EventCheck::Full)
+    }
+
+    fn write_compact_event_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, OutputError> {
+        self.write_with(scratch, encode, EventCheck::Trusted)
     }
 
     fn flush(&mut self) -> Result<(), OutputError> {

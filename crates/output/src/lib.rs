@@ -54,6 +54,19 @@ pub trait Output {
         self.write_event(scratch).map(|()| true)
     }
 
+    /// Writes one event as [`Output::write_event_with`] does, for an `encode` that appends one
+    /// compact JSON object, with or without one `\n` after it, and no other newline byte.
+    /// dnstel's event encoder is such a function, and its fuzz target checks that. Outputs that
+    /// let `encode` write into their buffer then skip scanning the event for newline bytes.
+    /// The default calls [`Output::write_event_with`].
+    fn write_compact_event_with(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    ) -> Result<bool, OutputError> {
+        self.write_event_with(scratch, encode)
+    }
+
     /// Pushes buffered bytes to the operating system.
     fn flush(&mut self) -> Result<(), OutputError>;
 

@@ -408,6 +408,31 @@ fn write_in_place(output: &mut FileOutput, line: &str) -> Result<bool, OutputErr
     })
 }
 
+/// Writes `line` through [`Output::write_compact_event_with`], which trusts the encoder.
+fn write_compact_in_place(output: &mut FileOutput, line: &str) -> Result<bool, OutputError> {
+    let mut scratch = Vec::new();
+    output.write_compact_event_with(&mut scratch, &mut |out| {
+        out.extend_from_slice(line.as_bytes());
+        true
+    })
+}
+
+#[test]
+fn compact_in_place_rotation_splits_nothing() {
+    check_rotation(|output, line| {
+        let written = write_compact_in_place(output, line).expect("write succeeds");
+        assert!(written, "event not written: {line}");
+    });
+}
+
+#[test]
+fn compact_in_place_oversize_event_gets_own_file() {
+    check_oversize_event(|output, line| {
+        let written = write_compact_in_place(output, line).expect("write succeeds");
+        assert!(written, "event not written: {line}");
+    });
+}
+
 #[test]
 fn in_place_rotation_splits_nothing() {
     check_rotation(|output, line| {

@@ -141,13 +141,20 @@ impl PairingConfig {
 
     /// Returns whether either port carries DNS.
     pub(crate) fn is_dns_port(&self, src_port: u16, dst_port: u16) -> bool {
-        self.ports.contains(&src_port) || self.ports.contains(&dst_port)
+        has_either_port(&self.ports, src_port, dst_port)
     }
 
     /// Returns whether either port is a multicast DNS port.
     pub(crate) fn is_multicast_port(&self, src_port: u16, dst_port: u16) -> bool {
-        self.multicast_ports.contains(&src_port) || self.multicast_ports.contains(&dst_port)
+        has_either_port(&self.multicast_ports, src_port, dst_port)
     }
+}
+
+/// Reports whether `ports` contains `first` or `second`. Port lists contain a few entries, and
+/// this loop is inlined, where `slice::contains` made a call per port for every packet.
+#[inline]
+fn has_either_port(ports: &[u16], first: u16, second: u16) -> bool {
+    ports.iter().any(|&port| port == first || port == second)
 }
 
 #[cfg(test)]

@@ -205,7 +205,8 @@ impl Pairing {
             server: arrival.destination,
             id: message.header.id,
         };
-        if let Some(earlier) = self.table.remove(&key) {
+        let hash = self.table.hash(&key);
+        if let Some(earlier) = self.table.remove_hashed(hash, &key) {
             // mDNS and LLMNR resend queries with the same ID by design, so a repeat there is
             // not worth a note.
             let note = (!earlier.multicast).then_some(notes::DUPLICATE_QUERY);
@@ -225,12 +226,15 @@ impl Pairing {
         } else {
             QueryBody::Wire(wire.into())
         };
-        self.table.insert(Box::new(PendingQuery {
-            key,
-            timestamp: arrival.timestamp,
-            multicast: arrival.multicast,
-            body,
-        }));
+        self.table.insert_hashed(
+            hash,
+            Box::new(PendingQuery {
+                key,
+                timestamp: arrival.timestamp,
+                multicast: arrival.multicast,
+                body,
+            }),
+        );
     }
 
     /// Attaches a response to its pending query, or builds a response-only transaction, and

@@ -92,10 +92,24 @@ impl TransactionTable {
         self.len
     }
 
-    /// Stores a query. The caller has removed any entry under the same key first and keeps the
-    /// table below [`MAX_ENTRIES`].
+    /// Stores a query as [`Self::insert_hashed`] does, hashing its key.
+    #[cfg(test)]
     pub fn insert(&mut self, query: Box<PendingQuery>) {
+        let hash = self.hash(&query.key);
+        self.insert_hashed(hash, query);
+    }
+
+    /// Returns the hash of `key` in the index, for [`Self::remove_hashed`] and
+    /// [`Self::insert_hashed`], so a query that is looked up and then stored is hashed once.
+    pub fn hash(&self, key: &TransactionKey) -> u64 {
+        hash_key(&self.hasher, key)
+    }
+
+    /// Stores a query, given `hash`, its key's [`Self::hash`]. The caller has removed any entry
+    /// under the same key first and keeps the table below [`MAX_ENTRIES`].
+    pub fn insert_hashed(&mut self, hash: u64, query: Box<PendingQuery>) {
         debug_assert!(self.find(&query.key).is_none(), "keys are unique");
+        debug_assert_eq!(hash, self.hash(&query.key), "the hash is the key's");
         let age = (query.timestamp, self.inserted);
         self.inserted += 1;
         let key = query.key;
@@ -108,7 +122,6 @@ impl TransactionTable {
         }
         let position = self.allocate(query, age);
         self.link(position);
-        let hash = hash_key(&self.hasher, &key);
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.index.insert_unique(hash, position, |&other| {
             hash_key(hasher, slots.get(other).key())
@@ -117,7 +130,12 @@ impl TransactionTable {
     }
 
     pub fn remove(&mut self, key: &TransactionKey) -> Option<Box<PendingQuery>> {
-        let hash = hash_key(&self.hasher, key);
+        self.remove_hashed(self.hash(key), key)
+    }
+
+    /// Removes the entry of `key` as [`Self::remove`] does, given `hash`, the key's
+    /// [`Self::hash`].
+    pub fn remove_hashed(&mut self, hash: u64, key: &TransactionKey) -> Option<Box<PendingQuery>> {
         let slots = &self.slots;
         let entry = self
             .index

@@ -23,6 +23,9 @@ pub(crate) struct ClassicReader<R> {
     nanoseconds: bool,
     link_type: LinkType,
     snap_length: u32,
+    /// Records whose captured length exceeds `snap_length`; see
+    /// [`crate::ReaderStats::records_over_snap_length`].
+    over_snap_length: u64,
 }
 
 impl<R: Read> ClassicReader<R> {
@@ -51,6 +54,7 @@ impl<R: Read> ClassicReader<R> {
             nanoseconds,
             link_type,
             snap_length: order.u32(&header, 16),
+            over_snap_length: 0,
         })
     }
 
@@ -62,6 +66,11 @@ impl<R: Read> ClassicReader<R> {
     /// Returns the snapshot length from the global header.
     pub(crate) fn snap_length(&self) -> u32 {
         self.snap_length
+    }
+
+    /// Returns how many records so far had a captured length over the snapshot length.
+    pub(crate) fn over_snap_length(&self) -> u64 {
+        self.over_snap_length
     }
 
     /// Offset of the next record.
@@ -104,6 +113,10 @@ impl<R: Read> ClassicReader<R> {
                 length: captured_length,
                 max: MAX_RECORD_LENGTH,
             });
+        }
+        // A snapshot length of 0 is taken as "no limit", as some writers mean it.
+        if self.snap_length != 0 && captured_length > self.snap_length {
+            self.over_snap_length += 1;
         }
         let data = self
             .source

@@ -1,6 +1,6 @@
 //! Opening capture files by path, alone or several in a row.
 
-use crate::{CaptureReader, FileError, PcapError};
+use crate::{CaptureReader, FileError, PcapError, ReaderStats};
 use dnstel_packet::Frame;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,8 @@ pub fn open(path: impl AsRef<Path>) -> Result<FileReader, FileError> {
 pub struct MultiReader {
     paths: std::vec::IntoIter<PathBuf>,
     current: Option<(PathBuf, FileReader)>,
+    /// Counters of the files already closed.
+    closed_stats: ReaderStats,
 }
 
 impl MultiReader {
@@ -36,6 +38,7 @@ impl MultiReader {
         MultiReader {
             paths: paths.into_iter(),
             current: None,
+            closed_stats: ReaderStats::default(),
         }
     }
 
@@ -47,6 +50,22 @@ impl MultiReader {
     /// Returns the reader of the file being read, for its link types and counters.
     pub fn current_reader(&self) -> Option<&FileReader> {
         self.current.as_ref().map(|(_, reader)| reader)
+    }
+
+    /// Returns the counters of every file opened so far, summed.
+    pub fn stats(&self) -> ReaderStats {
+        let mut stats = self.closed_stats;
+        if let Some(reader) = self.current_reader() {
+            stats.add(&reader.stats());
+        }
+        stats
+    }
+
+    /// Ends the current file, keeping its counters.
+    fn close_current(&mut self) {
+        if let Some((_, reader)) = self.current.take() {
+            self.closed_stats.add(&reader.stats());
+        }
     }
 
     /// Reads the next frame of the current file, moving to the next file at its end; `Ok(None)`
@@ -66,11 +85,11 @@ impl MultiReader {
             };
             match reader.advance() {
                 Ok(Some(record)) => break record,
-                Ok(None) => self.current = None,
+                Ok(None) => self.close_current(),
                 Err(error) => {
                     let path = path.clone();
                     if !error.is_recoverable() {
-                        self.current = None;
+                        self.close_current();
                     }
                     return Err(FileError { path, error });
                 }

@@ -43,8 +43,23 @@ pub struct ReaderStats {
     pub skipped_records: u64,
     /// pcapng blocks of types that carry no packets (statistics, name resolution, custom, ...).
     pub skipped_blocks: u64,
+    /// Classic pcap records whose captured length is larger than the file's snapshot length.
+    /// They are read and returned like any other record. A snapshot length of 0 counts as no
+    /// limit.
+    pub records_over_snap_length: u64,
     /// Whether reading stopped at an error rather than at the end of the file.
     pub stopped_by_error: bool,
+}
+
+impl ReaderStats {
+    /// Adds the counters of `other`, another file read in the same stream.
+    pub fn add(&mut self, other: &ReaderStats) {
+        self.frames += other.frames;
+        self.skipped_records += other.skipped_records;
+        self.skipped_blocks += other.skipped_blocks;
+        self.records_over_snap_length += other.records_over_snap_length;
+        self.stopped_by_error |= other.stopped_by_error;
+    }
 }
 
 /// A streaming reader of classic pcap or pcapng captures over any [`Read`].
@@ -124,8 +139,9 @@ impl<R: Read> CaptureReader<R> {
     /// Returns the counters so far.
     pub fn stats(&self) -> ReaderStats {
         let mut stats = self.stats;
-        if let Inner::PcapNg(reader) = &self.inner {
-            stats.skipped_blocks = reader.skipped_blocks();
+        match &self.inner {
+            Inner::Pcap(reader) => stats.records_over_snap_length = reader.over_snap_length(),
+            Inner::PcapNg(reader) => stats.skipped_blocks = reader.skipped_blocks(),
         }
         stats
     }

@@ -152,6 +152,38 @@ fn classic_record_too_long() {
     );
 }
 
+/// Sets the snapshot length in the global header of a little-endian file from [`classic`].
+fn with_snap_length(mut file: Vec<u8>, snap_length: u32) -> Vec<u8> {
+    file[16..20].copy_from_slice(&snap_length.to_le_bytes());
+    file
+}
+
+#[test]
+fn classic_over_snap_length_kept_and_counted() {
+    let records: &[(u32, u32, &[u8])] = &[(1, 0, b"four"), (2, 0, b"fiver"), (3, 0, b"six___")];
+    let file = with_snap_length(classic(false, false, 1, records), 4);
+    let (frames, errors) = collect(&file);
+    assert!(errors.is_empty(), "{errors:?}");
+    let data: Vec<&[u8]> = frames.iter().map(|frame| frame.2.as_slice()).collect();
+    assert_eq!(data, [&b"four"[..], b"fiver", b"six___"]);
+
+    let mut reader = CaptureReader::new(file.as_slice()).expect("header");
+    while reader.next_frame().expect("valid records").is_some() {}
+    let stats = reader.stats();
+    assert_eq!(stats.frames, 3);
+    assert_eq!(stats.records_over_snap_length, 2);
+    assert_eq!(stats.skipped_records, 0);
+}
+
+#[test]
+fn classic_snap_length_zero_is_no_limit() {
+    let file = with_snap_length(classic(false, false, 1, &[(1, 0, b"payload")]), 0);
+    let mut reader = CaptureReader::new(file.as_slice()).expect("header");
+    while reader.next_frame().expect("valid records").is_some() {}
+    assert_eq!(reader.stats().frames, 1);
+    assert_eq!(reader.stats().records_over_snap_length, 0);
+}
+
 #[test]
 fn classic_unsupported_version() {
     let mut file = classic(false, false, 1, &[]);
@@ -548,6 +580,30 @@ fn multi_reader_keeps_files_apart() {
     assert_eq!(frame.data, b"two");
     assert_eq!(reader.current_path(), Some(second.as_path()));
     assert!(reader.next_frame().expect("done").is_none());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn multi_reader_sums_file_counters() {
+    let dir = std::env::temp_dir().join(format!("dnstel-pcap-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let paths = [dir.join("first.pcap"), dir.join("second.pcap")];
+    for path in &paths {
+        let records: &[(u32, u32, &[u8])] = &[(1, 0, b"long record"), (2, 0, b"ok")];
+        let file = with_snap_length(classic(false, false, 1, records), 4);
+        std::fs::write(path, file).expect("write");
+    }
+
+    let mut reader = MultiReader::new(&paths);
+    let mut frames = 0;
+    while reader.next_frame().expect("valid files").is_some() {
+        frames += 1;
+    }
+    let stats = reader.stats();
+    assert_eq!(frames, 4);
+    assert_eq!(stats.frames, 4);
+    assert_eq!(stats.records_over_snap_length, 2);
+    assert!(!stats.stopped_by_error);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

@@ -5,8 +5,16 @@ use std::time::Duration;
 
 use crate::sensor::PipelineCounters;
 
+/// Counters of the capture file readers: records that could not be read, and records read
+/// although their captured length is over their file's snapshot length.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadCounts {
+    pub read_errors: u64,
+    pub over_snap_length: u64,
+}
+
 /// Formats what the run read, built, wrote and dropped, with its speed.
-pub fn render(counters: &PipelineCounters, read_errors: u64, elapsed: Duration) -> String {
+pub fn render(counters: &PipelineCounters, read: ReadCounts, elapsed: Duration) -> String {
     let stats = &counters.sensor;
     let pairing = &counters.pairing;
     let defrag = &counters.defrag;
@@ -23,7 +31,7 @@ pub fn render(counters: &PipelineCounters, read_errors: u64, elapsed: Duration) 
         stats.frames, pairing.transactions, events.written
     );
     let drops = [
-        ("unreadable capture records", read_errors),
+        ("unreadable capture records", read.read_errors),
         ("undecodable frames", stats.decode_errors.total()),
         ("non-UDP/TCP packets", stats.other_protocols),
         (
@@ -53,6 +61,13 @@ pub fn render(counters: &PipelineCounters, read_errors: u64, elapsed: Duration) 
         text.push_str("nothing dropped\n");
     } else {
         let _ = writeln!(text, "dropped or skipped: {}", listed.join(", "));
+    }
+    if read.over_snap_length > 0 {
+        let _ = writeln!(
+            text,
+            "read anyway: capture records longer than the snapshot length: {}",
+            read.over_snap_length
+        );
     }
     text
 }

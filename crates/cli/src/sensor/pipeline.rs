@@ -61,12 +61,13 @@ impl Pipeline {
         let mut drain = self.sensor.drain();
         while let Some(transaction) = drain.next_boxed() {
             if self.tap.is_none() {
-                // The output may let the encoder write straight into its buffer.
+                // The output may let the encoder write straight into its buffer. The encoder
+                // writes one compact JSON object per event, so the output need not check it.
                 let builder = &self.builder;
                 let mut encoded = Ok(());
                 let written = self
                     .output
-                    .write_event_with(&mut self.line, &mut |line| {
+                    .write_compact_event_with(&mut self.line, &mut |line| {
                         encoded = builder.encode(&transaction, line);
                         encoded.is_ok()
                     })

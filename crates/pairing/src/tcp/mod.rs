@@ -66,14 +66,17 @@ impl ConnectionTable {
         self.record(activity, key);
     }
 
-    /// Records activity on a connection, moving it to the back of the idle queue.
-    pub fn touch(&mut self, key: &ConnectionKey, now: Timestamp) {
-        let activity = self.next_activity(now);
+    /// Records activity on a connection, moving it to the back of the idle queue. Returns false
+    /// when there is no such connection.
+    pub fn touch(&mut self, key: &ConnectionKey, now: Timestamp) -> bool {
         let Some(connection) = self.connections.get_mut(key) else {
-            return;
+            return false;
         };
+        self.touches += 1;
+        let activity = (now, self.touches);
         connection.activity = activity;
         self.record(activity, *key);
+        true
     }
 
     /// Adjusts the total after a connection's buffers changed from `before` bytes.
@@ -99,6 +102,13 @@ impl ConnectionTable {
     /// Returns the least recently active connection if its last activity is at or before
     /// `deadline`.
     pub fn idle(&mut self, deadline: Timestamp) -> Option<ConnectionKey> {
+        // The queue is in activity order. So when its first record, current or stale, is after
+        // the deadline, every connection is, and the hash lookups of `oldest_record` can be
+        // skipped. This check runs for every packet.
+        let &((first_activity, _), _) = self.by_activity.front()?;
+        if first_activity > deadline {
+            return None;
+        }
         let ((last_activity, _), key) = self.oldest_record()?;
         (last_activity <= deadline).then_some(key)
     }
