@@ -88,9 +88,17 @@ pub fn run(mut args: ReadArgs) -> anyhow::Result<()> {
     let mut progress = Progress::new(&args.files);
     let mut reader = MultiReader::new(args.files.iter().cloned());
     let mut read_errors = 0u64;
+    // An output error ends the reading, but the counters and the summary are still printed,
+    // so a full disk shows how far the run got.
+    let mut outcome = Ok(());
     loop {
         match reader.next_frame() {
-            Ok(Some(frame)) => pipeline.process_frame(&frame)?,
+            Ok(Some(frame)) => {
+                if let Err(error) = pipeline.process_frame(&frame) {
+                    outcome = Err(error);
+                    break;
+                }
+            }
             Ok(None) => break,
             Err(error) => {
                 read_errors += 1;
@@ -104,7 +112,9 @@ pub fn run(mut args: ReadArgs) -> anyhow::Result<()> {
         let offset = reader.current_reader().map_or(0, |file| file.offset());
         progress.frame(reader.current_path(), offset);
     }
-    pipeline.finish()?;
+    if outcome.is_ok() {
+        outcome = pipeline.finish();
+    }
     progress.finish();
     let counters = pipeline.counters();
     counters.log_summary();
@@ -126,7 +136,7 @@ pub fn run(mut args: ReadArgs) -> anyhow::Result<()> {
         "{}",
         summary::render(&counters, read_counts, started.elapsed())
     );
-    Ok(())
+    outcome
 }
 
 /// Builds the single-threaded pipeline for one worker, the sharded one for more.

@@ -87,3 +87,22 @@ fn dash_reads_standard_input() {
     assert_eq!(events.len(), 1);
     assert_eq!(events, events_without_ephemeral_id(&from_file.stdout));
 }
+
+#[test]
+fn full_disk_still_prints_summary() {
+    let path = support::shared_dir().join("packetbeat-pcaps/dns_google_com.pcap");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let output = support::dnstel()
+        .arg("read")
+        .arg(&path)
+        .stdout(full)
+        .output()
+        .expect("run dnstel read");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(stderr.contains("transactions,"), "summary line: {stderr}");
+}
