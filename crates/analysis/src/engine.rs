@@ -309,9 +309,16 @@ impl Analyzer {
         }
         session.remember_ignored(rule, &event);
         let firedtimes = session.count_firing(rule.id, event.time);
+        let stored = rule.level > 0 && self.correlation_targets[index];
+        let mut event = event;
+        if stored {
+            // It may have reused the buffers of a much larger event, which it would then
+            // keep for as long as correlation keeps it.
+            event.trim_buffers();
+        }
         // One copy of the event serves the outcome, the alert and the correlation state.
         let shared = Arc::new(event);
-        if rule.level > 0 && self.correlation_targets[index] {
+        if stored {
             session.correlation.store(Arc::clone(&shared), rule);
         }
         let logged = rule.level > 0

@@ -205,6 +205,15 @@ impl EventBuffers {
     }
 }
 
+/// Room a trimmed buffer may keep beyond twice its use; see [`Event::trim_buffers`].
+pub const TRIM_SLACK_BYTES: usize = 4096;
+
+fn trim_text(text: &mut String) {
+    if text.capacity() > 2 * text.len() + TRIM_SLACK_BYTES {
+        text.shrink_to(2 * text.len());
+    }
+}
+
 /// Returns `text` emptied, or a new string when its capacity is past
 /// [`MAX_KEPT_BUFFER_BYTES`].
 fn emptied_text(mut text: String) -> String {
@@ -331,6 +340,23 @@ impl Event {
                 fields
             },
             data: emptied_text(data),
+        }
+    }
+
+    /// Gives back the room of the full log and field buffers beyond twice their use plus
+    /// [`TRIM_SLACK_BYTES`], for an event that correlation keeps: buffers taken over from a
+    /// larger event would otherwise stay allocated with it.
+    pub fn trim_buffers(&mut self) {
+        trim_text(&mut self.full_log);
+        trim_text(&mut self.field_text);
+        trim_text(&mut self.field_json);
+        if let Some(data) = &mut self.data_members {
+            trim_text(data);
+        }
+        self.spare_data = String::new();
+        let used = self.fields.len();
+        if self.fields.capacity() > 2 * used + TRIM_SLACK_BYTES / size_of::<FieldSpan>() {
+            self.fields.shrink_to(2 * used);
         }
     }
 

@@ -183,3 +183,40 @@ fn huge_event_buffers_are_not_kept() {
         next.field_capacity()
     );
 }
+
+/// An event that correlation keeps gives back the room of buffers it took over from a larger
+/// event, so thousands of small stored events cannot each hold a large event's memory.
+#[test]
+fn stored_event_trims_reused_buffers() {
+    let analyzer = analyzer();
+    let time = DateTime::parse_from_rfc3339("2024-05-01T10:00:01.250+00:00").unwrap();
+    let members: Vec<String> = (0..200)
+        .map(|index| format!(r#""field{index}":"{}""#, "v".repeat(200)))
+        .collect();
+    let large = analyzer.decode(format!("{{{}}}", members.join(",")), &local_source(), time);
+    let buffers = large.into_buffers();
+    let mut small =
+        analyzer.decode_with(r#"{"a":"b"}"#.to_string(), &local_source(), time, buffers);
+    assert!(
+        small.field_capacity() > 16 * 1024,
+        "{}",
+        small.field_capacity()
+    );
+    let fields_before: Vec<(String, String)> = small
+        .fields()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+
+    small.trim_buffers();
+
+    assert!(
+        small.field_capacity() < 16 * 1024,
+        "{}",
+        small.field_capacity()
+    );
+    let fields_after: Vec<(String, String)> = small
+        .fields()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    assert_eq!(fields_after, fields_before);
+}
