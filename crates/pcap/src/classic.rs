@@ -114,13 +114,14 @@ impl<R: Read> ClassicReader<R> {
                 max: MAX_RECORD_LENGTH,
             });
         }
-        // A snapshot length of 0 is taken as "no limit", as some writers mean it.
-        if self.snap_length != 0 && captured_length > self.snap_length {
-            self.over_snap_length += 1;
-        }
         let data = self
             .source
             .take(captured_length as usize, "pcap record", start)?;
+        // Counted once the record is whole, so a record cut short is only a damaged one. A
+        // snapshot length of 0 is taken as "no limit", as some writers mean it.
+        if self.snap_length != 0 && captured_length > self.snap_length {
+            self.over_snap_length += 1;
+        }
         let nanoseconds = if self.nanoseconds {
             fraction
         } else {

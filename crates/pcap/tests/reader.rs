@@ -176,6 +176,26 @@ fn classic_over_snap_length_kept_and_counted() {
 }
 
 #[test]
+fn cut_record_over_snap_length_not_counted() {
+    let records: &[(u32, u32, &[u8])] = &[(1, 0, b"fiver"), (2, 0, b"sixsix")];
+    let mut file = with_snap_length(classic(false, false, 1, records), 4);
+    // The last record loses half of its data.
+    file.truncate(file.len() - 3);
+    let mut reader = CaptureReader::new(file.as_slice()).expect("header");
+    let mut damaged = 0;
+    loop {
+        match reader.next_frame() {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => damaged += 1,
+        }
+    }
+    assert_eq!(damaged, 1);
+    assert_eq!(reader.stats().frames, 1);
+    assert_eq!(reader.stats().records_over_snap_length, 1);
+}
+
+#[test]
 fn classic_snap_length_zero_is_no_limit() {
     let file = with_snap_length(classic(false, false, 1, &[(1, 0, b"payload")]), 0);
     let mut reader = CaptureReader::new(file.as_slice()).expect("header");
