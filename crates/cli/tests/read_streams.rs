@@ -104,5 +104,9 @@ fn full_disk_still_prints_summary() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
-    assert!(stderr.contains("transactions,"), "summary line: {stderr}");
+    assert!(
+        stderr.contains("1 transactions, 0 events written"),
+        "summary line: {stderr}"
+    );
+    assert!(stderr.contains("events lost by the output: 1"), "{stderr}");
 }

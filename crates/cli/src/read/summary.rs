@@ -28,7 +28,10 @@ pub fn render(counters: &PipelineCounters, read: ReadCounts, elapsed: Duration) 
     let _ = writeln!(
         text,
         "read {} frames in {seconds:.2} s ({rate:.0} packets/s): {} transactions, {} events written",
-        stats.frames, pairing.transactions, events.written
+        stats.frames,
+        pairing.transactions,
+        // The output counts the events a failed write lost among those it accepted.
+        events.written.saturating_sub(output.lost_events)
     );
     let drops = [
         ("unreadable capture records", read.read_errors),
