@@ -704,6 +704,13 @@ const MAX_FOLDER_ENTRIES: usize = 10_000;
 /// numbers are skipped: during a rotation Beats renames the oldest backup first, so one number
 /// is briefly free.
 fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
+    // A configured path that is a link names a file elsewhere, and that file's writer
+    // rotates it there, under the file's own name.
+    let resolved = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => std::fs::canonicalize(path).ok(),
+        _ => None,
+    };
+    let path = resolved.as_deref().unwrap_or(path);
     let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
         return Vec::new();
     };

@@ -750,3 +750,28 @@ fn backup_lookup_is_bounded() {
     }
     assert_eq!(collector.stats().rotated_not_found, 1);
 }
+
+#[test]
+fn linked_path_finds_backups_beside_target() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let real = directory.path().join("real");
+    let links = directory.path().join("log");
+    fs::create_dir_all(&real).expect("create real folder");
+    fs::create_dir_all(&links).expect("create link folder");
+    let target = real.join("pb");
+    let path = links.join("pb");
+    std::os::unix::fs::symlink(&target, &path).expect("link the configured path");
+    append(&target, 0..1);
+    let mut collector =
+        Collector::new(vec![local_file(&path, true)], options(None)).expect("collector");
+    assert!(poll_all(&mut collector).is_empty());
+
+    // Two rotations beside the target between two reads.
+    append(&target, 1..2);
+    for next in 2..4 {
+        rotate(&target, 10);
+        append(&target, next..next + 1);
+    }
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2, 3]);
+    assert_eq!(collector.stats().rotated_not_found, 0);
+}
