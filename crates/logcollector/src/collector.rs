@@ -258,14 +258,17 @@ impl Collector {
                     index += 1;
                     continue;
                 }
-                self.stats.unterminated_lines += 1;
-                let count = self.stats.unterminated_lines;
-                if should_log(count) {
-                    warn!(
-                        path = %follower.path.display(),
-                        total = count,
-                        "skipped a line: the rotated file ends without a newline"
-                    );
+                // The end of a line already counted as too long is not counted again.
+                if !follower.in_long_line() {
+                    self.stats.unterminated_lines += 1;
+                    let count = self.stats.unterminated_lines;
+                    if should_log(count) {
+                        warn!(
+                            path = %follower.path.display(),
+                            total = count,
+                            "skipped a line: the rotated file ends without a newline"
+                        );
+                    }
                 }
             }
             if let Ok(metadata) = follower.metadata() {

@@ -211,6 +211,11 @@ impl Follower {
         Ok(size > self.offset && self.offset + self.unread().len() as u64 >= size)
     }
 
+    /// Returns whether the bytes after `offset` belong to a line already counted as too long.
+    pub fn in_long_line(&self) -> bool {
+        self.skipping_long_line
+    }
+
     /// Returns what the last call to [`Follower::settled`] returned.
     pub fn is_settled(&self) -> bool {
         self.stall.settled

@@ -775,3 +775,26 @@ fn linked_path_finds_backups_beside_target() {
     assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2, 3]);
     assert_eq!(collector.stats().rotated_not_found, 0);
 }
+
+#[test]
+fn long_unterminated_line_counted_once() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("packetbeat");
+    fs::write(&path, format!("{{\"n\":0}}\n{}", "x".repeat(70_000))).expect("write");
+    let mut settings = options(None);
+    settings.drain_grace = std::time::Duration::ZERO;
+    let mut collector =
+        Collector::new(vec![local_file(&path, false)], settings).expect("collector");
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![0]);
+    assert_eq!(collector.stats().too_long, 1);
+
+    rotate(&path, 10);
+    append(&path, 1..2);
+    let mut lines = Vec::new();
+    for _ in 0..5 {
+        lines.extend(poll_all(&mut collector));
+    }
+    assert_eq!(numbers(&lines), vec![1]);
+    assert_eq!(collector.stats().too_long, 1);
+    assert_eq!(collector.stats().unterminated_lines, 0);
+}
