@@ -49,6 +49,15 @@ fn poll_all(collector: &mut Collector) -> Vec<CollectedLine> {
     lines
 }
 
+/// Polls `rounds` times, for checks that need a drained file to settle.
+fn poll_rounds(collector: &mut Collector, rounds: usize) -> Vec<CollectedLine> {
+    let mut lines = Vec::new();
+    for _ in 0..rounds {
+        lines.extend(poll_all(collector));
+    }
+    lines
+}
+
 #[test]
 fn growing_file_reads_each_line_once() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -551,10 +560,7 @@ fn unterminated_rotated_file_is_closed() {
 
     rotate(&path, 10);
     append(&path, 1..2);
-    let mut lines = Vec::new();
-    for _ in 0..5 {
-        lines.extend(poll_all(&mut collector));
-    }
+    let lines = poll_rounds(&mut collector, 5);
     assert_eq!(numbers(&lines), vec![1]);
     assert_eq!(collector.stats().unterminated_lines, 1);
 
@@ -790,10 +796,7 @@ fn long_unterminated_line_counted_once() {
 
     rotate(&path, 10);
     append(&path, 1..2);
-    let mut lines = Vec::new();
-    for _ in 0..5 {
-        lines.extend(poll_all(&mut collector));
-    }
+    let lines = poll_rounds(&mut collector, 5);
     assert_eq!(numbers(&lines), vec![1]);
     assert_eq!(collector.stats().too_long, 1);
     assert_eq!(collector.stats().unterminated_lines, 0);
