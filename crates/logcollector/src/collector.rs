@@ -739,6 +739,9 @@ fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
             Ok(metadata) if metadata.is_file() => {
                 numbered.push((number, backup, FileKey::from_metadata(&metadata)));
             }
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                warn!(path = %backup.display(), "a backup's name is a symbolic link; not followed");
+            }
             _ => {}
         }
     }
