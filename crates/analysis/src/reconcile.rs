@@ -149,7 +149,7 @@ enum Header {
 /// Classifies `text`, which starts at byte `position` of `alerts.log`.
 fn header_state(text: &[u8], position: u64) -> Header {
     // A header is "** Alert ", an id of two integers, and a colon: well under 64 bytes.
-    const LONGEST_ID: usize = 48;
+    const MAX_ID_BYTES: usize = 48;
     if text.is_empty() {
         return Header::None;
     }
@@ -164,9 +164,9 @@ fn header_state(text: &[u8], position: u64) -> Header {
         return Header::None;
     }
     let id = &text[RECORD_START.len()..];
-    let Some(colon) = memchr::memchr(b':', &id[..id.len().min(LONGEST_ID)]) else {
+    let Some(colon) = memchr::memchr(b':', &id[..id.len().min(MAX_ID_BYTES)]) else {
         let cut =
-            id.len() < LONGEST_ID && id.iter().all(|byte| byte.is_ascii_digit() || *byte == b'.');
+            id.len() < MAX_ID_BYTES && id.iter().all(|byte| byte.is_ascii_digit() || *byte == b'.');
         return if cut { Header::Cut } else { Header::Other };
     };
     let offset = std::str::from_utf8(&id[..colon])
@@ -183,8 +183,8 @@ fn header_state(text: &[u8], position: u64) -> Header {
 /// Returns where the last record of `alerts.log` starts in `tail`, which contains the file
 /// from byte `tail_start` on, or `None` when `tail` shows no record start. A record start
 /// follows a blank line. One whose header carries its own position, or is cut short by the
-/// end of the file, wins over one that only looks like a header, so a field value that
-/// contains a blank line and `** Alert ` is not taken for a record.
+/// end of the file, wins over one that only looks like a header. A field value that contains
+/// a blank line and `** Alert ` is therefore not taken for a record.
 pub(crate) fn last_record_start(tail: &[u8], tail_start: u64) -> Option<usize> {
     let mut lookalike = None;
     let mut classify = |at: usize| match header_state(&tail[at..], tail_start + at as u64) {
