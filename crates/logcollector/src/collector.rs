@@ -264,7 +264,8 @@ impl Collector {
                     let count = self.stats.unterminated_lines;
                     if should_log(count) {
                         warn!(
-                            path = %follower.path.display(),
+                            path = %follower.location.display(),
+                            file = %follower.path.display(),
                             total = count,
                             "skipped a line: the rotated file ends without a newline"
                         );
