@@ -91,9 +91,9 @@ pub struct CollectorStats {
     /// Last lines of renamed files that never got their newline, skipped when the file was
     /// closed after the drain grace.
     pub unterminated_lines: u64,
-    /// Renamed files of a plain-path location found deleted (rotated past the backup count)
-    /// before the backups rotated after them were looked for, so backups deleted with them
-    /// may be unread.
+    /// Renamed files of a plain-path location found deleted (rotated past the backup count,
+    /// while followed or while dnstel was stopped) before the backups rotated after them
+    /// were looked for, so backups deleted with them may be unread.
     pub rotated_deleted: u64,
     /// Renamed files not found among the numbered backups within the drain grace, so the
     /// backups rotated after them were not looked for.
@@ -225,8 +225,6 @@ impl Collector {
                 }
             }
         }
-        // A renamed file is read through its open handle, so its end is the handle's end, not
-        // that of the new file now at its old path.
         self.close_drained();
         all_at_end
     }
@@ -251,6 +249,7 @@ impl Collector {
                 index += 1;
                 continue;
             }
+            // The end of its own handle, because the path may name a newer file by now.
             if !follower.at_end().unwrap_or(true) {
                 let abandoned =
                     follower.is_settled() && follower.has_only_partial_line().unwrap_or(false);
@@ -388,7 +387,7 @@ impl Collector {
             let size = follower
                 .metadata()
                 .map_or(follower.offset, |metadata| metadata.len());
-            follower.settled(size, now, self.options.drain_grace);
+            follower.observe_size(size, now, self.options.drain_grace);
             if !follower.chain_pending {
                 continue;
             }
@@ -448,12 +447,13 @@ impl Collector {
             "a rotated file was deleted before the backups after it were found; lines in \
              backups deleted with it may be lost"
         );
-        Some(
-            backups
+        Some(match metadata.modified() {
+            Ok(deleted) => backups
                 .into_iter()
-                .filter(|(path, _)| modified_after(path, &metadata))
+                .filter(|(path, _)| modified_since(path, deleted))
                 .collect(),
-        )
+            Err(_) => Vec::new(),
+        })
     }
 
     /// Opens the listed backups rotated after the file of follower `index`, oldest first.
@@ -572,7 +572,7 @@ impl Collector {
     /// Lists, oldest first, the backups of `path` written since the positions were saved, for
     /// a restart after the file with the stored position was rotated past the backup count.
     fn backups_since_save<'a>(
-        &self,
+        &mut self,
         path: &Path,
         backups: Vec<(PathBuf, FileKey)>,
     ) -> Vec<(PathBuf, FileKey, Option<&'a StoredPosition>)> {
@@ -582,13 +582,10 @@ impl Collector {
         let newer: Vec<(PathBuf, FileKey, Option<&StoredPosition>)> = backups
             .into_iter()
             .rev()
-            .filter(|(backup, _)| {
-                std::fs::symlink_metadata(backup)
-                    .and_then(|metadata| metadata.modified())
-                    .is_ok_and(|modified| modified >= saved_at)
-            })
+            .filter(|(backup, _)| modified_since(backup, saved_at))
             .map(|(backup, key)| (backup, key, None))
             .collect();
+        self.stats.rotated_deleted += 1;
         warn!(
             path = %path.display(),
             backups = newer.len(),
@@ -693,8 +690,8 @@ fn record_key(record: &StoredPosition) -> FileKey {
 /// The maximum number of polls that look for a renamed file among the backups.
 const MAX_CHAIN_LOOKUPS: u32 = 600;
 
-/// The maximum number of closed files remembered as read to their end. Chains list at most 1024 backups
-/// per location, so this covers a few locations rotating at once.
+/// The maximum number of closed files remembered as read to their end. Chains list at most
+/// 1024 backups per location, so this covers a few locations rotating at once.
 const MAX_FINISHED_FILES: usize = 4096;
 
 /// The highest backup number listed, the maximum `number_of_files` of Beats.
@@ -767,19 +764,13 @@ fn backup_number(name: &[u8], prefix: &[u8]) -> Option<u64> {
     (1..=MAX_BACKUP_NUMBER).contains(&number).then_some(number)
 }
 
-/// Returns whether the file at `path` was last written no earlier than the file `than`
-/// describes. Equal times count as later: file times have the kernel clock's tick as their
-/// resolution, so two files written within one tick look alike, and reading a file twice is
-/// better than not reading it.
-fn modified_after(path: &Path, than: &std::fs::Metadata) -> bool {
-    let modified = |metadata: &std::fs::Metadata| metadata.modified().ok();
-    match (
-        std::fs::metadata(path).ok().as_ref().and_then(modified),
-        modified(than),
-    ) {
-        (Some(backup), Some(deleted)) => backup >= deleted,
-        _ => false,
-    }
+/// Returns whether the file at `path` was last written at `time` or later. Equal times
+/// count: file times have the kernel clock's tick as their resolution, so two files written
+/// within one tick look alike, and reading a file twice is better than not reading it.
+fn modified_since(path: &Path, time: SystemTime) -> bool {
+    std::fs::symlink_metadata(path)
+        .and_then(|metadata| metadata.modified())
+        .is_ok_and(|modified| modified >= time)
 }
 
 /// Loads stored positions. A damaged file (for example cut short by a power loss) is set

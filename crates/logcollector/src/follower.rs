@@ -87,9 +87,8 @@ pub struct Follower {
     pub hasher: Sha1,
     /// Set when the path no longer names this file: it is read to its end, then closed.
     pub draining: bool,
-    /// Set while the backups rotated after this file are still to be found. They are looked
-    /// up once this file is read to its end, because by then the rotation that renamed it
-    /// has finished.
+    /// Set while the backups rotated after this file are still to be found. The lookup is
+    /// tried at each poll until this file is found among the backups or its size settles.
     pub chain_pending: bool,
     /// How many times the backups rotated after this file were looked for without finding it.
     pub chain_lookups: u32,
@@ -186,9 +185,9 @@ impl Follower {
         self.file.metadata()
     }
 
-    /// Records the file size seen at a poll, and returns whether the size has not changed for
-    /// at least `grace` and at least [`MIN_SETTLED_POLLS`] polls.
-    pub fn settled(&mut self, size: u64, now: Instant, grace: Duration) -> bool {
+    /// Records the file size seen at a poll. The file is settled once the size has not
+    /// changed for at least `grace` and at least [`MIN_SETTLED_POLLS`] polls.
+    pub fn observe_size(&mut self, size: u64, now: Instant, grace: Duration) {
         if self.stall.size != Some(size) {
             self.stall = Stall {
                 size: Some(size),
@@ -196,12 +195,11 @@ impl Follower {
                 polls: 0,
                 settled: false,
             };
-            return false;
+            return;
         }
         self.stall.polls = self.stall.polls.saturating_add(1);
         self.stall.settled =
             self.stall.polls >= MIN_SETTLED_POLLS && now.duration_since(self.stall.since) >= grace;
-        self.stall.settled
     }
 
     /// Returns whether everything up to the file's end was read except a last line that has
@@ -216,7 +214,7 @@ impl Follower {
         self.skipping_long_line
     }
 
-    /// Returns what the last call to [`Follower::settled`] returned.
+    /// Returns whether the size seen by [`Follower::observe_size`] has settled.
     pub fn is_settled(&self) -> bool {
         self.stall.settled
     }
@@ -259,7 +257,7 @@ impl Follower {
             if count == 0 {
                 return Ok(true);
             }
-            // Lines already taken are dropped once per read, not once per line.
+            // Lines already handed out are dropped once per read, not once per line.
             self.pending.drain(..self.handed_out);
             self.handed_out = 0;
             self.pending.extend_from_slice(&chunk[..count]);
@@ -278,10 +276,9 @@ impl Follower {
                 if self.unread().len() >= MAX_LINE_BYTES {
                     // Consume what is buffered of the over-long line; the rest follows until its
                     // newline.
-                    let consumed = self.unread().to_vec();
+                    self.hand_out(self.unread().len());
                     self.pending.clear();
                     self.handed_out = 0;
-                    self.advance(&consumed);
                     let first = !self.skipping_long_line;
                     self.skipping_long_line = true;
                     if first {
@@ -291,10 +288,8 @@ impl Follower {
                 return None;
             };
             let start = self.handed_out;
-            self.handed_out += newline + 1;
             let line_len = newline + 1;
-            self.hasher.update(&self.pending[start..self.handed_out]);
-            self.offset += line_len as u64;
+            self.hand_out(line_len);
             if self.skipping_long_line {
                 self.skipping_long_line = false;
                 continue;
@@ -308,9 +303,13 @@ impl Follower {
         }
     }
 
-    fn advance(&mut self, bytes: &[u8]) {
-        self.hasher.update(bytes);
-        self.offset += bytes.len() as u64;
+    /// Moves the next `len` unread bytes to the handed-out ones, advancing the offset and
+    /// the hash past them.
+    fn hand_out(&mut self, len: usize) {
+        let end = self.handed_out + len;
+        self.hasher.update(&self.pending[self.handed_out..end]);
+        self.offset += len as u64;
+        self.handed_out = end;
     }
 }
 

@@ -620,6 +620,7 @@ fn restart_after_rotation_past_backup_count() {
     for line in &lines {
         assert_eq!(&*line.location, path.to_string_lossy());
     }
+    assert_eq!(collector.stats().rotated_deleted, 1);
 }
 
 #[test]
