@@ -84,11 +84,7 @@ impl<W: Write> ConsoleOutput<W> {
         check: EventCheck,
     ) -> Result<bool, OutputError> {
         if self.codec != JsonCodec::default() {
-            scratch.clear();
-            if !encode(scratch) {
-                return Ok(false);
-            }
-            return self.write_event(scratch).map(|()| true);
+            return crate::write_through_scratch(self, scratch, encode);
         }
         let appended = self.buffer.append_with(encode, check);
         let result = appended.and_then(|len| match len {

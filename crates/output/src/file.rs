@@ -231,11 +231,7 @@ impl FileOutput {
         check: EventCheck,
     ) -> Result<bool, OutputError> {
         if self.options.codec != JsonCodec::default() {
-            scratch.clear();
-            if !encode(scratch) {
-                return Ok(false);
-            }
-            return self.write_event(scratch).map(|()| true);
+            return crate::write_through_scratch(self, scratch, encode);
         }
         let result = self.append_with(encode, check);
         self.count_error(result)

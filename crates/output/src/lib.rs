@@ -47,11 +47,7 @@ pub trait Output {
         scratch: &mut Vec<u8>,
         encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
     ) -> Result<bool, OutputError> {
-        scratch.clear();
-        if !encode(scratch) {
-            return Ok(false);
-        }
-        self.write_event(scratch).map(|()| true)
+        write_through_scratch(self, scratch, encode)
     }
 
     /// Writes one event as [`Output::write_event_with`] does, for an `encode` that appends one
@@ -76,4 +72,18 @@ pub trait Output {
 
     /// Returns a snapshot of the output's counters.
     fn stats(&self) -> OutputStats;
+}
+
+/// Encodes one event into `scratch` (cleared first) and writes it with
+/// [`Output::write_event`]. Returns `Ok(false)` when `encode` has no event.
+fn write_through_scratch<O: Output + ?Sized>(
+    output: &mut O,
+    scratch: &mut Vec<u8>,
+    encode: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+) -> Result<bool, OutputError> {
+    scratch.clear();
+    if !encode(scratch) {
+        return Ok(false);
+    }
+    output.write_event(scratch).map(|()| true)
 }
