@@ -4,7 +4,7 @@
 //! `alerts.json`. A process killed between the two writes, or a disk that fills during the
 //! second, leaves records in one file that the other lacks. Each `alerts.json` line carries
 //! its record's `alerts.log` offset in its id (`<seconds>.<offset>`), so the last alert both
-//! files hold can be found, and whatever either file has after it is cut. When the analyzer
+//! files contain can be found, and whatever either file has after it is cut. When the analyzer
 //! reads files, those alerts are written again, because the read position saved before the
 //! batch is where it starts. From standard input they are lost, in both files alike.
 
@@ -86,7 +86,8 @@ fn read_from(file: &mut File, start: u64) -> io::Result<Vec<u8>> {
     Ok(tail)
 }
 
-/// Yields the byte ranges of the lines in `tail`, last first, without their newlines.
+/// Yields the byte ranges of the lines in `tail`, last first, without their newlines. An
+/// empty line is yielded too, and is not an alert.
 fn json_lines_from_end(tail: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let body = tail.strip_suffix(b"\n").unwrap_or(tail);
     let mut end = body.len();
@@ -97,7 +98,7 @@ fn json_lines_from_end(tail: &[u8]) -> impl Iterator<Item = std::ops::Range<usiz
         let start = memchr::memrchr(b'\n', &body[..end]).map_or(0, |newline| newline + 1);
         let line = start..end;
         end = start.saturating_sub(1);
-        Some(line).filter(|line| !line.is_empty())
+        Some(line)
     })
 }
 
@@ -359,6 +360,11 @@ mod tests {
     fn foreign_json_lines_left_alone() {
         let (_, log) = files(3, 0);
         let json = "{\"whole\":1}\n".to_owned();
-        assert_eq!(reconciled(&json, &log, 1 << 20), (json, log));
+        assert_eq!(reconciled(&json, &log, 1 << 20), (json, log.clone()));
+
+        // An empty line after the alerts is not one of them either.
+        let (json, log) = files(4, 3);
+        let blank = format!("{json}\n");
+        assert_eq!(reconciled(&blank, &log, 1 << 20), (blank, log));
     }
 }
