@@ -30,7 +30,7 @@ impl FileKey {
 }
 
 /// A file's identity and state: device, inode, size and modification time. Unlike
-/// [`FileKey`] it tells apart two files that had the same inode one after the other.
+/// [`FileKey`] it distinguishes two files that had the same inode one after the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileStamp {
     /// The file's device and inode numbers.

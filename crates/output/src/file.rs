@@ -119,7 +119,7 @@ impl FileOutput {
         } else if options.rotate_on_startup {
             if active.exists() {
                 // A line cut short by a crash is ended first, so a reader still following the
-                // file sees it as one bad line it can count, rather than waiting for its end.
+                // file reads it as one bad line it can count, rather than waiting for its end.
                 drop(rotation::open_append(&active, options.permissions)?);
                 rotation::rotate_files(&active, options.number_of_files)?;
                 counters.add_rotation();

@@ -187,8 +187,8 @@ impl ConfigReader {
                 tracing::warn!(file = %self.file, line = option.line, key, "label is empty");
             }
             if self.hidden(option)? {
-                // Wazuh leaves hidden labels out of alerts unless an internal option asks
-                // for them; dnstel has no such option, so they are never written.
+                // Wazuh leaves hidden labels out of alerts unless an internal option enables
+                // them. dnstel has no such option, so they are never written.
                 continue;
             }
             self.config.labels.push((key, value));

@@ -96,6 +96,9 @@ pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<
             let kind = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;
             // A file with a second name may be a hard link to a file outside the folder, so
             // it keeps its owner rather than give that file away.
+            // NOTE: a hard link swapped in between this fstatat and the fchownat below would
+            // still change owner. Linux's default fs.protected_hardlinks=1 stops the user
+            // from linking files it does not own, which closes that gap on most hosts.
             if kind == SFlag::S_IFREG && stat.st_nlink > 1 {
                 tracing::warn!(file = %entry_path.display(), user, "file has more than one hard link; its owner is left as it is");
                 continue;
@@ -106,7 +109,7 @@ pub fn hand_over_folder(folder: &std::path::Path, user: &str) -> anyhow::Result<
                     limit_reached = true;
                     continue;
                 }
-                // Opened now, while this folder still lets root in; O_NOFOLLOW refuses a
+                // Opened now, while this folder still lets root in. O_NOFOLLOW rejects a
                 // link swapped in since the fstatat above.
                 match Dir::openat(Some(dir_fd), name, folder_flags, Mode::empty()) {
                     Ok(subfolder) => subfolders.push((subfolder, entry_path, depth + 1)),
@@ -252,8 +255,7 @@ mod tests {
     }
 
     /// Creates a data folder with one alert archive and returns the uid of `nobody` with the
-    /// folder and its month folder; `None` when not root,
-    /// because chown needs root and the check cannot run.
+    /// folder and its month folder. Returns `None` when not root, because chown needs root.
     fn archive_tree(
         directory: &std::path::Path,
     ) -> Option<(u32, std::path::PathBuf, std::path::PathBuf)> {
