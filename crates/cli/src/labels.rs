@@ -72,13 +72,23 @@ fn breaks_lines(character: char) -> bool {
 /// Names both keys of the first clash found.
 pub fn check_clashes(labels: &[(String, String)]) -> anyhow::Result<()> {
     for (index, (key, _)) in labels.iter().enumerate() {
-        for (other, _) in &labels[index + 1..] {
-            if is_prefix_path(key, other) || is_prefix_path(other, key) {
-                bail!(
-                    "labels {key:?} and {other:?} clash: one names a value, the other an object \
-                     in the same place of agent.labels"
-                );
-            }
+        check_clash_with(&labels[..index], key)?;
+    }
+    Ok(())
+}
+
+/// Checks `key` against the keys of `earlier` labels as [`check_clashes`] does, for a label
+/// added after them.
+///
+/// # Errors
+/// Names `key` and the first earlier key it clashes with.
+pub fn check_clash_with(earlier: &[(String, String)], key: &str) -> anyhow::Result<()> {
+    for (other, _) in earlier {
+        if is_prefix_path(key, other) || is_prefix_path(other, key) {
+            bail!(
+                "labels {other:?} and {key:?} clash: one names a value, the other an object \
+                 in the same place of agent.labels"
+            );
         }
     }
     Ok(())

@@ -191,9 +191,9 @@ impl ConfigReader {
                 // them. dnstel has no such option, so they are never written.
                 continue;
             }
-            self.config.labels.push((key, value));
-            crate::labels::check_clashes(&self.config.labels)
+            crate::labels::check_clash_with(&self.config.labels, &key)
                 .map_err(|error| anyhow::anyhow!("{}:{}: {error}", self.file, option.line))?;
+            self.config.labels.push((key, value));
         }
         Ok(())
     }
