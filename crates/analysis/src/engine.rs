@@ -270,7 +270,7 @@ impl Analyzer {
     pub fn evaluate(
         &self,
         session: &mut Session,
-        event: Event,
+        mut event: Event,
         source: &EventSource,
         trace: bool,
     ) -> Outcome {
@@ -310,7 +310,6 @@ impl Analyzer {
         session.remember_ignored(rule, &event);
         let firedtimes = session.count_firing(rule.id, event.time);
         let stored = rule.level > 0 && self.correlation_targets[index];
-        let mut event = event;
         if stored {
             // It may have reused the buffers of a much larger event, which it would then
             // keep for as long as correlation keeps it.
