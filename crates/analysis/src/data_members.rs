@@ -84,7 +84,7 @@ impl MemberPlace {
     }
 
     /// Returns where the member's text starts: at the comma before it, unless it comes first.
-    fn start(self) -> usize {
+    pub(crate) fn start(self) -> usize {
         if self.is_first {
             self.key_start
         } else {
@@ -353,7 +353,7 @@ impl<'t> DataMembersBuilder<'t> {
 /// Returns a number below 128 that keys equal ignoring ASCII case share, from the key's
 /// length and first eight bytes. The key is the `len` bytes of `bytes` from `start`.
 #[inline]
-fn key_slot(bytes: &[u8], start: usize, len: usize) -> u32 {
+pub(crate) fn key_slot(bytes: &[u8], start: usize, len: usize) -> u32 {
     let end = start + len;
     let word = match bytes.get(start..start + 8) {
         Some(chunk) => u64::from_le_bytes(chunk.try_into().expect("the chunk has 8 bytes")),

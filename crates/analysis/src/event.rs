@@ -162,14 +162,14 @@ pub struct DecoderInfo {
 /// `name_end + 2..value_end`, and the value's compact JSON text, when the decoder stored one,
 /// is `json_start..json_end` of the JSON text.
 #[derive(Debug, Clone, Copy)]
-struct FieldSpan {
-    start: usize,
-    name_end: usize,
-    value_end: usize,
-    json_start: usize,
-    json_end: usize,
+pub(crate) struct FieldSpan {
+    pub(crate) start: usize,
+    pub(crate) name_end: usize,
+    pub(crate) value_end: usize,
+    pub(crate) json_start: usize,
+    pub(crate) json_end: usize,
     /// Whether the name and value contain no character that JSON strings escape.
-    is_plain: bool,
+    pub(crate) is_plain: bool,
 }
 
 /// One dynamic field as the alert's `data` object needs it.
@@ -374,6 +374,11 @@ impl Event {
         std::mem::take(&mut self.spare_data)
     }
 
+    /// Gives back the buffer that [`Event::take_spare_data`] took, for a later decoder.
+    pub(crate) fn put_spare_data(&mut self, data: String) {
+        self.spare_data = data;
+    }
+
     /// Returns the message after any syslog header: what `<match>` and `<regex>` see.
     pub fn log(&self) -> &str {
         &self.full_log[self.log_start..]
@@ -480,6 +485,25 @@ impl Event {
             is_plain,
         });
         true
+    }
+
+    /// Takes out the field text, as bytes, and the field spans, for a decoder that writes
+    /// them directly; [`Event::restore_fields`] puts them back. Also returns the length of
+    /// the JSON text, where the spans of new fields without JSON text start and end.
+    pub(crate) fn take_fields(&mut self) -> (Vec<u8>, Vec<FieldSpan>, usize) {
+        self.data_members = None;
+        let text = std::mem::take(&mut self.field_text).into_bytes();
+        (
+            text,
+            std::mem::take(&mut self.fields),
+            self.field_json.len(),
+        )
+    }
+
+    /// Puts back the field text and spans that [`Event::take_fields`] took out.
+    pub(crate) fn restore_fields(&mut self, text: String, spans: Vec<FieldSpan>) {
+        self.field_text = text;
+        self.fields = spans;
     }
 
     /// Reserves room for about `bytes` more bytes of field names and values and `count` more
@@ -627,6 +651,23 @@ impl Event {
             "location" => Some(&self.full_location),
             _ => self.field(name),
         }
+    }
+
+    /// Describes everything decoding stores, for comparing two decoders: static fields,
+    /// dynamic fields with their JSON text and plainness, drops, and the `data` members.
+    pub(crate) fn decoded_summary(&self) -> String {
+        let statics: Vec<_> = StaticField::ALL
+            .iter()
+            .filter_map(|field| Some((field.alert_name(), self.static_field(*field)?)))
+            .collect();
+        let fields: Vec<_> = self
+            .data_fields()
+            .map(|field| (field.name, field.value, field.json, field.is_plain))
+            .collect();
+        format!(
+            "statics {statics:?}\nfields {fields:?}\ndropped {}\ndata {:?}",
+            self.dropped_fields, self.data_members
+        )
     }
 
     /// The `user` of rule options: `dstuser`, else `srcuser`.

@@ -2,10 +2,13 @@
 
 use chrono::DateTime;
 
+use crate::compact_decoder::decode_compact;
 use crate::data::{build_data, write_data, DataTree};
 use crate::event::Event;
 use crate::json::{write_compact_prefix, JsonValue};
-use crate::json_decoder::{decode_json, ArrayMode, JsonOptions, NullMode};
+use crate::json_decoder::{
+    decode_json, decode_json_general, ArrayMode, JsonDecodeOutcome, JsonOptions, NullMode,
+};
 use crate::predecode::parse_header;
 use crate::testini::parse_ini;
 
@@ -20,6 +23,7 @@ pub fn decode_line(bytes: &[u8]) {
     );
     let _ = parse_ini(&line);
     check_compact_printer(&line);
+    check_one_pass_decoder(&line);
     let time = DateTime::UNIX_EPOCH.fixed_offset();
     for array_mode in [ArrayMode::Array, ArrayMode::Csv] {
         let options = JsonOptions {
@@ -43,6 +47,36 @@ pub fn decode_line(bytes: &[u8]) {
         assert!(reparsed.is_ok(), "printed data must parse again: {compact}");
         let _ = data.to_pretty();
     }
+}
+
+/// Checks that the one-pass decoder of compact events either declines or stores what the
+/// general JSON decoder stores.
+pub(crate) fn check_one_pass_decoder(line: &str) -> bool {
+    let time = DateTime::UNIX_EPOCH.fixed_offset();
+    let mut general = Event::new(line.to_string(), "fuzz".into(), time);
+    let general_outcome = decode_json_general(&mut general, line, JsonOptions::default(), false);
+    let mut one_pass = Event::new(line.to_string(), "fuzz".into(), time);
+    if !decode_compact(&mut one_pass, line) {
+        assert_eq!(
+            one_pass.decoded_summary(),
+            Event::new(String::new(), "fuzz".into(), time).decoded_summary(),
+            "a declined pass leaves the event as it was: {line}"
+        );
+        return false;
+    }
+    assert_eq!(
+        general_outcome,
+        JsonDecodeOutcome::Decoded {
+            is_compact_object: true
+        },
+        "the pass takes compact objects only: {line}"
+    );
+    assert_eq!(
+        one_pass.decoded_summary(),
+        general.decoded_summary(),
+        "both decoders store the same: {line}"
+    );
+    true
 }
 
 /// Checks that the allocation-free compact printer either gives up or prints what the full

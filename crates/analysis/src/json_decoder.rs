@@ -5,6 +5,7 @@
 //! cJSON formatted text (or a comma list in `csv` mode), and a fixed set of top-level keys fill
 //! the static fields.
 
+use crate::compact_decoder::decode_compact;
 use crate::data_members::{DataMembersBuilder, DataValue, MemberPlace};
 use crate::event::{Event, StaticField};
 use crate::json::{
@@ -73,14 +74,31 @@ pub(crate) fn decode_json_stopping(
     options: JsonOptions,
     stops_unless_compact: bool,
 ) -> JsonDecodeOutcome {
+    // The one-pass decoder takes the usual Packetbeat event and declines anything else.
+    let writes_data = event.fields().len() == 0;
+    if writes_data && options == JsonOptions::default() && decode_compact(event, input) {
+        return JsonDecodeOutcome::Decoded {
+            is_compact_object: true,
+        };
+    }
+    decode_json_general(event, input, options, stops_unless_compact)
+}
+
+/// Does what [`decode_json_stopping`] does for any text, without the one-pass decoder.
+pub(crate) fn decode_json_general(
+    event: &mut Event,
+    input: &str,
+    options: JsonOptions,
+    stops_unless_compact: bool,
+) -> JsonDecodeOutcome {
     // Text that turns out not to be JSON adds no field, so dynamic fields added during the
     // parse are removed again on an error, and static fields are set only after it.
     let mark = event.field_mark();
+    // The `data` members are written along only when they cover every dynamic field.
+    let writes_data = event.fields().len() == 0;
     // Names get longer when flattened and arrays get longer when formatted. The field count
     // is an estimate: Packetbeat DNS events take about 25 bytes of JSON per field.
     event.reserve_fields(input.len() + input.len() / 2, input.len() / 24);
-    // The `data` members are written along only when they cover every dynamic field.
-    let writes_data = event.fields().len() == 0;
     let data = match writes_data {
         true => DataMembersBuilder::new(input, event.take_spare_data()),
         false => None,

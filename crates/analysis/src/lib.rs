@@ -6,6 +6,7 @@
 pub mod alert;
 mod alert_json;
 pub mod alerts_log;
+mod compact_decoder;
 pub mod correlation;
 pub mod data;
 mod data_members;

@@ -96,11 +96,7 @@ pub(crate) fn write_pretty_canonical(text: &str, out: &mut String) -> bool {
 /// then [`write_pretty_canonical`]. Returns `None`, with `out` unchanged, when either of
 /// them would reject the value: when it is not in the compact layout, or nests too deep
 /// when it is itself `depth` levels deep.
-pub(crate) fn write_pretty_compact_value(
-    text: &str,
-    depth: usize,
-    out: &mut String,
-) -> Option<usize> {
+pub fn write_pretty_compact_value(text: &str, depth: usize, out: &mut String) -> Option<usize> {
     let start_len = out.len();
     let end = scan_compact_value(text, depth, out);
     if end.is_none() {

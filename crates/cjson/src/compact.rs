@@ -369,7 +369,7 @@ pub fn is_plain_int(text: &str) -> bool {
 /// Returns the length and value of the number at the start of `bytes` when it is an integer
 /// that [`is_plain_int`] accepts and no other character of a number follows it. Returns
 /// `None` for every other text, which the full number parse then reads.
-pub(crate) fn plain_int_prefix(bytes: &[u8]) -> Option<(usize, f64)> {
+pub fn plain_int_prefix(bytes: &[u8]) -> Option<(usize, f64)> {
     let negative = bytes.first() == Some(&b'-');
     let start = usize::from(negative);
     let mut magnitude: u32 = 0;

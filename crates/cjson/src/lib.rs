@@ -10,12 +10,15 @@ mod compact;
 mod flat;
 mod scan;
 
-pub use compact::{compact_prefix_end, is_plain_int, write_compact_prefix, write_pretty_prefix};
+pub use canonical::write_pretty_compact_value;
+pub use compact::{
+    compact_prefix_end, is_plain_int, plain_int_prefix, write_compact_prefix, write_pretty_prefix,
+};
 pub use flat::{
     parse_compact_flat, parse_prefix_flat, write_pretty_array, FlatLeaf, FlatMember, FlatSummary,
     FlatVisitor,
 };
-pub use scan::find_byte;
+pub use scan::{find_byte, find_special, find_special_after_dots};
 
 /// Nesting depth at which parsing is rejected, as in cJSON.
 pub const MAX_NESTING: usize = 1000;

@@ -6,14 +6,14 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Returns the index of the first byte at or after `from` that is below 0x20, `"` or `\`.
-pub(crate) fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
+pub fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
     find_flagged(bytes, from, special_mask, is_special)
 }
 
 /// Returns the index of the first byte at or after `from` that [`find_special`] finds, and
 /// whether a `.` comes before it.
 #[inline]
-pub(crate) fn find_special_after_dots(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+pub fn find_special_after_dots(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
     // Most object keys end within their first eight bytes.
     let Some(chunk) = bytes.get(from..from + 8) else {
         return find_special_after_dots_slowly(bytes, from, false);

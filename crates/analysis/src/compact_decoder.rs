@@ -1,0 +1,739 @@
+//! One pass that decodes an event in cJSON's compact layout: it stores the fields and writes
+//! the alert's `data` members together, and copies short runs of text without a library
+//! call. Packetbeat and dnstel's sensor write every event in this layout, so this pass
+//! decodes nearly all events of a DNS pipeline.
+//!
+//! The pass accepts only the usual shape of such events. Keys have no escapes or dots and
+//! no object repeats a key (ignoring case). Values are strings without escapes, integers of
+//! up to nine digits, booleans, nulls, compact arrays, and objects that keep at least one
+//! member in `data`. Top-level static fields have string values. On any other text the pass
+//! declines and leaves the event as it was, and the general decoder in
+//! [`crate::json_decoder`] decodes the text. For text the pass accepts, both store the same
+//! fields, static fields and `data`, which the tests check on generated objects.
+
+use dnstel_cjson::{
+    find_special, find_special_after_dots, plain_int_prefix, write_pretty_compact_value,
+};
+
+use crate::data_members::{key_slot, MemberPlace};
+use crate::event::{Event, FieldSpan, StaticField, MAX_DYNAMIC_FIELDS};
+
+/// Deepest nesting of objects that the pass accepts, the parsed object included.
+const MAX_DEPTH: usize = 16;
+/// Longest dotted prefix (the names of the objects around a member) that the pass accepts.
+const MAX_PREFIX: usize = 256;
+/// Maximum number of keys of the open objects that the pass keeps to find repeated keys.
+const MAX_OPEN_NAMES: usize = 128;
+/// Maximum number of top-level static fields in one event that the pass accepts.
+const MAX_STATICS: usize = 16;
+/// Length of a short copy: texts up to this long are copied in one fixed-size move, which
+/// may write past their end into room that the next write covers.
+const CHUNK: usize = 32;
+/// The words `true`, `false` and `null` back to back, with room for a short copy after
+/// each.
+const WORDS: &[u8; 13 + CHUNK] = b"truefalsenull                                ";
+
+/// Decodes `input`, an event's whole full log, into `event` when it is one object in
+/// cJSON's compact layout with a shape the pass accepts, and returns whether it did. The event
+/// must have no dynamic field yet. When the pass declines, the event is left as it was.
+pub(crate) fn decode_compact(event: &mut Event, input: &str) -> bool {
+    let (text, spans, json_len) = event.take_fields();
+    let mut pass = Pass::new(input, text, spans, json_len, event.take_spare_data());
+    let done = pass.run().is_some();
+    let Pass {
+        text,
+        text_len,
+        mut spans,
+        data,
+        data_len,
+        statics,
+        statics_len,
+        ..
+    } = pass;
+    // The copies take whole characters of `input`, so both texts are UTF-8. The checks
+    // only keep unsafe code out.
+    match (done, into_text(text, text_len), into_text(data, data_len)) {
+        (true, Ok(text), Ok(data)) => {
+            event.restore_fields(text, spans);
+            for (field, value) in &statics[..statics_len] {
+                event.set_static(*field, value.to_string());
+            }
+            event.set_data_members(data);
+            true
+        }
+        (_, text, data) => {
+            spans.clear();
+            event.restore_fields(emptied(text), spans);
+            event.put_spare_data(emptied(data));
+            false
+        }
+    }
+}
+
+/// Cuts `bytes` to `len` and returns them as text, or the bytes when they are not UTF-8.
+fn into_text(mut bytes: Vec<u8>, len: usize) -> Result<String, Vec<u8>> {
+    bytes.truncate(len);
+    String::from_utf8(bytes).map_err(|error| error.into_bytes())
+}
+
+/// Returns an empty string with the room of `text`.
+fn emptied(text: Result<String, Vec<u8>>) -> String {
+    let mut bytes = match text {
+        Ok(text) => text.into_bytes(),
+        Err(bytes) => bytes,
+    };
+    bytes.clear();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// An object of the input that the pass is inside.
+#[derive(Clone, Copy, Default)]
+struct Open {
+    /// The length of the dotted prefix of the object's members.
+    prefix_len: usize,
+    /// The index of the object's first key in [`Pass::names`].
+    names_start: usize,
+    /// A set of the [`key_slot`]s of the object's keys.
+    slots: [u64; 2],
+    /// Members written to `data` so far.
+    written: usize,
+}
+
+/// A member value that is not an object.
+#[derive(Clone, Copy)]
+enum Value<'t> {
+    /// A string without escapes.
+    Text(&'t str),
+    /// An integer that the decoder stores as written.
+    Int(&'t str),
+    /// `true`, `false` or `null`, as its offset and length in [`WORDS`].
+    Word(usize, usize),
+    /// An array, printed in [`Pass::pretty`].
+    Array,
+}
+
+/// The state of one decoding pass.
+struct Pass<'t> {
+    input: &'t str,
+    /// The field text under construction; only `..text_len` is written.
+    text: Vec<u8>,
+    text_len: usize,
+    spans: Vec<FieldSpan>,
+    /// The length of the event's JSON text, where new spans without JSON text point.
+    json_len: usize,
+    /// The `data` members under construction; only `..data_len` is written.
+    data: Vec<u8>,
+    data_len: usize,
+    /// Input before this offset is in `data` already or left out.
+    copied: usize,
+    /// The dotted prefix of the current object's members, with room for a short copy.
+    prefix: [u8; MAX_PREFIX + CHUNK],
+    /// The open objects, the parsed object first; `objects[depth]` is the current one.
+    objects: [Open; MAX_DEPTH],
+    depth: usize,
+    /// The keys of the open objects, as offset and length in the input.
+    names: [(u32, u32); MAX_OPEN_NAMES],
+    names_len: usize,
+    statics: [(StaticField, &'t str); MAX_STATICS],
+    statics_len: usize,
+    /// The formatted text of the latest array.
+    pretty: String,
+}
+
+impl<'t> Pass<'t> {
+    fn new(
+        input: &'t str,
+        text: Vec<u8>,
+        spans: Vec<FieldSpan>,
+        json_len: usize,
+        data: String,
+    ) -> Pass<'t> {
+        // `data` is at most the input with two quotes added for each quoted value, and each
+        // such member takes at least five bytes of input (`"":0,`), so `data` stays below
+        // 1.4 times the input. The field text is about as long as the input and grows when it is longer.
+        let data = with_room(data.into_bytes(), input.len() + input.len() / 2 + 2 * CHUNK);
+        let text = with_room(text, input.len() + input.len() / 4 + 2 * CHUNK);
+        Pass {
+            input,
+            text,
+            text_len: 0,
+            spans,
+            json_len,
+            data,
+            data_len: 0,
+            copied: 1,
+            prefix: [0; MAX_PREFIX + CHUNK],
+            objects: [Open::default(); MAX_DEPTH],
+            depth: 0,
+            names: [(0, 0); MAX_OPEN_NAMES],
+            names_len: 0,
+            statics: [(StaticField::SrcIp, ""); MAX_STATICS],
+            statics_len: 0,
+            pretty: String::new(),
+        }
+    }
+
+    /// Runs the pass over the whole input. Returns `None` when the pass declines.
+    fn run(&mut self) -> Option<()> {
+        let input = self.input;
+        let bytes = input.as_bytes();
+        // The general decoder writes the `data` of an empty object.
+        if bytes.first() != Some(&b'{') || bytes.get(1) == Some(&b'}') {
+            return None;
+        }
+        let mut pos = 1;
+        let mut is_first = true;
+        loop {
+            let key_start = pos;
+            if bytes.get(key_start) != Some(&b'"') {
+                return None;
+            }
+            let (key_end, key_has_dot) = find_special_after_dots(bytes, key_start + 1)?;
+            if key_has_dot || bytes[key_end] != b'"' || bytes.get(key_end + 1) != Some(&b':') {
+                return None;
+            }
+            let key = input.get(key_start + 1..key_end)?;
+            self.add_name(key_start + 1, key.len())?;
+            let place = MemberPlace {
+                key_start,
+                is_first,
+                value_start: key_end + 2,
+            };
+            let value_start = place.value_start;
+            let is_top = self.depth == 0;
+            let (value, value_end) = match *bytes.get(value_start)? {
+                b'{' => {
+                    let is_static_name =
+                        is_top && StaticField::is_alert_name_ignoring_case(key.as_bytes());
+                    if bytes.get(value_start + 1) == Some(&b'}') || is_static_name {
+                        return None;
+                    }
+                    self.enter_object(place, key)?;
+                    pos = value_start + 1;
+                    is_first = true;
+                    continue;
+                }
+                b'"' => {
+                    let end = find_special(bytes, value_start + 1)?;
+                    if bytes[end] != b'"' {
+                        return None;
+                    }
+                    (Value::Text(input.get(value_start + 1..end)?), end + 1)
+                }
+                b'[' => {
+                    self.pretty.clear();
+                    let array = &input[value_start..];
+                    let length =
+                        write_pretty_compact_value(array, self.depth + 1, &mut self.pretty)?;
+                    (Value::Array, value_start + length)
+                }
+                b'-' | b'0'..=b'9' => {
+                    let (length, _) = plain_int_prefix(&bytes[value_start..])?;
+                    let end = value_start + length;
+                    (Value::Int(&input[value_start..end]), end)
+                }
+                b't' if bytes[value_start..].starts_with(b"true") => {
+                    (Value::Word(0, 4), value_start + 4)
+                }
+                b'f' if bytes[value_start..].starts_with(b"false") => {
+                    (Value::Word(4, 5), value_start + 5)
+                }
+                b'n' if bytes[value_start..].starts_with(b"null") => {
+                    (Value::Word(9, 4), value_start + 4)
+                }
+                _ => return None,
+            };
+            if is_top {
+                self.top_level_member(place, key, value, value_end)?;
+            } else {
+                self.field(place, key, value, value_end)?;
+            }
+            pos = value_end;
+            is_first = false;
+            // After a value: close objects until a comma starts the next member.
+            loop {
+                match bytes.get(pos) {
+                    Some(b',') => {
+                        pos += 1;
+                        break;
+                    }
+                    Some(b'}') => {
+                        pos += 1;
+                        if self.depth == 0 {
+                            if pos != bytes.len() {
+                                return None;
+                            }
+                            // The closing brace of the parsed object is not copied.
+                            return self.flush(pos - 1);
+                        }
+                        self.leave_object()?;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// Takes a member of the parsed object itself, which may fill a static field.
+    fn top_level_member(
+        &mut self,
+        place: MemberPlace,
+        key: &'t str,
+        value: Value<'t>,
+        value_end: usize,
+    ) -> Option<()> {
+        match StaticField::from_decoder_name(key) {
+            // `user` goes to a dynamic field when `dstuser` is set, and `system_name` is
+            // always one; the general decoder handles both.
+            Some(_) if key == "user" || key == "system_name" => None,
+            Some(field) => {
+                let Value::Text(text) = value else {
+                    return None;
+                };
+                *self.statics.get_mut(self.statics_len)? = (field, text);
+                self.statics_len += 1;
+                // Static fields are not members of `data`.
+                self.leave_out(place, value_end)
+            }
+            // `data` would show the field under the name of a static field.
+            None if StaticField::is_alert_name_ignoring_case(key.as_bytes()) => None,
+            None => self.field(place, key, value, value_end),
+        }
+    }
+
+    /// Stores a member that is not an object as a dynamic field and writes it to `data`.
+    fn field(
+        &mut self,
+        place: MemberPlace,
+        key: &str,
+        value: Value<'t>,
+        value_end: usize,
+    ) -> Option<()> {
+        let key_offset = place.key_start + 1;
+        let bytes = self.input.as_bytes();
+        match value {
+            Value::Text(text) => {
+                let text_offset = place.value_start + 1;
+                self.push_field(key_offset, key.len(), bytes, text_offset, text.len(), true)?;
+                if text.is_empty() {
+                    // Empty values are not members of `data`.
+                    return self.leave_out(place, value_end);
+                }
+                if text.starts_with('[') {
+                    // `data` may show such a string as an array.
+                    return None;
+                }
+                self.keep(place)
+            }
+            Value::Int(text) => {
+                let start = place.value_start;
+                self.push_field(key_offset, key.len(), bytes, start, text.len(), true)?;
+                self.keep(place)?;
+                self.quote(place.value_start, value_end, bytes, start, text.len())
+            }
+            Value::Word(offset, len) => {
+                self.push_field(key_offset, key.len(), WORDS, offset, len, true)?;
+                self.keep(place)?;
+                self.quote(place.value_start, value_end, WORDS, offset, len)
+            }
+            Value::Array => {
+                let pretty = std::mem::take(&mut self.pretty);
+                let pushed = self.push_field(
+                    key_offset,
+                    key.len(),
+                    pretty.as_bytes(),
+                    0,
+                    pretty.len(),
+                    false,
+                );
+                self.pretty = pretty;
+                pushed?;
+                // A compact array shows in `data` as written.
+                self.keep(place)
+            }
+        }
+    }
+
+    /// Records the key at `offset` in the current object, and declines when the object has
+    /// it already, ignoring ASCII case.
+    fn add_name(&mut self, offset: usize, len: usize) -> Option<()> {
+        let bytes = self.input.as_bytes();
+        let slot = key_slot(bytes, offset, len);
+        let object = &mut self.objects[self.depth];
+        let (word, bit) = ((slot >> 6) as usize, 1u64 << (slot & 63));
+        if object.slots[word] & bit != 0 {
+            let key = &bytes[offset..offset + len];
+            let repeated =
+                self.names[object.names_start..self.names_len]
+                    .iter()
+                    .any(|&(start, other_len)| {
+                        let start = start as usize;
+                        other_len as usize == len
+                            && bytes[start..start + len].eq_ignore_ascii_case(key)
+                    });
+            if repeated {
+                return None;
+            }
+        }
+        object.slots[word] |= bit;
+        let name = (u32::try_from(offset).ok()?, u32::try_from(len).ok()?);
+        *self.names.get_mut(self.names_len)? = name;
+        self.names_len += 1;
+        Some(())
+    }
+
+    /// Adds the field `prefix` + key: value, with the key at `key_offset` of the input and
+    /// the value at `value_offset` of `source`.
+    fn push_field(
+        &mut self,
+        key_offset: usize,
+        key_len: usize,
+        source: &[u8],
+        value_offset: usize,
+        value_len: usize,
+        is_plain: bool,
+    ) -> Option<()> {
+        if self.spans.len() >= MAX_DYNAMIC_FIELDS {
+            return None;
+        }
+        let prefix_len = self.objects[self.depth].prefix_len;
+        let start = self.text_len;
+        let end = start + prefix_len + key_len + 2 + value_len + 1;
+
+        if self.text.len() < end + CHUNK {
+            let room = (end + CHUNK).max(2 * self.text.len());
+            self.text = with_room(std::mem::take(&mut self.text), room);
+        }
+        let text = &mut self.text;
+        copy_short(text, start, &self.prefix, 0, prefix_len)?;
+        let name_end = start + prefix_len + key_len;
+        copy_short(
+            text,
+            start + prefix_len,
+            self.input.as_bytes(),
+            key_offset,
+            key_len,
+        )?;
+        text[name_end] = b':';
+        text[name_end + 1] = b' ';
+        copy_short(text, name_end + 2, source, value_offset, value_len)?;
+        text[end - 1] = b'\n';
+
+        self.text_len = end;
+        self.spans.push(FieldSpan {
+            start,
+            name_end,
+            value_end: end - 1,
+            json_start: self.json_len,
+            json_end: self.json_len,
+            is_plain,
+        });
+        Some(())
+    }
+
+    /// Counts a member that `data` shows as written.
+    fn keep(&mut self, place: MemberPlace) -> Option<()> {
+        let object = &mut self.objects[self.depth];
+        let is_first_written = object.written == 0;
+        object.written += 1;
+        if is_first_written && !place.is_first {
+            // Drop the comma before the member: it is the first one `data` shows.
+            self.flush(place.key_start - 1)?;
+            self.copied = place.key_start;
+        }
+        Some(())
+    }
+
+    /// Writes, in place of the value from `value_start` to `value_end`, the JSON string of
+    /// the `len` bytes of `source` at `offset`, which need no escapes.
+    fn quote(
+        &mut self,
+        value_start: usize,
+        value_end: usize,
+        source: &[u8],
+        offset: usize,
+        len: usize,
+    ) -> Option<()> {
+        self.flush(value_start)?;
+        self.copied = value_end;
+        let at = self.data_len;
+        *self.data.get_mut(at)? = b'"';
+        copy_short(&mut self.data, at + 1, source, offset, len)?;
+        *self.data.get_mut(at + 1 + len)? = b'"';
+        self.data_len = at + len + 2;
+        Some(())
+    }
+
+    /// Leaves a member out of `data`.
+    fn leave_out(&mut self, place: MemberPlace, value_end: usize) -> Option<()> {
+        self.flush(place.start())?;
+        self.copied = value_end;
+        Some(())
+    }
+
+    /// Starts the members of the object under `key`.
+    fn enter_object(&mut self, place: MemberPlace, key: &str) -> Option<()> {
+        if self.depth + 1 >= MAX_DEPTH {
+            return None;
+        }
+        self.flush(place.start())?;
+        if self.objects[self.depth].written == 0 && !place.is_first {
+            // Drop the comma: the object would be the first member `data` shows.
+            self.copied = place.key_start;
+        }
+        let start = self.objects[self.depth].prefix_len;
+        let prefix_len = start + key.len() + 1;
+        if prefix_len > MAX_PREFIX {
+            return None;
+        }
+        self.prefix[start..prefix_len - 1].copy_from_slice(key.as_bytes());
+        self.prefix[prefix_len - 1] = b'.';
+        self.depth += 1;
+        self.objects[self.depth] = Open {
+            prefix_len,
+            names_start: self.names_len,
+            slots: [0; 2],
+            written: 0,
+        };
+        Some(())
+    }
+
+    /// Ends the current object, declining when `data` shows none of its members.
+    fn leave_object(&mut self) -> Option<()> {
+        let object = self.objects[self.depth];
+        if object.written == 0 {
+            return None;
+        }
+        self.names_len = object.names_start;
+        self.depth -= 1;
+        self.objects[self.depth].written += 1;
+        Some(())
+    }
+
+    /// Copies the input from the last copied offset up to `to` into `data`.
+    fn flush(&mut self, to: usize) -> Option<()> {
+        if to <= self.copied {
+            return Some(());
+        }
+        let len = to - self.copied;
+        copy_short(
+            &mut self.data,
+            self.data_len,
+            self.input.as_bytes(),
+            self.copied,
+            len,
+        )?;
+        self.data_len += len;
+        self.copied = to;
+        Some(())
+    }
+}
+
+/// Returns `bytes` with a length of at least `room`. Resizing fills the new bytes, which
+/// the pass then writes over.
+fn with_room(mut bytes: Vec<u8>, room: usize) -> Vec<u8> {
+    if bytes.len() < room {
+        bytes.resize(room, 0);
+    }
+    bytes
+}
+
+/// Copies the `len` bytes of `source` at `from` to `target` at `at`. Texts up to [`CHUNK`]
+/// bytes long are copied in one move of [`CHUNK`] bytes when both sides have the room,
+/// which writes bytes past the end that the caller overwrites or cuts off. Returns `None`
+/// when `target` is too short.
+#[inline(always)]
+fn copy_short(target: &mut [u8], at: usize, source: &[u8], from: usize, len: usize) -> Option<()> {
+    if len <= CHUNK {
+        let to: Option<&mut [u8; CHUNK]> = target
+            .get_mut(at..at + CHUNK)
+            .and_then(|to| to.try_into().ok());
+        let chunk: Option<&[u8; CHUNK]> = source
+            .get(from..from + CHUNK)
+            .and_then(|chunk| chunk.try_into().ok());
+        if let (Some(to), Some(chunk)) = (to, chunk) {
+            *to = *chunk;
+            return Some(());
+        }
+    }
+    target
+        .get_mut(at..at + len)?
+        .copy_from_slice(source.get(from..from + len)?);
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fuzzing::check_one_pass_decoder;
+    use crate::json::JsonValue;
+
+    const EVENT: &str = include_str!("../benches/data/event.json");
+
+    #[test]
+    fn packetbeat_events_use_one_pass() {
+        let compact = JsonValue::parse_prefix(EVENT).unwrap().to_compact();
+        assert!(check_one_pass_decoder(&compact));
+        let example = include_str!("../../event/tests/data/event-example.json");
+        let compact = JsonValue::parse_prefix(example).unwrap().to_compact();
+        assert!(check_one_pass_decoder(&compact), "{compact}");
+    }
+
+    #[test]
+    fn usual_shapes_match_general_decoder() {
+        let lines = [
+            r#"{"a":"1"}"#,
+            r#"{"e":"","a":"1","o":{"e":"","a":"1","f":""},"z":""}"#,
+            r#"{"status":"OK","a":"1","srcip":"1.2.3.4","b":{"c":"2"},"url":""}"#,
+            r#"{"a":{"b":{"c":"x"}},"status":"OK","d":{"e":1}}"#,
+            r#"{"status":"OK","a":{"b":"1"}}"#,
+            r#"{"n":1,"m":-7,"big":123456789,"t":true,"f":false,"z":null}"#,
+            r#"{"l":["x","y"],"o":[{"k":1}],"e":[],"n":[1,-2]}"#,
+            r#"{"s":"aé€ b","k":"]","q":"x[y"}"#,
+            r#"{"dstuser":"bob","systemname":"h","id":"7","a":"1"}"#,
+        ];
+        for line in lines {
+            assert!(check_one_pass_decoder(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn unusual_shapes_are_declined() {
+        let lines = [
+            r#"{}"#,
+            r#"{"a.b":"1"}"#,
+            r#"{"a\"b":"1"}"#,
+            r#"{"a":"1","A":"2"}"#,
+            r#"{"a":{"b":"1"},"a":"2"}"#,
+            r#"{"o":{"b":"1","B":"2"}}"#,
+            r#"{"f":1.5}"#,
+            r#"{"f":1234567890}"#,
+            r#"{"f":-0}"#,
+            r#"{"f":1e3}"#,
+            r#"{"o":{}}"#,
+            r#"{"o":{"e":""}}"#,
+            r#"{"Status":"x"}"#,
+            r#"{"user":"x"}"#,
+            r#"{"system_name":"x"}"#,
+            r#"{"id":7}"#,
+            r#"{"data":{"a":"1"}}"#,
+            r#"{"s":"[1,2]"}"#,
+            r#"{"s":"a\nb"}"#,
+            r#"{"s":"a\u0041"}"#,
+            r#"{"a":"1"} "#,
+            r#"{"a":"1","b": 2}"#,
+            r#"{"a":[1, 2]}"#,
+            r#"{"a":"1""#,
+            r#"{"a":tru}"#,
+            "{\"a\":\"\x01\"}",
+        ];
+        for line in lines {
+            assert!(!check_one_pass_decoder(line), "{line}");
+        }
+    }
+
+    /// A small deterministic generator of member texts, usual and unusual.
+    struct Generator(u64);
+
+    impl Generator {
+        fn next(&mut self, below: usize) -> usize {
+            // xorshift64
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % below as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, choices: &[&'a str]) -> &'a str {
+            choices[self.next(choices.len())]
+        }
+
+        fn object(&mut self, depth: usize, out: &mut String) {
+            const KEYS: [&str; 10] = [
+                "a",
+                "b",
+                "c",
+                "dns",
+                "status",
+                "srcip",
+                "systemname",
+                "é",
+                "url",
+                "question",
+            ];
+            const ODD_KEYS: [&str; 9] = [
+                "A",
+                "id",
+                "Status",
+                "user",
+                "data",
+                "system_name",
+                "x.y",
+                "",
+                "q\\\"",
+            ];
+            const VALUES: [&str; 14] = [
+                "\"\"",
+                "\"x\"",
+                "\"OK\"",
+                "\"é\"",
+                "0",
+                "7",
+                "-3",
+                "123456789",
+                "true",
+                "false",
+                "null",
+                "[]",
+                "[1,2]",
+                "[\"a\",{\"k\":1}]",
+            ];
+            const ODD_VALUES: [&str; 10] = [
+                "\"[1]\"",
+                "\"a\\\"b\"",
+                "\"[\"",
+                "1234567890",
+                "-0",
+                "1.5",
+                "2.0",
+                "[1, 2]",
+                "{}",
+                "{\"e\":\"\"}",
+            ];
+            out.push('{');
+            let members = 1 + self.next(5);
+            for index in 0..members {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push('"');
+                let key = match self.next(12) {
+                    0 => self.pick(&ODD_KEYS),
+                    _ => self.pick(&KEYS),
+                };
+                out.push_str(key);
+                out.push_str("\":");
+                match self.next(16) {
+                    0..=2 if depth < 3 => self.object(depth + 1, out),
+                    3 => out.push_str(self.pick(&ODD_VALUES)),
+                    _ => out.push_str(self.pick(&VALUES)),
+                }
+            }
+            out.push('}');
+        }
+    }
+
+    #[test]
+    fn generated_objects_match_general_decoder() {
+        let mut generator = Generator(0x9E37_79B9_7F4A_7C15);
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut line = String::new();
+            generator.object(0, &mut line);
+            if check_one_pass_decoder(&line) {
+                accepted += 1;
+            }
+        }
+        // Both outcomes must be common for the comparison to mean something.
+        assert!((1_000..19_000).contains(&accepted), "{accepted} accepted");
+    }
+}
