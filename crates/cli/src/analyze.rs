@@ -84,6 +84,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     logging::init("info");
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
+    signals.start_watchdog()?;
     let file_config = match &args.config {
         Some(path) => config::load(path).map_err(config_error)?,
         None => config::AnalyzeConfig::default(),

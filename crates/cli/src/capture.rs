@@ -123,6 +123,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     if args.user.is_none() {
         drop_privileges(None)?;
     }
+    signals.start_watchdog()?;
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;

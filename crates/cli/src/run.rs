@@ -138,6 +138,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if args.user.is_none() {
         drop_privileges(None)?;
     }
+    signals.start_watchdog()?;
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;

@@ -1,13 +1,26 @@
 //! Signal flags: SIGINT and SIGTERM request a stop, SIGHUP requests a reload.
 //!
 //! The handlers only set atomic flags (signal-hook's `flag` module); the loops check the flags
-//! between polls and do the work outside the handler.
+//! between polls and do the work outside the handler. A stop that blocks, for example on a
+//! write to a named pipe whose reader stopped reading, still ends the process: a second stop
+//! signal exits at once, and a watchdog exits [`STOP_GRACE`] after the first one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use tracing::error;
+
+use crate::exit::ExitStatus;
+
+/// Time that a requested stop may take before the watchdog ends the process without writing
+/// what is still pending. A normal stop takes a few seconds at most.
+pub const STOP_GRACE: Duration = Duration::from_secs(20);
+
+/// Interval at which the watchdog checks for a requested stop.
+const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 
 /// The flags that the signal handlers set.
 #[derive(Debug, Clone)]
@@ -26,12 +39,35 @@ impl SignalFlags {
             reload: Arc::new(AtomicBool::new(false)),
         };
         for signal in [SIGINT, SIGTERM] {
+            // Registered first, so the first signal finds the flag still clear and only the
+            // next one exits.
+            signal_hook::flag::register_conditional_shutdown(
+                signal,
+                ExitStatus::Runtime as i32,
+                Arc::clone(&flags.stop),
+            )
+            .with_context(|| format!("failed to install the handler of signal {signal}"))?;
             signal_hook::flag::register(signal, Arc::clone(&flags.stop))
                 .with_context(|| format!("failed to install the handler of signal {signal}"))?;
         }
         signal_hook::flag::register(SIGHUP, Arc::clone(&flags.reload))
             .with_context(|| format!("failed to install the handler of signal {SIGHUP}"))?;
         Ok(flags)
+    }
+
+    /// Starts the watchdog that ends the process when a stop takes longer than
+    /// [`STOP_GRACE`]. Commands that drop privileges call it afterwards, because threads
+    /// started before the drop keep their capabilities.
+    pub fn start_watchdog(&self) -> anyhow::Result<()> {
+        watch_stop(Arc::clone(&self.stop), STOP_GRACE, || {
+            error!(
+                grace_seconds = STOP_GRACE.as_secs(),
+                "the stop did not finish in time, so dnstel exits without writing what is \
+                 still pending; an output may be blocked, for example a named pipe whose \
+                 reader stopped reading"
+            );
+            std::process::exit(ExitStatus::Runtime as i32);
+        })
     }
 
     /// Returns true when a stop was requested.
@@ -43,5 +79,46 @@ impl SignalFlags {
     /// that arrive between two calls count as one).
     pub fn take_reload(&self) -> bool {
         self.reload.swap(false, Ordering::Relaxed)
+    }
+}
+
+/// Starts a thread that waits until `stop` is set, then waits `grace` more and calls
+/// `overrun`. The process normally exits before that.
+fn watch_stop(
+    stop: Arc<AtomicBool>,
+    grace: Duration,
+    overrun: impl FnOnce() + Send + 'static,
+) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("stop-watchdog".to_string())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(WATCH_INTERVAL);
+            }
+            std::thread::sleep(grace);
+            overrun();
+        })
+        .context("failed to start the stop watchdog thread")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn watchdog_fires_after_stop_and_grace() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (sender, receiver) = mpsc::channel();
+        watch_stop(Arc::clone(&stop), Duration::from_millis(50), move || {
+            sender.send(()).expect("the test waits");
+        })
+        .expect("thread starts");
+        let before_stop = receiver.recv_timeout(3 * WATCH_INTERVAL);
+        assert!(before_stop.is_err(), "no overrun before a stop");
+        stop.store(true, Ordering::Relaxed);
+        let after_stop = receiver.recv_timeout(Duration::from_secs(30));
+        assert!(after_stop.is_ok(), "overrun after the stop and the grace");
     }
 }
