@@ -275,6 +275,7 @@ impl<'t> Pass<'t> {
     }
 
     /// Takes a member of the parsed object itself, which may fill a static field.
+    #[inline(always)]
     fn top_level_member(
         &mut self,
         place: MemberPlace,
@@ -302,6 +303,7 @@ impl<'t> Pass<'t> {
     }
 
     /// Stores a member that is not an object as a dynamic field and writes it to `data`.
+    #[inline(always)]
     fn field(
         &mut self,
         place: MemberPlace,
@@ -356,6 +358,7 @@ impl<'t> Pass<'t> {
 
     /// Records the key at `offset` in the current object, and declines when the object has
     /// it already, ignoring ASCII case.
+    #[inline(always)]
     fn add_name(&mut self, offset: usize, len: usize) -> Option<()> {
         let bytes = self.input.as_bytes();
         let slot = key_slot(bytes, offset, len);
@@ -384,6 +387,7 @@ impl<'t> Pass<'t> {
 
     /// Adds the field `prefix` + key: value, with the key at `key_offset` of the input and
     /// the value at `value_offset` of `source`.
+    #[inline(always)]
     fn push_field(
         &mut self,
         key_offset: usize,
@@ -432,6 +436,7 @@ impl<'t> Pass<'t> {
     }
 
     /// Counts a member that `data` shows as written.
+    #[inline(always)]
     fn keep(&mut self, place: MemberPlace) -> Option<()> {
         let object = &mut self.objects[self.depth];
         let is_first_written = object.written == 0;
@@ -446,6 +451,7 @@ impl<'t> Pass<'t> {
 
     /// Writes, in place of the value from `value_start` to `value_end`, the JSON string of
     /// the `len` bytes of `source` at `offset`, which need no escapes.
+    #[inline(always)]
     fn quote(
         &mut self,
         value_start: usize,
@@ -465,6 +471,7 @@ impl<'t> Pass<'t> {
     }
 
     /// Leaves a member out of `data`.
+    #[inline(always)]
     fn leave_out(&mut self, place: MemberPlace, value_end: usize) -> Option<()> {
         self.flush(place.start())?;
         self.copied = value_end;
@@ -511,6 +518,7 @@ impl<'t> Pass<'t> {
     }
 
     /// Copies the input from the last copied offset up to `to` into `data`.
+    #[inline(always)]
     fn flush(&mut self, to: usize) -> Option<()> {
         if to <= self.copied {
             return Some(());
