@@ -572,6 +572,7 @@ fn copy_short(target: &mut [u8], at: usize, source: &[u8], from: usize, len: usi
 
 #[cfg(test)]
 mod tests {
+    use crate::event::MAX_DYNAMIC_FIELDS;
     use crate::fuzzing::check_one_pass_decoder;
     use crate::json::JsonValue;
 
@@ -635,6 +636,75 @@ mod tests {
             "{\"a\":\"\x01\"}",
         ];
         for line in lines {
+            assert!(!check_one_pass_decoder(line), "{line}");
+        }
+    }
+
+    /// Returns an object with the `count` members `"<prefix><index>":<value>`.
+    fn members(prefix: &str, count: usize, value: &str) -> String {
+        let members: Vec<String> = (0..count)
+            .map(|index| format!("\"{prefix}{index}\":{value}"))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    }
+
+    #[test]
+    fn limits_accept_up_to_bound() {
+        // The dotted prefix `k…k.` of the inner member is 256 and 257 bytes long.
+        let at_prefix = format!(r#"{{"{}":{{"a":"1"}}}}"#, "k".repeat(255));
+        let past_prefix = format!(r#"{{"{}":{{"a":"1"}}}}"#, "k".repeat(256));
+        assert!(check_one_pass_decoder(&at_prefix));
+        assert!(!check_one_pass_decoder(&past_prefix));
+
+        // 16 and 17 nested objects, the parsed object included.
+        let at_depth = format!(r#"{}{{"x":"1"}}{}"#, r#"{"a":"#.repeat(15), "}".repeat(15));
+        let past_depth = format!(r#"{}{{"x":"1"}}{}"#, r#"{"a":"#.repeat(16), "}".repeat(16));
+        assert!(check_one_pass_decoder(&at_depth));
+        assert!(!check_one_pass_decoder(&past_depth));
+
+        // The keys of the open objects: the outer `o` and 127 or 128 inner ones.
+        let at_names = format!(r#"{{"o":{}}}"#, members("n", 127, r#""v""#));
+        let past_names = format!(r#"{{"o":{}}}"#, members("n", 128, r#""v""#));
+        assert!(check_one_pass_decoder(&at_names));
+        assert!(!check_one_pass_decoder(&past_names));
+
+        // Dynamic fields, in objects of 100 members because of the key limit above, with a
+        // static field after them that adds none.
+        let fields = |last: usize| {
+            format!(
+                r#"{{"a":{},"b":{},"c":{},"status":"OK"}}"#,
+                members("f", 100, "1"),
+                members("f", 100, "1"),
+                members("f", last, "1")
+            )
+        };
+        let at_fields = fields(MAX_DYNAMIC_FIELDS - 200);
+        let past_fields = fields(MAX_DYNAMIC_FIELDS - 199);
+        assert!(check_one_pass_decoder(&at_fields));
+        assert!(!check_one_pass_decoder(&past_fields));
+    }
+
+    #[test]
+    fn keys_alike_in_slot_stay_apart() {
+        // Keys of the same length share a slot when their first eight bytes are equal
+        // ignoring bit 5, which also pairs `@` with `` ` `` and the UTF-8 of `é` with `É`.
+        let distinct = [
+            r#"{"abcdefghX":"1","abcdefghY":"2"}"#,
+            r#"{"abcdefghX":"1","ABCDEFGHY":"2"}"#,
+            r#"{"abcdefgh@":"1","abcdefgh`":"2"}"#,
+            r#"{"a@":"1","a`":"2"}"#,
+            r#"{"é":"1","É":"2"}"#,
+            r#"{"o":{"xxxxxxxxé":"1","xxxxxxxxÉ":{"b":"2"}}}"#,
+        ];
+        for line in distinct {
+            assert!(check_one_pass_decoder(line), "{line}");
+        }
+        let repeated = [
+            r#"{"abcdefghXyz":"1","ABCDEFGHxYZ":"2"}"#,
+            r#"{"o":{"abcdefghijklmnopq":"1","abcdefghijklmnopQ":"2"}}"#,
+            r#"{"abcdefghX":{"b":"1"},"ABCDEFGHx":{"c":"2"}}"#,
+        ];
+        for line in repeated {
             assert!(!check_one_pass_decoder(line), "{line}");
         }
     }
