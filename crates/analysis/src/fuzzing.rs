@@ -5,7 +5,7 @@ use chrono::DateTime;
 use crate::compact_decoder::decode_compact;
 use crate::data::{build_data, write_data, DataTree};
 use crate::event::Event;
-use crate::json::{write_compact_prefix, JsonValue};
+use crate::json::{write_compact_prefix, JsonValue, NESTING_TOO_DEEP};
 use crate::json_decoder::{
     decode_json, decode_json_general, ArrayMode, JsonDecodeOutcome, JsonOptions, NullMode,
 };
@@ -43,8 +43,14 @@ pub fn decode_line(bytes: &[u8]) {
         } else {
             assert_eq!(compact, "{}", "alert data left out only when empty");
         }
+        // `data` nests at each dot of a key, as Wazuh's alerts do, so a key with about a
+        // thousand dots nests it past the parser's limit. Only that error is allowed.
         let reparsed = JsonValue::parse_prefix(&compact);
-        assert!(reparsed.is_ok(), "printed data must parse again: {compact}");
+        let too_deep = matches!(&reparsed, Err(error) if error.reason == NESTING_TOO_DEEP);
+        assert!(
+            reparsed.is_ok() || too_deep,
+            "printed data must parse again: {compact}"
+        );
         let _ = data.to_pretty();
     }
 }

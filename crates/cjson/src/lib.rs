@@ -23,6 +23,9 @@ pub use scan::{find_byte, find_special, find_special_after_dots};
 /// Nesting depth at which parsing is rejected, as in cJSON.
 pub const MAX_NESTING: usize = 1000;
 
+/// The [`JsonError::reason`] of text nested [`MAX_NESTING`] levels or deeper.
+pub const NESTING_TOO_DEEP: &str = "nesting deeper than 1000 levels";
+
 /// A parsed JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsonValue {
@@ -329,7 +332,7 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self, depth: usize) -> Result<JsonValue, JsonError> {
         if depth >= MAX_NESTING {
-            return Err(self.error("nesting deeper than 1000 levels"));
+            return Err(self.error(NESTING_TOO_DEEP));
         }
         let rest = &self.bytes[self.pos..];
         if rest.starts_with(b"null") {
