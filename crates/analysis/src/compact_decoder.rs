@@ -606,6 +606,22 @@ mod tests {
     }
 
     #[test]
+    fn declined_pass_keeps_data_members() {
+        use super::decode_compact;
+        use crate::event::Event;
+        use crate::json_decoder::{decode_json_general, JsonOptions};
+
+        let time = chrono::DateTime::UNIX_EPOCH.fixed_offset();
+        let line = r#"{"status":"OK"}"#;
+        let mut event = Event::new(line.to_string(), "test".into(), time);
+        decode_json_general(&mut event, line, JsonOptions::default(), false);
+        assert_eq!(event.data_members(), Some(""));
+
+        assert!(!decode_compact(&mut event, r#"{"a.b":"1"}"#));
+        assert_eq!(event.data_members(), Some(""));
+    }
+
+    #[test]
     fn unusual_shapes_are_declined() {
         let lines = [
             r#"{}"#,

@@ -489,9 +489,9 @@ impl Event {
 
     /// Takes out the field text, as bytes, and the field spans, for a decoder that writes
     /// them directly; [`Event::restore_fields`] puts them back. Also returns the length of
-    /// the JSON text, where the spans of new fields without JSON text start and end.
+    /// the JSON text, where the spans of new fields without JSON text start and end. The
+    /// `data` members stay: a decoder that adds fields sets new ones.
     pub(crate) fn take_fields(&mut self) -> (Vec<u8>, Vec<FieldSpan>, usize) {
-        self.data_members = None;
         let text = std::mem::take(&mut self.field_text).into_bytes();
         (
             text,
