@@ -86,7 +86,8 @@ pub struct CollectorStats {
     pub files_over_limit: u64,
     /// Failed reads or opens.
     pub read_errors: u64,
-    /// Matched paths that are not regular files (devices, FIFOs, folders), skipped.
+    /// Matched paths that are not regular files (devices, FIFOs, folders), and symbolic
+    /// links under a backup's name, skipped. Each path counts once.
     pub not_regular_files: u64,
     /// Last lines of renamed files that never got their newline, skipped when the file was
     /// closed after the drain grace.
@@ -404,6 +405,19 @@ impl Collector {
         }
     }
 
+    /// Lists the backups of `path` as [`list_backups`] does, and reports each symbolic link
+    /// under a backup's name once.
+    fn backups_of(&mut self, path: &Path) -> Vec<(PathBuf, FileKey)> {
+        let Backups { files, links } = list_backups(path);
+        for link in links {
+            if self.not_regular.insert(link.clone()) {
+                self.stats.not_regular_files += 1;
+                warn!(path = %link.display(), "a backup's name is a symbolic link, so it is not read");
+            }
+        }
+        files
+    }
+
     /// Lists the backups that rotation made after the file of follower `index` and before
     /// the file now at its path, newest first, when more than one rotation happened between
     /// two reads. Backups follow the numbering of Beats and logrotate: `<path>.1` is the
@@ -413,9 +427,9 @@ impl Collector {
     fn rotated_after(&mut self, index: usize) -> Option<Vec<(PathBuf, FileKey)>> {
         let follower = &mut self.followers[index].1;
         follower.chain_lookups = follower.chain_lookups.saturating_add(1);
+        let location = follower.location.clone();
+        let backups = self.backups_of(&location);
         let follower = &self.followers[index].1;
-        let location = &follower.location;
-        let backups = list_backups(location);
         if let Some(found) = backups.iter().position(|(_, key)| *key == follower.key) {
             return Some(backups[..found].to_vec());
         }
@@ -615,7 +629,7 @@ impl Collector {
         if records.is_empty() {
             return;
         }
-        let backups = list_backups(path);
+        let backups = self.backups_of(path);
         let oldest = backups
             .iter()
             .rposition(|(_, backup)| records.iter().any(|record| record_key(record) == *backup));
@@ -700,11 +714,19 @@ const MAX_BACKUP_NUMBER: u64 = 1024;
 /// The maximum number of folder entries read when looking for backups.
 const MAX_FOLDER_ENTRIES: usize = 10_000;
 
+/// The regular-file backups of a path, newest first, and the symbolic links found under
+/// backup names, which are not followed.
+struct Backups {
+    files: Vec<(PathBuf, FileKey)>,
+    links: Vec<PathBuf>,
+}
+
 /// Lists the backups of `path` under Beats' and logrotate's numbering, newest first:
 /// `<path>.1`, `<path>.2`, ... up to `<path>.1024`. The folder is read once, and missing
 /// numbers are skipped: during a rotation Beats renames the oldest backup first, so one number
 /// is briefly free.
-fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
+fn list_backups(path: &Path) -> Backups {
+    let mut links = Vec::new();
     // A configured path that is a link names a file elsewhere, and that file's writer
     // rotates it there, under the file's own name.
     let resolved = match std::fs::symlink_metadata(path) {
@@ -713,7 +735,10 @@ fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
     };
     let path = resolved.as_deref().unwrap_or(path);
     let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-        return Vec::new();
+        return Backups {
+            files: Vec::new(),
+            links,
+        };
     };
     let folder = if folder.as_os_str().is_empty() {
         Path::new(".")
@@ -721,7 +746,10 @@ fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
         folder
     };
     let Ok(entries) = std::fs::read_dir(folder) else {
-        return Vec::new();
+        return Backups {
+            files: Vec::new(),
+            links,
+        };
     };
     let prefix = name.as_encoded_bytes();
     let mut numbered = Vec::new();
@@ -737,17 +765,16 @@ fn list_backups(path: &Path) -> Vec<(PathBuf, FileKey)> {
             Ok(metadata) if metadata.is_file() => {
                 numbered.push((number, backup, FileKey::from_metadata(&metadata)));
             }
-            Ok(metadata) if metadata.file_type().is_symlink() => {
-                warn!(path = %backup.display(), "a backup's name is a symbolic link; not followed");
-            }
+            Ok(metadata) if metadata.file_type().is_symlink() => links.push(backup),
             _ => {}
         }
     }
     numbered.sort_by_key(|(number, _, _)| *number);
-    numbered
+    let files = numbered
         .into_iter()
         .map(|(_, backup, key)| (backup, key))
-        .collect()
+        .collect();
+    Backups { files, links }
 }
 
 /// Returns `N` when `name` is `<prefix>.N` with `N` a decimal number from 1 to 1024.

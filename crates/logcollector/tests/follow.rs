@@ -640,6 +640,14 @@ fn linked_backup_is_not_read() {
     std::os::unix::fs::symlink(&secret, backup(&path, 1)).expect("plant link");
     append(&path, 2..3);
     assert_eq!(numbers(&poll_all(&mut collector)), vec![1, 2]);
+    assert_eq!(collector.stats().not_regular_files, 1);
+
+    // The link is seen again at the next rotation, and counted and logged only once.
+    append(&path, 3..4);
+    fs::rename(&path, backup(&path, 3)).expect("rotate");
+    append(&path, 4..5);
+    assert_eq!(numbers(&poll_all(&mut collector)), vec![3, 4]);
+    assert_eq!(collector.stats().not_regular_files, 1);
 }
 
 #[test]
