@@ -94,9 +94,10 @@ pub struct FileOutput {
     active: PathBuf,
     /// The open active file; `None` after a failure, until the next write reopens it.
     file: Option<File>,
-    /// False when the active path names an existing file that is not a regular file, such as
-    /// `/dev/null` or a FIFO. Such a file is written in place and never renamed, because
-    /// rotating `/dev/null` would replace the device with a regular file for the whole host.
+    /// False when the active path named an existing file that is not a regular file, such as
+    /// `/dev/null` or a FIFO, at the latest open or reopen. Such a file is written in place and
+    /// never renamed, because rotating `/dev/null` would replace the device with a regular file
+    /// for the whole host.
     rotating: bool,
     buffer: LineBuffer,
     /// Bytes in the active file, buffered bytes included.
@@ -239,6 +240,11 @@ impl FileOutput {
 
     fn reopen_if_closed(&mut self) -> Result<(), OutputError> {
         if self.file.is_none() {
+            // The path may name another kind of file than at the start, for example a FIFO
+            // put in place of the file before a SIGHUP. Opened for reading and appending, a
+            // FIFO would keep every event in a pipe that only this process reads, and
+            // rotation would rename it.
+            self.rotating = !rotation::is_special_file(&self.active);
             let (file, size) = if self.rotating {
                 rotation::open_append(&self.active, self.options.permissions)?
             } else {

@@ -359,15 +359,20 @@ fn buffer_spill_keeps_order() {
     assert_eq!(output.stats().rotations, 1);
 }
 
+/// Creates a FIFO at `path` with the `mkfifo` command.
+fn make_fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo failed");
+}
+
 #[test]
 fn fifo_written_in_place() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let fifo = dir.path().join("packetbeat");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo runs");
-    assert!(status.success(), "mkfifo failed");
+    make_fifo(&fifo);
     let reader_path = fifo.clone();
     let reader = std::thread::spawn(move || fs::read_to_string(reader_path).expect("read FIFO"));
     // A second writer keeps the reader from seeing the end of input while the output reopens.
@@ -468,4 +473,43 @@ fn in_place_skips_and_rejects() {
     assert_eq!(stats.events_written, 1);
     let text = fs::read_to_string(dir.path().join("packetbeat")).expect("file exists");
     assert_eq!(text, "{\"a\":1}\n");
+}
+
+#[test]
+fn fifo_replacing_file_not_rotated() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut output = FileOutput::open(options(dir.path(), 10, 2)).expect("open file output");
+    assert!(output.is_rotating());
+    output
+        .write_event(b"{\"first\":true}")
+        .expect("write event");
+    output.flush().expect("flush succeeds");
+
+    // The file is moved away and a FIFO put in its place before the reopen, as an operator
+    // would do to stream the events elsewhere.
+    let fifo = dir.path().join("packetbeat");
+    fs::rename(&fifo, dir.path().join("moved")).expect("move the file away");
+    make_fifo(&fifo);
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || fs::read_to_string(reader_path).expect("read FIFO"));
+
+    output.reopen().expect("reopen onto the FIFO");
+    assert!(!output.is_rotating());
+    let events: Vec<String> = (0..40).map(|id| event(id, 1000)).collect();
+    for line in &events {
+        output.write_event(line.as_bytes()).expect("write event");
+    }
+    drop(output);
+
+    let received = reader.join().expect("reader thread");
+    assert_eq!(received.lines().count(), 40);
+    assert_eq!(received.lines().next(), Some(events[0].as_str()));
+    assert_eq!(
+        file_names(dir.path()),
+        vec!["moved".to_owned(), "packetbeat".to_owned()]
+    );
+    let file_type = fs::symlink_metadata(&fifo)
+        .expect("FIFO exists")
+        .file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&file_type));
 }
