@@ -1,7 +1,8 @@
 //! A stop that blocks on its output still ends the process. `dnstel capture` writes its events
 //! into a named pipe whose reader never reads, so the writes block once the pipe and the write
 //! buffer are full. A second stop signal then exits at once, and without it the watchdog exits
-//! after its grace time. Both exits use the runtime error code, 1.
+//! after its grace time. Both exits use the runtime error code, 1. The watchdog also ends a
+//! `dnstel run` whose startup waits to open an event file that is a pipe without a reader.
 //!
 //! Needs root for the packet socket and port 53 (see `support::live::live_tests_enabled`).
 
@@ -123,4 +124,39 @@ fn watchdog_ends_a_blocked_stop() {
     let status = wait_exit(&mut capture, Duration::from_secs(60));
     assert_eq!(status.and_then(|status| status.code()), Some(1));
     assert_eq!(capture.count_log("the stop did not finish in time"), 1);
+}
+
+#[test]
+fn watchdog_ends_a_startup_blocked_on_a_pipe() {
+    if !live_tests_enabled() {
+        return;
+    }
+    let _serial = serial();
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let status = Command::new("mkfifo")
+        .arg(directory.path().join("packetbeat"))
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo failed");
+    let config = support::shared_dir().join("seed/packetbeat.yml");
+    // Opening the pipe for writing waits for a reader, which never comes.
+    let mut run = LoggedProcess::start(
+        &[
+            "run",
+            "-i",
+            "lo",
+            "-c",
+            config.to_str().expect("UTF-8 path"),
+            "--data-dir",
+            directory.path().to_str().expect("UTF-8 path"),
+        ],
+        "rules loaded",
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    run.signal("TERM");
+
+    // The grace time is 20 s, and the bound leaves room for a slow machine.
+    let status = wait_exit(&mut run, Duration::from_secs(60));
+    assert_eq!(status.and_then(|status| status.code()), Some(1));
+    assert_eq!(run.count_log("the stop did not finish in time"), 1);
 }

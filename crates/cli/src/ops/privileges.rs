@@ -9,7 +9,9 @@
 //! only reachable through their permission bits.
 //!
 //! Capability sets belong to threads. Call [`drop_privileges`] before starting any thread, so
-//! every thread created afterwards inherits the reduced sets.
+//! every thread created afterwards inherits the reduced sets. The one exception is the stop
+//! watchdog, which starts earlier and clears its own sets first
+//! ([`clear_thread_capabilities`]).
 
 use std::os::unix::ffi::OsStrExt;
 
@@ -187,6 +189,12 @@ pub fn drop_privileges(user: Option<&str>) -> anyhow::Result<Dropped> {
         "cleared all capabilities; no --user given, so the user id stays"
     );
     Ok(Dropped::CapabilitiesCleared)
+}
+
+/// Clears every capability set of the calling thread and sets its `no_new_privs`, for a
+/// thread started before the process drops its privileges.
+pub fn clear_thread_capabilities() -> anyhow::Result<()> {
+    clear_capabilities()
 }
 
 /// Clears every capability set of the calling thread and sets `no_new_privs`.

@@ -6,7 +6,7 @@
 //! signal exits at once, and a watchdog exits [`STOP_GRACE`] after the first one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,6 +14,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use tracing::error;
 
 use crate::exit::ExitStatus;
+use crate::ops::privileges::clear_thread_capabilities;
 
 /// Time that a requested stop may take before the watchdog ends the process without writing
 /// what is still pending. A normal stop takes a few seconds at most.
@@ -56,8 +57,10 @@ impl SignalFlags {
     }
 
     /// Starts the watchdog that ends the process when a stop takes longer than
-    /// [`STOP_GRACE`]. Commands that drop privileges call it afterwards, because threads
-    /// started before the drop keep their capabilities.
+    /// [`STOP_GRACE`]. Commands start it right after installing the handlers, so a stop also
+    /// ends while startup is blocked, for example opening a named pipe without a reader. The
+    /// thread clears its own capabilities before it waits, because it starts before the
+    /// process drops its privileges.
     pub fn start_watchdog(&self) -> anyhow::Result<()> {
         watch_stop(Arc::clone(&self.stop), STOP_GRACE, || {
             error!(
@@ -82,16 +85,24 @@ impl SignalFlags {
     }
 }
 
-/// Starts a thread that waits until `stop` is set, then waits `grace` more and calls
-/// `overrun`. The process normally exits before that.
+/// Starts a thread that clears its own capabilities, waits until `stop` is set, then waits
+/// `grace` more and calls `overrun`. The process normally exits before that. Returns an
+/// error when the thread cannot start or cannot clear its capabilities.
 fn watch_stop(
     stop: Arc<AtomicBool>,
     grace: Duration,
     overrun: impl FnOnce() + Send + 'static,
 ) -> anyhow::Result<()> {
+    let (cleared_sender, cleared) = mpsc::channel();
     std::thread::Builder::new()
         .name("stop-watchdog".to_string())
         .spawn(move || {
+            let result = clear_thread_capabilities();
+            let is_cleared = result.is_ok();
+            let _ = cleared_sender.send(result);
+            if !is_cleared {
+                return;
+            }
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(WATCH_INTERVAL);
             }
@@ -99,13 +110,15 @@ fn watch_stop(
             overrun();
         })
         .context("failed to start the stop watchdog thread")?;
-    Ok(())
+    cleared
+        .recv()
+        .context("the stop watchdog thread ended before it started")?
+        .context("failed to clear the capabilities of the stop watchdog thread")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
 
     #[test]
     fn watchdog_fires_after_stop_and_grace() {
