@@ -84,7 +84,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     logging::init("info");
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
-    signals.start_watchdog()?;
+    // analyze keeps the privileges it starts with, so the watchdog needs none of them.
+    signals.start_watchdog()?.clear_capabilities()?;
     let file_config = match &args.config {
         Some(path) => config::load(path).map_err(config_error)?,
         None => config::AnalyzeConfig::default(),

@@ -96,7 +96,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     setup::report_not_applied(&config);
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
-    signals.start_watchdog()?;
+    let watchdog = signals.start_watchdog()?;
     if let Some(user) = &args.user {
         crate::ops::privileges::check_user(user)?;
     }
@@ -124,6 +124,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
     if args.user.is_none() {
         drop_privileges(None)?;
     }
+    watchdog.clear_capabilities()?;
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;

@@ -97,7 +97,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     setup::report_not_applied(&config);
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
-    signals.start_watchdog()?;
+    let watchdog = signals.start_watchdog()?;
 
     // Every option is checked before the data folder is created or an existing event file is
     // rotated, so a usage or configuration error leaves the folder as it was.
@@ -139,6 +139,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if args.user.is_none() {
         drop_privileges(None)?;
     }
+    watchdog.clear_capabilities()?;
 
     let registry = Registry::shared();
     args::start_metrics(metrics, &registry)?;

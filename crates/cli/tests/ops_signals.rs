@@ -194,33 +194,47 @@ fn root_without_user_keeps_no_capabilities() {
     // Wait for the rule thread to exist, so every thread is checked.
     std::thread::sleep(Duration::from_millis(300));
 
+    let threads = check_threads_unprivileged(&process, "0");
+    assert!(
+        threads >= 3,
+        "main, watchdog and rule threads checked, found {threads}"
+    );
+    let status = process.stop();
+    assert!(status.success(), "dnstel exited with {status}");
+}
+
+/// Checks that every thread of `process` has no capability, has `no_new_privs` set and runs
+/// as user id `uid`, and returns the number of threads.
+fn check_threads_unprivileged(process: &LoggedProcess, uid: &str) -> usize {
     let tasks = Path::new("/proc")
         .join(process.child.id().to_string())
         .join("task");
     let mut threads = 0;
     for task in std::fs::read_dir(&tasks).expect("read task list").flatten() {
         let status = std::fs::read_to_string(task.path().join("status")).expect("task status");
-        for set in ["CapEff:", "CapPrm:", "CapInh:", "CapBnd:", "CapAmb:"] {
-            let value = status
+        let field = |name: &str| {
+            status
                 .lines()
-                .find_map(|line| line.strip_prefix(set))
+                .find_map(|line| line.strip_prefix(name))
                 .map(str::trim)
-                .expect("capability line present");
-            assert_eq!(value, "0000000000000000", "{set} of {:?}", task.path());
+                .unwrap_or_else(|| panic!("{name} line in {:?}", task.path()))
+                .to_owned()
+        };
+        for set in ["CapEff:", "CapPrm:", "CapInh:", "CapBnd:", "CapAmb:"] {
+            assert_eq!(field(set), "0000000000000000", "{set} of {:?}", task.path());
         }
-        let no_new_privs = status
-            .lines()
-            .find_map(|line| line.strip_prefix("NoNewPrivs:"))
-            .map(str::trim);
-        assert_eq!(no_new_privs, Some("1"), "no_new_privs of {:?}", task.path());
+        assert_eq!(
+            field("NoNewPrivs:"),
+            "1",
+            "no_new_privs of {:?}",
+            task.path()
+        );
+        for id in field("Uid:").split_whitespace() {
+            assert_eq!(id, uid, "user ids of {:?}", task.path());
+        }
         threads += 1;
     }
-    assert!(
-        threads >= 2,
-        "main and rule threads checked, found {threads}"
-    );
-    let status = process.stop();
-    assert!(status.success(), "dnstel exited with {status}");
+    threads
 }
 
 #[test]
@@ -264,6 +278,12 @@ fn user_option_switches_user() {
         .find_map(|line| line.strip_prefix("CapEff:"))
         .map(str::trim);
     assert_eq!(effective, Some("0000000000000000"));
+    // The stop watchdog starts before the switch and ends up as unprivileged as the rest.
+    let threads = check_threads_unprivileged(&process, &uid);
+    assert!(
+        threads >= 3,
+        "main, watchdog and rule threads, found {threads}"
+    );
     for name in ["packetbeat", "alerts.json", "alerts.log", "meta.json"] {
         let owner = std::os::unix::fs::MetadataExt::uid(
             &std::fs::metadata(data.join(name)).expect("data file"),

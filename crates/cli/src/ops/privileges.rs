@@ -10,7 +10,7 @@
 //!
 //! Capability sets belong to threads. Call [`drop_privileges`] before starting any thread, so
 //! every thread created afterwards inherits the reduced sets. The one exception is the stop
-//! watchdog, which starts earlier and clears its own sets first
+//! watchdog, which starts earlier and clears its own sets right after the drop
 //! ([`clear_thread_capabilities`]).
 
 use std::os::unix::ffi::OsStrExt;
@@ -197,27 +197,34 @@ pub fn clear_thread_capabilities() -> anyhow::Result<()> {
     clear_capabilities()
 }
 
-/// Clears every capability set of the calling thread and sets `no_new_privs`.
-fn clear_capabilities() -> anyhow::Result<()> {
+/// Clears the bounding, ambient and inheritable capability sets of the calling thread and
+/// sets its `no_new_privs`, but keeps its effective and permitted sets. A thread started
+/// before a switch of user ids needs those to take part in it, because the switch applies
+/// to every thread.
+pub fn limit_thread_capabilities() -> anyhow::Result<()> {
     // The bounding set goes first because removing from it needs CAP_SETPCAP in the effective
-    // set, which the last steps remove. Without CAP_SETPCAP (an unprivileged process) the
-    // bounding set cannot change and exec cannot gain capabilities anyway once no_new_privs is
-    // set, so that failure is tolerated.
+    // set. Without CAP_SETPCAP (an unprivileged process) the bounding set cannot change and
+    // exec cannot gain capabilities anyway once no_new_privs is set, so that failure is
+    // tolerated.
     let effective = caps::read(None, CapSet::Effective).context("failed to read capabilities")?;
     if effective.contains(&caps::Capability::CAP_SETPCAP) {
         caps::clear(None, CapSet::Bounding)
             .context("failed to clear the capability bounding set")?;
     }
-    for set in [
-        CapSet::Ambient,
-        CapSet::Inheritable,
-        CapSet::Effective,
-        CapSet::Permitted,
-    ] {
+    for set in [CapSet::Ambient, CapSet::Inheritable] {
         caps::clear(None, set)
             .with_context(|| format!("failed to clear capability set {set:?}"))?;
     }
-    nix::sys::prctl::set_no_new_privs().context("failed to set no_new_privs")?;
+    nix::sys::prctl::set_no_new_privs().context("failed to set no_new_privs")
+}
+
+/// Clears every capability set of the calling thread and sets `no_new_privs`.
+fn clear_capabilities() -> anyhow::Result<()> {
+    limit_thread_capabilities()?;
+    for set in [CapSet::Effective, CapSet::Permitted] {
+        caps::clear(None, set)
+            .with_context(|| format!("failed to clear capability set {set:?}"))?;
+    }
     verify_cleared()
 }
 

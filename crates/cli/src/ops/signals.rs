@@ -6,15 +6,16 @@
 //! signal exits at once, and a watchdog exits [`STOP_GRACE`] after the first one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use tracing::error;
+use tracing::{error, warn};
 
 use crate::exit::ExitStatus;
-use crate::ops::privileges::clear_thread_capabilities;
+use crate::ops::privileges::{clear_thread_capabilities, limit_thread_capabilities};
 
 /// Time that a requested stop may take before the watchdog ends the process without writing
 /// what is still pending. A normal stop takes a few seconds at most.
@@ -58,10 +59,13 @@ impl SignalFlags {
 
     /// Starts the watchdog that ends the process when a stop takes longer than
     /// [`STOP_GRACE`]. Commands start it right after installing the handlers, so a stop also
-    /// ends while startup is blocked, for example opening a named pipe without a reader. The
-    /// thread clears its own capabilities before it waits, because it starts before the
-    /// process drops its privileges.
-    pub fn start_watchdog(&self) -> anyhow::Result<()> {
+    /// ends while startup is blocked, for example opening a named pipe without a reader.
+    ///
+    /// The thread starts before the process drops its privileges. It clears its bounding,
+    /// ambient and inheritable sets at once but keeps its effective and permitted sets until
+    /// then, because a switch of user ids applies to every thread and needs them in each.
+    /// Call [`Watchdog::clear_capabilities`] right after the drop.
+    pub fn start_watchdog(&self) -> anyhow::Result<Watchdog> {
         watch_stop(Arc::clone(&self.stop), STOP_GRACE, || {
             error!(
                 grace_seconds = STOP_GRACE.as_secs(),
@@ -85,35 +89,62 @@ impl SignalFlags {
     }
 }
 
-/// Starts a thread that clears its own capabilities, waits until `stop` is set, then waits
-/// `grace` more and calls `overrun`. The process normally exits before that. Returns an
-/// error when the thread cannot start or cannot clear its capabilities.
+/// The stop watchdog thread, which takes requests to clear its capabilities.
+pub struct Watchdog {
+    requests: mpsc::Sender<mpsc::Sender<anyhow::Result<()>>>,
+}
+
+impl Watchdog {
+    /// Clears every capability set of the watchdog thread and waits until it did.
+    pub fn clear_capabilities(&self) -> anyhow::Result<()> {
+        let (reply, answer) = mpsc::channel();
+        self.requests
+            .send(reply)
+            .context("the stop watchdog thread ended")?;
+        answer
+            .recv()
+            .context("the stop watchdog thread ended")?
+            .context("failed to clear the capabilities of the stop watchdog thread")
+    }
+}
+
+/// Starts a thread that waits until `stop` is set, then waits `grace` more and calls
+/// `overrun`. The process normally exits before that. While it waits for the stop, the
+/// thread also clears its capabilities on each request from
+/// [`Watchdog::clear_capabilities`].
 fn watch_stop(
     stop: Arc<AtomicBool>,
     grace: Duration,
     overrun: impl FnOnce() + Send + 'static,
-) -> anyhow::Result<()> {
-    let (cleared_sender, cleared) = mpsc::channel();
+) -> anyhow::Result<Watchdog> {
+    let (sender, requests) = mpsc::channel::<mpsc::Sender<anyhow::Result<()>>>();
     std::thread::Builder::new()
         .name("stop-watchdog".to_string())
         .spawn(move || {
-            let result = clear_thread_capabilities();
-            let is_cleared = result.is_ok();
-            let _ = cleared_sender.send(result);
-            if !is_cleared {
-                return;
+            // The capabilities a later switch of user ids needs stay until the request.
+            if let Err(error) = limit_thread_capabilities() {
+                warn!(%error, "failed to limit the capabilities of the stop watchdog thread");
             }
+            // Requests stop once the handle is dropped; the thread then only sleeps.
+            let mut requests = Some(requests);
             while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(WATCH_INTERVAL);
+                let Some(open) = &requests else {
+                    std::thread::sleep(WATCH_INTERVAL);
+                    continue;
+                };
+                match open.recv_timeout(WATCH_INTERVAL) {
+                    Ok(reply) => {
+                        let _ = reply.send(clear_thread_capabilities());
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => requests = None,
+                }
             }
             std::thread::sleep(grace);
             overrun();
         })
         .context("failed to start the stop watchdog thread")?;
-    cleared
-        .recv()
-        .context("the stop watchdog thread ended before it started")?
-        .context("failed to clear the capabilities of the stop watchdog thread")
+    Ok(Watchdog { requests: sender })
 }
 
 #[cfg(test)]
@@ -124,10 +155,13 @@ mod tests {
     fn watchdog_fires_after_stop_and_grace() {
         let stop = Arc::new(AtomicBool::new(false));
         let (sender, receiver) = mpsc::channel();
-        watch_stop(Arc::clone(&stop), Duration::from_millis(50), move || {
+        let watchdog = watch_stop(Arc::clone(&stop), Duration::from_millis(50), move || {
             sender.send(()).expect("the test waits");
         })
         .expect("thread starts");
+        watchdog
+            .clear_capabilities()
+            .expect("the watchdog clears its capabilities");
         let before_stop = receiver.recv_timeout(3 * WATCH_INTERVAL);
         assert!(before_stop.is_err(), "no overrun before a stop");
         stop.store(true, Ordering::Relaxed);
