@@ -109,6 +109,7 @@ fn second_stop_signal_exits_at_once() {
     capture.signal("TERM");
     let status = wait_exit(&mut capture, Duration::from_secs(10));
     assert_eq!(status.and_then(|status| status.code()), Some(1));
+    assert_eq!(capture.count_log("a second stop signal arrived"), 1);
 }
 
 #[test]
