@@ -26,6 +26,9 @@ const MAX_PREFIX: usize = 256;
 const MAX_OPEN_NAMES: usize = 128;
 /// Maximum number of top-level static fields in one event that the pass accepts.
 const MAX_STATICS: usize = 16;
+/// Maximum number of items of an array of strings that the pass prints itself. Longer arrays
+/// and arrays of other values go through the cJSON printer.
+const MAX_STRING_ITEMS: usize = 16;
 /// Length of a short copy: texts up to this long are copied in one fixed-size move, which
 /// may write past their end into room that the next write covers.
 const CHUNK: usize = 32;
@@ -110,6 +113,8 @@ enum Value<'t> {
     Word(usize, usize),
     /// An array, printed in [`Pass::pretty`].
     Array,
+    /// An array of this many strings without escapes, whose items are in [`Pass::items`].
+    Strings(usize),
 }
 
 /// The state of one decoding pass.
@@ -136,6 +141,9 @@ struct Pass<'t> {
     names_len: usize,
     statics: [(StaticField, &'t str); MAX_STATICS],
     statics_len: usize,
+    /// The items of the latest array of strings, as offset and length in the input, quotes
+    /// included.
+    items: [(u32, u32); MAX_STRING_ITEMS],
     /// The formatted text of the latest array.
     pretty: String,
 }
@@ -169,6 +177,7 @@ impl<'t> Pass<'t> {
             names_len: 0,
             statics: [(StaticField::SrcIp, ""); MAX_STATICS],
             statics_len: 0,
+            items: [(0, 0); MAX_STRING_ITEMS],
             pretty: String::new(),
         }
     }
@@ -221,11 +230,15 @@ impl<'t> Pass<'t> {
                     (Value::Text(input.get(value_start + 1..end)?), end + 1)
                 }
                 b'[' => {
-                    self.pretty.clear();
-                    let array = &input[value_start..];
-                    let length =
-                        write_pretty_compact_value(array, self.depth + 1, &mut self.pretty)?;
-                    (Value::Array, value_start + length)
+                    if let Some((end, count)) = string_items(bytes, value_start, &mut self.items) {
+                        (Value::Strings(count), end)
+                    } else {
+                        self.pretty.clear();
+                        let array = &input[value_start..];
+                        let length =
+                            write_pretty_compact_value(array, self.depth + 1, &mut self.pretty)?;
+                        (Value::Array, value_start + length)
+                    }
                 }
                 b'-' | b'0'..=b'9' => {
                     let (length, _) = plain_int_prefix(&bytes[value_start..])?;
@@ -353,6 +366,10 @@ impl<'t> Pass<'t> {
                 // A compact array shows in `data` as written.
                 self.keep(place)
             }
+            Value::Strings(count) => {
+                self.push_strings_field(key_offset, key.len(), count)?;
+                self.keep(place)
+            }
         }
     }
 
@@ -397,17 +414,69 @@ impl<'t> Pass<'t> {
         value_len: usize,
         is_plain: bool,
     ) -> Option<()> {
+        let (start, name_end) = self.start_field(key_offset, key_len, value_len)?;
+        copy_short(
+            &mut self.text,
+            name_end + 2,
+            source,
+            value_offset,
+            value_len,
+        )?;
+        self.end_field(start, name_end, name_end + 2 + value_len, is_plain);
+        Some(())
+    }
+
+    /// Adds the field `prefix` + key: value for an array of `count` strings in
+    /// [`Pass::items`], printed as cJSON prints it: `["a", "b"]`.
+    #[inline(always)]
+    fn push_strings_field(
+        &mut self,
+        key_offset: usize,
+        key_len: usize,
+        count: usize,
+    ) -> Option<()> {
+        let items = self.items.get(..count)?;
+        let items_len: usize = items.iter().map(|&(_, len)| len as usize).sum();
+        let value_len = 2 + items_len + 2 * (count - 1);
+        let (start, name_end) = self.start_field(key_offset, key_len, value_len)?;
+        let bytes = self.input.as_bytes();
+        let text = &mut self.text;
+        let mut at = name_end + 2;
+        *text.get_mut(at)? = b'[';
+        at += 1;
+        for (index, &(offset, len)) in self.items[..count].iter().enumerate() {
+            if index > 0 {
+                text.get_mut(at..at + 2)?.copy_from_slice(b", ");
+                at += 2;
+            }
+            copy_short(text, at, bytes, offset as usize, len as usize)?;
+            at += len as usize;
+        }
+        *text.get_mut(at)? = b']';
+        self.end_field(start, name_end, at + 1, false);
+        Some(())
+    }
+
+    /// Makes room for a field whose value is `value_len` bytes long and writes its name and
+    /// the `: ` after it. Returns where the field starts and where its name ends.
+    #[inline(always)]
+    fn start_field(
+        &mut self,
+        key_offset: usize,
+        key_len: usize,
+        value_len: usize,
+    ) -> Option<(usize, usize)> {
         if self.spans.len() >= MAX_DYNAMIC_FIELDS {
             return None;
         }
         let prefix_len = self.objects[self.depth].prefix_len;
         let start = self.text_len;
         let end = start + prefix_len + key_len + 2 + value_len + 1;
-
         if self.text.len() < end + CHUNK {
             let room = (end + CHUNK).max(2 * self.text.len());
             self.text = with_room(std::mem::take(&mut self.text), room);
         }
+
         let text = &mut self.text;
         copy_short(text, start, &self.prefix, 0, prefix_len)?;
         let name_end = start + prefix_len + key_len;
@@ -420,19 +489,22 @@ impl<'t> Pass<'t> {
         )?;
         text[name_end] = b':';
         text[name_end + 1] = b' ';
-        copy_short(text, name_end + 2, source, value_offset, value_len)?;
-        text[end - 1] = b'\n';
+        Some((start, name_end))
+    }
 
-        self.text_len = end;
+    /// Ends the field that [`Pass::start_field`] started, whose value ends at `value_end`.
+    #[inline(always)]
+    fn end_field(&mut self, start: usize, name_end: usize, value_end: usize, is_plain: bool) {
+        self.text[value_end] = b'\n';
+        self.text_len = value_end + 1;
         self.spans.push(FieldSpan {
             start,
             name_end,
-            value_end: end - 1,
+            value_end,
             json_start: self.json_len,
             json_end: self.json_len,
             is_plain,
         });
-        Some(())
     }
 
     /// Counts a member that `data` shows as written.
@@ -534,6 +606,37 @@ impl<'t> Pass<'t> {
         self.data_len += len;
         self.copied = to;
         Some(())
+    }
+}
+
+/// Reads the array whose `[` is at `start` when it is a non-empty array of strings without
+/// escapes in compact layout, with at most [`MAX_STRING_ITEMS`] items. Records each item,
+/// quotes included, in `items`, and returns the offset after the `]` and the number of
+/// items. Returns `None` for any other array.
+fn string_items(
+    bytes: &[u8],
+    start: usize,
+    items: &mut [(u32, u32); MAX_STRING_ITEMS],
+) -> Option<(usize, usize)> {
+    let mut pos = start + 1;
+    let mut count = 0;
+    loop {
+        if bytes.get(pos) != Some(&b'"') {
+            return None;
+        }
+        let end = find_special(bytes, pos + 1)?;
+        if bytes[end] != b'"' {
+            return None;
+        }
+        let item = (u32::try_from(pos).ok()?, u32::try_from(end + 1 - pos).ok()?);
+        *items.get_mut(count)? = item;
+        count += 1;
+        pos = end + 1;
+        match bytes.get(pos) {
+            Some(b',') => pos += 1,
+            Some(b']') => return Some((pos + 1, count)),
+            _ => return None,
+        }
     }
 }
 
@@ -765,7 +868,9 @@ mod tests {
                 "",
                 "q\\\"",
             ];
-            const VALUES: [&str; 14] = [
+            const VALUES: [&str; 16] = [
+                "[\"é\",\"\",\"b\"]",
+                "[\"x\"]",
                 "\"\"",
                 "\"x\"",
                 "\"OK\"",
@@ -781,7 +886,9 @@ mod tests {
                 "[1,2]",
                 "[\"a\",{\"k\":1}]",
             ];
-            const ODD_VALUES: [&str; 10] = [
+            const ODD_VALUES: [&str; 12] = [
+                "[\"a\\\"b\"]",
+                "[\"a\", \"b\"]",
                 "\"[1]\"",
                 "\"a\\\"b\"",
                 "\"[\"",
