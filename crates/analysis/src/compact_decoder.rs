@@ -158,7 +158,8 @@ impl<'t> Pass<'t> {
     ) -> Pass<'t> {
         // `data` is at most the input with two quotes added for each quoted value, and each
         // such member takes at least five bytes of input (`"":0,`), so `data` stays below
-        // 1.4 times the input. The field text is about as long as the input and grows when it is longer.
+        // 1.4 times the input. The field text is about as long as the input and grows when
+        // it is longer.
         let data = with_room(data.into_bytes(), input.len() + input.len() / 2 + 2 * CHUNK);
         let text = with_room(text, input.len() + input.len() / 4 + 2 * CHUNK);
         Pass {

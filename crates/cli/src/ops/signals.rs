@@ -54,8 +54,9 @@ impl SignalFlags {
     }
 
     /// Starts the watchdog that ends the process on a second stop signal, or when a stop
-    /// takes longer than [`STOP_GRACE`]. Commands start it right after installing the handlers, so a stop also
-    /// ends while startup is blocked, for example opening a named pipe without a reader.
+    /// takes longer than [`STOP_GRACE`]. Commands start it right after installing the
+    /// handlers, so a stop also ends while startup is blocked, for example opening a named
+    /// pipe without a reader.
     ///
     /// The thread starts before the process drops its privileges. It clears its bounding,
     /// ambient and inheritable sets at once but keeps its effective and permitted sets until
