@@ -56,8 +56,9 @@ pub fn decode_line(bytes: &[u8]) {
 }
 
 /// Checks that the one-pass decoder of compact events either declines or stores what the
-/// general JSON decoder stores.
-pub(crate) fn check_one_pass_decoder(line: &str) -> bool {
+/// general JSON decoder stores, and returns whether it accepted `line`. Panics on a
+/// difference.
+pub fn check_one_pass_decoder(line: &str) -> bool {
     let time = DateTime::UNIX_EPOCH.fixed_offset();
     let mut general = Event::new(line.to_string(), "fuzz".into(), time);
     let general_outcome = decode_json_general(&mut general, line, JsonOptions::default(), false);
