@@ -488,7 +488,7 @@ impl Event {
     }
 
     /// Takes out the field text, as bytes, and the field spans, for a decoder that writes
-    /// them directly; [`Event::restore_fields`] puts them back. Also returns the length of
+    /// them directly. [`Event::restore_fields`] puts them back. Also returns the length of
     /// the JSON text, where the spans of new fields without JSON text start and end. The
     /// `data` members stay: a decoder that adds fields sets new ones.
     pub(crate) fn take_fields(&mut self) -> (Vec<u8>, Vec<FieldSpan>, usize) {

@@ -84,7 +84,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     logging::init("info");
     // Installed first, so a stop requested during startup ends the run cleanly at its start.
     let signals = SignalFlags::install()?;
-    // analyze keeps the privileges it starts with, so the watchdog needs none of them.
+    // analyze switches no user ids, so the watchdog can give up its capabilities at once.
     signals.start_watchdog()?.clear_capabilities()?;
     let file_config = match &args.config {
         Some(path) => config::load(path).map_err(config_error)?,

@@ -217,7 +217,7 @@ fn check_threads_unprivileged(process: &LoggedProcess, uid: &str) -> usize {
                 .lines()
                 .find_map(|line| line.strip_prefix(name))
                 .map(str::trim)
-                .unwrap_or_else(|| panic!("{name} line in {:?}", task.path()))
+                .unwrap_or_else(|| panic!("missing {name} line in {:?}", task.path()))
                 .to_owned()
         };
         for set in ["CapEff:", "CapPrm:", "CapInh:", "CapBnd:", "CapAmb:"] {
