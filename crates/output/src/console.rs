@@ -190,44 +190,31 @@ mod tests {
 
     #[test]
     fn encode_with_writes_lines() {
-        let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
-        let mut scratch = Vec::new();
-        let written = output.write_event_with(&mut scratch, &mut encode_event(b"{\"a\":1}\n"));
-        assert!(written.expect("valid event"));
-        let written = output.write_event_with(&mut scratch, &mut encode_event(b"{\"b\":2}"));
-        assert!(written.expect("valid event"));
-        let skipped = output.write_event_with(&mut scratch, &mut |out| {
-            out.extend_from_slice(b"partial");
-            false
-        });
-        assert!(!skipped.expect("nothing to write"));
-        let stats = output.stats();
-        let bytes = output.into_inner().expect("Vec writer cannot fail");
-        assert_eq!(bytes, b"{\"a\":1}\n{\"b\":2}\n");
-        assert_eq!(stats.events_written, 2);
-        assert_eq!(stats.bytes_written, 16);
-    }
-
-    #[test]
-    fn compact_encode_with_writes_lines() {
-        let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
-        let mut scratch = Vec::new();
-        let written =
-            output.write_compact_event_with(&mut scratch, &mut encode_event(b"{\"a\":1}\n"));
-        assert!(written.expect("valid event"));
-        let written =
-            output.write_compact_event_with(&mut scratch, &mut encode_event(b"{\"b\":2}"));
-        assert!(written.expect("valid event"));
-        let skipped = output.write_compact_event_with(&mut scratch, &mut |out| {
-            out.extend_from_slice(b"partial");
-            false
-        });
-        assert!(!skipped.expect("nothing to write"));
-        let stats = output.stats();
-        let bytes = output.into_inner().expect("Vec writer cannot fail");
-        assert_eq!(bytes, b"{\"a\":1}\n{\"b\":2}\n");
-        assert_eq!(stats.events_written, 2);
-        assert_eq!(stats.bytes_written, 16);
+        // The full and the compact entry points behave alike on compact events.
+        for compact in [false, true] {
+            let mut output = ConsoleOutput::new(Vec::new(), JsonCodec::default());
+            let mut scratch = Vec::new();
+            let mut write =
+                |output: &mut ConsoleOutput<Vec<u8>>,
+                 encode: &mut dyn FnMut(&mut Vec<u8>) -> bool| match compact {
+                    true => output.write_compact_event_with(&mut scratch, encode),
+                    false => output.write_event_with(&mut scratch, encode),
+                };
+            let written = write(&mut output, &mut encode_event(b"{\"a\":1}\n"));
+            assert!(written.expect("valid event"), "compact: {compact}");
+            let written = write(&mut output, &mut encode_event(b"{\"b\":2}"));
+            assert!(written.expect("valid event"), "compact: {compact}");
+            let skipped = write(&mut output, &mut |out| {
+                out.extend_from_slice(b"partial");
+                false
+            });
+            assert!(!skipped.expect("nothing to write"), "compact: {compact}");
+            let stats = output.stats();
+            let bytes = output.into_inner().expect("Vec writer cannot fail");
+            assert_eq!(bytes, b"{\"a\":1}\n{\"b\":2}\n", "compact: {compact}");
+            assert_eq!(stats.events_written, 2, "compact: {compact}");
+            assert_eq!(stats.bytes_written, 16, "compact: {compact}");
+        }
     }
 
     #[test]
