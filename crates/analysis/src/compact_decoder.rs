@@ -17,6 +17,7 @@ use dnstel_cjson::{
 
 use crate::data_members::{key_slot, MemberPlace};
 use crate::event::{Event, FieldSpan, StaticField, MAX_DYNAMIC_FIELDS};
+use crate::shapes::{with_thread_shapes, MemoParts, Shapes};
 
 /// Deepest nesting of objects that the pass accepts, the parsed object included.
 const MAX_DEPTH: usize = 16;
@@ -40,9 +41,26 @@ const WORDS: &[u8; 13 + CHUNK] = b"truefalsenull                                
 /// cJSON's compact layout with a shape the pass accepts, and returns whether it did. The event
 /// must have no dynamic field yet. When the pass declines, the event is left as it was.
 pub(crate) fn decode_compact(event: &mut Event, input: &str) -> bool {
+    with_thread_shapes(|shapes| decode_compact_with(event, input, shapes))
+}
+
+/// Does what [`decode_compact`] does, following and extending the key sequences in `shapes`.
+pub(crate) fn decode_compact_with(event: &mut Event, input: &str, shapes: &mut Shapes) -> bool {
     let (text, spans, json_len) = event.take_fields();
-    let mut pass = Pass::new(input, text, spans, json_len, event.take_spare_data());
+    let node = shapes.start();
+    let mut pass = Pass::new(
+        input,
+        text,
+        spans,
+        json_len,
+        event.take_spare_data(),
+        shapes,
+    );
+    pass.node = node;
     let done = pass.run().is_some();
+    if done {
+        pass.shapes.learn(input.as_bytes());
+    }
     let Pass {
         text,
         text_len,
@@ -100,6 +118,21 @@ struct Open {
     slots: [u64; 2],
     /// Members written to `data` so far.
     written: usize,
+    /// The state at the object's start, when the output of decoding it becomes its node's
+    /// memo.
+    memo: Option<MemoStart>,
+}
+
+/// The state of a pass where an object whose memo is recorded started.
+#[derive(Clone, Copy)]
+struct MemoStart {
+    node: u32,
+    key_start: usize,
+    value_start: usize,
+    copied_before: usize,
+    text_len: usize,
+    spans_len: usize,
+    data_len: usize,
 }
 
 /// A member value that is not an object.
@@ -115,11 +148,17 @@ enum Value<'t> {
     Array,
     /// An array of this many strings without escapes, whose items are in [`Pass::items`].
     Strings(usize),
+    /// An object written from a memo, which needs nothing more.
+    Replayed,
 }
 
 /// The state of one decoding pass.
-struct Pass<'t> {
+struct Pass<'t, 's> {
     input: &'t str,
+    /// The key sequences of earlier events.
+    shapes: &'s mut Shapes,
+    /// The node of `shapes` of the last key read, while the keys follow a stored sequence.
+    node: Option<u32>,
     /// The field text under construction; only `..text_len` is written.
     text: Vec<u8>,
     text_len: usize,
@@ -148,14 +187,15 @@ struct Pass<'t> {
     pretty: String,
 }
 
-impl<'t> Pass<'t> {
+impl<'t, 's> Pass<'t, 's> {
     fn new(
         input: &'t str,
         text: Vec<u8>,
         spans: Vec<FieldSpan>,
         json_len: usize,
         data: String,
-    ) -> Pass<'t> {
+        shapes: &'s mut Shapes,
+    ) -> Pass<'t, 's> {
         // `data` is at most the input with two quotes added for each quoted value, and each
         // such member takes at least five bytes of input (`"":0,`), so `data` stays below
         // 1.4 times the input. The field text is about as long as the input and grows when
@@ -164,6 +204,8 @@ impl<'t> Pass<'t> {
         let text = with_room(text, input.len() + input.len() / 4 + 2 * CHUNK);
         Pass {
             input,
+            shapes,
+            node: None,
             text,
             text_len: 0,
             spans,
@@ -198,12 +240,34 @@ impl<'t> Pass<'t> {
             if bytes.get(key_start) != Some(&b'"') {
                 return None;
             }
-            let (key_end, key_has_dot) = find_special_after_dots(bytes, key_start + 1)?;
-            if key_has_dot || bytes[key_end] != b'"' || bytes.get(key_end + 1) != Some(&b':') {
-                return None;
-            }
+            // The static field of a top-level key that follows a stored sequence.
+            let mut known_static = None;
+            let key_end = match self.follow(key_start + 1) {
+                Some((node, key_len)) => {
+                    self.push_name(key_start + 1, key_len)?;
+                    known_static = Some(self.shapes.static_field(node));
+                    key_start + 1 + key_len
+                }
+                None => {
+                    let (key_end, key_has_dot) = find_special_after_dots(bytes, key_start + 1)?;
+                    if key_has_dot
+                        || bytes[key_end] != b'"'
+                        || bytes.get(key_end + 1) != Some(&b':')
+                    {
+                        return None;
+                    }
+                    self.add_name(key_start + 1, key_end - key_start - 1)?;
+                    let is_object = bytes.get(key_end + 2) == Some(&b'{');
+                    self.shapes.note(
+                        key_start + 1,
+                        key_end - key_start - 1,
+                        self.depth,
+                        is_object,
+                    );
+                    key_end
+                }
+            };
             let key = input.get(key_start + 1..key_end)?;
-            self.add_name(key_start + 1, key.len())?;
             let place = MemberPlace {
                 key_start,
                 is_first,
@@ -213,15 +277,21 @@ impl<'t> Pass<'t> {
             let is_top = self.depth == 0;
             let (value, value_end) = match *bytes.get(value_start)? {
                 b'{' => {
-                    let is_static_name =
-                        is_top && StaticField::is_alert_name_ignoring_case(key.as_bytes());
+                    let is_static_name = is_top
+                        && known_static.is_none()
+                        && StaticField::is_alert_name_ignoring_case(key.as_bytes());
                     if bytes.get(value_start + 1) == Some(&b'}') || is_static_name {
                         return None;
                     }
                     self.enter_object(place, key)?;
-                    pos = value_start + 1;
-                    is_first = true;
-                    continue;
+                    match self.replay(place, value_start) {
+                        Some(end) => (Value::Replayed, end),
+                        None => {
+                            pos = value_start + 1;
+                            is_first = true;
+                            continue;
+                        }
+                    }
                 }
                 b'"' => {
                     let end = find_special(bytes, value_start + 1)?;
@@ -257,10 +327,10 @@ impl<'t> Pass<'t> {
                 }
                 _ => return None,
             };
-            if is_top {
-                self.top_level_member(place, key, value, value_end)?;
-            } else {
-                self.field(place, key, value, value_end)?;
+            match value {
+                Value::Replayed => {}
+                _ if is_top => self.top_level_member(place, key, known_static, value, value_end)?,
+                _ => self.field(place, key, value, value_end)?,
             }
             pos = value_end;
             is_first = false;
@@ -280,7 +350,7 @@ impl<'t> Pass<'t> {
                             // The closing brace of the parsed object is not copied.
                             return self.flush(pos - 1);
                         }
-                        self.leave_object()?;
+                        self.leave_object(pos)?;
                     }
                     _ => return None,
                 }
@@ -288,19 +358,29 @@ impl<'t> Pass<'t> {
         }
     }
 
-    /// Takes a member of the parsed object itself, which may fill a static field.
+    /// Takes a member of the parsed object itself, which may fill a static field. A key that
+    /// follows a stored sequence comes with its static field, `known_static`.
     #[inline(always)]
     fn top_level_member(
         &mut self,
         place: MemberPlace,
         key: &'t str,
+        known_static: Option<Option<StaticField>>,
         value: Value<'t>,
         value_end: usize,
     ) -> Option<()> {
-        match StaticField::from_decoder_name(key) {
-            // `user` goes to a dynamic field when `dstuser` is set, and `system_name` is
-            // always one; the general decoder handles both.
-            Some(_) if key == "user" || key == "system_name" => None,
+        let field = match known_static {
+            Some(field) => field,
+            None => match StaticField::from_decoder_name(key) {
+                // `user` goes to a dynamic field when `dstuser` is set, and `system_name` is
+                // always one; the general decoder handles both.
+                Some(_) if key == "user" || key == "system_name" => return None,
+                // `data` would show the field under the name of a static field.
+                None if StaticField::is_alert_name_ignoring_case(key.as_bytes()) => return None,
+                field => field,
+            },
+        };
+        match field {
             Some(field) => {
                 let Value::Text(text) = value else {
                     return None;
@@ -310,8 +390,6 @@ impl<'t> Pass<'t> {
                 // Static fields are not members of `data`.
                 self.leave_out(place, value_end)
             }
-            // `data` would show the field under the name of a static field.
-            None if StaticField::is_alert_name_ignoring_case(key.as_bytes()) => None,
             None => self.field(place, key, value, value_end),
         }
     }
@@ -371,7 +449,49 @@ impl<'t> Pass<'t> {
                 self.push_strings_field(key_offset, key.len(), count)?;
                 self.keep(place)
             }
+            Value::Replayed => Some(()),
         }
+    }
+
+    /// Follows the stored sequences with the key at `at`, the offset after its opening quote.
+    /// Returns the node of the key and the key's length while the keys follow a sequence.
+    /// When they leave it, the keys of the open objects are entered in their sets, which
+    /// the keys read on the stored sequence skipped, and `None` is returned from then on.
+    #[inline(always)]
+    fn follow(&mut self, at: usize) -> Option<(u32, usize)> {
+        let node = self.node?;
+        if let Some(found) = self
+            .shapes
+            .follow(node, self.input.as_bytes(), at, self.depth)
+        {
+            self.node = Some(found.0);
+            return Some(found);
+        }
+        self.node = None;
+        self.shapes.leave(node);
+        let bytes = self.input.as_bytes();
+        for depth in 0..=self.depth {
+            let end = match self.objects.get(depth + 1) {
+                Some(inner) if depth < self.depth => inner.names_start,
+                _ => self.names_len,
+            };
+            let start = self.objects[depth].names_start;
+            for &(offset, len) in &self.names[start..end] {
+                let slot = key_slot(bytes, offset as usize, len as usize);
+                self.objects[depth].slots[(slot >> 6) as usize] |= 1u64 << (slot & 63);
+            }
+        }
+        None
+    }
+
+    /// Records the key at `offset`, which the stored sequence shows to be new in the current
+    /// object.
+    #[inline(always)]
+    fn push_name(&mut self, offset: usize, len: usize) -> Option<()> {
+        let name = (u32::try_from(offset).ok()?, u32::try_from(len).ok()?);
+        *self.names.get_mut(self.names_len)? = name;
+        self.names_len += 1;
+        Some(())
     }
 
     /// Records the key at `offset` in the current object, and declines when the object has
@@ -397,10 +517,7 @@ impl<'t> Pass<'t> {
             }
         }
         object.slots[word] |= bit;
-        let name = (u32::try_from(offset).ok()?, u32::try_from(len).ok()?);
-        *self.names.get_mut(self.names_len)? = name;
-        self.names_len += 1;
-        Some(())
+        self.push_name(offset, len)
     }
 
     /// Adds the field `prefix` + key: value, with the key at `key_offset` of the input and
@@ -574,20 +691,103 @@ impl<'t> Pass<'t> {
             names_start: self.names_len,
             slots: [0; 2],
             written: 0,
+            memo: None,
         };
         Some(())
     }
 
-    /// Ends the current object, declining when `data` shows none of its members.
-    fn leave_object(&mut self) -> Option<()> {
+    /// Writes the object that starts at `value_start`, whose member [`Pass::enter_object`]
+    /// just started, from its node's memo when the memo has the same text, and ends the
+    /// object. Returns the offset after the object, or `None` when the members are to be
+    /// read; the object's memo is then recorded when its node wants one.
+    fn replay(&mut self, place: MemberPlace, value_start: usize) -> Option<usize> {
+        let node = self.node?;
+        let copied_before = place.key_start.checked_sub(self.copied)?;
+        let input = self.input.as_bytes();
+        let Some(memo) = self
+            .shapes
+            .memo_for(node, input, value_start, copied_before)
+        else {
+            if self.shapes.wants_memo(node) {
+                self.objects[self.depth].memo = Some(MemoStart {
+                    node,
+                    key_start: place.key_start,
+                    value_start,
+                    copied_before,
+                    text_len: self.text_len,
+                    spans_len: self.spans.len(),
+                    data_len: self.data_len,
+                });
+            }
+            return None;
+        };
+
+        // Reading the members would decline for too many fields or too little room, so
+        // then it does.
+        let data_end = self.data_len + memo.data.len();
+        let copied = place.key_start.checked_add_signed(memo.copied_after)?;
+        if self.spans.len() + memo.spans.len() > MAX_DYNAMIC_FIELDS || data_end > self.data.len() {
+            return None;
+        }
+
+        let text_start = self.text_len;
+        let text_end = text_start + memo.text.len();
+        if self.text.len() < text_end + CHUNK {
+            let room = (text_end + CHUNK).max(2 * self.text.len());
+            self.text = with_room(std::mem::take(&mut self.text), room);
+        }
+        self.text[text_start..text_end].copy_from_slice(&memo.text);
+        self.text_len = text_end;
+        let json_len = self.json_len;
+        self.spans.extend(memo.spans.iter().map(|span| FieldSpan {
+            start: span.start + text_start,
+            name_end: span.name_end + text_start,
+            value_end: span.value_end + text_start,
+            json_start: json_len,
+            json_end: json_len,
+            is_plain: span.is_plain,
+        }));
+        self.data[self.data_len..data_end].copy_from_slice(&memo.data);
+        self.data_len = data_end;
+
+        self.copied = copied;
+        self.node = Some(memo.end_node);
+        let value_end = value_start + memo.value.len();
+        self.close_object();
+        Some(value_end)
+    }
+
+    /// Ends the current object, which ends at `value_end`, declining when `data` shows none
+    /// of its members. Records the object's memo when it started one and the keys followed
+    /// a stored sequence to its end.
+    fn leave_object(&mut self, value_end: usize) -> Option<()> {
         let object = self.objects[self.depth];
         if object.written == 0 {
             return None;
         }
+        if let (Some(start), Some(end_node)) = (object.memo, self.node) {
+            let parts = MemoParts {
+                value: self.input.as_bytes().get(start.value_start..value_end)?,
+                copied_before: start.copied_before,
+                text: self.text.get(start.text_len..self.text_len)?,
+                spans: self.spans.get(start.spans_len..)?,
+                text_start: start.text_len,
+                data: self.data.get(start.data_len..self.data_len)?,
+                copied_after: self.copied as isize - start.key_start as isize,
+                end_node,
+            };
+            self.shapes.store_memo(start.node, parts);
+        }
+        self.close_object();
+        Some(())
+    }
+
+    /// Ends the current object, which shows in `data`.
+    fn close_object(&mut self) {
+        let object = self.objects[self.depth];
         self.names_len = object.names_start;
         self.depth -= 1;
         self.objects[self.depth].written += 1;
-        Some(())
     }
 
     /// Copies the input from the last copied offset up to `to` into `data`.
@@ -677,8 +877,9 @@ fn copy_short(target: &mut [u8], at: usize, source: &[u8], from: usize, len: usi
 #[cfg(test)]
 mod tests {
     use crate::event::MAX_DYNAMIC_FIELDS;
-    use crate::fuzzing::check_one_pass_decoder;
+    use crate::fuzzing::{check_one_pass_decoder, check_one_pass_with};
     use crate::json::JsonValue;
+    use crate::shapes::Shapes;
 
     const EVENT: &str = include_str!("../benches/data/event.json");
 
@@ -826,6 +1027,62 @@ mod tests {
         ];
         for line in repeated {
             assert!(!check_one_pass_decoder(line), "{line}");
+        }
+    }
+
+    /// Decodes each line three times with the same shapes, so that the keys are learned,
+    /// followed and replayed from memos, and returns what the last decoding decided.
+    fn decode_thrice(line: &str, shapes: &mut Shapes) -> bool {
+        (0..3)
+            .map(|_| check_one_pass_with(line, Some(shapes)))
+            .last()
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn keys_leaving_known_shape_still_find_repeats() {
+        let cases = [
+            (r#"{"a":"1","b":"2"}"#, r#"{"a":"1","A":"2"}"#),
+            (r#"{"o":{"x":"1","y":"2"}}"#, r#"{"o":{"x":"1","X":"2"}}"#),
+            (r#"{"o":{"x":"1"},"p":"2"}"#, r#"{"o":{"x":"1"},"O":"2"}"#),
+            (
+                r#"{"o":{"x":"1"},"p":"2"}"#,
+                r#"{"o":{"x":"1"},"o":{"y":"2"}}"#,
+            ),
+            (
+                r#"{"a":"1","b":{"c":"2"}}"#,
+                r#"{"a":"1","b":{"c":"2"},"a":"3"}"#,
+            ),
+        ];
+        for (known, repeated) in cases {
+            let mut shapes = Shapes::new();
+            assert!(decode_thrice(known, &mut shapes), "{known}");
+            assert!(
+                !check_one_pass_with(repeated, Some(&mut shapes)),
+                "{repeated}"
+            );
+        }
+    }
+
+    #[test]
+    fn memos_apply_only_to_same_text_and_state() {
+        let mut shapes = Shapes::new();
+        let known = r#"{"s":"a","h":{"n":"x","v":1,"o":{"w":true}},"z":"1"}"#;
+        assert!(decode_thrice(known, &mut shapes));
+        let others = [
+            // The member before the object is left out, so the object's comma is dropped.
+            r#"{"s":"","h":{"n":"x","v":1,"o":{"w":true}},"z":"1"}"#,
+            r#"{"s":"a","h":{"n":"y","v":1,"o":{"w":true}},"z":"1"}"#,
+            r#"{"s":"a","h":{"n":"x","v":12,"o":{"w":true}},"z":"1"}"#,
+            r#"{"s":"a","h":{"n":"x","v":1,"o":{"w":false}},"z":"1"}"#,
+            r#"{"s":"a","h":{"n":"x","v":1,"o":{"w":true}},"z":"2"}"#,
+            r#"{"s":"a","h":{"n":"x","v":1,"o":{"w":true}},"z":""}"#,
+            r#"{"s":"a","h":{"n":"x","v":1,"o":{"w":true}}}"#,
+            known,
+        ];
+        for line in others {
+            assert!(check_one_pass_with(line, Some(&mut shapes)), "{line}");
+            assert!(check_one_pass_with(known, Some(&mut shapes)), "{known}");
         }
     }
 

@@ -2,7 +2,7 @@
 
 use chrono::DateTime;
 
-use crate::compact_decoder::decode_compact;
+use crate::compact_decoder::{decode_compact, decode_compact_with};
 use crate::data::{build_data, write_data, DataTree};
 use crate::event::Event;
 use crate::json::{write_compact_prefix, JsonValue, NESTING_TOO_DEEP};
@@ -10,6 +10,7 @@ use crate::json_decoder::{
     decode_json, decode_json_general, ArrayMode, JsonDecodeOutcome, JsonOptions, NullMode,
 };
 use crate::predecode::parse_header;
+use crate::shapes::Shapes;
 use crate::testini::parse_ini;
 
 /// Pre-decodes `bytes` as an event line, decodes it as JSON in both array modes, rebuilds
@@ -57,13 +58,30 @@ pub fn decode_line(bytes: &[u8]) {
 
 /// Checks that the one-pass decoder of compact events either declines or stores what the
 /// general JSON decoder stores, and returns whether it accepted `line`. Panics on a
-/// difference.
+/// difference. The pass runs with the key sequences and memos of the earlier lines of this
+/// thread, then three times with its own: learning the keys, following them while recording
+/// memos, and writing the objects from the memos.
 pub fn check_one_pass_decoder(line: &str) -> bool {
+    let accepted = check_one_pass_with(line, None);
+    let mut shapes = Shapes::new();
+    for _ in 0..3 {
+        let again = check_one_pass_with(line, Some(&mut shapes));
+        assert_eq!(again, accepted, "known shapes decide alike: {line}");
+    }
+    accepted
+}
+
+/// Does what [`check_one_pass_decoder`] does with the shapes given, or with this thread's.
+pub(crate) fn check_one_pass_with(line: &str, shapes: Option<&mut Shapes>) -> bool {
     let time = DateTime::UNIX_EPOCH.fixed_offset();
     let mut general = Event::new(line.to_string(), "fuzz".into(), time);
     let general_outcome = decode_json_general(&mut general, line, JsonOptions::default(), false);
     let mut one_pass = Event::new(line.to_string(), "fuzz".into(), time);
-    if !decode_compact(&mut one_pass, line) {
+    let accepted = match shapes {
+        Some(shapes) => decode_compact_with(&mut one_pass, line, shapes),
+        None => decode_compact(&mut one_pass, line),
+    };
+    if !accepted {
         assert_eq!(
             one_pass.decoded_summary(),
             Event::new(String::new(), "fuzz".into(), time).decoded_summary(),

@@ -20,6 +20,7 @@ pub mod matching;
 pub mod mitre;
 pub mod predecode;
 mod reconcile;
+mod shapes;
 pub mod tree;
 pub mod writer;
 

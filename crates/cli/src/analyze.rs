@@ -234,7 +234,7 @@ fn read_stdin(
         location: "stdin".into(),
         agent: agent.clone(),
     };
-    let chunks = StdinChunks::start().context("failed to start reading standard input")?;
+    let mut chunks = StdinChunks::start().context("failed to start reading standard input")?;
     let mut lines = LineSplitter::new(MAX_EVENT_BYTES);
     let mut skipped = 0u64;
     let mut publish = Every::new(PUBLISH_INTERVAL);

@@ -1,10 +1,14 @@
-//! Standard input for `analyze --stdin`, read by a thread of its own.
+//! Standard input for `analyze --stdin`, read by a thread of its own unless it is a file.
 //!
 //! A read from a pipe blocks until data arrives, and a signal does not end it. Reading on a
 //! separate thread lets the rule loop wait with a timeout instead: while the input is idle it
-//! still stops on SIGTERM or SIGINT, reloads on SIGHUP and flushes the alerts it holds.
+//! still stops on SIGTERM or SIGINT, reloads on SIGHUP and flushes the alerts it holds. A
+//! read from a regular file never waits for data, so the rule loop reads such a file itself
+//! and saves handing each chunk from one thread to the other.
 
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::AsFd;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
@@ -45,22 +49,48 @@ pub enum Input {
     End,
 }
 
-/// Chunks of standard input, read by a background thread.
+/// Chunks of standard input.
 #[derive(Debug)]
 pub struct StdinChunks {
-    chunks: Receiver<io::Result<Chunk>>,
-    /// Buffers handed back to the reading thread, which then neither allocates nor zeroes
-    /// a new one for each read.
-    spare: SyncSender<Vec<u8>>,
+    source: Source,
+}
+
+/// The source of the bytes of [`StdinChunks`].
+#[derive(Debug)]
+enum Source {
+    /// A regular file, read by the rule loop, and the buffer of the last chunk once it is
+    /// handed back.
+    File { file: File, spare: Option<Vec<u8>> },
+    /// Anything else, read by a background thread.
+    Thread {
+        chunks: Receiver<io::Result<Chunk>>,
+        /// Buffers handed back to the reading thread, which then neither allocates nor
+        /// zeroes a new one for each read.
+        spare: SyncSender<Vec<u8>>,
+    },
 }
 
 impl StdinChunks {
-    /// Starts the thread that reads standard input.
+    /// Reads standard input: in the rule loop when it is a regular file, otherwise on a
+    /// thread started here.
     ///
     /// # Errors
     /// Returns an error when the thread cannot be started.
     pub fn start() -> io::Result<StdinChunks> {
-        StdinChunks::start_with(io::stdin())
+        let file = io::stdin().as_fd().try_clone_to_owned().map(File::from);
+        match file {
+            Ok(file) if file.metadata().is_ok_and(|metadata| metadata.is_file()) => {
+                Ok(StdinChunks::from_file(file))
+            }
+            _ => StdinChunks::start_with(io::stdin()),
+        }
+    }
+
+    /// Reads `file`, a regular file, in the rule loop.
+    fn from_file(file: File) -> StdinChunks {
+        StdinChunks {
+            source: Source::File { file, spare: None },
+        }
     }
 
     /// Starts the thread that reads `input`.
@@ -85,25 +115,45 @@ impl StdinChunks {
                     return;
                 }
             })?;
-        Ok(StdinChunks { chunks, spare })
+        Ok(StdinChunks {
+            source: Source::Thread { chunks, spare },
+        })
     }
 
     /// Hands the buffer of a chunk back for a later read. When enough buffers are spare
     /// already, or the reading thread has ended, the buffer is freed.
-    pub fn recycle(&self, chunk: Chunk) {
-        let _ = self.spare.try_send(chunk.buffer);
+    pub fn recycle(&mut self, chunk: Chunk) {
+        match &mut self.source {
+            Source::File { spare, .. } => *spare = Some(chunk.buffer),
+            Source::Thread { spare, .. } => {
+                let _ = spare.try_send(chunk.buffer);
+            }
+        }
     }
 
-    /// Waits up to `timeout` for the next chunk.
+    /// Waits up to `timeout` for the next chunk. A file is read at once.
     ///
     /// # Errors
     /// Returns the error of a failed read; the input has then ended.
-    pub fn next(&self, timeout: Duration) -> io::Result<Input> {
-        match self.chunks.recv_timeout(timeout) {
-            Ok(Ok(chunk)) => Ok(Input::Chunk(chunk)),
-            Ok(Err(error)) => Err(error),
-            Err(RecvTimeoutError::Timeout) => Ok(Input::Idle),
-            Err(RecvTimeoutError::Disconnected) => Ok(Input::End),
+    pub fn next(&mut self, timeout: Duration) -> io::Result<Input> {
+        match &mut self.source {
+            Source::File { file, spare } => {
+                let mut buffer = spare.take().unwrap_or_else(|| vec![0; CHUNK_BYTES]);
+                loop {
+                    match file.read(&mut buffer) {
+                        Ok(0) => return Ok(Input::End),
+                        Ok(len) => return Ok(Input::Chunk(Chunk { buffer, len })),
+                        Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                        Err(error) => return Err(error),
+                    }
+                }
+            }
+            Source::Thread { chunks, .. } => match chunks.recv_timeout(timeout) {
+                Ok(Ok(chunk)) => Ok(Input::Chunk(chunk)),
+                Ok(Err(error)) => Err(error),
+                Err(RecvTimeoutError::Timeout) => Ok(Input::Idle),
+                Err(RecvTimeoutError::Disconnected) => Ok(Input::End),
+            },
         }
     }
 }
@@ -257,7 +307,7 @@ mod tests {
     }
 
     /// Returns every byte that `chunks` delivers, recycling each chunk.
-    fn read_to_end(chunks: &StdinChunks) -> Vec<u8> {
+    fn read_to_end(chunks: &mut StdinChunks) -> Vec<u8> {
         let mut received = Vec::new();
         loop {
             match chunks.next(Duration::from_secs(5)).expect("read") {
@@ -274,8 +324,8 @@ mod tests {
     #[test]
     fn chunks_arrive_then_end() {
         let input = io::Cursor::new(b"one\ntwo\n".to_vec());
-        let chunks = StdinChunks::start_with(input).expect("start");
-        let received = read_to_end(&chunks);
+        let mut chunks = StdinChunks::start_with(input).expect("start");
+        let received = read_to_end(&mut chunks);
         assert_eq!(received, b"one\ntwo\n");
     }
 
@@ -296,8 +346,21 @@ mod tests {
     #[test]
     fn recycled_buffers_hold_only_new_bytes() {
         let pieces = vec![&b"long first piece\n"[..], b"ab", b"c\n", b"tail"];
-        let chunks = StdinChunks::start_with(Pieces(pieces)).expect("start");
-        let received = read_to_end(&chunks);
+        let mut chunks = StdinChunks::start_with(Pieces(pieces)).expect("start");
+        let received = read_to_end(&mut chunks);
         assert_eq!(received, b"long first piece\nabc\ntail");
+    }
+
+    #[test]
+    fn file_is_read_in_chunks_without_thread() {
+        let mut file = tempfile::tempfile().expect("temporary file");
+        let bytes: Vec<u8> = (0..CHUNK_BYTES * 2 + 100)
+            .map(|index| index as u8)
+            .collect();
+        io::Write::write_all(&mut file, &bytes).expect("write");
+        io::Seek::rewind(&mut file).expect("rewind");
+        let mut chunks = StdinChunks::from_file(file);
+        assert!(matches!(chunks.source, Source::File { .. }));
+        assert_eq!(read_to_end(&mut chunks), bytes);
     }
 }

@@ -87,14 +87,16 @@ impl RotatingAlertWriter {
     }
 
     /// Writes `alert`, rotating first when a day passed or a file is full. Returns the id.
+    /// The alert's timestamp, the local time when its event was analysed, gives the day, so
+    /// the clock is not read again for each alert.
     pub fn write(&mut self, alert: &Alert) -> io::Result<String> {
-        self.rotate_if_due(Local::now())?;
+        self.rotate_if_due(alert.timestamp.date_naive())?;
         self.writer.write(alert)
     }
 
     /// Rotates when the day changed, even without a new alert; called from the loop's timer.
     pub fn tick(&mut self) -> io::Result<()> {
-        self.rotate_if_due(Local::now())
+        self.rotate_if_due(Local::now().date_naive())
     }
 
     /// Flushes both files.
@@ -117,11 +119,10 @@ impl RotatingAlertWriter {
         self.rotations
     }
 
-    fn rotate_if_due(&mut self, now: DateTime<Local>) -> io::Result<()> {
+    fn rotate_if_due(&mut self, today: NaiveDate) -> io::Result<()> {
         if !self.writer.rotatable() {
             return Ok(());
         }
-        let today = now.date_naive();
         let empty = self.writer.log_size() == 0 && self.writer.json_size() == 0;
         if today != self.day {
             if !empty {
@@ -464,6 +465,47 @@ mod tests {
         writer.day = yesterday;
         writer.tick().expect("tick");
         (writer, yesterday)
+    }
+
+    #[test]
+    fn alert_of_new_day_rotates_before_it_is_written() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let policy = RotationPolicy {
+            max_size: None,
+            keep_days: 0,
+            compress: false,
+        };
+        fs::write(directory.path().join("alerts.log"), OLD_RECORD).expect("write");
+        let mut writer = RotatingAlertWriter::open(directory.path(), policy).expect("open");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 7).expect("valid date");
+        writer.day = day;
+        let time = DateTime::parse_from_rfc3339("2026-03-08T00:00:01+01:00").expect("time");
+        let alert = Alert {
+            timestamp: time,
+            rule: dnstel_analysis::AlertRule {
+                id: 5,
+                level: 3,
+                description: "d".into(),
+                group_string: "g,".into(),
+                ..Default::default()
+            },
+            agent: dnstel_analysis::AgentInfo::default(),
+            manager_name: "m".into(),
+            previous_output: Vec::new(),
+            event: dnstel_analysis::Event::new("{}".into(), "stdin".into(), time).into(),
+        };
+        writer.write(&alert).expect("write");
+        writer.flush().expect("flush");
+
+        assert_eq!(writer.rotations(), 1);
+        assert_eq!(writer.day, time.date_naive());
+        let archived = archive_base(directory.path(), day)
+            .expect("folders")
+            .expect("free name")
+            .with_file_name("ossec-alerts-07.log");
+        assert_eq!(fs::read_to_string(archived).expect("archive"), OLD_RECORD);
+        let current = fs::read_to_string(directory.path().join("alerts.log")).expect("log");
+        assert!(current.starts_with("** Alert 1772924401.0:"), "{current}");
     }
 
     #[test]

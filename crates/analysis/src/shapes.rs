@@ -1,0 +1,527 @@
+//! The key sequences of events that the one-pass decoder accepted, kept as a tree so that
+//! the next events of the same shape skip the work each key otherwise takes.
+//!
+//! A path from the root contains the members of one accepted event in order: each node is a
+//! key, the depth of the object it is in, and whether its value is an object. Following a
+//! path only compares the input's keys with the stored ones. Every path comes from an
+//! accepted event, so a text whose keys follow a path has keys without escapes or dots, no
+//! key twice in one object, and top-level keys whose static field is known; the decoder
+//! skips those checks for such keys.
+//!
+//! A node whose value is an object also keeps a memo: the object's text as one event had it
+//! and what decoding it wrote (field lines, spans, `data` bytes). When the next event has the
+//! same text there, and the same text before it back to where `data` was last copied, the
+//! decoder appends what the memo holds instead of reading the members again. Objects such as
+//! `host`, `agent` and `ecs` of a Packetbeat event stay the same from event to event.
+//!
+//! The tree is bounded: it keeps at most [`MAX_NODES`] nodes and [`MAX_KEY_BYTES`] bytes of
+//! keys, and a node gets at most [`MAX_CHILDREN`] children. When a new path does not fit,
+//! the tree is emptied and learns again from the next events, so a stream of events of
+//! ever new shapes costs a bounded amount of memory.
+
+use std::cell::RefCell;
+
+use crate::event::{FieldSpan, StaticField};
+
+/// Maximum number of nodes, the root included.
+pub(crate) const MAX_NODES: usize = 4096;
+/// Maximum number of bytes of stored keys, with the `":` after each.
+pub(crate) const MAX_KEY_BYTES: usize = 64 * 1024;
+/// Maximum number of children of one node; a path that would add another one is not kept.
+pub(crate) const MAX_CHILDREN: u8 = 8;
+/// Maximum number of new members that one event adds to the tree.
+const MAX_LEARNED: usize = 1024;
+/// The index of the root node, whose children are the first keys of the events.
+pub(crate) const ROOT: u32 = 0;
+/// No node.
+const NONE: u32 = u32::MAX;
+/// Keys stored with their `":` up to this long compare in one masked 16-byte step.
+const HEAD: usize = 16;
+/// Longest object text that a memo keeps.
+pub(crate) const MAX_MEMO_VALUE: usize = 4096;
+/// Maximum number of bytes that all memos hold together, spans counted by their size.
+pub(crate) const MAX_MEMO_BYTES: usize = 1024 * 1024;
+/// After this many events in a row whose object differed from the memo, a node records a
+/// new memo only every [`RETRY_EVERY`] events, so objects that change with each event cost
+/// little.
+const MISSES_BEFORE_BACKOFF: u32 = 4;
+const RETRY_EVERY: u32 = 64;
+
+thread_local! {
+    /// The shapes that the decoder on this thread has seen.
+    static SHAPES: RefCell<Shapes> = const { RefCell::new(Shapes::new()) };
+}
+
+/// Runs `work` with the shapes of this thread.
+pub(crate) fn with_thread_shapes<T>(work: impl FnOnce(&mut Shapes) -> T) -> T {
+    SHAPES.with_borrow_mut(work)
+}
+
+/// One key of a path.
+#[derive(Clone, Copy)]
+struct Node {
+    /// The first [`HEAD`] bytes of the key and its `":`, little-endian, and the mask of
+    /// those that the stored text covers.
+    head: u128,
+    mask: u128,
+    /// The key and its `":` as offset and length in [`Shapes::keys`].
+    literal: (u32, u32),
+    /// The number of objects around the member, the parsed object not counted.
+    depth: u32,
+    is_object: bool,
+    /// The static field that a member of the parsed object fills, if any.
+    static_field: Option<StaticField>,
+    first_child: u32,
+    next_sibling: u32,
+    children: u8,
+    /// The index of the node's memo in [`Shapes::memos`], or [`NONE`].
+    memo: u32,
+    /// Events in a row whose object differed from the memo.
+    misses: u32,
+}
+
+/// The output of decoding one object, kept to be written again for the same text.
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// The object's text, braces included.
+    pub(crate) value: Vec<u8>,
+    /// How far before the key's opening quote the input was copied to `data` when the object
+    /// started: 0, or 1 when the comma before the member was not copied yet.
+    pub(crate) copied_before: usize,
+    /// The field lines written, and their spans with offsets from the first line's start.
+    pub(crate) text: Vec<u8>,
+    pub(crate) spans: Vec<FieldSpan>,
+    /// The bytes written to `data`.
+    pub(crate) data: Vec<u8>,
+    /// The offset, from the key's opening quote, up to which the input was copied to `data`
+    /// when the object ended.
+    pub(crate) copied_after: isize,
+    /// The node of the object's last key.
+    pub(crate) end_node: u32,
+}
+
+impl Memo {
+    fn size(&self) -> usize {
+        self.value.len()
+            + self.text.len()
+            + self.data.len()
+            + self.spans.len() * std::mem::size_of::<FieldSpan>()
+    }
+}
+
+/// The output of decoding one object, as [`Shapes::store_memo`] takes it.
+pub(crate) struct MemoParts<'a> {
+    pub(crate) value: &'a [u8],
+    pub(crate) copied_before: usize,
+    pub(crate) text: &'a [u8],
+    /// The spans of the lines in `text`, with offsets in the field text where `text` starts
+    /// at `text_start`.
+    pub(crate) spans: &'a [FieldSpan],
+    pub(crate) text_start: usize,
+    pub(crate) data: &'a [u8],
+    pub(crate) copied_after: isize,
+    pub(crate) end_node: u32,
+}
+
+/// A member that the decoder read without the tree and that a new path would keep.
+#[derive(Clone, Copy)]
+struct Learned {
+    key_offset: u32,
+    key_len: u32,
+    depth: u32,
+    is_object: bool,
+}
+
+/// The tree of key sequences.
+pub(crate) struct Shapes {
+    nodes: Vec<Node>,
+    keys: Vec<u8>,
+    /// The members of the current event after the point where it left the tree.
+    learned: Vec<Learned>,
+    /// The node that the learned members hang from, or [`NONE`] when the event adds none.
+    learn_from: u32,
+    memos: Vec<Memo>,
+    /// The sum of [`Memo::size`] over `memos`.
+    memo_bytes: usize,
+}
+
+impl Shapes {
+    /// Returns an empty tree.
+    pub(crate) const fn new() -> Shapes {
+        Shapes {
+            nodes: Vec::new(),
+            keys: Vec::new(),
+            learned: Vec::new(),
+            learn_from: NONE,
+            memos: Vec::new(),
+            memo_bytes: 0,
+        }
+    }
+
+    /// Returns the node where a new event starts, or `None` when the tree is empty.
+    pub(crate) fn start(&mut self) -> Option<u32> {
+        self.learned.clear();
+        self.learn_from = ROOT;
+        (!self.nodes.is_empty()).then_some(ROOT)
+    }
+
+    /// Finds the child of `node` whose key is the one at `at` of `bytes`, the offset after the
+    /// key's opening quote, in an object `depth` levels down. The byte after the key's `":`
+    /// shows whether its value is an object. Returns the child and the key's length.
+    #[inline(always)]
+    pub(crate) fn follow(
+        &self,
+        node: u32,
+        bytes: &[u8],
+        at: usize,
+        depth: usize,
+    ) -> Option<(u32, usize)> {
+        let mut child = self.nodes.get(node as usize)?.first_child;
+        while let Some(candidate) = self.nodes.get(child as usize) {
+            let len = candidate.literal.1 as usize;
+            if candidate.depth as usize == depth && self.key_matches(candidate, bytes, at) {
+                let opens_object = bytes.get(at + len) == Some(&b'{');
+                if opens_object == candidate.is_object {
+                    return Some((child, len - 2));
+                }
+            }
+            child = candidate.next_sibling;
+        }
+        None
+    }
+
+    /// Returns whether the bytes at `at` start with the key and `":` of `node`.
+    #[inline(always)]
+    fn key_matches(&self, node: &Node, bytes: &[u8], at: usize) -> bool {
+        let (offset, len) = (node.literal.0 as usize, node.literal.1 as usize);
+        if len <= HEAD {
+            if let Some(chunk) = bytes.get(at..at + HEAD) {
+                let word = u128::from_le_bytes(chunk.try_into().unwrap_or([0; HEAD]));
+                return (word ^ node.head) & node.mask == 0;
+            }
+        }
+        bytes.get(at..at + len) == self.keys.get(offset..offset + len)
+    }
+
+    /// Returns the static field that the key of `node` fills, if any.
+    #[inline(always)]
+    pub(crate) fn static_field(&self, node: u32) -> Option<StaticField> {
+        self.nodes
+            .get(node as usize)
+            .and_then(|node| node.static_field)
+    }
+
+    /// Notes that the current event left the tree after `node`: the members read after it
+    /// make a new path from there.
+    pub(crate) fn leave(&mut self, node: u32) {
+        self.learned.clear();
+        self.learn_from = node;
+    }
+
+    /// Notes a member that the decoder read without the tree.
+    #[inline(always)]
+    pub(crate) fn note(
+        &mut self,
+        key_offset: usize,
+        key_len: usize,
+        depth: usize,
+        is_object: bool,
+    ) {
+        if self.learn_from == NONE {
+            return;
+        }
+        let member = (|| {
+            Some(Learned {
+                key_offset: u32::try_from(key_offset).ok()?,
+                key_len: u32::try_from(key_len).ok()?,
+                depth: u32::try_from(depth).ok()?,
+                is_object,
+            })
+        })();
+        match member {
+            Some(member) if self.learned.len() < MAX_LEARNED => self.learned.push(member),
+            _ => self.learn_from = NONE,
+        }
+    }
+
+    /// Keeps the members noted since the event left the tree as a new path, once the
+    /// decoder accepted the event whose text is `input`.
+    pub(crate) fn learn(&mut self, input: &[u8]) {
+        let parent = std::mem::replace(&mut self.learn_from, NONE);
+        if parent == NONE || self.learned.is_empty() {
+            return;
+        }
+
+        let key_bytes: usize = self.learned.iter().map(|m| m.key_len as usize + 2).sum();
+        if self.nodes.len() + self.learned.len() > MAX_NODES
+            || self.keys.len() + key_bytes > MAX_KEY_BYTES
+        {
+            // The path would start at a node that emptying removes, so it waits for the
+            // next event of its shape.
+            self.nodes.clear();
+            self.keys.clear();
+            self.memos.clear();
+            self.memo_bytes = 0;
+            return;
+        }
+        if self.nodes.is_empty() {
+            self.nodes.push(Node::root());
+        }
+        let Some(parent_node) = self.nodes.get(parent as usize) else {
+            return;
+        };
+        if parent_node.children >= MAX_CHILDREN {
+            return;
+        }
+
+        let mut parent = parent;
+        let learned = std::mem::take(&mut self.learned);
+        for member in &learned {
+            let start = member.key_offset as usize;
+            let Some(key) = input.get(start..start + member.key_len as usize) else {
+                break;
+            };
+            let Some(index) = self.add_child(parent, key, member) else {
+                break;
+            };
+            parent = index;
+        }
+        self.learned = learned;
+        self.learned.clear();
+    }
+
+    /// Adds a node for `member`, whose key is `key`, as the first child of `parent`.
+    fn add_child(&mut self, parent: u32, key: &[u8], member: &Learned) -> Option<u32> {
+        let index = u32::try_from(self.nodes.len()).ok()?;
+        let offset = u32::try_from(self.keys.len()).ok()?;
+        self.keys.extend_from_slice(key);
+        self.keys.extend_from_slice(b"\":");
+        let literal = &self.keys[offset as usize..];
+
+        let mut head = [0; HEAD];
+        let covered = literal.len().min(HEAD);
+        head[..covered].copy_from_slice(&literal[..covered]);
+        let mask = if covered == HEAD {
+            u128::MAX
+        } else {
+            (1u128 << (8 * covered)) - 1
+        };
+        let static_field = match member.depth {
+            0 => std::str::from_utf8(key)
+                .ok()
+                .and_then(StaticField::from_decoder_name),
+            _ => None,
+        };
+
+        let parent_node = self.nodes.get_mut(parent as usize)?;
+        let next_sibling = std::mem::replace(&mut parent_node.first_child, index);
+        parent_node.children += 1;
+        self.nodes.push(Node {
+            head: u128::from_le_bytes(head),
+            mask,
+            literal: (offset, u32::try_from(literal.len()).ok()?),
+            depth: member.depth,
+            is_object: member.is_object,
+            static_field,
+            first_child: NONE,
+            next_sibling,
+            children: 0,
+            memo: NONE,
+            misses: 0,
+        });
+        Some(index)
+    }
+
+    /// Returns the memo of `node` when its object text is the text at `value_start` of `bytes`
+    /// and the input was copied to `data` up to `copied_before` bytes before the key. Counts
+    /// a miss when the node has a memo that does not fit.
+    #[inline(always)]
+    pub(crate) fn memo_for(
+        &mut self,
+        node: u32,
+        bytes: &[u8],
+        value_start: usize,
+        copied_before: usize,
+    ) -> Option<&Memo> {
+        let node = self.nodes.get_mut(node as usize)?;
+        let memo = self.memos.get(node.memo as usize)?;
+        let end = value_start + memo.value.len();
+        // A memo that did not fit in the memory bound stays empty.
+        let fits = !memo.value.is_empty()
+            && memo.copied_before == copied_before
+            && bytes.get(value_start..end) == Some(&memo.value);
+        if fits {
+            node.misses = 0;
+            Some(memo)
+        } else {
+            node.misses = node.misses.saturating_add(1);
+            None
+        }
+    }
+
+    /// Returns whether the object of `node` should be recorded as its memo this time.
+    #[inline(always)]
+    pub(crate) fn wants_memo(&self, node: u32) -> bool {
+        self.nodes.get(node as usize).is_some_and(|node| {
+            node.is_object
+                && (node.misses < MISSES_BEFORE_BACKOFF || node.misses % RETRY_EVERY == 0)
+        })
+    }
+
+    /// Keeps what decoding the object of `node` wrote as the node's memo, in place of the
+    /// one it had, unless the memos would grow past [`MAX_MEMO_BYTES`].
+    pub(crate) fn store_memo(&mut self, node: u32, parts: MemoParts<'_>) {
+        let Some(node) = self.nodes.get_mut(node as usize) else {
+            return;
+        };
+        if parts.value.len() > MAX_MEMO_VALUE {
+            return;
+        }
+        let index = match self.memos.get(node.memo as usize) {
+            Some(_) => node.memo as usize,
+            None => {
+                let Ok(index) = u32::try_from(self.memos.len()) else {
+                    return;
+                };
+                self.memos.push(Memo::default());
+                node.memo = index;
+                index as usize
+            }
+        };
+
+        let memo = &mut self.memos[index];
+        let size = parts.value.len()
+            + parts.text.len()
+            + parts.data.len()
+            + std::mem::size_of_val(parts.spans);
+        let others = self.memo_bytes - memo.size();
+        if others + size > MAX_MEMO_BYTES {
+            return;
+        }
+        self.memo_bytes = others + size;
+
+        memo.value.clear();
+        memo.value.extend_from_slice(parts.value);
+        memo.copied_before = parts.copied_before;
+        memo.text.clear();
+        memo.text.extend_from_slice(parts.text);
+        memo.spans.clear();
+        memo.spans.extend(parts.spans.iter().map(|span| FieldSpan {
+            start: span.start - parts.text_start,
+            name_end: span.name_end - parts.text_start,
+            value_end: span.value_end - parts.text_start,
+            ..*span
+        }));
+        memo.data.clear();
+        memo.data.extend_from_slice(parts.data);
+        memo.copied_after = parts.copied_after;
+        memo.end_node = parts.end_node;
+    }
+
+    /// Returns the number of nodes, the root included.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+impl Node {
+    fn root() -> Node {
+        Node {
+            head: 0,
+            mask: 0,
+            literal: (0, 0),
+            depth: 0,
+            is_object: true,
+            static_field: None,
+            first_child: NONE,
+            next_sibling: NONE,
+            children: 0,
+            memo: NONE,
+            misses: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compact_decoder::decode_compact_with;
+    use crate::event::Event;
+
+    fn decode(line: &str, shapes: &mut Shapes) -> bool {
+        let time = chrono::DateTime::UNIX_EPOCH.fixed_offset();
+        let mut event = Event::new(line.to_string(), "test".into(), time);
+        decode_compact_with(&mut event, line, shapes)
+    }
+
+    fn assert_bounded(shapes: &Shapes) {
+        assert!(shapes.len() <= MAX_NODES, "{} nodes", shapes.len());
+        assert!(shapes.keys.len() <= MAX_KEY_BYTES);
+        assert!(
+            shapes.memo_bytes <= MAX_MEMO_BYTES,
+            "{} memo bytes",
+            shapes.memo_bytes
+        );
+        let counted: usize = shapes.memos.iter().map(Memo::size).sum();
+        assert_eq!(counted, shapes.memo_bytes);
+        assert!(shapes
+            .nodes
+            .iter()
+            .all(|node| node.children <= MAX_CHILDREN));
+    }
+
+    #[test]
+    fn tree_of_ever_new_shapes_stays_bounded() {
+        let mut shapes = Shapes::new();
+        let mut emptied = 0;
+        let mut last_len = 0;
+        for index in 0..3_000 {
+            // A shared start of varying length, then keys no other event has.
+            let shared: Vec<String> = (0..index % 100)
+                .map(|key| format!("\"c{key}\":1"))
+                .collect();
+            let unique: Vec<String> = (0..20).map(|key| format!("\"u{index}_{key}\":1")).collect();
+            let line = format!("{{{},{}}}", shared.join(","), unique.join(","));
+            let line = line.replace("{,", "{");
+            assert!(decode(&line, &mut shapes), "{line}");
+            assert_bounded(&shapes);
+            if shapes.len() < last_len {
+                emptied += 1;
+            }
+            last_len = shapes.len();
+        }
+        assert!(emptied > 0, "the tree filled up and was emptied");
+    }
+
+    #[test]
+    fn memos_of_changing_objects_stay_bounded() {
+        let mut shapes = Shapes::new();
+        for index in 0..200 {
+            let objects: Vec<String> = (0..40)
+                .map(|object| format!(r#""o{object}":{{"v":"{index}{}"}}"#, "x".repeat(3_000)))
+                .collect();
+            let line = format!(r#"{{"first{}":"1",{}}}"#, index % 8, objects.join(","));
+            assert!(decode(&line, &mut shapes));
+            assert_bounded(&shapes);
+        }
+        assert!(
+            shapes.memo_bytes > MAX_MEMO_BYTES / 2,
+            "the memos filled up"
+        );
+    }
+
+    #[test]
+    fn unchanged_objects_are_written_from_memos() {
+        let mut shapes = Shapes::new();
+        let line = r#"{"host":{"name":"h","os":{"family":"debian"}},"n":1}"#;
+        for _ in 0..3 {
+            assert!(decode(line, &mut shapes));
+        }
+        let host = shapes.nodes[ROOT as usize].first_child as usize;
+        assert_eq!(shapes.nodes[host].misses, 0);
+        let memo = &shapes.memos[shapes.nodes[host].memo as usize];
+        assert_eq!(memo.value, br#"{"name":"h","os":{"family":"debian"}}"#);
+        assert_eq!(memo.text, b"host.name: h\nhost.os.family: debian\n");
+    }
+}
