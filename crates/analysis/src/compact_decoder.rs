@@ -17,7 +17,7 @@ use dnstel_cjson::{
 
 use crate::data_members::{key_slot, MemberPlace};
 use crate::event::{Event, FieldSpan, StaticField, MAX_DYNAMIC_FIELDS};
-use crate::shapes::{with_thread_shapes, MemoParts, Shapes};
+use crate::shapes::{with_thread_shapes, MemoParts, Shapes, Step, MAX_MEMO_VALUE};
 
 /// Deepest nesting of objects that the pass accepts, the parsed object included.
 const MAX_DEPTH: usize = 16;
@@ -118,21 +118,22 @@ struct Open {
     slots: [u64; 2],
     /// Members written to `data` so far.
     written: usize,
-    /// The state at the object's start, when the output of decoding it becomes its node's
-    /// memo.
-    memo: Option<MemoStart>,
 }
 
-/// The state of a pass where an object whose memo is recorded started.
+/// The state of a pass where a run of members whose memo is recorded started.
 #[derive(Clone, Copy)]
-struct MemoStart {
+struct Recording {
+    /// The node of the run's first key.
     node: u32,
-    key_start: usize,
-    value_start: usize,
-    copied_before: usize,
+    /// The depth of the object whose members the run has.
+    depth: usize,
+    /// The offset in the input where the run starts.
+    start: usize,
+    none_written: bool,
     text_len: usize,
     spans_len: usize,
     data_len: usize,
+    written: usize,
 }
 
 /// A member value that is not an object.
@@ -148,7 +149,7 @@ enum Value<'t> {
     Array,
     /// An array of this many strings without escapes, whose items are in [`Pass::items`].
     Strings(usize),
-    /// An object written from a memo, which needs nothing more.
+    /// Members written from a memo, which need nothing more.
     Replayed,
 }
 
@@ -159,6 +160,8 @@ struct Pass<'t, 's> {
     shapes: &'s mut Shapes,
     /// The node of `shapes` of the last key read, while the keys follow a stored sequence.
     node: Option<u32>,
+    /// The run of members being recorded as a memo, if any.
+    recording: Option<Recording>,
     /// The field text under construction; only `..text_len` is written.
     text: Vec<u8>,
     text_len: usize,
@@ -206,6 +209,7 @@ impl<'t, 's> Pass<'t, 's> {
             input,
             shapes,
             node: None,
+            recording: None,
             text,
             text_len: 0,
             spans,
@@ -242,13 +246,21 @@ impl<'t, 's> Pass<'t, 's> {
             }
             // The static field of a top-level key that follows a stored sequence.
             let mut known_static = None;
+            let mut key_node = None;
             let key_end = match self.follow(key_start + 1) {
                 Some((node, key_len)) => {
                     self.push_name(key_start + 1, key_len)?;
-                    known_static = Some(self.shapes.static_field(node));
+                    let static_field = self.shapes.static_field(node);
+                    if static_field.is_some() && self.recording.is_some() {
+                        // Runs leave out static fields.
+                        self.stop_recording();
+                    }
+                    known_static = Some(static_field);
+                    key_node = Some(node);
                     key_start + 1 + key_len
                 }
                 None => {
+                    self.stop_recording();
                     let (key_end, key_has_dot) = find_special_after_dots(bytes, key_start + 1)?;
                     if key_has_dot
                         || bytes[key_end] != b'"'
@@ -275,62 +287,72 @@ impl<'t, 's> Pass<'t, 's> {
             };
             let value_start = place.value_start;
             let is_top = self.depth == 0;
-            let (value, value_end) = match *bytes.get(value_start)? {
-                b'{' => {
-                    let is_static_name = is_top
-                        && known_static.is_none()
-                        && StaticField::is_alert_name_ignoring_case(key.as_bytes());
-                    if bytes.get(value_start + 1) == Some(&b'}') || is_static_name {
-                        return None;
+            let replayed = match key_node {
+                Some(node) => self.replay(node, place)?,
+                None => None,
+            };
+            let (value, value_end) = match replayed {
+                Some(end) => (Value::Replayed, end),
+                None => match *bytes.get(value_start)? {
+                    b'{' => {
+                        let is_static_name = is_top
+                            && known_static.is_none()
+                            && StaticField::is_alert_name_ignoring_case(key.as_bytes());
+                        if bytes.get(value_start + 1) == Some(&b'}') || is_static_name {
+                            return None;
+                        }
+                        self.enter_object(place, key)?;
+                        pos = value_start + 1;
+                        is_first = true;
+                        continue;
                     }
-                    self.enter_object(place, key)?;
-                    match self.replay(place, value_start) {
-                        Some(end) => (Value::Replayed, end),
-                        None => {
-                            pos = value_start + 1;
-                            is_first = true;
-                            continue;
+                    b'"' => {
+                        let end = find_special(bytes, value_start + 1)?;
+                        if bytes[end] != b'"' {
+                            return None;
+                        }
+                        (Value::Text(input.get(value_start + 1..end)?), end + 1)
+                    }
+                    b'[' => {
+                        if let Some((end, count)) =
+                            string_items(bytes, value_start, &mut self.items)
+                        {
+                            (Value::Strings(count), end)
+                        } else {
+                            self.pretty.clear();
+                            let array = &input[value_start..];
+                            let length = write_pretty_compact_value(
+                                array,
+                                self.depth + 1,
+                                &mut self.pretty,
+                            )?;
+                            (Value::Array, value_start + length)
                         }
                     }
-                }
-                b'"' => {
-                    let end = find_special(bytes, value_start + 1)?;
-                    if bytes[end] != b'"' {
-                        return None;
+                    b'-' | b'0'..=b'9' => {
+                        let (length, _) = plain_int_prefix(&bytes[value_start..])?;
+                        let end = value_start + length;
+                        (Value::Int(&input[value_start..end]), end)
                     }
-                    (Value::Text(input.get(value_start + 1..end)?), end + 1)
-                }
-                b'[' => {
-                    if let Some((end, count)) = string_items(bytes, value_start, &mut self.items) {
-                        (Value::Strings(count), end)
-                    } else {
-                        self.pretty.clear();
-                        let array = &input[value_start..];
-                        let length =
-                            write_pretty_compact_value(array, self.depth + 1, &mut self.pretty)?;
-                        (Value::Array, value_start + length)
+                    b't' if bytes[value_start..].starts_with(b"true") => {
+                        (Value::Word(0, 4), value_start + 4)
                     }
-                }
-                b'-' | b'0'..=b'9' => {
-                    let (length, _) = plain_int_prefix(&bytes[value_start..])?;
-                    let end = value_start + length;
-                    (Value::Int(&input[value_start..end]), end)
-                }
-                b't' if bytes[value_start..].starts_with(b"true") => {
-                    (Value::Word(0, 4), value_start + 4)
-                }
-                b'f' if bytes[value_start..].starts_with(b"false") => {
-                    (Value::Word(4, 5), value_start + 5)
-                }
-                b'n' if bytes[value_start..].starts_with(b"null") => {
-                    (Value::Word(9, 4), value_start + 4)
-                }
-                _ => return None,
+                    b'f' if bytes[value_start..].starts_with(b"false") => {
+                        (Value::Word(4, 5), value_start + 5)
+                    }
+                    b'n' if bytes[value_start..].starts_with(b"null") => {
+                        (Value::Word(9, 4), value_start + 4)
+                    }
+                    _ => return None,
+                },
             };
             match value {
                 Value::Replayed => {}
                 _ if is_top => self.top_level_member(place, key, known_static, value, value_end)?,
                 _ => self.field(place, key, value, value_end)?,
+            }
+            if !matches!(value, Value::Replayed) {
+                self.record_step(key_start + 1, key.len(), value_end);
             }
             pos = value_end;
             is_first = false;
@@ -343,6 +365,9 @@ impl<'t, 's> Pass<'t, 's> {
                     }
                     Some(b'}') => {
                         pos += 1;
+                        if self.recording.is_some_and(|run| run.depth == self.depth) {
+                            self.stop_recording();
+                        }
                         if self.depth == 0 {
                             if pos != bytes.len() {
                                 return None;
@@ -350,7 +375,15 @@ impl<'t, 's> Pass<'t, 's> {
                             // The closing brace of the parsed object is not copied.
                             return self.flush(pos - 1);
                         }
-                        self.leave_object(pos)?;
+                        let names_start = self.objects[self.depth].names_start;
+                        self.leave_object()?;
+                        // The key of the object that ended is the last one of its parent.
+                        if let Some(&(offset, len)) = names_start
+                            .checked_sub(1)
+                            .and_then(|last| self.names.get(last))
+                        {
+                            self.record_step(offset as usize, len as usize, pos);
+                        }
                     }
                     _ => return None,
                 }
@@ -691,55 +724,58 @@ impl<'t, 's> Pass<'t, 's> {
             names_start: self.names_len,
             slots: [0; 2],
             written: 0,
-            memo: None,
         };
         Some(())
     }
 
-    /// Writes the object that starts at `value_start`, whose member [`Pass::enter_object`]
-    /// just started, from its node's memo when the memo has the same text, and ends the
-    /// object. Returns the offset after the object, or `None` when the members are to be
-    /// read; the object's memo is then recorded when its node wants one.
-    fn replay(&mut self, place: MemberPlace, value_start: usize) -> Option<usize> {
-        let node = self.node?;
-        let copied_before = place.key_start.checked_sub(self.copied)?;
+    /// Writes the members from the one at `place`, whose key has `node`, from the node's memo
+    /// as far as their text is the same as in the memo. Returns the offset of the `,` or `}`
+    /// after the last member written, or `Some(None)` when the member is to be read; a run
+    /// is then recorded from there when the node wants a memo and none is being recorded.
+    /// Returns `None` to decline, where reading the members would decline too.
+    fn replay(&mut self, node: u32, place: MemberPlace) -> Option<Option<usize>> {
+        let start = place.start();
+        let none_written = self.objects[self.depth].written == 0;
         let input = self.input.as_bytes();
-        let Some(memo) = self
-            .shapes
-            .memo_for(node, input, value_start, copied_before)
-        else {
-            if self.shapes.wants_memo(node) {
-                self.objects[self.depth].memo = Some(MemoStart {
-                    node,
-                    key_start: place.key_start,
-                    value_start,
-                    copied_before,
-                    text_len: self.text_len,
-                    spans_len: self.spans.len(),
-                    data_len: self.data_len,
-                });
+        let covered = self.shapes.memo_covers(node, input, start, none_written);
+        if covered == 0 {
+            if self.recording.is_none() && self.shapes.wants_memo(node) {
+                self.start_recording(node, place)?;
             }
-            return None;
-        };
+            return Some(None);
+        }
+        if self.recording.is_some_and(|run| run.depth == self.depth) {
+            self.stop_recording();
+        }
+        // The memo's outputs start with the input copied to `data` up to the run's start.
+        self.flush(start)?;
 
-        // Reading the members would decline for too many fields or too little room, so
-        // then it does.
-        let data_end = self.data_len + memo.data.len();
-        let copied = place.key_start.checked_add_signed(memo.copied_after)?;
-        if self.spans.len() + memo.spans.len() > MAX_DYNAMIC_FIELDS || data_end > self.data.len() {
+        let memo = self.shapes.memo(node)?;
+        let step = *memo.steps.get(covered - 1)?;
+        let data_end = self.data_len + step.data_len as usize;
+        if self.spans.len() + step.spans_len as usize > MAX_DYNAMIC_FIELDS
+            || data_end > self.data.len()
+        {
             return None;
+        }
+        // The first key is recorded already.
+        for later in &memo.steps[1..covered] {
+            let offset = u32::try_from(start).ok()? + later.key.0;
+            *self.names.get_mut(self.names_len)? = (offset, later.key.1);
+            self.names_len += 1;
         }
 
         let text_start = self.text_len;
-        let text_end = text_start + memo.text.len();
+        let text_end = text_start + step.text_len as usize;
         if self.text.len() < text_end + CHUNK {
             let room = (text_end + CHUNK).max(2 * self.text.len());
             self.text = with_room(std::mem::take(&mut self.text), room);
         }
-        self.text[text_start..text_end].copy_from_slice(&memo.text);
+        self.text[text_start..text_end].copy_from_slice(memo.text.get(..text_end - text_start)?);
         self.text_len = text_end;
         let json_len = self.json_len;
-        self.spans.extend(memo.spans.iter().map(|span| FieldSpan {
+        let spans = memo.spans.get(..step.spans_len as usize)?;
+        self.spans.extend(spans.iter().map(|span| FieldSpan {
             start: span.start + text_start,
             name_end: span.name_end + text_start,
             value_end: span.value_end + text_start,
@@ -747,47 +783,111 @@ impl<'t, 's> Pass<'t, 's> {
             json_end: json_len,
             is_plain: span.is_plain,
         }));
-        self.data[self.data_len..data_end].copy_from_slice(&memo.data);
+        let data = memo.data.get(..step.data_len as usize)?;
+        self.data[self.data_len..data_end].copy_from_slice(data);
         self.data_len = data_end;
 
-        self.copied = copied;
-        self.node = Some(memo.end_node);
-        let value_end = value_start + memo.value.len();
-        self.close_object();
-        Some(value_end)
+        self.copied = start + step.copied as usize;
+        self.objects[self.depth].written += step.written as usize;
+        self.node = Some(step.node);
+        Some(Some(start + step.end as usize))
     }
 
-    /// Ends the current object, which ends at `value_end`, declining when `data` shows none
-    /// of its members. Records the object's memo when it started one and the keys followed
-    /// a stored sequence to its end.
-    fn leave_object(&mut self, value_end: usize) -> Option<()> {
+    /// Starts recording a run of members at the member at `place`, whose key has `node`.
+    fn start_recording(&mut self, node: u32, place: MemberPlace) -> Option<()> {
+        let start = place.start();
+        // A memo's outputs start with the input copied to `data` up to the run's start.
+        self.flush(start)?;
+        self.shapes.steps.clear();
+        let object = &self.objects[self.depth];
+        self.recording = Some(Recording {
+            node,
+            depth: self.depth,
+            start,
+            none_written: object.written == 0,
+            text_len: self.text_len,
+            spans_len: self.spans.len(),
+            data_len: self.data_len,
+            written: object.written,
+        });
+        Some(())
+    }
+
+    /// Notes the state after a member of the current object, whose key is at `key_offset`
+    /// and whose value ends before `end`, when that object's members are being recorded.
+    #[inline(always)]
+    fn record_step(&mut self, key_offset: usize, key_len: usize, end: usize) {
+        let Some(run) = self.recording else {
+            return;
+        };
+        if run.depth != self.depth {
+            return;
+        }
+        let step = (|| {
+            let relative = |offset: usize| u32::try_from(offset.checked_sub(run.start)?).ok();
+            if end + 1 - run.start > MAX_MEMO_VALUE {
+                return None;
+            }
+            Some(Step {
+                end: relative(end)?,
+                text_len: u32::try_from(self.text_len - run.text_len).ok()?,
+                spans_len: u32::try_from(self.spans.len() - run.spans_len).ok()?,
+                data_len: u32::try_from(self.data_len - run.data_len).ok()?,
+                copied: relative(self.copied)?,
+                written: u32::try_from(self.objects[self.depth].written - run.written).ok()?,
+                node: self.node?,
+                key: (relative(key_offset)?, u32::try_from(key_len).ok()?),
+            })
+        })();
+        match step {
+            Some(step) => self.shapes.steps.push(step),
+            None => self.stop_recording(),
+        }
+    }
+
+    /// Keeps the run recorded so far as the memo of its first node and stops recording.
+    fn stop_recording(&mut self) {
+        let Some(run) = self.recording.take() else {
+            return;
+        };
+        let Some(&last) = self.shapes.steps.last() else {
+            return;
+        };
+        let steps = std::mem::take(&mut self.shapes.steps);
+        let text_end = run.text_len + last.text_len as usize;
+        let data_end = run.data_len + last.data_len as usize;
+        let value_end = run.start + last.end as usize + 1;
+        if let (Some(value), Some(text), Some(spans), Some(data)) = (
+            self.input.as_bytes().get(run.start..value_end),
+            self.text.get(run.text_len..text_end),
+            self.spans
+                .get(run.spans_len..run.spans_len + last.spans_len as usize),
+            self.data.get(run.data_len..data_end),
+        ) {
+            let parts = MemoParts {
+                value,
+                none_written: run.none_written,
+                text,
+                spans,
+                text_start: run.text_len,
+                data,
+                steps: &steps,
+            };
+            self.shapes.store_memo(run.node, parts);
+        }
+        self.shapes.steps = steps;
+    }
+
+    /// Ends the current object, declining when `data` shows none of its members.
+    fn leave_object(&mut self) -> Option<()> {
         let object = self.objects[self.depth];
         if object.written == 0 {
             return None;
         }
-        if let (Some(start), Some(end_node)) = (object.memo, self.node) {
-            let parts = MemoParts {
-                value: self.input.as_bytes().get(start.value_start..value_end)?,
-                copied_before: start.copied_before,
-                text: self.text.get(start.text_len..self.text_len)?,
-                spans: self.spans.get(start.spans_len..)?,
-                text_start: start.text_len,
-                data: self.data.get(start.data_len..self.data_len)?,
-                copied_after: self.copied as isize - start.key_start as isize,
-                end_node,
-            };
-            self.shapes.store_memo(start.node, parts);
-        }
-        self.close_object();
-        Some(())
-    }
-
-    /// Ends the current object, which shows in `data`.
-    fn close_object(&mut self) {
-        let object = self.objects[self.depth];
         self.names_len = object.names_start;
         self.depth -= 1;
         self.objects[self.depth].written += 1;
+        Some(())
     }
 
     /// Copies the input from the last copied offset up to `to` into `data`.
@@ -1062,6 +1162,32 @@ mod tests {
                 "{repeated}"
             );
         }
+    }
+
+    #[test]
+    fn replayed_members_count_as_keys() {
+        // The changing `x` makes the object's own memo back off, so a run from `a` is
+        // recorded and then replayed for `a` and `b`.
+        let mut shapes = Shapes::new();
+        for index in 0..12 {
+            let line = format!(r#"{{"o":{{"a":"1","b":"2","x":"{index}"}}}}"#);
+            assert!(check_one_pass_with(&line, Some(&mut shapes)), "{line}");
+        }
+        let repeated = r#"{"o":{"a":"1","b":"2","B":"3"}}"#;
+        assert!(!check_one_pass_with(repeated, Some(&mut shapes)));
+    }
+
+    #[test]
+    fn memo_needs_same_members_written_before() {
+        // The changing `s` makes its memo back off, so a run from `h` is recorded while `s`
+        // is in `data`. With `s` empty, `h` is the first member in `data` and loses its comma.
+        let mut shapes = Shapes::new();
+        for index in 0..12 {
+            let line = format!(r#"{{"s":"v{index}","h":{{"n":"x"}},"z":"1"}}"#);
+            assert!(check_one_pass_with(&line, Some(&mut shapes)), "{line}");
+        }
+        let first_in_data = r#"{"s":"","h":{"n":"x"},"z":"1"}"#;
+        assert!(check_one_pass_with(first_in_data, Some(&mut shapes)));
     }
 
     #[test]

@@ -8,11 +8,12 @@
 //! key twice in one object, and top-level keys whose static field is known; the decoder
 //! skips those checks for such keys.
 //!
-//! A node whose value is an object also keeps a memo: the object's text as one event had it
-//! and what decoding it wrote (field lines, spans, `data` bytes). When the next event has the
-//! same text there, and the same text before it back to where `data` was last copied, the
-//! decoder appends what the memo holds instead of reading the members again. Objects such as
-//! `host`, `agent` and `ecs` of a Packetbeat event stay the same from event to event.
+//! A node also keeps a memo: the text of a run of members of one object, starting with the
+//! node's member, as one event had it, and what decoding each member wrote (field lines,
+//! spans, `data` bytes). When the next event has the same text there, the decoder appends
+//! what the memo has for the members whose text is the same, instead of reading them again.
+//! Objects such as `host`, `agent` and `ecs` of a Packetbeat event, and most members of
+//! `network` or `event`, stay the same from event to event.
 //!
 //! The tree is bounded: it keeps at most [`MAX_NODES`] nodes and [`MAX_KEY_BYTES`] bytes of
 //! keys, and a node gets at most [`MAX_CHILDREN`] children. When a new path does not fit,
@@ -37,13 +38,14 @@ pub(crate) const ROOT: u32 = 0;
 const NONE: u32 = u32::MAX;
 /// Keys stored with their `":` up to this long compare in one masked 16-byte step.
 const HEAD: usize = 16;
-/// Longest object text that a memo keeps.
+/// Maximum length of the text of a memo's run.
 pub(crate) const MAX_MEMO_VALUE: usize = 4096;
-/// Maximum number of bytes that all memos hold together, spans counted by their size.
+/// Maximum number of bytes that all memos hold together, spans and steps counted by their
+/// size.
 pub(crate) const MAX_MEMO_BYTES: usize = 1024 * 1024;
-/// After this many events in a row whose object differed from the memo, a node records a
-/// new memo only every [`RETRY_EVERY`] events, so objects that change with each event cost
-/// little.
+/// After this many events in a row whose text differed from the memo from the first member
+/// on, a node compares its text with the memo and records a new memo only every
+/// [`RETRY_EVERY`] events, so members that change with each event cost little.
 const MISSES_BEFORE_BACKOFF: u32 = 4;
 const RETRY_EVERY: u32 = 64;
 
@@ -55,6 +57,34 @@ thread_local! {
 /// Runs `work` with the shapes of this thread.
 pub(crate) fn with_thread_shapes<T>(work: impl FnOnce(&mut Shapes) -> T) -> T {
     SHAPES.with_borrow_mut(work)
+}
+
+/// Returns the length of the longest common start of `first` and `second`.
+#[inline(always)]
+fn common_prefix(first: &[u8], second: &[u8]) -> usize {
+    let len = first.len().min(second.len());
+    let mut at = 0;
+    while let (Some(one), Some(other)) = (
+        first[at..len].first_chunk::<16>(),
+        second[at..len].first_chunk::<16>(),
+    ) {
+        let differ = u128::from_le_bytes(*one) ^ u128::from_le_bytes(*other);
+        if differ != 0 {
+            return at + (differ.trailing_zeros() / 8) as usize;
+        }
+        at += 16;
+    }
+    while at < len && first[at] == second[at] {
+        at += 1;
+    }
+    at
+}
+
+/// Returns whether a node whose text differed from its memo `misses` times in a row
+/// compares and records its text this time.
+#[inline(always)]
+fn retries(misses: u32) -> bool {
+    misses < MISSES_BEFORE_BACKOFF || misses % RETRY_EVERY == 0
 }
 
 /// One key of a path.
@@ -76,28 +106,45 @@ struct Node {
     children: u8,
     /// The index of the node's memo in [`Shapes::memos`], or [`NONE`].
     memo: u32,
-    /// Events in a row whose object differed from the memo.
+    /// Events in a row whose text differed from the memo from the first member on.
     misses: u32,
 }
 
-/// The output of decoding one object, kept to be written again for the same text.
+/// The output of decoding a run of members of one object, kept to be written again for the
+/// same text.
 #[derive(Default)]
 pub(crate) struct Memo {
-    /// The object's text, braces included.
+    /// The run's text, from the comma before the first member (or its key, when it comes
+    /// first) to the `,` or `}` after the last one.
     pub(crate) value: Vec<u8>,
-    /// How far before the key's opening quote the input was copied to `data` when the object
-    /// started: 0, or 1 when the comma before the member was not copied yet.
-    pub(crate) copied_before: usize,
+    /// Whether no member of the object was in `data` when the run started.
+    pub(crate) none_written: bool,
     /// The field lines written, and their spans with offsets from the first line's start.
     pub(crate) text: Vec<u8>,
     pub(crate) spans: Vec<FieldSpan>,
     /// The bytes written to `data`.
     pub(crate) data: Vec<u8>,
-    /// The offset, from the key's opening quote, up to which the input was copied to `data`
-    /// when the object ended.
-    pub(crate) copied_after: isize,
-    /// The node of the object's last key.
-    pub(crate) end_node: u32,
+    /// The state after each member of the run.
+    pub(crate) steps: Vec<Step>,
+}
+
+/// The state of a pass after one member of a run, with offsets from the run's start in the
+/// input and in each output.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Step {
+    /// The offset of the `,` or `}` after the member.
+    pub(crate) end: u32,
+    pub(crate) text_len: u32,
+    pub(crate) spans_len: u32,
+    pub(crate) data_len: u32,
+    /// The offset up to which the input was copied to `data`.
+    pub(crate) copied: u32,
+    /// The number of members of the run that `data` shows.
+    pub(crate) written: u32,
+    /// The node of the member's key.
+    pub(crate) node: u32,
+    /// The member's key, as offset and length.
+    pub(crate) key: (u32, u32),
 }
 
 impl Memo {
@@ -105,22 +152,22 @@ impl Memo {
         self.value.len()
             + self.text.len()
             + self.data.len()
-            + self.spans.len() * std::mem::size_of::<FieldSpan>()
+            + std::mem::size_of_val(self.spans.as_slice())
+            + std::mem::size_of_val(self.steps.as_slice())
     }
 }
 
-/// The output of decoding one object, as [`Shapes::store_memo`] takes it.
+/// The output of decoding a run of members, as [`Shapes::store_memo`] takes it.
 pub(crate) struct MemoParts<'a> {
     pub(crate) value: &'a [u8],
-    pub(crate) copied_before: usize,
+    pub(crate) none_written: bool,
     pub(crate) text: &'a [u8],
     /// The spans of the lines in `text`, with offsets in the field text where `text` starts
     /// at `text_start`.
     pub(crate) spans: &'a [FieldSpan],
     pub(crate) text_start: usize,
     pub(crate) data: &'a [u8],
-    pub(crate) copied_after: isize,
-    pub(crate) end_node: u32,
+    pub(crate) steps: &'a [Step],
 }
 
 /// A member that the decoder read without the tree and that a new path would keep.
@@ -138,6 +185,8 @@ pub(crate) struct Shapes {
     keys: Vec<u8>,
     /// The members of the current event after the point where it left the tree.
     learned: Vec<Learned>,
+    /// The steps of the run that the current event records, kept here to reuse the memory.
+    pub(crate) steps: Vec<Step>,
     /// The node that the learned members hang from, or [`NONE`] when the event adds none.
     learn_from: u32,
     memos: Vec<Memo>,
@@ -152,6 +201,7 @@ impl Shapes {
             nodes: Vec::new(),
             keys: Vec::new(),
             learned: Vec::new(),
+            steps: Vec::new(),
             learn_from: NONE,
             memos: Vec::new(),
             memo_bytes: 0,
@@ -168,23 +218,34 @@ impl Shapes {
     /// Finds the child of `node` whose key is the one at `at` of `bytes`, the offset after the
     /// key's opening quote, in an object `depth` levels down. The byte after the key's `":`
     /// shows whether its value is an object. Returns the child and the key's length.
+    /// A child found after the first one moves to the front, so the shape of most events is
+    /// found first.
     #[inline(always)]
     pub(crate) fn follow(
-        &self,
+        &mut self,
         node: u32,
         bytes: &[u8],
         at: usize,
         depth: usize,
     ) -> Option<(u32, usize)> {
-        let mut child = self.nodes.get(node as usize)?.first_child;
+        let first = self.nodes.get(node as usize)?.first_child;
+        let mut previous = NONE;
+        let mut child = first;
         while let Some(candidate) = self.nodes.get(child as usize) {
             let len = candidate.literal.1 as usize;
             if candidate.depth as usize == depth && self.key_matches(candidate, bytes, at) {
                 let opens_object = bytes.get(at + len) == Some(&b'{');
                 if opens_object == candidate.is_object {
+                    if previous != NONE {
+                        let next = candidate.next_sibling;
+                        self.nodes[previous as usize].next_sibling = next;
+                        self.nodes[child as usize].next_sibling = first;
+                        self.nodes[node as usize].first_child = child;
+                    }
                     return Some((child, len - 2));
                 }
             }
+            previous = child;
             child = candidate.next_sibling;
         }
         None
@@ -332,49 +393,65 @@ impl Shapes {
         Some(index)
     }
 
-    /// Returns the memo of `node` when its object text is the text at `value_start` of `bytes`
-    /// and the input was copied to `data` up to `copied_before` bytes before the key. Counts
-    /// a miss when the node has a memo that does not fit.
+    /// Returns the number of steps of the memo of `node` whose text is the same at `start` of
+    /// `bytes`, or 0 when there is none or the memo did not start with `none_written` alike.
+    /// Counts a miss for 0 when the node has a memo.
     #[inline(always)]
-    pub(crate) fn memo_for(
+    pub(crate) fn memo_covers(
         &mut self,
         node: u32,
         bytes: &[u8],
-        value_start: usize,
-        copied_before: usize,
-    ) -> Option<&Memo> {
-        let node = self.nodes.get_mut(node as usize)?;
-        let memo = self.memos.get(node.memo as usize)?;
-        let end = value_start + memo.value.len();
-        // A memo that did not fit in the memory bound stays empty.
-        let fits = !memo.value.is_empty()
-            && memo.copied_before == copied_before
-            && bytes.get(value_start..end) == Some(&memo.value);
-        if fits {
-            node.misses = 0;
-            Some(memo)
-        } else {
-            node.misses = node.misses.saturating_add(1);
-            None
-        }
+        start: usize,
+        none_written: bool,
+    ) -> usize {
+        let Some(node) = self.nodes.get_mut(node as usize) else {
+            return 0;
+        };
+        let Some(memo) = self.memos.get(node.memo as usize) else {
+            return 0;
+        };
+        let covered = match retries(node.misses) && memo.none_written == none_written {
+            true => {
+                let same = common_prefix(bytes.get(start..).unwrap_or_default(), &memo.value);
+                // A step counts when the text matched up to the `,` or `}` after it.
+                memo.steps
+                    .iter()
+                    .take_while(|step| (step.end as usize) < same)
+                    .count()
+            }
+            // A text that keeps changing is compared only now and then.
+            false => 0,
+        };
+        node.misses = match covered {
+            0 => node.misses.saturating_add(1),
+            _ => 0,
+        };
+        covered
     }
 
-    /// Returns whether the object of `node` should be recorded as its memo this time.
+    /// Returns the memo of `node`, if it has one.
+    #[inline(always)]
+    pub(crate) fn memo(&self, node: u32) -> Option<&Memo> {
+        let node = self.nodes.get(node as usize)?;
+        self.memos.get(node.memo as usize)
+    }
+
+    /// Returns whether a run starting at `node` should be recorded as its memo this time.
+    /// Runs leave out static fields, so they start at no static field's key.
     #[inline(always)]
     pub(crate) fn wants_memo(&self, node: u32) -> bool {
-        self.nodes.get(node as usize).is_some_and(|node| {
-            node.is_object
-                && (node.misses < MISSES_BEFORE_BACKOFF || node.misses % RETRY_EVERY == 0)
-        })
+        self.nodes
+            .get(node as usize)
+            .is_some_and(|node| node.static_field.is_none() && retries(node.misses))
     }
 
-    /// Keeps what decoding the object of `node` wrote as the node's memo, in place of the
-    /// one it had, unless the memos would grow past [`MAX_MEMO_BYTES`].
+    /// Keeps the output of decoding a run that started at `node` as the node's memo, in place
+    /// of the one it had, unless the memos would grow past [`MAX_MEMO_BYTES`].
     pub(crate) fn store_memo(&mut self, node: u32, parts: MemoParts<'_>) {
         let Some(node) = self.nodes.get_mut(node as usize) else {
             return;
         };
-        if parts.value.len() > MAX_MEMO_VALUE {
+        if parts.value.len() > MAX_MEMO_VALUE || parts.steps.is_empty() {
             return;
         }
         let index = match self.memos.get(node.memo as usize) {
@@ -393,7 +470,8 @@ impl Shapes {
         let size = parts.value.len()
             + parts.text.len()
             + parts.data.len()
-            + std::mem::size_of_val(parts.spans);
+            + std::mem::size_of_val(parts.spans)
+            + std::mem::size_of_val(parts.steps);
         let others = self.memo_bytes - memo.size();
         if others + size > MAX_MEMO_BYTES {
             return;
@@ -402,7 +480,7 @@ impl Shapes {
 
         memo.value.clear();
         memo.value.extend_from_slice(parts.value);
-        memo.copied_before = parts.copied_before;
+        memo.none_written = parts.none_written;
         memo.text.clear();
         memo.text.extend_from_slice(parts.text);
         memo.spans.clear();
@@ -414,8 +492,8 @@ impl Shapes {
         }));
         memo.data.clear();
         memo.data.extend_from_slice(parts.data);
-        memo.copied_after = parts.copied_after;
-        memo.end_node = parts.end_node;
+        memo.steps.clear();
+        memo.steps.extend_from_slice(parts.steps);
     }
 
     /// Returns the number of nodes, the root included.
@@ -512,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    fn unchanged_objects_are_written_from_memos() {
+    fn unchanged_members_are_written_from_memos() {
         let mut shapes = Shapes::new();
         let line = r#"{"host":{"name":"h","os":{"family":"debian"}},"n":1}"#;
         for _ in 0..3 {
@@ -521,7 +599,11 @@ mod tests {
         let host = shapes.nodes[ROOT as usize].first_child as usize;
         assert_eq!(shapes.nodes[host].misses, 0);
         let memo = &shapes.memos[shapes.nodes[host].memo as usize];
-        assert_eq!(memo.value, br#"{"name":"h","os":{"family":"debian"}}"#);
-        assert_eq!(memo.text, b"host.name: h\nhost.os.family: debian\n");
+        assert_eq!(
+            memo.value,
+            br#""host":{"name":"h","os":{"family":"debian"}},"n":1}"#
+        );
+        assert_eq!(memo.text, b"host.name: h\nhost.os.family: debian\nn: 1\n");
+        assert_eq!(memo.steps.len(), 2);
     }
 }
