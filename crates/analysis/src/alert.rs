@@ -29,8 +29,9 @@ pub struct AlertRule {
     pub id: u32,
     /// Rule level.
     pub level: u8,
-    /// Description after `$(field)` substitution.
-    pub description: String,
+    /// Description after `$(field)` substitution, shared by the alerts of a rule whose
+    /// description has no placeholder.
+    pub description: Arc<str>,
     /// `rule.mitre` object, when any technique is known, shared by every alert of the rule.
     pub mitre: Option<Arc<JsonValue>>,
     /// The compact JSON text of `mitre`, printed once for all alerts of the rule. Alerts
@@ -46,8 +47,8 @@ pub struct AlertRule {
     pub firedtimes: Option<u64>,
     /// `rule.mail`.
     pub mail: bool,
-    /// The raw group string.
-    pub group_string: String,
+    /// The raw group string, shared by every alert of the rule.
+    pub group_string: Arc<str>,
     /// The members that `group_string` gives `rule` (`groups` and the compliance arrays) as
     /// JSON text, written once for all alerts of the rule. Alerts write them from
     /// `group_string` when this is `None`.
@@ -76,10 +77,10 @@ pub struct Alert {
     pub timestamp: DateTime<FixedOffset>,
     /// The rule that fired.
     pub rule: AlertRule,
-    /// The agent the event came from.
-    pub agent: AgentInfo,
+    /// The agent the event came from, shared by the alerts of one source.
+    pub agent: Arc<AgentInfo>,
     /// `manager.name`.
-    pub manager_name: String,
+    pub manager_name: Arc<str>,
     /// Full logs of the previous events of a correlation, oldest last.
     pub previous_output: Vec<String>,
     /// The decoded event, shared with the session's correlation state.

@@ -303,7 +303,8 @@ mod tests {
             agent: crate::alert::AgentInfo {
                 id: "000".into(),
                 ..Default::default()
-            },
+            }
+            .into(),
             manager_name: "m".into(),
             previous_output: Vec::new(),
             event: Event::new("{}".into(), "stdin".into(), time).into(),

@@ -127,7 +127,8 @@ mod tests {
                 id: "017".into(),
                 labels: vec![("customer".into(), "d827".into())],
                 ..AgentInfo::default()
-            },
+            }
+            .into(),
             manager_name: "manager".into(),
             previous_output: Vec::new(),
             event: event.into(),

@@ -66,6 +66,12 @@ pub struct Analyzer {
     mitre_objects: Vec<Option<(Arc<JsonValue>, Arc<str>)>>,
     /// Per rule index: the JSON text of the rule's groups in alerts.
     groups_json: Vec<Arc<str>>,
+    /// Per rule index: the rule's group string, and its description when it has no
+    /// `$(field)` placeholder, shared by its alerts.
+    group_strings: Vec<Arc<str>>,
+    fixed_descriptions: Vec<Option<Arc<str>>>,
+    /// `manager.name`, shared by every alert.
+    manager_name: Arc<str>,
     decoders: DecoderSet,
     config: AnalysisConfig,
 }
@@ -79,6 +85,8 @@ pub struct Session {
     ignore_since: HashMap<u32, i64>,
     ignored_values: HashMap<u32, Vec<Vec<(String, String)>>>,
     ignored_dropped: u64,
+    /// The agent of the last source as it is given and as alerts show it.
+    alert_agent: Option<(AgentInfo, Arc<AgentInfo>)>,
 }
 
 /// Value combinations remembered per rule for `<ignore>`; past it, new ones are not kept.
@@ -177,11 +185,24 @@ impl Analyzer {
         let groups_json = (0..tree.len())
             .map(|index| Arc::from(groups_json(&tree.rule(index).group_string)))
             .collect();
+        let group_strings = (0..tree.len())
+            .map(|index| Arc::from(tree.rule(index).group_string.as_str()))
+            .collect();
+        let fixed_descriptions = (0..tree.len())
+            .map(|index| {
+                let description = &tree.rule(index).description;
+                (!description.contains("$(")).then(|| Arc::from(description.as_str()))
+            })
+            .collect();
+        let manager_name = Arc::from(config.manager_name.as_str());
         Analyzer {
             tree,
             correlation_targets,
             mitre_objects,
             groups_json,
+            group_strings,
+            fixed_descriptions,
+            manager_name,
             decoders: DecoderSet::new(decoders),
             config,
         }
@@ -323,12 +344,13 @@ impl Analyzer {
         let logged = rule.level > 0
             && (rule.level >= self.config.log_alert_level || rule.options.log_alert)
             && !rule.options.no_log;
+        let agent = self.alert_agent(session, source);
         let alert = self.build_alert(
             index,
             firedtimes,
             found.previous,
             Arc::clone(&shared),
-            source,
+            agent,
         );
         Outcome {
             event: shared,
@@ -464,13 +486,35 @@ impl Analyzer {
         }
     }
 
+    /// Returns the agent that alerts of events from `source` show: the manager's name for
+    /// the manager's own id `000`, and the `_agent_ip` label as its address. The session
+    /// keeps the last one, so alerts of one source share it.
+    fn alert_agent(&self, session: &mut Session, source: &EventSource) -> Arc<AgentInfo> {
+        if let Some((from, agent)) = &session.alert_agent {
+            if *from == source.agent {
+                return Arc::clone(agent);
+            }
+        }
+        let mut agent = source.agent.clone();
+        if agent.id == "000" {
+            agent.name = Some(self.config.manager_name.clone());
+            agent.ip = None;
+        }
+        if let Some((_, ip)) = agent.labels.iter().find(|(key, _)| key == "_agent_ip") {
+            agent.ip = Some(ip.clone());
+        }
+        let agent = Arc::new(agent);
+        session.alert_agent = Some((source.agent.clone(), Arc::clone(&agent)));
+        agent
+    }
+
     fn build_alert(
         &self,
         index: usize,
         firedtimes: u64,
         previous: Vec<String>,
         event: Arc<Event>,
-        source: &EventSource,
+        agent: Arc<AgentInfo>,
     ) -> Alert {
         let rule = self.tree.rule(index);
         let (mitre, mitre_json) = self.mitre_objects[index].clone().unzip();
@@ -481,7 +525,10 @@ impl Analyzer {
         let alert_rule = AlertRule {
             id: rule.id,
             level: rule.level,
-            description: expand_description(&rule.description, &event),
+            description: match &self.fixed_descriptions[index] {
+                Some(description) => Arc::clone(description),
+                None => Arc::from(expand_description(&rule.description, &event)),
+            },
             mitre,
             mitre_json,
             cve: rule.cve.clone(),
@@ -489,23 +536,15 @@ impl Analyzer {
             frequency: correlates.then(|| rule.frequency.unwrap_or(2)),
             firedtimes: (!rule.options.no_counter).then_some(firedtimes),
             mail,
-            group_string: rule.group_string.clone(),
+            group_string: Arc::clone(&self.group_strings[index]),
             groups_json: Some(Arc::clone(&self.groups_json[index])),
             no_full_log: rule.options.no_full_log,
         };
-        let mut agent = source.agent.clone();
-        if agent.id == "000" {
-            agent.name = Some(self.config.manager_name.clone());
-            agent.ip = None;
-        }
-        if let Some((_, ip)) = agent.labels.iter().find(|(key, _)| key == "_agent_ip") {
-            agent.ip = Some(ip.clone());
-        }
         Alert {
             timestamp: event.time,
             rule: alert_rule,
             agent,
-            manager_name: self.config.manager_name.clone(),
+            manager_name: Arc::clone(&self.manager_name),
             previous_output: previous,
             event,
         }

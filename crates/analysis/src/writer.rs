@@ -336,7 +336,8 @@ mod tests {
             agent: AgentInfo {
                 id: "000".into(),
                 ..AgentInfo::default()
-            },
+            }
+            .into(),
             manager_name: "m".into(),
             previous_output: Vec::new(),
             event: Event::new("{}".into(), "stdin".into(), time).into(),

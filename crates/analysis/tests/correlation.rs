@@ -281,3 +281,31 @@ fn check_if_ignored_drops_repeats() {
     let analyzer = analyzer(vec![root(), rule]);
     assert_eq!(run(&analyzer, &[Q_A, Q_A, Q_B]), vec![100, 0, 100]);
 }
+
+#[test]
+fn alert_agent_follows_each_source() {
+    let analyzer = analyzer(vec![root(), base()]);
+    let mut session = Session::new();
+    let remote = EventSource {
+        location: "/var/log/packetbeat".into(),
+        agent: AgentInfo {
+            id: "017".into(),
+            name: Some("web01".into()),
+            labels: vec![("_agent_ip".into(), "10.0.0.5".into())],
+            ..AgentInfo::default()
+        },
+    };
+    let mut agents = Vec::new();
+    for source in [source(), remote.clone(), remote, source()] {
+        let outcome = analyzer.process(&mut session, Q_A, &source, start(), false);
+        let agent = outcome.alert.unwrap().agent;
+        agents.push((agent.id.clone(), agent.name.clone(), agent.ip.clone()));
+    }
+    let manager = ("000".to_string(), Some("manager".to_string()), None);
+    let web = (
+        "017".to_string(),
+        Some("web01".to_string()),
+        Some("10.0.0.5".to_string()),
+    );
+    assert_eq!(agents, vec![manager.clone(), web.clone(), web, manager]);
+}

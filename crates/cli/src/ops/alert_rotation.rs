@@ -489,7 +489,7 @@ mod tests {
                 group_string: "g,".into(),
                 ..Default::default()
             },
-            agent: dnstel_analysis::AgentInfo::default(),
+            agent: dnstel_analysis::AgentInfo::default().into(),
             manager_name: "m".into(),
             previous_output: Vec::new(),
             event: dnstel_analysis::Event::new("{}".into(), "stdin".into(), time).into(),
