@@ -61,6 +61,7 @@ pub(crate) fn decode_compact_with(event: &mut Event, input: &str, shapes: &mut S
     if done {
         pass.shapes.learn(input.as_bytes());
     }
+    pass.shapes.pretty = std::mem::take(&mut pass.pretty);
     let Pass {
         text,
         text_len,
@@ -205,6 +206,8 @@ impl<'t, 's> Pass<'t, 's> {
         // it is longer.
         let data = with_room(data.into_bytes(), input.len() + input.len() / 2 + 2 * CHUNK);
         let text = with_room(text, input.len() + input.len() / 4 + 2 * CHUNK);
+        // The scratch text goes back to `shapes` when the pass ends.
+        let pretty = std::mem::take(&mut shapes.pretty);
         Pass {
             input,
             shapes,
@@ -225,7 +228,7 @@ impl<'t, 's> Pass<'t, 's> {
             statics: [(StaticField::SrcIp, ""); MAX_STATICS],
             statics_len: 0,
             items: [(0, 0); MAX_STRING_ITEMS],
-            pretty: String::new(),
+            pretty,
         }
     }
 

@@ -187,6 +187,8 @@ pub(crate) struct Shapes {
     learned: Vec<Learned>,
     /// The steps of the run that the current event records, kept here to reuse the memory.
     pub(crate) steps: Vec<Step>,
+    /// The decoder's scratch text for printing arrays, kept here to reuse the memory.
+    pub(crate) pretty: String,
     /// The node that the learned members hang from, or [`NONE`] when the event adds none.
     learn_from: u32,
     memos: Vec<Memo>,
@@ -202,6 +204,7 @@ impl Shapes {
             keys: Vec::new(),
             learned: Vec::new(),
             steps: Vec::new(),
+            pretty: String::new(),
             learn_from: NONE,
             memos: Vec::new(),
             memo_bytes: 0,
