@@ -148,12 +148,23 @@ pub(crate) struct Step {
 }
 
 impl Memo {
+    /// Returns the bytes the memo's buffers have allocated.
     fn size(&self) -> usize {
-        self.value.len()
-            + self.text.len()
-            + self.data.len()
-            + std::mem::size_of_val(self.spans.as_slice())
-            + std::mem::size_of_val(self.steps.as_slice())
+        self.value.capacity()
+            + self.text.capacity()
+            + self.data.capacity()
+            + self.spans.capacity() * std::mem::size_of::<FieldSpan>()
+            + self.steps.capacity() * std::mem::size_of::<Step>()
+    }
+}
+
+/// Empties `buffer` for `len` new items, with a new allocation when the one it has is much
+/// larger, so that a memo replaced by a smaller one does not keep the larger one's memory.
+fn empty_for<T>(buffer: &mut Vec<T>, len: usize) {
+    if buffer.capacity() > 2 * len + 64 {
+        *buffer = Vec::with_capacity(len);
+    } else {
+        buffer.clear();
     }
 }
 
@@ -470,33 +481,28 @@ impl Shapes {
         };
 
         let memo = &mut self.memos[index];
-        let size = parts.value.len()
-            + parts.text.len()
-            + parts.data.len()
-            + std::mem::size_of_val(parts.spans)
-            + std::mem::size_of_val(parts.steps);
         let others = self.memo_bytes - memo.size();
-        if others + size > MAX_MEMO_BYTES {
-            return;
-        }
-        self.memo_bytes = others + size;
-
-        memo.value.clear();
+        empty_for(&mut memo.value, parts.value.len());
         memo.value.extend_from_slice(parts.value);
         memo.none_written = parts.none_written;
-        memo.text.clear();
+        empty_for(&mut memo.text, parts.text.len());
         memo.text.extend_from_slice(parts.text);
-        memo.spans.clear();
+        empty_for(&mut memo.spans, parts.spans.len());
         memo.spans.extend(parts.spans.iter().map(|span| FieldSpan {
             start: span.start - parts.text_start,
             name_end: span.name_end - parts.text_start,
             value_end: span.value_end - parts.text_start,
             ..*span
         }));
-        memo.data.clear();
+        empty_for(&mut memo.data, parts.data.len());
         memo.data.extend_from_slice(parts.data);
-        memo.steps.clear();
+        empty_for(&mut memo.steps, parts.steps.len());
         memo.steps.extend_from_slice(parts.steps);
+        if others + memo.size() > MAX_MEMO_BYTES {
+            // An empty memo matches no text.
+            *memo = Memo::default();
+        }
+        self.memo_bytes = others + memo.size();
     }
 
     /// Returns the number of nodes, the root included.
@@ -590,6 +596,23 @@ mod tests {
             shapes.memo_bytes > MAX_MEMO_BYTES / 2,
             "the memos filled up"
         );
+    }
+
+    #[test]
+    fn memo_bound_counts_allocated_room() {
+        // Each path records a memo of a large array, then one of a short string; the bound
+        // counts what the buffers keep allocated, not what they hold.
+        let mut shapes = Shapes::new();
+        let item = r#"{"a":{"b":{"c":"xxxxxxxxxxxxxxxx"}}}"#;
+        let large = format!("[{}]", vec![item; 60].join(","));
+        for path in 0..64 {
+            let (first, second) = (path % 8, path / 8);
+            for value in [large.as_str(), large.as_str(), r#""1""#, r#""1""#] {
+                let line = format!(r#"{{"p{first}":"1","q{second}":"1","k":{value}}}"#);
+                assert!(decode(&line, &mut shapes), "{line}");
+                assert_bounded(&shapes);
+            }
+        }
     }
 
     #[test]

@@ -144,6 +144,11 @@ impl StdinChunks {
                         Ok(0) => return Ok(Input::End),
                         Ok(len) => return Ok(Input::Chunk(Chunk { buffer, len })),
                         Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                        // Standard input open for writing only: Rust's standard input reads
+                        // that as the end of input, and so does this.
+                        Err(error) if error.raw_os_error() == Some(nix::libc::EBADF) => {
+                            return Ok(Input::End)
+                        }
                         Err(error) => return Err(error),
                     }
                 }
@@ -349,6 +354,19 @@ mod tests {
         let mut chunks = StdinChunks::start_with(Pieces(pieces)).expect("start");
         let received = read_to_end(&mut chunks);
         assert_eq!(received, b"long first piece\nabc\ntail");
+    }
+
+    #[test]
+    fn write_only_file_ends_at_once() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("events.json");
+        std::fs::write(&path, b"{\"a\":1}\n").expect("write");
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
+        let mut chunks = StdinChunks::from_file(file);
+        assert!(matches!(chunks.next(Duration::ZERO), Ok(Input::End)));
     }
 
     #[test]
