@@ -55,6 +55,10 @@ pub struct AlertRule {
     pub groups_json: Option<Arc<str>>,
     /// `no_full_log` option.
     pub no_full_log: bool,
+    /// The opening brace and the members before `firedtimes` of `rule` as JSON text, written
+    /// once for all alerts of a rule whose description has no placeholder. Alerts write them
+    /// from the other fields when this is `None`.
+    pub json_head: Option<Arc<str>>,
 }
 
 /// The agent part of an alert.

@@ -2,7 +2,7 @@
 //! members, their order and the number format follow what cJSON prints for the alert object
 //! Wazuh builds.
 
-use crate::alert::{group_tokens, Alert, COMPLIANCE_PREFIXES};
+use crate::alert::{group_tokens, Alert, AlertRule, COMPLIANCE_PREFIXES};
 use crate::data::write_data;
 use crate::event::Event;
 use crate::json::{format_cjson_number, write_string, JsonValue};
@@ -113,29 +113,18 @@ impl Alert {
 
     fn write_rule(&self, out: &mut String) {
         let rule = &self.rule;
-        let mut members = ObjectPrinter::open(out);
-        if rule.level > 0 {
-            members.count("level", u64::from(rule.level));
-        }
-        members.string("description", &rule.description);
-        let id = members.key("id");
-        id.push('"');
-        id.push_str(itoa::Buffer::new().format(rule.id));
-        id.push('"');
-        match (&rule.mitre_json, &rule.mitre) {
-            (Some(text), _) => members.key("mitre").push_str(text),
-            (None, Some(mitre)) => members.value("mitre", mitre),
-            (None, None) => {}
-        }
-        if let Some(cve) = &rule.cve {
-            members.string("cve", cve);
-        }
-        if let Some(info) = &rule.info {
-            members.string("info", info);
-        }
-        if let Some(frequency) = rule.frequency {
-            members.count("frequency", u64::from(frequency));
-        }
+        let mut members = match &rule.json_head {
+            Some(head) => {
+                out.push_str(head);
+                // The head holds at least the description and the id.
+                ObjectPrinter { out, count: 2 }
+            }
+            None => {
+                let mut members = ObjectPrinter::open(out);
+                write_rule_head(rule, &mut members);
+                members
+            }
+        };
         if let Some(firedtimes) = rule.firedtimes {
             members.count("firedtimes", firedtimes);
         }
@@ -170,6 +159,42 @@ impl Alert {
         }
         members.close();
     }
+}
+
+/// Writes the members of `rule` that come before `firedtimes`, which depend only on the rule
+/// when its description has no placeholder.
+fn write_rule_head(rule: &AlertRule, members: &mut ObjectPrinter<'_>) {
+    if rule.level > 0 {
+        members.count("level", u64::from(rule.level));
+    }
+    members.string("description", &rule.description);
+    let id = members.key("id");
+    id.push('"');
+    id.push_str(itoa::Buffer::new().format(rule.id));
+    id.push('"');
+    match (&rule.mitre_json, &rule.mitre) {
+        (Some(text), _) => members.key("mitre").push_str(text),
+        (None, Some(mitre)) => members.value("mitre", mitre),
+        (None, None) => {}
+    }
+    if let Some(cve) = &rule.cve {
+        members.string("cve", cve);
+    }
+    if let Some(info) = &rule.info {
+        members.string("info", info);
+    }
+    if let Some(frequency) = rule.frequency {
+        members.count("frequency", u64::from(frequency));
+    }
+}
+
+/// Returns the opening brace and the members of `rule` before `firedtimes` as JSON text, for
+/// [`AlertRule::json_head`](crate::alert::AlertRule::json_head).
+pub(crate) fn rule_json_head(rule: &AlertRule) -> String {
+    let mut out = String::new();
+    let mut members = ObjectPrinter::open(&mut out);
+    write_rule_head(rule, &mut members);
+    out
 }
 
 /// Returns the members that `group_string` gives `rule` as JSON text, for
@@ -282,6 +307,50 @@ mod tests {
             assert_eq!(out, expected, "{group_string}");
             let text = groups_json(group_string);
             assert_eq!(format!("{{{text}}}"), expected, "{group_string}");
+        }
+    }
+
+    #[test]
+    fn rule_head_text_matches_fields() {
+        let time = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00+00:00").unwrap();
+        let mitre = JsonValue::parse_prefix(r#"{"id":["T1071"]}"#).unwrap();
+        let rules = [
+            crate::alert::AlertRule {
+                id: 200300,
+                level: 3,
+                description: "Linux: DNS \"Query\"".into(),
+                mitre: Some(mitre.into()),
+                firedtimes: Some(7),
+                group_string: "linux,dns,".into(),
+                ..Default::default()
+            },
+            crate::alert::AlertRule {
+                id: 5,
+                level: 0,
+                description: "d".into(),
+                cve: Some("CVE-1".into()),
+                info: Some("i".into()),
+                frequency: Some(4),
+                mail: true,
+                group_string: "g,pci_dss_1.1,".into(),
+                ..Default::default()
+            },
+        ];
+        for rule in rules {
+            let mut alert = Alert {
+                timestamp: time,
+                rule,
+                agent: crate::alert::AgentInfo::default().into(),
+                manager_name: "m".into(),
+                previous_output: Vec::new(),
+                event: Event::new("{}".into(), "stdin".into(), time).into(),
+            };
+            let mut from_fields = String::new();
+            alert.write_json(Some("1.0"), &mut from_fields);
+            alert.rule.json_head = Some(rule_json_head(&alert.rule).into());
+            let mut from_head = String::new();
+            alert.write_json(Some("1.0"), &mut from_head);
+            assert_eq!(from_head, from_fields);
         }
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use dnstel_ruleset::{Category, Decoder, Rule};
 
 use crate::alert::{AgentInfo, Alert, AlertRule};
-use crate::alert_json::groups_json;
+use crate::alert_json::{groups_json, rule_json_head};
 use crate::correlation::{correlation_targets, CorrelationState};
 use crate::decoding::DecoderSet;
 use crate::description::expand_description;
@@ -72,6 +72,9 @@ pub struct Analyzer {
     fixed_descriptions: Vec<Option<Arc<str>>>,
     /// `manager.name`, shared by every alert.
     manager_name: Arc<str>,
+    /// Per rule index: the rule's alert JSON before `firedtimes`, when it does not change
+    /// from alert to alert.
+    json_heads: Vec<Option<Arc<str>>>,
     decoders: DecoderSet,
     config: AnalysisConfig,
 }
@@ -195,7 +198,7 @@ impl Analyzer {
             })
             .collect();
         let manager_name = Arc::from(config.manager_name.as_str());
-        Analyzer {
+        let mut analyzer = Analyzer {
             tree,
             correlation_targets,
             mitre_objects,
@@ -205,7 +208,16 @@ impl Analyzer {
             manager_name,
             decoders: DecoderSet::new(decoders),
             config,
-        }
+            json_heads: Vec::new(),
+        };
+        analyzer.json_heads = (0..analyzer.tree.len())
+            .map(|index| {
+                let description = analyzer.fixed_descriptions[index].clone()?;
+                let rule = analyzer.alert_rule(index, description, 0);
+                Some(Arc::from(rule_json_head(&rule)))
+            })
+            .collect();
+        analyzer
     }
 
     /// Returns the rule tree.
@@ -508,27 +520,18 @@ impl Analyzer {
         agent
     }
 
-    fn build_alert(
-        &self,
-        index: usize,
-        firedtimes: u64,
-        previous: Vec<String>,
-        event: Arc<Event>,
-        agent: Arc<AgentInfo>,
-    ) -> Alert {
+    /// Returns the rule part of an alert of rule `index`, without its JSON head.
+    fn alert_rule(&self, index: usize, description: Arc<str>, firedtimes: u64) -> AlertRule {
         let rule = self.tree.rule(index);
         let (mitre, mitre_json) = self.mitre_objects[index].clone().unzip();
         let info: String = rule.info.iter().map(|info| info.text.as_str()).collect();
         let correlates = rule.has_context() || rule.frequency.is_some();
         let mail = !rule.options.no_email_alert
             && (rule.options.alert_by_email || rule.level >= self.config.email_alert_level);
-        let alert_rule = AlertRule {
+        AlertRule {
             id: rule.id,
             level: rule.level,
-            description: match &self.fixed_descriptions[index] {
-                Some(description) => Arc::clone(description),
-                None => Arc::from(expand_description(&rule.description, &event)),
-            },
+            description,
             mitre,
             mitre_json,
             cve: rule.cve.clone(),
@@ -539,7 +542,27 @@ impl Analyzer {
             group_string: Arc::clone(&self.group_strings[index]),
             groups_json: Some(Arc::clone(&self.groups_json[index])),
             no_full_log: rule.options.no_full_log,
+            json_head: None,
+        }
+    }
+
+    fn build_alert(
+        &self,
+        index: usize,
+        firedtimes: u64,
+        previous: Vec<String>,
+        event: Arc<Event>,
+        agent: Arc<AgentInfo>,
+    ) -> Alert {
+        let description = match &self.fixed_descriptions[index] {
+            Some(description) => Arc::clone(description),
+            None => Arc::from(expand_description(
+                &self.tree.rule(index).description,
+                &event,
+            )),
         };
+        let mut alert_rule = self.alert_rule(index, description, firedtimes);
+        alert_rule.json_head = self.json_heads[index].clone();
         Alert {
             timestamp: event.time,
             rule: alert_rule,
