@@ -30,8 +30,8 @@ const MAX_STATICS: usize = 16;
 /// Maximum number of items of an array of strings that the pass prints itself. Longer arrays
 /// and arrays of other values go through the cJSON printer.
 const MAX_STRING_ITEMS: usize = 16;
-/// Length of a short copy: texts up to this long are copied in one fixed-size move, which
-/// may write past their end into room that the next write covers.
+/// Length of a short copy: texts up to this long are appended in one fixed-size move, and
+/// the bytes past their end are cut off again.
 const CHUNK: usize = 32;
 /// The words `true`, `false` and `null` back to back, with room for a short copy after
 /// each.
@@ -64,17 +64,15 @@ pub(crate) fn decode_compact_with(event: &mut Event, input: &str, shapes: &mut S
     pass.shapes.pretty = std::mem::take(&mut pass.pretty);
     let Pass {
         text,
-        text_len,
         mut spans,
         data,
-        data_len,
         statics,
         statics_len,
         ..
     } = pass;
     // The copies take whole characters of `input`, so both texts are UTF-8. The checks
     // only keep unsafe code out.
-    match (done, into_text(text, text_len), into_text(data, data_len)) {
+    match (done, String::from_utf8(text), String::from_utf8(data)) {
         (true, Ok(text), Ok(data)) => {
             event.restore_fields(text, spans);
             for (field, value) in &statics[..statics_len] {
@@ -85,17 +83,11 @@ pub(crate) fn decode_compact_with(event: &mut Event, input: &str, shapes: &mut S
         }
         (_, text, data) => {
             spans.clear();
-            event.restore_fields(emptied(text), spans);
-            event.put_spare_data(emptied(data));
+            event.restore_fields(emptied(text.map_err(|error| error.into_bytes())), spans);
+            event.put_spare_data(emptied(data.map_err(|error| error.into_bytes())));
             false
         }
     }
-}
-
-/// Cuts `bytes` to `len` and returns them as text, or the bytes when they are not UTF-8.
-fn into_text(mut bytes: Vec<u8>, len: usize) -> Result<String, Vec<u8>> {
-    bytes.truncate(len);
-    String::from_utf8(bytes).map_err(|error| error.into_bytes())
 }
 
 /// Returns an empty string with the room of `text`.
@@ -163,15 +155,13 @@ struct Pass<'t, 's> {
     node: Option<u32>,
     /// The run of members being recorded as a memo, if any.
     recording: Option<Recording>,
-    /// The field text under construction; only `..text_len` is written.
+    /// The field text under construction.
     text: Vec<u8>,
-    text_len: usize,
     spans: Vec<FieldSpan>,
     /// The length of the event's JSON text, where new spans without JSON text point.
     json_len: usize,
-    /// The `data` members under construction; only `..data_len` is written.
+    /// The `data` members under construction.
     data: Vec<u8>,
-    data_len: usize,
     /// Input before this offset is in `data` already or left out.
     copied: usize,
     /// The dotted prefix of the current object's members, with room for a short copy.
@@ -200,12 +190,13 @@ impl<'t, 's> Pass<'t, 's> {
         data: String,
         shapes: &'s mut Shapes,
     ) -> Pass<'t, 's> {
-        // `data` is at most the input with two quotes added for each quoted value, and each
-        // such member takes at least five bytes of input (`"":0,`), so `data` stays below
-        // 1.4 times the input. The field text is about as long as the input and grows when
-        // it is longer.
-        let data = with_room(data.into_bytes(), input.len() + input.len() / 2 + 2 * CHUNK);
-        let text = with_room(text, input.len() + input.len() / 4 + 2 * CHUNK);
+        // Both texts are appended to. Reserving about what they take saves growing them:
+        // `data` is at most 1.4 times the input (two quotes added to values of at least
+        // five bytes, `"":0,`), and the field text is about as long as the input.
+        let mut data = data.into_bytes();
+        data.reserve(input.len() + input.len() / 2 + 2 * CHUNK);
+        let mut text = text;
+        text.reserve(input.len() + input.len() / 4 + 2 * CHUNK);
         // The scratch text goes back to `shapes` when the pass ends.
         let pretty = std::mem::take(&mut shapes.pretty);
         Pass {
@@ -214,11 +205,9 @@ impl<'t, 's> Pass<'t, 's> {
             node: None,
             recording: None,
             text,
-            text_len: 0,
             spans,
             json_len,
             data,
-            data_len: 0,
             copied: 1,
             prefix: [0; MAX_PREFIX + CHUNK],
             objects: [Open::default(); MAX_DEPTH],
@@ -568,15 +557,9 @@ impl<'t, 's> Pass<'t, 's> {
         value_len: usize,
         is_plain: bool,
     ) -> Option<()> {
-        let (start, name_end) = self.start_field(key_offset, key_len, value_len)?;
-        copy_short(
-            &mut self.text,
-            name_end + 2,
-            source,
-            value_offset,
-            value_len,
-        )?;
-        self.end_field(start, name_end, name_end + 2 + value_len, is_plain);
+        let (start, name_end) = self.start_field(key_offset, key_len)?;
+        append_short(&mut self.text, source, value_offset, value_len)?;
+        self.end_field(start, name_end, is_plain);
         Some(())
     }
 
@@ -589,68 +572,43 @@ impl<'t, 's> Pass<'t, 's> {
         key_len: usize,
         count: usize,
     ) -> Option<()> {
-        let items = self.items.get(..count)?;
-        let items_len: usize = items.iter().map(|&(_, len)| len as usize).sum();
-        let value_len = 2 + items_len + 2 * (count - 1);
-        let (start, name_end) = self.start_field(key_offset, key_len, value_len)?;
+        let (start, name_end) = self.start_field(key_offset, key_len)?;
         let bytes = self.input.as_bytes();
         let text = &mut self.text;
-        let mut at = name_end + 2;
-        *text.get_mut(at)? = b'[';
-        at += 1;
-        for (index, &(offset, len)) in self.items[..count].iter().enumerate() {
+        text.push(b'[');
+        for (index, &(offset, len)) in self.items.get(..count)?.iter().enumerate() {
             if index > 0 {
-                text.get_mut(at..at + 2)?.copy_from_slice(b", ");
-                at += 2;
+                text.extend_from_slice(b", ");
             }
-            copy_short(text, at, bytes, offset as usize, len as usize)?;
-            at += len as usize;
+            append_short(text, bytes, offset as usize, len as usize)?;
         }
-        *text.get_mut(at)? = b']';
-        self.end_field(start, name_end, at + 1, false);
+        text.push(b']');
+        self.end_field(start, name_end, false);
         Some(())
     }
 
-    /// Makes room for a field whose value is `value_len` bytes long and writes its name and
-    /// the `: ` after it. Returns where the field starts and where its name ends.
+    /// Writes the name of a field and the `: ` after it. Returns where the field starts and
+    /// where its name ends.
     #[inline(always)]
-    fn start_field(
-        &mut self,
-        key_offset: usize,
-        key_len: usize,
-        value_len: usize,
-    ) -> Option<(usize, usize)> {
+    fn start_field(&mut self, key_offset: usize, key_len: usize) -> Option<(usize, usize)> {
         if self.spans.len() >= MAX_DYNAMIC_FIELDS {
             return None;
         }
         let prefix_len = self.objects[self.depth].prefix_len;
-        let start = self.text_len;
-        let end = start + prefix_len + key_len + 2 + value_len + 1;
-        if self.text.len() < end + CHUNK {
-            let room = (end + CHUNK).max(2 * self.text.len());
-            self.text = with_room(std::mem::take(&mut self.text), room);
-        }
-
         let text = &mut self.text;
-        copy_short(text, start, &self.prefix, 0, prefix_len)?;
-        let name_end = start + prefix_len + key_len;
-        copy_short(
-            text,
-            start + prefix_len,
-            self.input.as_bytes(),
-            key_offset,
-            key_len,
-        )?;
-        text[name_end] = b':';
-        text[name_end + 1] = b' ';
+        let start = text.len();
+        append_short(text, &self.prefix, 0, prefix_len)?;
+        append_short(text, self.input.as_bytes(), key_offset, key_len)?;
+        let name_end = text.len();
+        text.extend_from_slice(b": ");
         Some((start, name_end))
     }
 
-    /// Ends the field that [`Pass::start_field`] started, whose value ends at `value_end`.
+    /// Ends the field that [`Pass::start_field`] started, whose value was written last.
     #[inline(always)]
-    fn end_field(&mut self, start: usize, name_end: usize, value_end: usize, is_plain: bool) {
-        self.text[value_end] = b'\n';
-        self.text_len = value_end + 1;
+    fn end_field(&mut self, start: usize, name_end: usize, is_plain: bool) {
+        let value_end = self.text.len();
+        self.text.push(b'\n');
         self.spans.push(FieldSpan {
             start,
             name_end,
@@ -688,11 +646,9 @@ impl<'t, 's> Pass<'t, 's> {
     ) -> Option<()> {
         self.flush(value_start)?;
         self.copied = value_end;
-        let at = self.data_len;
-        *self.data.get_mut(at)? = b'"';
-        copy_short(&mut self.data, at + 1, source, offset, len)?;
-        *self.data.get_mut(at + 1 + len)? = b'"';
-        self.data_len = at + len + 2;
+        self.data.push(b'"');
+        append_short(&mut self.data, source, offset, len)?;
+        self.data.push(b'"');
         Some(())
     }
 
@@ -755,10 +711,7 @@ impl<'t, 's> Pass<'t, 's> {
 
         let memo = self.shapes.memo(node)?;
         let step = *memo.steps.get(covered - 1)?;
-        let data_end = self.data_len + step.data_len as usize;
-        if self.spans.len() + step.spans_len as usize > MAX_DYNAMIC_FIELDS
-            || data_end > self.data.len()
-        {
+        if self.spans.len() + step.spans_len as usize > MAX_DYNAMIC_FIELDS {
             return None;
         }
         // The first key is recorded already.
@@ -768,14 +721,9 @@ impl<'t, 's> Pass<'t, 's> {
             self.names_len += 1;
         }
 
-        let text_start = self.text_len;
-        let text_end = text_start + step.text_len as usize;
-        if self.text.len() < text_end + CHUNK {
-            let room = (text_end + CHUNK).max(2 * self.text.len());
-            self.text = with_room(std::mem::take(&mut self.text), room);
-        }
-        self.text[text_start..text_end].copy_from_slice(memo.text.get(..text_end - text_start)?);
-        self.text_len = text_end;
+        let text_start = self.text.len();
+        self.text
+            .extend_from_slice(memo.text.get(..step.text_len as usize)?);
         let json_len = self.json_len;
         let spans = memo.spans.get(..step.spans_len as usize)?;
         self.spans.extend(spans.iter().map(|span| FieldSpan {
@@ -786,9 +734,8 @@ impl<'t, 's> Pass<'t, 's> {
             json_end: json_len,
             is_plain: span.is_plain,
         }));
-        let data = memo.data.get(..step.data_len as usize)?;
-        self.data[self.data_len..data_end].copy_from_slice(data);
-        self.data_len = data_end;
+        self.data
+            .extend_from_slice(memo.data.get(..step.data_len as usize)?);
 
         self.copied = start + step.copied as usize;
         self.objects[self.depth].written += step.written as usize;
@@ -808,9 +755,9 @@ impl<'t, 's> Pass<'t, 's> {
             depth: self.depth,
             start,
             none_written: object.written == 0,
-            text_len: self.text_len,
+            text_len: self.text.len(),
             spans_len: self.spans.len(),
-            data_len: self.data_len,
+            data_len: self.data.len(),
             written: object.written,
         });
         Some(())
@@ -833,9 +780,9 @@ impl<'t, 's> Pass<'t, 's> {
             }
             Some(Step {
                 end: relative(end)?,
-                text_len: u32::try_from(self.text_len - run.text_len).ok()?,
+                text_len: u32::try_from(self.text.len() - run.text_len).ok()?,
                 spans_len: u32::try_from(self.spans.len() - run.spans_len).ok()?,
-                data_len: u32::try_from(self.data_len - run.data_len).ok()?,
+                data_len: u32::try_from(self.data.len() - run.data_len).ok()?,
                 copied: relative(self.copied)?,
                 written: u32::try_from(self.objects[self.depth].written - run.written).ok()?,
                 node: self.node?,
@@ -900,14 +847,7 @@ impl<'t, 's> Pass<'t, 's> {
             return Some(());
         }
         let len = to - self.copied;
-        copy_short(
-            &mut self.data,
-            self.data_len,
-            self.input.as_bytes(),
-            self.copied,
-            len,
-        )?;
-        self.data_len += len;
+        append_short(&mut self.data, self.input.as_bytes(), self.copied, len)?;
         self.copied = to;
         Some(())
     }
@@ -944,36 +884,23 @@ fn string_items(
     }
 }
 
-/// Returns `bytes` with a length of at least `room`. Resizing fills the new bytes, which
-/// the pass then writes over.
-fn with_room(mut bytes: Vec<u8>, room: usize) -> Vec<u8> {
-    if bytes.len() < room {
-        bytes.resize(room, 0);
-    }
-    bytes
-}
-
-/// Copies the `len` bytes of `source` at `from` to `target` at `at`. Texts up to [`CHUNK`]
-/// bytes long are copied in one move of [`CHUNK`] bytes when both sides have the room,
-/// which writes bytes past the end that the caller overwrites or cuts off. Returns `None`
-/// when `target` is too short.
+/// Appends the `len` bytes of `source` at `from` to `target`. Texts up to [`CHUNK`] bytes
+/// long are appended in one move of [`CHUNK`] bytes when `source` has them, and the bytes
+/// past the text are cut off again. Returns `None` when `source` is too short.
 #[inline(always)]
-fn copy_short(target: &mut [u8], at: usize, source: &[u8], from: usize, len: usize) -> Option<()> {
+fn append_short(target: &mut Vec<u8>, source: &[u8], from: usize, len: usize) -> Option<()> {
     if len <= CHUNK {
-        let to: Option<&mut [u8; CHUNK]> = target
-            .get_mut(at..at + CHUNK)
-            .and_then(|to| to.try_into().ok());
         let chunk: Option<&[u8; CHUNK]> = source
             .get(from..from + CHUNK)
             .and_then(|chunk| chunk.try_into().ok());
-        if let (Some(to), Some(chunk)) = (to, chunk) {
-            *to = *chunk;
+        if let Some(chunk) = chunk {
+            let end = target.len() + len;
+            target.extend_from_slice(chunk);
+            target.truncate(end);
             return Some(());
         }
     }
-    target
-        .get_mut(at..at + len)?
-        .copy_from_slice(source.get(from..from + len)?);
+    target.extend_from_slice(source.get(from..from + len)?);
     Some(())
 }
 
