@@ -78,16 +78,21 @@ pub fn prepare_line_in(
     if raw.len() + 1 > MAX_LINE_BYTES {
         return Err(SkipReason::TooLong);
     }
-    if memchr::memchr(0, raw).is_some() {
-        return Err(SkipReason::NulByte);
-    }
+    // One pass finds the first NUL or backslash; only a line with a backslash needs a
+    // second look for a NUL after it.
+    let has_backslash = match memchr::memchr2(0, b'\\', raw) {
+        None => false,
+        Some(at) if raw[at] == 0 => return Err(SkipReason::NulByte),
+        Some(at) if memchr::memchr(0, &raw[at..]).is_some() => return Err(SkipReason::NulByte),
+        Some(_) => true,
+    };
     // `from_utf8` checks valid text faster than the lossy conversion does.
     let text = match std::str::from_utf8(raw) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(raw),
     };
     if labels.is_empty() {
-        if looks_compact(&text) {
+        if !has_backslash && looks_compact(&text) {
             buffer.clear();
             buffer.push_str(&text);
             return Ok(LineText::Unchecked(buffer));
@@ -114,12 +119,12 @@ pub fn encode_text(text: &str) -> Result<String, SkipReason> {
 }
 
 /// Returns whether `text` starts the way compact JSON of an object does (`{"`, the first
-/// key, then `":` and no whitespace) and has no `\`. Lines with spaces after the colons or
-/// with escapes, many of which cJSON prints otherwise, are encoded at once instead of read
-/// twice.
+/// key, then `":` and no whitespace). The caller checks that it has no `\`. Lines with
+/// spaces after the colons or with escapes, many of which cJSON prints otherwise, are
+/// encoded at once instead of read twice.
 fn looks_compact(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if !bytes.starts_with(b"{\"") || memchr::memchr(b'\\', bytes).is_some() {
+    if !bytes.starts_with(b"{\"") {
         return false;
     }
     let Some(key_end) = memchr::memchr2(b'"', b'\\', &bytes[2..]).map(|offset| offset + 2) else {
@@ -139,6 +144,22 @@ mod tests {
         let labels = vec![("env".to_owned(), "prod".to_owned())];
         let encoded = encode_line(br#"{"a": 1}"#, &labels);
         assert_eq!(encoded.as_deref(), Ok(r#"{"a":1,"env":"prod"}"#));
+    }
+
+    #[test]
+    fn nul_found_before_or_after_backslash() {
+        let lines: [&[u8]; 3] = [
+            b"{\"a\":\"\0\\n\"}",
+            b"{\"a\":\"\\n\0\"}",
+            b"{\"a\":\"\0\"}",
+        ];
+        for line in lines {
+            assert_eq!(
+                prepare_line(line, &[]),
+                Err(SkipReason::NulByte),
+                "{line:?}"
+            );
+        }
     }
 
     #[test]
