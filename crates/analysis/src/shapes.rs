@@ -18,7 +18,8 @@
 //! The tree is bounded: it keeps at most [`MAX_NODES`] nodes and [`MAX_KEY_BYTES`] bytes of
 //! keys, and a node gets at most [`MAX_CHILDREN`] children. When a new path does not fit,
 //! the tree is emptied and learns again from the next events, so a stream of events of
-//! ever new shapes costs a bounded amount of memory.
+//! ever new shapes costs a bounded amount of memory. The memos together keep at most
+//! [`MAX_MEMO_BYTES`] of allocated room, and a memo that would pass it is left empty.
 
 use std::cell::RefCell;
 
@@ -143,7 +144,7 @@ pub(crate) struct Step {
     pub(crate) written: u32,
     /// The node of the member's key.
     pub(crate) node: u32,
-    /// The member's key, as offset and length.
+    /// The member's key, as the offset after its opening quote and its length.
     pub(crate) key: (u32, u32),
 }
 
