@@ -99,7 +99,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     if let (Some(path), false) = (&args.config, args.stdin) {
         if file_config.local_files.is_empty() {
             return Err(config_error(anyhow::anyhow!(
-                "{} has no <localfile> with log_format json; nothing to read",
+                "{} has no <localfile> with log_format json, so there is nothing to read; add \
+                 one with <log_format>json</log_format> and <location>FILE</location>, as in \
+                 deploy/ossec.conf",
                 path.display()
             )));
         }

@@ -331,7 +331,10 @@ impl Collector {
                     if self.missing.insert(path.clone()) {
                         if self.options.start_at_beginning {
                             // One-shot analysis ends at the current end of the inputs.
-                            warn!(path = %path.display(), "file not found; skipped");
+                            warn!(
+                                path = %path.display(),
+                                "file not found; skipped (check the <location> of its <localfile>)"
+                            );
                         } else {
                             warn!(path = %path.display(), "file not found; waiting for it to appear");
                         }
