@@ -116,7 +116,7 @@ impl Alert {
         let mut members = match &rule.json_head {
             Some(head) => {
                 out.push_str(head);
-                // The head holds at least the description and the id.
+                // The head contains at least the description and the id.
                 ObjectPrinter { out, count: 2 }
             }
             None => {

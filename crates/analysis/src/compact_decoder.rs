@@ -338,12 +338,12 @@ impl<'t, 's> Pass<'t, 's> {
                     _ => return None,
                 },
             };
-            match value {
-                Value::Replayed => {}
-                _ if is_top => self.top_level_member(place, key, known_static, value, value_end)?,
-                _ => self.field(place, key, value, value_end)?,
-            }
             if !matches!(value, Value::Replayed) {
+                if is_top {
+                    self.top_level_member(place, key, known_static, value, value_end)?;
+                } else {
+                    self.field(place, key, value, value_end)?;
+                }
                 self.record_step(key_start + 1, key.len(), value_end);
             }
             pos = value_end;
@@ -689,9 +689,9 @@ impl<'t, 's> Pass<'t, 's> {
 
     /// Writes the members from the one at `place`, whose key has `node`, from the node's memo
     /// as far as their text is the same as in the memo. Returns the offset of the `,` or `}`
-    /// after the last member written, or `Some(None)` when the member is to be read; a run
-    /// is then recorded from there when the node wants a memo and none is being recorded.
-    /// Returns `None` to decline, where reading the members would decline too.
+    /// after the last member written. Returns `Some(None)` when the member is to be read,
+    /// and then starts recording a run there if the node wants a memo and no run is being
+    /// recorded. Returns `None` to decline, where reading the members would decline too.
     fn replay(&mut self, node: u32, place: MemberPlace) -> Option<Option<usize>> {
         let start = place.start();
         let none_written = self.objects[self.depth].written == 0;

@@ -5,11 +5,17 @@ use crate::event::{Event, StaticField};
 /// Longest expanded description; a longer result falls back to the raw text, as in Wazuh.
 pub const MAX_DESCRIPTION: usize = 1024;
 
+/// Returns whether `template` has a `$(`, which [`expand_description`] may replace, so its
+/// alerts can differ from event to event.
+pub fn has_placeholder(template: &str) -> bool {
+    template.contains("$(")
+}
+
 /// Replaces every `$(name)` in `template` with the event's value: static fields, then
 /// `program_name` and `hostname`, then dynamic fields (case-insensitive). Unknown names
 /// expand to nothing and an unterminated `$(` is kept as written.
 pub fn expand_description(template: &str, event: &Event) -> String {
-    if !template.contains("$(") {
+    if !has_placeholder(template) {
         return template.to_string();
     }
     let mut out = String::with_capacity(template.len());

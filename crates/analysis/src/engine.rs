@@ -11,7 +11,7 @@ use crate::alert::{AgentInfo, Alert, AlertRule};
 use crate::alert_json::{groups_json, rule_json_head};
 use crate::correlation::{correlation_targets, CorrelationState};
 use crate::decoding::DecoderSet;
-use crate::description::expand_description;
+use crate::description::{expand_description, has_placeholder};
 use crate::event::{Event, EventBuffers};
 use crate::json::JsonValue;
 use crate::matching::matches_event;
@@ -66,9 +66,9 @@ pub struct Analyzer {
     mitre_objects: Vec<Option<(Arc<JsonValue>, Arc<str>)>>,
     /// Per rule index: the JSON text of the rule's groups in alerts.
     groups_json: Vec<Arc<str>>,
-    /// Per rule index: the rule's group string, and its description when it has no
-    /// `$(field)` placeholder, shared by its alerts.
+    /// Per rule index: the rule's group string, shared by its alerts.
     group_strings: Vec<Arc<str>>,
+    /// Per rule index: the rule's description when it has no `$(field)` placeholder.
     fixed_descriptions: Vec<Option<Arc<str>>>,
     /// `manager.name`, shared by every alert.
     manager_name: Arc<str>,
@@ -194,7 +194,7 @@ impl Analyzer {
         let fixed_descriptions = (0..tree.len())
             .map(|index| {
                 let description = &tree.rule(index).description;
-                (!description.contains("$(")).then(|| Arc::from(description.as_str()))
+                (!has_placeholder(description)).then(|| Arc::from(description.as_str()))
             })
             .collect();
         let manager_name = Arc::from(config.manager_name.as_str());

@@ -4,8 +4,8 @@
 //! A path from the root contains the members of one accepted event in order: each node is a
 //! key, the depth of the object it is in, and whether its value is an object. Following a
 //! path only compares the input's keys with the stored ones. Every path comes from an
-//! accepted event, so a text whose keys follow a path has keys without escapes or dots, no
-//! key twice in one object, and top-level keys whose static field is known; the decoder
+//! accepted event, so keys that follow a path have no escapes or dots and no key comes twice
+//! in one object. The static field of each top-level key on a path is known too. The decoder
 //! skips those checks for such keys.
 //!
 //! A node also keeps a memo: the text of a run of members of one object, starting with the
@@ -44,9 +44,9 @@ pub(crate) const MAX_MEMO_VALUE: usize = 4096;
 /// Maximum number of bytes that all memos hold together, spans and steps counted by their
 /// size.
 pub(crate) const MAX_MEMO_BYTES: usize = 1024 * 1024;
-/// After this many events in a row whose text differed from the memo from the first member
-/// on, a node compares its text with the memo and records a new memo only every
-/// [`RETRY_EVERY`] events, so members that change with each event cost little.
+/// Events in a row whose text differed from the memo from the first member on, after which a
+/// node compares its text with the memo and records a new memo only every [`RETRY_EVERY`]
+/// events. Members that change with each event then cost little.
 const MISSES_BEFORE_BACKOFF: u32 = 4;
 const RETRY_EVERY: u32 = 64;
 
@@ -425,21 +425,21 @@ impl Shapes {
         let Some(memo) = self.memos.get(node.memo as usize) else {
             return 0;
         };
-        let covered = match retries(node.misses) && memo.none_written == none_written {
-            true => {
-                let same = common_prefix(bytes.get(start..).unwrap_or_default(), &memo.value);
-                // A step counts when the text matched up to the `,` or `}` after it.
-                memo.steps
-                    .iter()
-                    .take_while(|step| (step.end as usize) < same)
-                    .count()
-            }
-            // A text that keeps changing is compared only now and then.
-            false => 0,
+        // A text that keeps changing is compared only now and then.
+        let covered = if retries(node.misses) && memo.none_written == none_written {
+            let same = common_prefix(bytes.get(start..).unwrap_or_default(), &memo.value);
+            // A step counts when the text matched up to the `,` or `}` after it.
+            memo.steps
+                .iter()
+                .take_while(|step| (step.end as usize) < same)
+                .count()
+        } else {
+            0
         };
-        node.misses = match covered {
-            0 => node.misses.saturating_add(1),
-            _ => 0,
+        node.misses = if covered == 0 {
+            node.misses.saturating_add(1)
+        } else {
+            0
         };
         covered
     }
@@ -601,8 +601,8 @@ mod tests {
 
     #[test]
     fn memo_bound_counts_allocated_room() {
-        // Each path records a memo of a large array, then one of a short string; the bound
-        // counts what the buffers keep allocated, not what they hold.
+        // Each path records a memo of a large array, then one of a short string. The bound
+        // counts what the buffers keep allocated, not what they contain.
         let mut shapes = Shapes::new();
         let item = r#"{"a":{"b":{"c":"xxxxxxxxxxxxxxxx"}}}"#;
         let large = format!("[{}]", vec![item; 60].join(","));

@@ -78,7 +78,7 @@ pub fn prepare_line_in(
     if raw.len() + 1 > MAX_LINE_BYTES {
         return Err(SkipReason::TooLong);
     }
-    // One pass finds the first NUL or backslash; only a line with a backslash needs a
+    // One pass finds the first NUL or backslash. Only a line with a backslash needs a
     // second look for a NUL after it.
     let has_backslash = match memchr::memchr2(0, b'\\', raw) {
         None => false,
@@ -127,12 +127,10 @@ fn looks_compact(text: &str) -> bool {
     if !bytes.starts_with(b"{\"") {
         return false;
     }
-    let Some(key_end) = memchr::memchr2(b'"', b'\\', &bytes[2..]).map(|offset| offset + 2) else {
+    let Some(key_end) = memchr::memchr(b'"', &bytes[2..]).map(|offset| offset + 2) else {
         return false;
     };
-    bytes[key_end] == b'"'
-        && bytes.get(key_end + 1) == Some(&b':')
-        && bytes.get(key_end + 2).is_some_and(|byte| *byte > b' ')
+    bytes.get(key_end + 1) == Some(&b':') && bytes.get(key_end + 2).is_some_and(|byte| *byte > b' ')
 }
 
 #[cfg(test)]

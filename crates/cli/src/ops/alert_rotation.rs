@@ -468,7 +468,7 @@ mod tests {
     }
 
     #[test]
-    fn alert_of_new_day_rotates_before_it_is_written() {
+    fn new_day_alert_rotates_first() {
         let directory = tempfile::tempdir().expect("temporary directory");
         let policy = RotationPolicy {
             max_size: None,
